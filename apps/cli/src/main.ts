@@ -1,0 +1,19 @@
+import 'reflect-metadata';
+import { Command } from 'commander';
+import { registerDescribe } from './commands/describe';
+import { fail } from './cli-kit';
+
+const program = new Command();
+program
+  .name('detsearch')
+  .description('Hardware-aware neural architecture search over YOLOv5 detectors')
+  .showHelpAfterError()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  .exitOverride((err) => {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
+    process.exit(2);
+  });
+
+registerDescribe(program);
+
+program.parseAsync(process.argv).catch(fail);
