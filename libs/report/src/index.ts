@@ -1,0 +1,3 @@
+export * from './scale';
+export * from './svg-charts';
+export * from './csv';
