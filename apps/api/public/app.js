@@ -21,8 +21,17 @@ async function api(path, options = {}) {
   return body;
 }
 
-const esc = (s) => String(s ?? '').replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]);
-const fmt = (v, digits = 3) => (v === null || v === undefined || Number.isNaN(v) ? '–' : typeof v === 'number' ? Number(v.toFixed(digits)).toString() : esc(v));
+const esc = (s) =>
+  String(s ?? '').replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c],
+  );
+const fmt = (v, digits = 3) =>
+  v === null || v === undefined || Number.isNaN(v)
+    ? '–'
+    : typeof v === 'number'
+      ? Number(v.toFixed(digits)).toString()
+      : esc(v);
 const items = (r) => (Array.isArray(r) ? r : (r?.items ?? r?.data ?? []));
 const mapOf = (t) => t.map50_95 ?? t.metrics?.map50_95 ?? null;
 const latOf = (t) => t.latencyMs ?? t.metrics?.latencyMs ?? null;
@@ -82,19 +91,23 @@ async function homePage() {
     <div class="card">
       <h1>Searches</h1>
       <table id="searches"><thead><tr><th>Name</th><th>Status</th><th>Progress</th><th>Strategy</th><th>Profile</th><th>Evaluator</th><th>Best mAP@.5:.95</th><th>Created</th></tr></thead><tbody>
-      ${items(searches)
-        .map(
-          (s) => `<tr class="clickable" data-id="${esc(s.id)}"><td>${esc(s.name ?? s.id)}</td><td>${statusBadge(s.status)}</td>
+      ${
+        items(searches)
+          .map(
+            (
+              s,
+            ) => `<tr class="clickable" data-id="${esc(s.id)}"><td>${esc(s.name ?? s.id)}</td><td>${statusBadge(s.status)}</td>
           <td>${progressBar(s.progress?.completed ?? s.trialsCompleted ?? 0, s.progress?.total ?? s.budget?.trials ?? 0)}</td>
           <td>${esc(s.strategy)}</td><td>${esc(s.hardwareProfile)}</td><td>${s.evaluator === 'surrogate' ? '<span class="warn">surrogate</span>' : esc(s.evaluator)}</td>
           <td>${fmt(s.best?.map50_95 ?? s.bestMap50_95)}</td><td class="muted">${esc((s.createdAt ?? '').replace('T', ' ').slice(0, 19))}</td></tr>`,
-        )
-        .join('') || '<tr><td colspan="8" class="muted">No searches yet.</td></tr>'}
+          )
+          .join('') || '<tr><td colspan="8" class="muted">No searches yet.</td></tr>'
+      }
       </tbody></table>
     </div>`;
-  view.querySelectorAll('#searches tr.clickable').forEach((tr) =>
-    tr.addEventListener('click', () => (location.hash = `#/searches/${tr.dataset.id}`)),
-  );
+  view
+    .querySelectorAll('#searches tr.clickable')
+    .forEach((tr) => tr.addEventListener('click', () => (location.hash = `#/searches/${tr.dataset.id}`)));
   document.getElementById('launch').addEventListener('submit', async (e) => {
     e.preventDefault();
     const f = new FormData(e.target);
@@ -114,7 +127,10 @@ async function homePage() {
     }
   });
   const timer = setInterval(() => {
-    if (!location.hash.startsWith('#/searches/')) api('/searches').then(updateSearchRows).catch(() => {});
+    if (!location.hash.startsWith('#/searches/'))
+      api('/searches')
+        .then(updateSearchRows)
+        .catch(() => {});
   }, 3000);
   cleanup.push(() => clearInterval(timer));
 }
@@ -124,7 +140,10 @@ function updateSearchRows(searches) {
     const tr = view.querySelector(`#searches tr[data-id="${CSS.escape(s.id)}"]`);
     if (!tr) return route();
     tr.children[1].innerHTML = statusBadge(s.status);
-    tr.children[2].innerHTML = progressBar(s.progress?.completed ?? 0, s.progress?.total ?? s.budget?.trials ?? 0);
+    tr.children[2].innerHTML = progressBar(
+      s.progress?.completed ?? 0,
+      s.progress?.total ?? s.budget?.trials ?? 0,
+    );
     tr.children[6].textContent = fmt(s.best?.map50_95 ?? s.bestMap50_95);
   }
 }
@@ -169,7 +188,14 @@ async function searchPage(id) {
   source.onmessage = () => {
     if (!pending) pending = setTimeout(() => ((pending = null), refresh().catch(() => {})), 500);
   };
-  for (const type of ['trial', 'trial-completed', 'trial-started', 'progress', 'search-completed', 'search']) {
+  for (const type of [
+    'trial',
+    'trial-completed',
+    'trial-started',
+    'progress',
+    'search-completed',
+    'search',
+  ]) {
     source.addEventListener(type, source.onmessage);
   }
   source.onerror = () => {
@@ -177,7 +203,10 @@ async function searchPage(id) {
     source.close();
     refresh().catch(() => {});
   };
-  cleanup.push(() => source.close(), () => pending && clearTimeout(pending));
+  cleanup.push(
+    () => source.close(),
+    () => pending && clearTimeout(pending),
+  );
 }
 
 function renderSummary(s) {
@@ -197,8 +226,16 @@ function renderSummary(s) {
     </div>
     ${['running', 'queued'].includes(s.status) ? '<button class="secondary" id="cancel">Cancel</button>' : ''}
     ${['cancelled', 'failed'].includes(s.status) ? '<button class="secondary" id="resume">Resume</button>' : ''}`;
-  document.getElementById('cancel')?.addEventListener('click', () => api(`/searches/${s.id}/cancel`, { method: 'POST' }).then(route, alertError));
-  document.getElementById('resume')?.addEventListener('click', () => api(`/searches/${s.id}/resume`, { method: 'POST' }).then(route, alertError));
+  document
+    .getElementById('cancel')
+    ?.addEventListener('click', () =>
+      api(`/searches/${s.id}/cancel`, { method: 'POST' }).then(route, alertError),
+    );
+  document
+    .getElementById('resume')
+    ?.addEventListener('click', () =>
+      api(`/searches/${s.id}/resume`, { method: 'POST' }).then(route, alertError),
+    );
 }
 const alertError = (e) => alert(e.message);
 
@@ -218,7 +255,10 @@ function renderLeaderboard(state, refresh) {
   const arrow = (key) => (state.sort === key ? ' ▲' : state.sort === `-${key}` ? ' ▼' : '');
   table.innerHTML = `<thead><tr>${COLUMNS.map(([key, label]) => (key ? `<th class="sortable" data-key="${key}">${label}${arrow(key)}</th>` : `<th>${label}</th>`)).join('')}</tr></thead>
     <tbody>${state.trials
-      .map((t) => `<tr class="clickable ${t.id === state.selected ? 'selected' : ''}" data-id="${esc(t.id)}">${COLUMNS.map(([, , f]) => `<td>${f(t)}</td>`).join('')}</tr>`)
+      .map(
+        (t) =>
+          `<tr class="clickable ${t.id === state.selected ? 'selected' : ''}" data-id="${esc(t.id)}">${COLUMNS.map(([, , f]) => `<td>${f(t)}</td>`).join('')}</tr>`,
+      )
       .join('')}</tbody>`;
   table.querySelectorAll('th.sortable').forEach((th) =>
     th.addEventListener('click', () => {
@@ -227,7 +267,9 @@ function renderLeaderboard(state, refresh) {
       refresh();
     }),
   );
-  table.querySelectorAll('tbody tr').forEach((tr) => tr.addEventListener('click', () => state.select(tr.dataset.id)));
+  table
+    .querySelectorAll('tbody tr')
+    .forEach((tr) => tr.addEventListener('click', () => state.select(tr.dataset.id)));
 }
 
 function upsertChart(name, canvasId, config) {
@@ -243,13 +285,30 @@ function renderPareto(state) {
   const onFront = new Set(state.pareto.map((t) => t.id ?? t.trialId));
   const done = state.trials.filter((t) => mapOf(t) !== null && latOf(t) !== null);
   const point = (t) => ({ x: latOf(t), y: mapOf(t), trial: t });
-  const front = done.filter((t) => onFront.has(t.id)).map(point).sort((a, b) => a.x - b.x);
+  const front = done
+    .filter((t) => onFront.has(t.id))
+    .map(point)
+    .sort((a, b) => a.x - b.x);
   upsertChart('pareto', 'pareto-chart', {
     type: 'scatter',
     data: {
       datasets: [
-        { label: 'Pareto front', data: front, backgroundColor: '#d62728', pointRadius: 6, showLine: true, stepped: 'after', borderColor: '#d62728', borderDash: [4, 3] },
-        { label: 'trials', data: done.filter((t) => !onFront.has(t.id)).map(point), backgroundColor: 'rgba(31,119,180,0.55)', pointRadius: 4 },
+        {
+          label: 'Pareto front',
+          data: front,
+          backgroundColor: '#d62728',
+          pointRadius: 6,
+          showLine: true,
+          stepped: 'after',
+          borderColor: '#d62728',
+          borderDash: [4, 3],
+        },
+        {
+          label: 'trials',
+          data: done.filter((t) => !onFront.has(t.id)).map(point),
+          backgroundColor: 'rgba(31,119,180,0.55)',
+          pointRadius: 4,
+        },
       ],
     },
     options: {
@@ -261,12 +320,18 @@ function renderPareto(state) {
           callbacks: {
             label: (ctx) => {
               const t = ctx.raw.trial;
-              return [`#${t.number ?? ''} mAP ${fmt(mapOf(t))}, ${fmt(latOf(t), 2)} ms`, genomeLabel(t.genome)];
+              return [
+                `#${t.number ?? ''} mAP ${fmt(mapOf(t))}, ${fmt(latOf(t), 2)} ms`,
+                genomeLabel(t.genome),
+              ];
             },
           },
         },
       },
-      scales: { x: { title: { display: true, text: 'latency (ms, search profile)' } }, y: { title: { display: true, text: 'mAP@0.5:0.95' } } },
+      scales: {
+        x: { title: { display: true, text: 'latency (ms, search profile)' } },
+        y: { title: { display: true, text: 'mAP@0.5:0.95' } },
+      },
     },
   });
 }
@@ -298,8 +363,25 @@ function hypervolumeHistory(trials) {
 function renderHypervolume(state) {
   upsertChart('hv', 'hv-chart', {
     type: 'line',
-    data: { datasets: [{ label: 'hypervolume (normalized by reference latency)', data: hypervolumeHistory(state.trials), borderColor: '#2ca02c', pointRadius: 2 }] },
-    options: { animation: false, maintainAspectRatio: false, parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'completed trials' } }, y: { beginAtZero: true } } },
+    data: {
+      datasets: [
+        {
+          label: 'hypervolume (normalized by reference latency)',
+          data: hypervolumeHistory(state.trials),
+          borderColor: '#2ca02c',
+          pointRadius: 2,
+        },
+      ],
+    },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      parsing: false,
+      scales: {
+        x: { type: 'linear', title: { display: true, text: 'completed trials' } },
+        y: { beginAtZero: true },
+      },
+    },
   });
 }
 
@@ -310,14 +392,22 @@ function renderCurve(trial) {
   const epochs = epochsOf(trial);
   const series = (key, color, axis) => ({
     label: key,
-    data: epochs.filter((e) => e[key] !== undefined && e[key] !== null).map((e) => ({ x: e.epoch, y: e[key] })),
+    data: epochs
+      .filter((e) => e[key] !== undefined && e[key] !== null)
+      .map((e) => ({ x: e.epoch, y: e[key] })),
     borderColor: color,
     yAxisID: axis,
     pointRadius: 2,
   });
   upsertChart('curve', 'curve-chart', {
     type: 'line',
-    data: { datasets: [series('map50_95', '#d62728', 'y'), series('map50', '#ff7f0e', 'y'), series('loss', '#1f77b4', 'loss')] },
+    data: {
+      datasets: [
+        series('map50_95', '#d62728', 'y'),
+        series('map50', '#ff7f0e', 'y'),
+        series('loss', '#1f77b4', 'loss'),
+      ],
+    },
     options: {
       animation: false,
       maintainAspectRatio: false,
