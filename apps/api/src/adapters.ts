@@ -1,0 +1,22 @@
+import type { ApiConfig } from './config';
+import type { OrchestratorPort } from './orchestrator.port';
+import type { CatalogPort } from './catalog/catalog.port';
+
+export interface OpenOrchestratorOptions {
+  config: ApiConfig;
+  inMemory?: boolean;
+  schema?: string;
+}
+
+/** Opens the orchestrator the config describes: Postgres when DATABASE_URL is set, else embedded PGlite. */
+export async function openOrchestrator(_options: OpenOrchestratorOptions): Promise<OrchestratorPort> {
+  throw new Error('libs/orchestrator is not available yet');
+}
+
+export function openCatalog(): CatalogPort {
+  return {
+    presets: () => [],
+    preset: () => undefined,
+    hardwareProfiles: () => [],
+  };
+}

@@ -1,0 +1,134 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from './create-app';
+import { FakeOrchestrator } from './testing/fake-orchestrator';
+
+const KEY = 'test-key-0123456789';
+const valid = {
+  strategy: 'random',
+  objectives: ['map50_95', 'latency'],
+  budget: { trials: 4 },
+  evaluator: 'surrogate',
+};
+
+describe('API edge (fake orchestrator, no database)', () => {
+  let app: NestExpressApplication;
+  const orchestrator = new FakeOrchestrator();
+  const http = () => request(app.getHttpServer());
+  const post = (url: string) => http().post(url).set('x-api-key', KEY);
+
+  beforeAll(async () => {
+    app = await createApp({
+      env: {},
+      config: { API_KEY: KEY, LOG_LEVEL: 'silent', BODY_LIMIT: '8kb' },
+      orchestrator,
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    expect(orchestrator.closed).toBe(true);
+  });
+
+  it('creates a search: 201 {id, status}, body passed through', async () => {
+    const res = await post('/searches').send(valid).expect(201);
+    expect(res.body).toEqual({ id: 's1', status: 'queued' });
+    expect(orchestrator.created.at(-1)).toMatchObject(valid);
+  });
+
+  it.each([
+    [{ ...valid, strategy: 'annealing' }, 'strategy'],
+    [{ ...valid, budget: { trials: 0 } }, 'budget.trials'],
+    [{ ...valid, budget: { trials: 1_000_000 } }, 'budget.trials'],
+    [{ ...valid, budget: { trials: '4' } }, 'budget.trials'],
+    [{ ...valid, budget: 4 }, 'budget'],
+    [{ ...valid, budget: { trials: 4, extra: 1 } }, 'budget.extra'],
+    [{ ...valid, objectives: 'map50_95' }, 'objectives'],
+    [{ ...valid, seed: 1.5 }, 'seed'],
+    [{ ...valid, evaluator: 'oracle' }, 'evaluator'],
+    [{ ...valid, colour: 'red' }, 'colour'],
+    [{ ...valid, searchSpace: 'yolov5' }, 'searchSpace'],
+    [{ ...valid, preset: 'no-such-preset' }, 'preset'],
+  ])('400 naming the field for %j', async (body, field) => {
+    const before = orchestrator.created.length;
+    const res = await post('/searches').send(body).expect(400);
+    expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request', field });
+    expect(res.body.message).toContain(field);
+    expect(orchestrator.created.length).toBe(before);
+  });
+
+  it('401 on mutating routes without a valid key; reads stay open; Bearer works', async () => {
+    await http().post('/searches').send(valid).expect(401);
+    await http().post('/searches').set('x-api-key', 'wrong').send(valid).expect(401);
+    const res = await http().post('/searches/s1/resume').expect(401);
+    expect(res.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+    await http().post('/searches/s1/resume').set('authorization', `Bearer ${KEY}`).expect(200);
+    await http().get('/searches/s1').expect(200);
+  });
+
+  it('maps domain codes: NOT_FOUND 404, conflicts 409', async () => {
+    const missing = await http().get('/searches/nope').expect(404);
+    expect(missing.body).toMatchObject({ statusCode: 404, error: 'Not Found', code: 'SEARCH.NOT_FOUND' });
+    await http().get('/trials/t1').expect(404);
+    await http().get('/trials/t1/model.onnx').expect(404);
+    await post('/searches/s1/cancel').expect(409);
+  });
+
+  it('413 for a body over the limit, 400 for malformed JSON, both in the error shape', async () => {
+    const big = await post('/searches')
+      .send({ ...valid, name: 'x'.repeat(10_000) })
+      .expect(413);
+    expect(big.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+    const bad = await post('/searches')
+      .set('content-type', 'application/json')
+      .send('{"strategy":')
+      .expect(400);
+    expect(bad.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+  });
+
+  it('validates leaderboard queries and converts numbers', async () => {
+    await http().get('/searches/s1/trials?sort=-map50_95&limit=5&offset=10&status=completed').expect(200);
+    expect(orchestrator.trialQueries.at(-1)).toEqual({
+      sort: '-map50_95',
+      limit: 5,
+      offset: 10,
+      status: 'completed',
+    });
+    const res = await http().get('/searches/s1/trials?sort=-colour').expect(400);
+    expect(res.body.field).toBe('sort');
+    expect((await http().get('/searches/s1/trials?limit=0').expect(400)).body.field).toBe('limit');
+    expect((await http().get('/searches/s1/trials?status=done').expect(400)).body.field).toBe('status');
+  });
+
+  it('exports the Pareto front as CSV', async () => {
+    const res = await http().get('/searches/s1/pareto?format=csv').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    expect(res.text.split('\n')[0]).toBe('trialId,map50_95,latencyMs');
+    expect((await http().get('/searches/s1/pareto?format=xml').expect(400)).body.field).toBe('format');
+  });
+
+  it('streams events as SSE and ends the stream; 404 before streaming for an unknown search', async () => {
+    const res = await http().get('/searches/s1/events').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    const events = res.text.split('\n\n').filter((b) => b.trim());
+    expect(events).toHaveLength(3);
+    expect(events[0]).toContain('event: progress');
+    expect(events[2]).toContain('event: end');
+    await http().get('/searches/nope/events').expect(404);
+  });
+
+  it('serves health, metrics and the OpenAPI document', async () => {
+    expect((await http().get('/health').expect(200)).body.status).toBe('ok');
+    const metrics = await http().get('/metrics').expect(200);
+    expect(metrics.text).toContain('detsearch_searches_created_total 1');
+    expect(metrics.text).toMatch(
+      /http_request_duration_seconds_count\{method="POST",route="\/searches",status="201"\}/,
+    );
+    expect(metrics.text).toContain('process_cpu_user_seconds_total');
+    const doc = await http().get('/docs-json').expect(200);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/searches', '/searches/{id}/events']),
+    );
+    await http().get('/docs').expect(200);
+  });
+});

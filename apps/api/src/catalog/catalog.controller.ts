@@ -1,0 +1,33 @@
+import { Controller, Get, Inject, Param } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CATALOG } from '../tokens';
+import type { CatalogPort } from './catalog.port';
+import { ErrorDto } from '../http/error.dto';
+
+@ApiTags('hardware')
+@Controller()
+export class CatalogController {
+  constructor(@Inject(CATALOG) private readonly catalog: CatalogPort) {}
+
+  @Get('presets')
+  @ApiOperation({ summary: 'Hardware-targeted presets: a profile, a latency budget, a search-space subset' })
+  @ApiOkResponse({ description: 'Every preset', schema: { type: 'array', items: { type: 'object' } } })
+  presets(): unknown {
+    return this.catalog.presets();
+  }
+
+  @Get('presets/:name')
+  @ApiOperation({ summary: 'One preset by name' })
+  @ApiOkResponse({ schema: { type: 'object' } })
+  @ApiNotFoundResponse({ type: ErrorDto })
+  preset(@Param('name') name: string): unknown {
+    return this.catalog.preset(name);
+  }
+
+  @Get('hardware-profiles')
+  @ApiOperation({ summary: 'Hardware profiles the latency predictor knows' })
+  @ApiOkResponse({ schema: { type: 'array', items: { type: 'object' } } })
+  hardwareProfiles(): unknown {
+    return this.catalog.hardwareProfiles();
+  }
+}

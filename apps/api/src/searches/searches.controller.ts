@@ -1,0 +1,131 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Res,
+  Sse,
+  type MessageEvent,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiSecurity,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { Response } from '../http/express-types';
+import { from, map, type Observable } from 'rxjs';
+import { ORCHESTRATOR } from '../tokens';
+import type { OrchestratorPort } from '../orchestrator.port';
+import { ErrorDto } from '../http/error.dto';
+import { API_KEY_SCHEME, BEARER_SCHEME } from '../openapi';
+import { MetricsService } from '../metrics/metrics.service';
+import {
+  CreateSearchDto,
+  CreatedSearchDto,
+  ParetoFormat,
+  ParetoQueryDto,
+  TrialsQueryDto,
+} from './searches.dto';
+
+@ApiTags('searches')
+@ApiNotFoundResponse({ type: ErrorDto, description: 'Unknown search id' })
+@Controller('searches')
+export class SearchesController {
+  constructor(
+    @Inject(ORCHESTRATOR) private readonly orchestrator: OrchestratorPort,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Launch a search' })
+  @ApiSecurity(API_KEY_SCHEME)
+  @ApiBearerAuth(BEARER_SCHEME)
+  @ApiCreatedResponse({ type: CreatedSearchDto })
+  @ApiBadRequestResponse({ type: ErrorDto, description: 'Invalid body; the message names the field' })
+  @ApiUnauthorizedResponse({ type: ErrorDto })
+  async create(@Body() body: CreateSearchDto): Promise<CreatedSearchDto> {
+    const created = await this.orchestrator.createSearch(body);
+    this.metrics.searchesCreated.inc();
+    return created as CreatedSearchDto;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'All searches with status, progress and best so far' })
+  list(): Promise<unknown> {
+    return this.orchestrator.listSearches();
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One search: status, progress, best so far' })
+  get(@Param('id') id: string): Promise<unknown> {
+    return this.orchestrator.getSearch(id);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel a search; running trials finish or stop, no new ones start' })
+  @ApiSecurity(API_KEY_SCHEME)
+  @ApiBearerAuth(BEARER_SCHEME)
+  @ApiUnauthorizedResponse({ type: ErrorDto })
+  @ApiConflictResponse({ type: ErrorDto, description: 'The search already ended' })
+  cancel(@Param('id') id: string): Promise<unknown> {
+    this.metrics.searchTransitions.inc({ action: 'cancel' });
+    return this.orchestrator.cancel(id);
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Resume a cancelled or interrupted search from the stored trials' })
+  @ApiSecurity(API_KEY_SCHEME)
+  @ApiBearerAuth(BEARER_SCHEME)
+  @ApiUnauthorizedResponse({ type: ErrorDto })
+  @ApiConflictResponse({ type: ErrorDto, description: 'The search is running or complete' })
+  resume(@Param('id') id: string): Promise<unknown> {
+    this.metrics.searchTransitions.inc({ action: 'resume' });
+    return this.orchestrator.resume(id);
+  }
+
+  @Get(':id/trials')
+  @ApiOperation({ summary: 'Leaderboard: trials sorted, filtered by status, paginated' })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  trials(@Param('id') id: string, @Query() query: TrialsQueryDto): Promise<unknown> {
+    return this.orchestrator.listTrials(id, query);
+  }
+
+  @Get(':id/pareto')
+  @ApiOperation({ summary: 'Pareto front of the completed trials, as JSON or CSV' })
+  @ApiProduces('application/json', 'text/csv')
+  async pareto(@Param('id') id: string, @Query() query: ParetoQueryDto, @Res() res: Response): Promise<void> {
+    if (query.format === ParetoFormat.csv) {
+      const csv = await this.orchestrator.paretoCsv(id);
+      res.type('text/csv').attachment(`pareto-${id}.csv`).send(csv);
+      return;
+    }
+    res.json(await this.orchestrator.pareto(id));
+  }
+
+  @Sse(':id/events')
+  @ApiOperation({ summary: 'Server-sent progress events; the stream ends when the search ends' })
+  @ApiProduces('text/event-stream')
+  async events(@Param('id') id: string): Promise<Observable<MessageEvent>> {
+    // Resolve the search first so an unknown id is a plain 404, not an empty stream.
+    await this.orchestrator.getSearch(id);
+    return from(this.orchestrator.events(id)).pipe(map((event) => toMessage(event)));
+  }
+}
+
+function toMessage(event: unknown): MessageEvent {
+  const type = (event as { type?: unknown })?.type;
+  return { type: typeof type === 'string' ? type : 'progress', data: event as object };
+}

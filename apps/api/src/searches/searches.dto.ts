@@ -1,0 +1,222 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsEnum,
+  IsIn,
+  IsInt,
+  IsNotEmptyObject,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+/*
+ * Named enums so the OpenAPI document names them (and stays stable); the domain re-validates
+ * everything, these catch shape errors at the edge with a message naming the field.
+ */
+export enum StrategyName {
+  random = 'random',
+  evolution = 'evolution',
+  nsga2 = 'nsga2',
+  bayes = 'bayes',
+}
+
+export enum EvaluatorName {
+  full = 'full',
+  surrogate = 'surrogate',
+}
+
+export enum TrialStatus {
+  queued = 'queued',
+  running = 'running',
+  completed = 'completed',
+  pruned = 'pruned',
+  failed = 'failed',
+}
+
+export enum SearchStatus {
+  queued = 'queued',
+  running = 'running',
+  completed = 'completed',
+  cancelled = 'cancelled',
+  failed = 'failed',
+}
+
+export enum ParetoFormat {
+  json = 'json',
+  csv = 'csv',
+}
+
+export const MAX_TRIALS = 10_000;
+
+export class BudgetDto {
+  @ApiProperty({ minimum: 1, maximum: MAX_TRIALS, example: 40, description: 'Trials to run in all' })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_TRIALS)
+  trials!: number;
+
+  @ApiPropertyOptional({
+    minimum: 0.01,
+    maximum: 10_080,
+    description: 'Stop after this much wall-clock time',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.01)
+  @Max(10_080)
+  wallClockMinutes?: number;
+}
+
+export class CreateSearchDto {
+  @ApiPropertyOptional({ maxLength: 200, example: 'pi4-int8' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  name?: string;
+
+  @ApiPropertyOptional({ description: 'Preset name (GET /presets)', example: 'raspberry-pi-4' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  preset?: string;
+
+  @ApiProperty({ enum: StrategyName, enumName: 'StrategyName' })
+  @IsEnum(StrategyName)
+  strategy!: StrategyName;
+
+  @ApiProperty({
+    description: 'Objectives to optimise, e.g. ["map50_95", "latency"]',
+    type: [String],
+    example: ['map50_95', 'latency'],
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(4)
+  @ArrayUnique()
+  @IsString({ each: true })
+  objectives!: string[];
+
+  @ApiPropertyOptional({
+    description: 'Constraints, e.g. {"latencyMs": 50}',
+    type: 'object',
+    additionalProperties: { type: 'number' },
+  })
+  @IsOptional()
+  @IsObject()
+  constraints?: Record<string, number>;
+
+  @ApiProperty({ type: BudgetDto })
+  @IsObject()
+  @ValidateNested()
+  @Type(() => BudgetDto)
+  budget!: BudgetDto;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 2 ** 31 - 1, example: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(2 ** 31 - 1)
+  seed?: number;
+
+  @ApiPropertyOptional({
+    description: 'Search-space overrides (the YAML schema of search-spaces/yolov5.yaml, as JSON)',
+    type: 'object',
+    additionalProperties: true,
+  })
+  @IsOptional()
+  @IsNotEmptyObject()
+  @IsObject()
+  searchSpace?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'Hardware profile name (GET /hardware-profiles)', example: 't4' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  hardwareProfile?: string;
+
+  @ApiPropertyOptional({ description: 'Dataset (data.yaml below DATA_ROOT, or "synthetic")' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 500)
+  dataset?: string;
+
+  @ApiPropertyOptional({
+    description: 'Multi-fidelity settings (epochs, image sizes, reduction factor)',
+    type: 'object',
+    additionalProperties: true,
+  })
+  @IsOptional()
+  @IsObject()
+  fidelity?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ enum: EvaluatorName, enumName: 'EvaluatorName', default: EvaluatorName.full })
+  @IsOptional()
+  @IsEnum(EvaluatorName)
+  evaluator?: EvaluatorName;
+}
+
+export class CreatedSearchDto {
+  @ApiProperty({ example: '3f1c9a2e-0d4b-4c55-9e1a-7f0c2b6d8e91' })
+  id!: string;
+
+  @ApiProperty({ enum: SearchStatus, enumName: 'SearchStatus' })
+  status!: SearchStatus;
+}
+
+/** Leaderboard sort keys; a leading '-' sorts descending. */
+export const TRIAL_SORT_FIELDS = [
+  'map50_95',
+  'map50',
+  'latencyMs',
+  'params',
+  'gflops',
+  'sizeBytes',
+  'createdAt',
+  'finishedAt',
+  'number',
+] as const;
+export const TRIAL_SORT_KEYS = TRIAL_SORT_FIELDS.flatMap((f) => [f, `-${f}`]);
+
+export class TrialsQueryDto {
+  @ApiPropertyOptional({ enum: TRIAL_SORT_KEYS, default: '-map50_95', description: "'-' prefix: descending" })
+  @IsOptional()
+  @IsIn(TRIAL_SORT_KEYS)
+  sort?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+
+  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+
+  @ApiPropertyOptional({ enum: TrialStatus, enumName: 'TrialStatus' })
+  @IsOptional()
+  @IsEnum(TrialStatus)
+  status?: TrialStatus;
+}
+
+export class ParetoQueryDto {
+  @ApiPropertyOptional({ enum: ParetoFormat, enumName: 'ParetoFormat', default: ParetoFormat.json })
+  @IsOptional()
+  @IsEnum(ParetoFormat)
+  format?: ParetoFormat;
+}

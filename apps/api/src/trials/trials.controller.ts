@@ -1,0 +1,36 @@
+import { Controller, Get, Inject, NotFoundException, Param, Res } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from '../http/express-types';
+import { ORCHESTRATOR } from '../tokens';
+import type { OrchestratorPort } from '../orchestrator.port';
+import { ErrorDto } from '../http/error.dto';
+
+@ApiTags('trials')
+@ApiNotFoundResponse({ type: ErrorDto, description: 'Unknown trial id (or no exported model)' })
+@Controller('trials')
+export class TrialsController {
+  constructor(@Inject(ORCHESTRATOR) private readonly orchestrator: OrchestratorPort) {}
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One trial: genome, metrics per epoch, latency per profile, timing, errors' })
+  get(@Param('id') id: string): Promise<unknown> {
+    return this.orchestrator.getTrial(id);
+  }
+
+  @Get(':id/model.onnx')
+  @ApiOperation({ summary: "The trial's exported ONNX model" })
+  @ApiProduces('application/octet-stream')
+  @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
+  async model(@Param('id') id: string, @Res() res: Response): Promise<void> {
+    const path = await this.orchestrator.trialModelPath(id);
+    if (!path) throw new NotFoundException(`trial ${id} has no exported model`);
+    // sendFile streams with Content-Length and handles client aborts.
+    await new Promise<void>((resolve, reject) =>
+      res.sendFile(path, { headers: { 'Content-Type': 'application/octet-stream' } }, (err) =>
+        err && !res.headersSent
+          ? reject(new NotFoundException(`trial ${id}: model file missing`))
+          : resolve(),
+      ),
+    );
+  }
+}
