@@ -1,0 +1,156 @@
+import type { Genome } from '@detsearch/genome';
+import type {
+  BestSoFar,
+  ObjectiveName,
+  Search,
+  SearchStatus,
+  Trial,
+  TrialCounts,
+  TrialStatus,
+} from '@detsearch/persistence';
+
+// ---------------------------------------------------------------- evaluators
+
+export interface EpochReport {
+  epoch: number;
+  loss?: number;
+  map50?: number;
+  map50_95?: number;
+}
+
+export type EpochDecision = 'continue' | 'stop';
+
+export interface EvaluationRequest {
+  trialId: string;
+  searchId: string;
+  genome: Genome;
+  /** Epochs to train (the trial's full fidelity) and, optionally, a training image size. */
+  fidelity: { epochs: number; imageSize?: number };
+  /** Name of the search's hardware profile: latency is reported for it. */
+  hardwareProfile: string;
+  dataset?: string;
+  /** The search's seed, for evaluators that draw random numbers. */
+  seed?: number;
+}
+
+export interface EvaluationContext {
+  /** Aborted when the search is cancelled or the process shuts down. */
+  signal: AbortSignal;
+  /**
+   * Called after every epoch. 'stop' means the multi-fidelity scheduler pruned the trial: the
+   * evaluator returns at once with the metrics it has (the trial is stored as pruned).
+   */
+  onEpoch(m: EpochReport): Promise<EpochDecision> | EpochDecision;
+}
+
+export interface TrialMetrics {
+  map50: number;
+  map50_95: number;
+  /** mAP of the fp32 model before quantization (when the genome is quantized). */
+  fp32Map50_95?: number;
+  /** Latency on the request's hardware profile. */
+  latencyMs: number;
+  /** Latency measured on this host, when measured. */
+  measuredLatencyMs?: number;
+  params: number;
+  gflops: number;
+  sizeBytes: number;
+  /** Execution backend (tfjs backend, 'surrogate', ...), stored on the trial. */
+  backend: string;
+  epochs: EpochReport[];
+  onnxPath?: string;
+  /** Free text stored on the trial, e.g. the surrogate's disclaimer. */
+  notes?: string;
+}
+
+export interface TrialEvaluator {
+  readonly name: 'full' | 'surrogate' | (string & {});
+  evaluate(req: EvaluationRequest, ctx: EvaluationContext): Promise<TrialMetrics>;
+}
+
+// ---------------------------------------------------------------- views
+
+export interface SearchProgress extends TrialCounts {
+  /** The trial budget. */
+  budget: number;
+  /** Finished (completed + pruned + failed) / budget, 0..1. */
+  fraction: number;
+}
+
+export interface SearchView extends Search {
+  progress: SearchProgress;
+}
+
+/** One trial of the Pareto front with its objective values in natural units (mAP maximized). */
+export interface ParetoPoint {
+  trialId: string;
+  number: number;
+  objectives: Partial<Record<ObjectiveName, number>>;
+  map50: number | null;
+  map50_95: number;
+  latencyMs: number;
+  sizeBytes: number | null;
+  params: number | null;
+  gflops: number | null;
+  genome: Genome;
+  genomeKey: string;
+  evaluator: string | null;
+  backend: string | null;
+}
+
+export interface ParetoFrontView {
+  searchId: string;
+  objectives: ObjectiveName[];
+  /** Feasible completed trials considered. */
+  considered: number;
+  points: ParetoPoint[];
+}
+
+export type SearchEvent =
+  | { type: 'snapshot'; searchId: string; status: SearchStatus; progress: SearchProgress; best: BestSoFar | null }
+  | {
+      type: 'trial-started';
+      searchId: string;
+      trialId: string;
+      number: number;
+      progress: SearchProgress;
+    }
+  | {
+      type: 'trial-epoch';
+      searchId: string;
+      trialId: string;
+      number: number;
+      epoch: EpochReport;
+      decision: EpochDecision;
+    }
+  | {
+      type: 'trial-completed';
+      searchId: string;
+      trialId: string;
+      number: number;
+      status: TrialStatus;
+      map50_95: number | null;
+      latencyMs: number | null;
+      progress: SearchProgress;
+      best: BestSoFar | null;
+      paretoSize: number;
+    }
+  | {
+      type: 'search-completed';
+      searchId: string;
+      status: SearchStatus;
+      progress: SearchProgress;
+      best: BestSoFar | null;
+      paretoSize: number;
+      error: string | null;
+    };
+
+export interface HealthReport {
+  ok: boolean;
+  database: { kind: 'postgres' | 'pglite'; ok: boolean; latencyMs: number; error?: string };
+  /** Searches whose loop runs in this process. */
+  activeSearches: number;
+  evaluators: string[];
+}
+
+export type { Trial };

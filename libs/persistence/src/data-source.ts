@@ -1,0 +1,225 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Client } from 'pg';
+import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import { DomainError } from '@detsearch/common';
+import { MIGRATIONS } from '../../../migrations';
+import { ENTITIES } from './entities';
+import { PGliteExclusivePool } from './pglite-pool';
+
+export const MIGRATIONS_TABLE = 'detsearch_migrations';
+
+export interface DataSourceOptions {
+  /** Postgres connection string; absent: embedded PGlite. Defaults to nothing (callers pass env). */
+  databaseUrl?: string;
+  /** DETSEARCH_HOME: PGlite keeps its data in <home>/pgdata. Default ./.detsearch. */
+  home?: string;
+  /** PGlite in memory (tests, throwaway runs). Ignored with databaseUrl. */
+  inMemory?: boolean;
+  /** Postgres schema to use (created if missing); isolates parallel test files. Default public. */
+  schema?: string;
+  /** Run pending migrations on open (default true). With false, a pending migration is an error. */
+  migrate?: boolean;
+  /** Postgres pool size (default 10). */
+  poolSize?: number;
+}
+
+/** SQL with positional parameters, inside or outside a transaction. */
+export interface Sql {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Like query, also returning the affected row count (UPDATE/DELETE). */
+  execute<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affected: number }>;
+}
+
+/**
+ * A transaction. Repositories take one so several writes (a trial row and, with a queue, its
+ * job) commit together. `manager` is TypeORM's, for adapters that need it (pg-boss's `db`
+ * option can wrap `query`).
+ */
+export interface Tx extends Sql {
+  readonly manager: EntityManager;
+}
+
+class RunnerSql implements Tx {
+  constructor(private readonly runner: QueryRunner) {}
+
+  get manager(): EntityManager {
+    return this.runner.manager;
+  }
+
+  async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    return (await this.execute<T>(sql, params)).rows;
+  }
+
+  async execute<T>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affected: number }> {
+    const r = await this.runner.query(sql, params, true);
+    return { rows: (r.records ?? []) as T[], affected: r.affected ?? 0 };
+  }
+}
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+/** An open database: TypeORM data source, migrated, with SQL helpers. */
+export class Database implements Sql {
+  private closed = false;
+
+  constructor(
+    readonly dataSource: DataSource,
+    readonly kind: DatabaseKind,
+    readonly schema: string | undefined,
+    /** The embedded instance (PGlite mode), e.g. for an in-process queue. */
+    readonly pglite: PGlite | null,
+  ) {}
+
+  async query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
+    return (await this.execute<T>(sql, params)).rows;
+  }
+
+  async execute<T = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+  ): Promise<{ rows: T[]; affected: number }> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      return await new RunnerSql(runner).execute<T>(sql, params);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      const result = await fn(new RunnerSql(runner));
+      await runner.commitTransaction();
+      return result;
+    } catch (err) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      throw err;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** `tx` when given, else this database (auto-commit). */
+  sql(tx?: Sql): Sql {
+    return tx ?? this;
+  }
+
+  async ping(): Promise<number> {
+    const t0 = performance.now();
+    await this.query('SELECT 1');
+    return performance.now() - t0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Opens the database: Postgres when `databaseUrl` is set, else embedded PGlite (in memory or
+ * under `<home>/pgdata`). Refuses a database migrated by newer code, then runs pending migrations.
+ */
+export async function createDataSource(options: DataSourceOptions = {}): Promise<Database> {
+  const schema = options.schema;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema))
+    throw new DomainError('DATABASE.INVALID_SCHEMA', `schema '${schema}' must match ${SCHEMA_NAME}`, 'schema');
+
+  let dataSource: DataSource;
+  let pglite: PGlite | null = null;
+  const common = {
+    type: 'postgres' as const,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: MIGRATIONS_TABLE,
+    migrationsRun: false,
+    synchronize: false,
+    // Ids are generated in JS; no uuid-ossp (PGlite lacks it).
+    installExtensions: false,
+    logging: false as const,
+  };
+  if (options.databaseUrl) {
+    dataSource = new DataSource({
+      ...common,
+      url: options.databaseUrl,
+      poolSize: options.poolSize ?? 10,
+      ...(schema ? { schema, extra: { options: `-c search_path=${schema}` } } : {}),
+    });
+    if (schema) {
+      // The schema must exist before a pooled connection uses it as search_path.
+      const client = new Client({ connectionString: options.databaseUrl });
+      await client.connect();
+      try {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      } finally {
+        await client.end();
+      }
+    }
+  } else {
+    let dataDir: string | undefined;
+    if (!options.inMemory) {
+      dataDir = resolve(options.home ?? process.env.DETSEARCH_HOME ?? '.detsearch', 'pgdata');
+      mkdirSync(dataDir, { recursive: true });
+    }
+    pglite = await PGlite.create(dataDir);
+    if (schema) await pglite.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"`);
+    const db = pglite;
+    class Pool extends PGliteExclusivePool {
+      constructor() {
+        super(db);
+      }
+    }
+    dataSource = new DataSource({ ...common, ...(schema ? { schema } : {}), driver: { Pool } });
+  }
+
+  await dataSource.initialize();
+  const database = new Database(dataSource, options.databaseUrl ? 'postgres' : 'pglite', schema, pglite);
+  try {
+    await assertSchemaKnown(database);
+    if (options.migrate === false) {
+      if (await dataSource.showMigrations())
+        throw new DomainError('DATABASE.MIGRATIONS_PENDING', 'the database has pending migrations and migrate is off');
+    } else {
+      await dataSource.runMigrations({ transaction: 'each' });
+    }
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  return database;
+}
+
+/**
+ * Refuses a database that records migrations this code does not know: it was migrated by a
+ * newer version, and running on it could corrupt data the newer code relies on.
+ */
+export async function assertSchemaKnown(db: Sql): Promise<void> {
+  const [{ exists }] = await db.query<{ exists: boolean }>(
+    `SELECT to_regclass($1) IS NOT NULL AS exists`,
+    [MIGRATIONS_TABLE],
+  );
+  if (!exists) return;
+  const applied = await db.query<{ name: string; timestamp: string | number }>(
+    `SELECT name, timestamp FROM ${MIGRATIONS_TABLE} ORDER BY timestamp`,
+  );
+  const known = new Set(MIGRATIONS.map((m) => m.name));
+  const unknown = applied.filter((m) => !known.has(m.name));
+  if (unknown.length > 0) {
+    const newest = MIGRATIONS[MIGRATIONS.length - 1]!.name;
+    throw new DomainError(
+      'DATABASE.SCHEMA_TOO_NEW',
+      `the database schema was migrated by a newer detsearch (unknown migrations: ${unknown
+        .map((m) => m.name)
+        .join(', ')}; this code knows up to ${newest}). Upgrade detsearch or use another database.`,
+    );
+  }
+}

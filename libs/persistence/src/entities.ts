@@ -1,0 +1,245 @@
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
+
+// The schema as TypeORM metadata. The migrations in /migrations are the source of truth for the
+// database; a test checks that these entities and the migrated schema agree (no pending diff).
+
+@Entity({ name: 'searches' })
+@Check('searches_status_check', `status IN ('queued', 'running', 'completed', 'cancelled', 'failed')`)
+@Index('searches_created_at_idx', ['createdAt'])
+@Index('searches_status_idx', ['status'])
+export class SearchEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ type: 'text' })
+  name!: string;
+
+  @Column({ type: 'text' })
+  status!: string;
+
+  @Column({ type: 'text' })
+  strategy!: string;
+
+  @Column({ type: 'jsonb' })
+  objectives!: unknown;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  constraints!: unknown;
+
+  @Column({ type: 'jsonb' })
+  budget!: unknown;
+
+  @Column({ type: 'integer' })
+  seed!: number;
+
+  @Column({ name: 'search_space', type: 'jsonb' })
+  searchSpace!: unknown;
+
+  @Column({ name: 'hardware_profile', type: 'text' })
+  hardwareProfile!: string;
+
+  @Column({ name: 'hardware_profile_spec', type: 'jsonb', nullable: true })
+  hardwareProfileSpec!: unknown;
+
+  @Column({ type: 'text', nullable: true })
+  preset!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  dataset!: string | null;
+
+  @Column({ type: 'jsonb' })
+  fidelity!: unknown;
+
+  @Column({ type: 'text' })
+  evaluator!: string;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  request!: unknown;
+
+  @Column({ type: 'jsonb', nullable: true })
+  best!: unknown;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @Column({ name: 'runner_id', type: 'text', nullable: true })
+  runnerId!: string | null;
+
+  @Column({ name: 'heartbeat_at', type: 'timestamptz', nullable: true })
+  heartbeatAt!: Date | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt!: Date | null;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt!: Date;
+}
+
+@Entity({ name: 'trials' })
+@Check('trials_status_check', `status IN ('queued', 'running', 'completed', 'pruned', 'failed')`)
+@Unique('trials_search_number_key', ['searchId', 'number'])
+@Index('trials_search_status_idx', ['searchId', 'status'])
+@Index('trials_search_genome_key_idx', ['searchId', 'genomeKey'])
+// Leaderboard orders. DESC NULLS LAST and partial indexes are written in the migration only;
+// `synchronize: false` tells TypeORM they exist and are not its to manage.
+@Index('trials_search_map50_95_idx', { synchronize: false })
+@Index('trials_search_map50_idx', { synchronize: false })
+@Index('trials_running_heartbeat_idx', { synchronize: false })
+@Index('trials_search_latency_idx', ['searchId', 'latencyMs', 'number'])
+@Index('trials_search_params_idx', ['searchId', 'params', 'number'])
+@Index('trials_search_gflops_idx', ['searchId', 'gflops', 'number'])
+@Index('trials_search_size_idx', ['searchId', 'sizeBytes', 'number'])
+export class TrialEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ name: 'search_id', type: 'uuid' })
+  searchId!: string;
+
+  @ManyToOne(() => SearchEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'search_id', foreignKeyConstraintName: 'trials_search_id_fkey' })
+  search?: SearchEntity;
+
+  @Column({ type: 'integer' })
+  number!: number;
+
+  @Column({ type: 'jsonb' })
+  genome!: unknown;
+
+  @Column({ name: 'genome_key', type: 'text' })
+  genomeKey!: string;
+
+  @Column({ name: 'search_params', type: 'jsonb' })
+  searchParams!: unknown;
+
+  @Column({ type: 'text' })
+  status!: string;
+
+  @Column({ type: 'integer' })
+  epochs!: number;
+
+  @Column({ name: 'image_size', type: 'integer', nullable: true })
+  imageSize!: number | null;
+
+  @Column({ type: 'integer', default: 0 })
+  rung!: number;
+
+  @Column({ name: 'epochs_done', type: 'integer', default: 0 })
+  epochsDone!: number;
+
+  @Column({ name: 'epoch_metrics', type: 'jsonb', default: () => "'[]'" })
+  epochMetrics!: unknown;
+
+  @Column({ type: 'double precision', nullable: true })
+  map50!: number | null;
+
+  @Column({ name: 'map50_95', type: 'double precision', nullable: true })
+  map50_95!: number | null;
+
+  @Column({ name: 'fp32_map50_95', type: 'double precision', nullable: true })
+  fp32Map50_95!: number | null;
+
+  @Column({ name: 'latency_ms', type: 'double precision', nullable: true })
+  latencyMs!: number | null;
+
+  @Column({ name: 'latency_per_profile', type: 'jsonb', default: () => "'{}'" })
+  latencyPerProfile!: unknown;
+
+  @Column({ name: 'measured_latency_ms', type: 'double precision', nullable: true })
+  measuredLatencyMs!: number | null;
+
+  @Column({ type: 'integer', nullable: true })
+  params!: number | null;
+
+  @Column({ type: 'double precision', nullable: true })
+  gflops!: number | null;
+
+  @Column({ name: 'size_bytes', type: 'integer', nullable: true })
+  sizeBytes!: number | null;
+
+  @Column({ name: 'objective_values', type: 'jsonb', nullable: true })
+  objectiveValues!: unknown;
+
+  @Column({ name: 'constraint_values', type: 'jsonb', nullable: true })
+  constraintValues!: unknown;
+
+  @Column({ type: 'double precision', nullable: true })
+  violation!: number | null;
+
+  @Column({ type: 'text', nullable: true })
+  backend!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  evaluator!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  notes!: string | null;
+
+  @Column({ name: 'worker_id', type: 'text', nullable: true })
+  workerId!: string | null;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'heartbeat_at', type: 'timestamptz', nullable: true })
+  heartbeatAt!: Date | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt!: Date | null;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @Column({ name: 'onnx_path', type: 'text', nullable: true })
+  onnxPath!: string | null;
+}
+
+@Entity({ name: 'hardware_profiles' })
+export class HardwareProfileEntity {
+  @PrimaryColumn({ type: 'text' })
+  name!: string;
+
+  @Column({ type: 'text' })
+  source!: string;
+
+  @Column({ type: 'jsonb' })
+  document!: unknown;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt!: Date;
+}
+
+@Entity({ name: 'presets' })
+export class PresetEntity {
+  @PrimaryColumn({ type: 'text' })
+  name!: string;
+
+  @Column({ type: 'text' })
+  source!: string;
+
+  @Column({ type: 'jsonb' })
+  document!: unknown;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt!: Date;
+}
+
+export const ENTITIES = [SearchEntity, TrialEntity, HardwareProfileEntity, PresetEntity];

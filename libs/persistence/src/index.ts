@@ -1,0 +1,24 @@
+export * from './types';
+export {
+  createDataSource,
+  assertSchemaKnown,
+  Database,
+  MIGRATIONS_TABLE,
+  type DataSourceOptions,
+  type DatabaseKind,
+  type Sql,
+  type Tx,
+} from './data-source';
+export { SearchRepository, isUuid, type ListSearchesQuery } from './search-repository';
+export {
+  TrialRepository,
+  violationOf,
+  type TrialLease,
+  type TrialHistoryRow,
+  type RungEntry,
+} from './trial-repository';
+export { DocumentRepository } from './document-repository';
+export { paretoFront, nonDominated, OBJECTIVE_COLUMNS, type ObjectiveColumn } from './pareto';
+export { seedTrials, type SeedTrialsOptions } from './seed';
+export { ENTITIES, SearchEntity, TrialEntity, HardwareProfileEntity, PresetEntity } from './entities';
+export { MIGRATIONS } from '../../../migrations';

@@ -1,0 +1,94 @@
+import type { Genome } from '@detsearch/genome';
+import type { Params } from '@detsearch/search-space';
+import type {
+  BestSoFar,
+  EpochMetric,
+  ObjectiveName,
+  Search,
+  SearchBudget,
+  SearchConstraints,
+  SearchFidelity,
+  SearchStatus,
+  Trial,
+  TrialStatus,
+} from './types';
+
+// Raw rows (snake_case, as the SQL returns them) -> domain objects.
+
+type Row = Record<string, unknown>;
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const date = (v: unknown): Date | null => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)));
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export function searchFromRow(r: Row): Search {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    status: r.status as SearchStatus,
+    strategy: String(r.strategy),
+    objectives: r.objectives as ObjectiveName[],
+    constraints: (r.constraints ?? {}) as SearchConstraints,
+    budget: r.budget as SearchBudget,
+    seed: Number(r.seed),
+    searchSpace: r.search_space as Record<string, unknown>,
+    hardwareProfile: String(r.hardware_profile),
+    hardwareProfileSpec: (r.hardware_profile_spec ?? null) as Record<string, unknown> | null,
+    preset: str(r.preset),
+    dataset: str(r.dataset),
+    fidelity: r.fidelity as SearchFidelity,
+    evaluator: String(r.evaluator),
+    request: (r.request ?? {}) as Record<string, unknown>,
+    best: (r.best ?? null) as BestSoFar | null,
+    error: str(r.error),
+    runnerId: str(r.runner_id),
+    heartbeatAt: date(r.heartbeat_at),
+    createdAt: date(r.created_at)!,
+    startedAt: date(r.started_at),
+    finishedAt: date(r.finished_at),
+    updatedAt: date(r.updated_at)!,
+  };
+}
+
+export function trialFromRow(r: Row): Trial {
+  return {
+    id: String(r.id),
+    searchId: String(r.search_id),
+    number: Number(r.number),
+    genome: r.genome as Genome,
+    genomeKey: String(r.genome_key),
+    searchParams: r.search_params as Params,
+    status: r.status as TrialStatus,
+    epochs: Number(r.epochs),
+    imageSize: num(r.image_size),
+    rung: Number(r.rung ?? 0),
+    epochsDone: Number(r.epochs_done ?? 0),
+    epochMetrics: (r.epoch_metrics ?? []) as EpochMetric[],
+    map50: num(r.map50),
+    map50_95: num(r.map50_95),
+    fp32Map50_95: num(r.fp32_map50_95),
+    latencyMs: num(r.latency_ms),
+    latencyPerProfile: (r.latency_per_profile ?? {}) as Record<string, number>,
+    measuredLatencyMs: num(r.measured_latency_ms),
+    params: num(r.params),
+    gflops: num(r.gflops),
+    sizeBytes: num(r.size_bytes),
+    objectiveValues: (r.objective_values ?? null) as number[] | null,
+    constraintValues: (r.constraint_values ?? null) as number[] | null,
+    violation: num(r.violation),
+    backend: str(r.backend),
+    evaluator: str(r.evaluator),
+    notes: str(r.notes),
+    workerId: str(r.worker_id),
+    attempts: Number(r.attempts ?? 0),
+    heartbeatAt: date(r.heartbeat_at),
+    createdAt: date(r.created_at)!,
+    startedAt: date(r.started_at),
+    finishedAt: date(r.finished_at),
+    error: str(r.error),
+    onnxPath: str(r.onnx_path),
+  };
+}
+
+/** jsonb parameters go over the wire as JSON text (node-postgres would turn arrays into PG arrays). */
+export const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));

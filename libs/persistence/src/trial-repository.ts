@@ -1,0 +1,375 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '@detsearch/common';
+import type { Database, Sql } from './data-source';
+import { paretoFront, type ObjectiveColumn } from './pareto';
+import { json, trialFromRow } from './rows';
+import { clampLimit, isUuid } from './search-repository';
+import type {
+  BestSoFar,
+  EpochMetric,
+  ListTrialsQuery,
+  NewTrial,
+  Page,
+  Trial,
+  TrialCounts,
+  TrialResult,
+  TrialSortKey,
+  TrialStatus,
+} from './types';
+import { TRIAL_SORT_KEYS } from './types';
+
+/** Who runs a trial attempt; results are accepted only from the current holder. */
+export interface TrialLease {
+  workerId: string;
+  attempt: number;
+}
+
+/** What a strategy needs of one trial (a light projection of the row). */
+export interface TrialHistoryRow {
+  id: string;
+  number: number;
+  status: TrialStatus;
+  searchParams: Record<string, unknown>;
+  objectiveValues: number[] | null;
+  constraintValues: number[] | null;
+  epochsDone: number;
+  epochs: number;
+}
+
+/** A trial's standing at one ASHA rung: its mAP at that epoch and its genome-derived costs. */
+export interface RungEntry {
+  id: string;
+  number: number;
+  map50_95: number;
+  latencyMs: number | null;
+  sizeBytes: number | null;
+}
+
+const SORT_COLUMNS: Record<TrialSortKey, string> = {
+  number: 'number',
+  map50_95: 'map50_95',
+  map50: 'map50',
+  latencyMs: 'latency_ms',
+  params: 'params',
+  gflops: 'gflops',
+  sizeBytes: 'size_bytes',
+  createdAt: 'created_at',
+  finishedAt: 'finished_at',
+};
+
+export const FEASIBLE_COMPLETED = `status = 'completed' AND coalesce(violation, 0) <= 0`;
+
+/** Trials: creation (in the caller's transaction), claiming, results, leaderboard, Pareto. */
+export class TrialRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Inserts trials in one statement; pass the transaction that also enqueues their jobs. */
+  async create(trials: NewTrial[], tx?: Sql): Promise<Trial[]> {
+    if (trials.length === 0) return [];
+    const col = <T>(f: (t: NewTrial) => T) => trials.map(f);
+    const rows = await this.db.sql(tx).query(
+      `INSERT INTO trials (id, search_id, number, genome, genome_key, search_params, status, epochs, image_size,
+         params, gflops, size_bytes, latency_ms, latency_per_profile, evaluator)
+       SELECT id, search_id, number, genome, genome_key, search_params, 'queued', epochs, image_size,
+         params, gflops, size_bytes, latency_ms, coalesce(latency_per_profile, '{}'), evaluator
+       FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::jsonb[], $5::text[], $6::jsonb[], $7::int[], $8::int[],
+         $9::int[], $10::float8[], $11::int[], $12::float8[], $13::jsonb[], $14::text[])
+         AS t(id, search_id, number, genome, genome_key, search_params, epochs, image_size,
+           params, gflops, size_bytes, latency_ms, latency_per_profile, evaluator)
+       RETURNING *`,
+      [
+        col((t) => t.id ?? randomUUID()),
+        col((t) => t.searchId),
+        col((t) => t.number),
+        col((t) => json(t.genome)),
+        col((t) => t.genomeKey),
+        col((t) => json(t.searchParams)),
+        col((t) => t.epochs),
+        col((t) => t.imageSize ?? null),
+        col((t) => t.params ?? null),
+        col((t) => t.gflops ?? null),
+        col((t) => t.sizeBytes ?? null),
+        col((t) => t.latencyMs ?? null),
+        col((t) => json(t.latencyPerProfile ?? {})),
+        col((t) => t.evaluator ?? null),
+      ],
+    );
+    return rows.map(trialFromRow).sort((a, b) => a.number - b.number);
+  }
+
+  async get(id: string, tx?: Sql): Promise<Trial | null> {
+    if (!isUuid(id)) return null;
+    const [row] = await this.db.sql(tx).query(`SELECT * FROM trials WHERE id = $1`, [id]);
+    return row ? trialFromRow(row) : null;
+  }
+
+  /** Number the next trial of a search gets (0-based). Call inside the creating transaction. */
+  async nextNumber(searchId: string, tx?: Sql): Promise<number> {
+    const [r] = await this.db
+      .sql(tx)
+      .query<{ n: number }>(`SELECT coalesce(max(number) + 1, 0)::int AS n FROM trials WHERE search_id = $1`, [
+        searchId,
+      ]);
+    return r!.n;
+  }
+
+  async counts(searchId: string, tx?: Sql): Promise<TrialCounts> {
+    const rows = await this.db
+      .sql(tx)
+      .query<{ status: TrialStatus; n: number }>(
+        `SELECT status, count(*)::int AS n FROM trials WHERE search_id = $1 GROUP BY status`,
+        [searchId],
+      );
+    const c: TrialCounts = { total: 0, queued: 0, running: 0, completed: 0, pruned: 0, failed: 0 };
+    for (const r of rows) {
+      c[r.status] = r.n;
+      c.total += r.n;
+    }
+    return c;
+  }
+
+  /** Leaderboard: one search, optional status filter, sorted ('-' = descending), paginated. */
+  async list(searchId: string, query: ListTrialsQuery = {}): Promise<Page<Trial>> {
+    const limit = clampLimit(query.limit, 50);
+    const offset = Math.max(0, Math.floor(query.offset ?? 0));
+    const order = orderBy(query.sort ?? 'number');
+    const statuses = query.status === undefined ? null : ([] as TrialStatus[]).concat(query.status);
+    const where = `search_id = $1${statuses ? ` AND status = ANY($2::text[])` : ''}`;
+    const params: unknown[] = statuses ? [searchId, statuses] : [searchId];
+    const rows = await this.db.query(
+      `SELECT * FROM trials WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`,
+      params,
+    );
+    const [{ total }] = await this.db.query<{ total: number }>(
+      `SELECT count(*)::int AS total FROM trials WHERE ${where}`,
+      params,
+    );
+    return { items: rows.map(trialFromRow), total: total!, limit, offset };
+  }
+
+  /** Every trial of a search in creation order, projected for the strategy. */
+  async history(searchId: string, tx?: Sql): Promise<TrialHistoryRow[]> {
+    const rows = await this.db.sql(tx).query<Record<string, unknown>>(
+      `SELECT id, number, status, search_params, objective_values, constraint_values, epochs_done, epochs
+       FROM trials WHERE search_id = $1 ORDER BY number`,
+      [searchId],
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      number: Number(r.number),
+      status: r.status as TrialStatus,
+      searchParams: r.search_params as Record<string, unknown>,
+      objectiveValues: (r.objective_values ?? null) as number[] | null,
+      constraintValues: (r.constraint_values ?? null) as number[] | null,
+      epochsDone: Number(r.epochs_done),
+      epochs: Number(r.epochs),
+    }));
+  }
+
+  /** Trials of a search in one status, oldest first. */
+  async byStatus(searchId: string, status: TrialStatus, tx?: Sql): Promise<Trial[]> {
+    const rows = await this.db
+      .sql(tx)
+      .query(`SELECT * FROM trials WHERE search_id = $1 AND status = $2 ORDER BY number`, [searchId, status]);
+    return rows.map(trialFromRow);
+  }
+
+  /**
+   * Takes a queued trial for `workerId`: running, one more attempt, fresh heartbeat. Null when it
+   * is not queued any more (another worker took it, or it was cancelled).
+   */
+  async claim(id: string, workerId: string, tx?: Sql): Promise<{ trial: Trial; lease: TrialLease } | null> {
+    const [row] = await this.db.sql(tx).query(
+      `UPDATE trials SET status = 'running', worker_id = $2, attempts = attempts + 1,
+         started_at = now(), heartbeat_at = now(), finished_at = NULL, error = NULL,
+         epochs_done = 0, rung = 0, epoch_metrics = '[]'
+       WHERE id = $1 AND status = 'queued'
+       RETURNING *`,
+      [id, workerId],
+    );
+    if (!row) return null;
+    const trial = trialFromRow(row);
+    return { trial, lease: { workerId, attempt: trial.attempts } };
+  }
+
+  async heartbeat(id: string, lease: TrialLease): Promise<boolean> {
+    const r = await this.db.execute(
+      `UPDATE trials SET heartbeat_at = now() WHERE id = $1 AND status = 'running' AND worker_id = $2 AND attempts = $3`,
+      [id, lease.workerId, lease.attempt],
+    );
+    return r.affected > 0;
+  }
+
+  /** Appends one epoch's metrics (and the rung it reached); false when the lease is gone. */
+  async recordEpoch(id: string, lease: TrialLease, metric: EpochMetric, rung: number): Promise<boolean> {
+    const r = await this.db.execute(
+      `UPDATE trials SET epoch_metrics = epoch_metrics || $4::jsonb, epochs_done = $5, rung = greatest(rung, $6),
+         heartbeat_at = now(), map50 = coalesce($7, map50), map50_95 = coalesce($8, map50_95)
+       WHERE id = $1 AND status = 'running' AND worker_id = $2 AND attempts = $3`,
+      [
+        id,
+        lease.workerId,
+        lease.attempt,
+        json([metric]),
+        metric.epoch,
+        rung,
+        metric.map50 ?? null,
+        metric.map50_95 ?? null,
+      ],
+    );
+    return r.affected > 0;
+  }
+
+  /**
+   * Stores the outcome of the attempt `lease` names. Idempotent and safe against late results:
+   * a worker presumed dead (its attempt re-queued or re-claimed) changes nothing. Returns the
+   * stored trial, or null when the result was not accepted.
+   */
+  async finish(id: string, lease: TrialLease, result: TrialResult, tx?: Sql): Promise<Trial | null> {
+    const [row] = await this.db.sql(tx).query(
+      `UPDATE trials SET status = $4, finished_at = now(), heartbeat_at = now(),
+         map50 = coalesce($5, map50), map50_95 = coalesce($6, map50_95), fp32_map50_95 = coalesce($7, fp32_map50_95),
+         latency_ms = coalesce($8, latency_ms), latency_per_profile = latency_per_profile || coalesce($9::jsonb, '{}'),
+         measured_latency_ms = coalesce($10, measured_latency_ms), params = coalesce($11, params),
+         gflops = coalesce($12, gflops), size_bytes = coalesce($13, size_bytes),
+         objective_values = $14::jsonb, constraint_values = $15::jsonb, violation = $16,
+         backend = coalesce($17, backend), notes = coalesce($18, notes), error = $19, onnx_path = coalesce($20, onnx_path),
+         epoch_metrics = coalesce($21::jsonb, epoch_metrics),
+         epochs_done = CASE WHEN $21::jsonb IS NULL THEN epochs_done ELSE jsonb_array_length($21::jsonb) END
+       WHERE id = $1 AND status = 'running' AND worker_id = $2 AND attempts = $3
+       RETURNING *`,
+      [
+        id,
+        lease.workerId,
+        lease.attempt,
+        result.status,
+        result.map50 ?? null,
+        result.map50_95 ?? null,
+        result.fp32Map50_95 ?? null,
+        result.latencyMs ?? null,
+        json(result.latencyPerProfile),
+        result.measuredLatencyMs ?? null,
+        result.params === undefined || result.params === null ? null : Math.round(result.params),
+        result.gflops ?? null,
+        result.sizeBytes === undefined || result.sizeBytes === null ? null : Math.round(result.sizeBytes),
+        json(result.objectiveValues),
+        json(result.constraintValues),
+        violationOf(result.constraintValues),
+        result.backend ?? null,
+        result.notes ?? null,
+        result.error ?? null,
+        result.onnxPath ?? null,
+        result.epochMetrics ? json(result.epochMetrics) : null,
+      ],
+    );
+    return row ? trialFromRow(row) : null;
+  }
+
+  /**
+   * Puts running trials back in the queue, dropping their partial epochs: those of the given
+   * workers (a runner known to be dead) and/or those whose heartbeat is older than `staleMs`.
+   */
+  async requeue(
+    searchId: string,
+    which: { workerIds?: string[]; staleMs?: number; all?: boolean },
+    tx?: Sql,
+  ): Promise<number> {
+    const r = await (tx ?? this.db).execute(
+      `UPDATE trials SET status = 'queued', worker_id = NULL, heartbeat_at = NULL, started_at = NULL,
+         epochs_done = 0, rung = 0, epoch_metrics = '[]'
+       WHERE search_id = $1 AND status = 'running' AND (
+         $4::boolean
+         OR worker_id = ANY($2::text[])
+         OR ($3::float8 IS NOT NULL AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $3::float8 / 1000))))`,
+      [searchId, which.workerIds ?? [], which.staleMs ?? null, !!which.all],
+    );
+    return r.affected;
+  }
+
+  /** Ends every unfinished trial of a search as failed with `reason` (cancel). */
+  async failUnfinished(searchId: string, reason: string, tx?: Sql): Promise<number> {
+    const r = await (tx ?? this.db).execute(
+      `UPDATE trials SET status = 'failed', error = $2, finished_at = now()
+       WHERE search_id = $1 AND status IN ('queued', 'running')`,
+      [searchId, reason],
+    );
+    return r.affected;
+  }
+
+  /** Every trial of the search that reached `epoch`, with its mAP at that epoch (ASHA rungs). */
+  async rungEntries(searchId: string, epoch: number): Promise<RungEntry[]> {
+    const rows = await this.db.query<Record<string, unknown>>(
+      `SELECT id, number, latency_ms, size_bytes,
+         (SELECT (e->>'map50_95')::float8 FROM jsonb_array_elements(epoch_metrics) e
+           WHERE (e->>'epoch')::int = $2 LIMIT 1) AS m
+       FROM trials WHERE search_id = $1 AND epochs_done >= $2 AND status <> 'failed'`,
+      [searchId, epoch],
+    );
+    return rows
+      .filter((r) => r.m !== null && r.m !== undefined)
+      .map((r) => ({
+        id: String(r.id),
+        number: Number(r.number),
+        map50_95: Number(r.m),
+        latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
+        sizeBytes: r.size_bytes === null ? null : Number(r.size_bytes),
+      }));
+  }
+
+  /** Best feasible completed trial by mAP@0.5:0.95 (ties: earliest). */
+  async best(searchId: string, tx?: Sql): Promise<Trial | null> {
+    const [row] = await this.db.sql(tx).query(
+      `SELECT * FROM trials WHERE search_id = $1 AND ${FEASIBLE_COMPLETED} AND map50_95 IS NOT NULL
+       ORDER BY map50_95 DESC NULLS LAST, number LIMIT 1`,
+      [searchId],
+    );
+    return row ? trialFromRow(row) : null;
+  }
+
+  /**
+   * The non-dominated feasible completed trials over `objectives` (mAP maximized, the rest
+   * minimized), in order of the first objective. `considered` is how many trials competed.
+   */
+  async pareto(searchId: string, objectives: ObjectiveColumn[]): Promise<{ trials: Trial[]; considered: number }> {
+    const { ids, considered } = await paretoFront(this.db, searchId, objectives);
+    if (ids.length === 0) return { trials: [], considered };
+    const rows = await this.db.query(`SELECT * FROM trials WHERE id = ANY($1::uuid[])`, [ids]);
+    const byId = new Map(rows.map((r) => [String(r.id), trialFromRow(r)]));
+    return { trials: ids.map((id) => byId.get(id)!).filter(Boolean), considered };
+  }
+
+  /** Summary for the search row: best trial and Pareto size. */
+  async bestSoFar(searchId: string, objectives: ObjectiveColumn[]): Promise<BestSoFar | null> {
+    const best = await this.best(searchId);
+    if (!best || best.map50_95 === null) return null;
+    const { ids } = await paretoFront(this.db, searchId, objectives);
+    return {
+      trialId: best.id,
+      number: best.number,
+      map50: best.map50,
+      map50_95: best.map50_95,
+      latencyMs: best.latencyMs,
+      sizeBytes: best.sizeBytes,
+      paretoSize: ids.length,
+    };
+  }
+}
+
+function orderBy(sort: string): string {
+  const desc = sort.startsWith('-');
+  const key = (desc ? sort.slice(1) : sort) as TrialSortKey;
+  if (!(TRIAL_SORT_KEYS as readonly string[]).includes(key)) throw new DomainError(
+      'TRIALS.INVALID_SORT',
+      `sort: unknown key '${key}'; expected one of ${TRIAL_SORT_KEYS.join(', ')} (prefix '-' for descending)`,
+      'sort',
+    );
+  // NULLS LAST either way: unfinished trials sink to the bottom of every leaderboard.
+  return `${SORT_COLUMNS[key]} ${desc ? 'DESC' : 'ASC'} NULLS LAST, number ASC`;
+}
+
+export function violationOf(constraints: number[] | null | undefined): number | null {
+  if (!constraints) return null;
+  let v = 0;
+  for (const c of constraints) v += Number.isNaN(c) ? Infinity : Math.max(0, c);
+  return Number.isFinite(v) ? v : 1e308;
+}

@@ -1,0 +1,228 @@
+import type { Genome } from '@detsearch/genome';
+import type { Params } from '@detsearch/search-space';
+
+export const SEARCH_STATUSES = ['queued', 'running', 'completed', 'cancelled', 'failed'] as const;
+export type SearchStatus = (typeof SEARCH_STATUSES)[number];
+export const TRIAL_STATUSES = ['queued', 'running', 'completed', 'pruned', 'failed'] as const;
+export type TrialStatus = (typeof TRIAL_STATUSES)[number];
+/** Statuses after which a trial never changes again. */
+export const FINISHED_TRIAL_STATUSES: readonly TrialStatus[] = ['completed', 'pruned', 'failed'];
+
+/** Objectives a search can optimize; map50_95 is maximized, the others minimized. */
+export const OBJECTIVES = ['map50_95', 'latency', 'size'] as const;
+export type ObjectiveName = (typeof OBJECTIVES)[number];
+
+/** Upper (or, for mAP, lower) limits a trial must meet to be feasible. */
+export interface SearchConstraints {
+  maxLatencyMs?: number;
+  maxSizeBytes?: number;
+  maxParams?: number;
+  maxGflops?: number;
+  minMap50_95?: number;
+}
+
+export interface SearchBudget {
+  trials: number;
+  wallClockMinutes?: number;
+}
+
+/**
+ * Training fidelity. `epochs` is the full budget of one trial; with `minEpochs` < `epochs` the
+ * search runs asynchronous successive halving (ASHA): rungs at minEpochs * eta^k.
+ */
+export interface SearchFidelity {
+  epochs: number;
+  minEpochs?: number;
+  eta?: number;
+  /** Training image size; absent: the genome's. */
+  imageSize?: number;
+}
+
+/** Summary of the best results so far (feasible completed trials). */
+export interface BestSoFar {
+  trialId: string;
+  number: number;
+  map50: number | null;
+  map50_95: number;
+  latencyMs: number | null;
+  sizeBytes: number | null;
+  paretoSize: number;
+}
+
+export interface Search {
+  id: string;
+  name: string;
+  status: SearchStatus;
+  strategy: string;
+  objectives: ObjectiveName[];
+  constraints: SearchConstraints;
+  budget: SearchBudget;
+  seed: number;
+  /** The resolved search-space spec (preset and request overrides applied). */
+  searchSpace: Record<string, unknown>;
+  hardwareProfile: string;
+  /** Snapshot of the profile at launch, so results stay explainable if the YAML changes. */
+  hardwareProfileSpec: Record<string, unknown> | null;
+  preset: string | null;
+  dataset: string | null;
+  fidelity: SearchFidelity;
+  evaluator: string;
+  /** The launch body as received. */
+  request: Record<string, unknown>;
+  best: BestSoFar | null;
+  error: string | null;
+  /** Process currently driving the loop, and its last sign of life. */
+  runnerId: string | null;
+  heartbeatAt: Date | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  updatedAt: Date;
+}
+
+export type NewSearch = Omit<
+  Search,
+  'id' | 'status' | 'best' | 'error' | 'runnerId' | 'heartbeatAt' | 'createdAt' | 'startedAt' | 'finishedAt' | 'updatedAt'
+> & { id?: string; status?: SearchStatus };
+
+export interface EpochMetric {
+  epoch: number;
+  loss?: number;
+  map50?: number;
+  map50_95?: number;
+}
+
+export interface Trial {
+  id: string;
+  searchId: string;
+  /** 0-based creation order within the search. */
+  number: number;
+  genome: Genome;
+  genomeKey: string;
+  /** The point in the strategy's search space this genome was decoded from. */
+  searchParams: Params;
+  status: TrialStatus;
+  /** Target epochs (the full fidelity). */
+  epochs: number;
+  /** Training image size when it differs from the genome's. */
+  imageSize: number | null;
+  /** Highest ASHA rung reached (0 = first). */
+  rung: number;
+  epochsDone: number;
+  epochMetrics: EpochMetric[];
+  map50: number | null;
+  map50_95: number | null;
+  fp32Map50_95: number | null;
+  /** Latency on the search's hardware profile (predicted when not measured there). */
+  latencyMs: number | null;
+  latencyPerProfile: Record<string, number>;
+  /** Measured on the evaluating host with onnxruntime, when the evaluator measures. */
+  measuredLatencyMs: number | null;
+  /** Trainable parameters. */
+  params: number | null;
+  gflops: number | null;
+  sizeBytes: number | null;
+  /** Objective values, all minimized, in the search's objective order. */
+  objectiveValues: number[] | null;
+  /** Constraint values; feasible when every one is <= 0. */
+  constraintValues: number[] | null;
+  /** Sum of the positive constraint values (0 = feasible). */
+  violation: number | null;
+  backend: string | null;
+  evaluator: string | null;
+  notes: string | null;
+  workerId: string | null;
+  attempts: number;
+  heartbeatAt: Date | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  error: string | null;
+  onnxPath: string | null;
+}
+
+export interface NewTrial {
+  id?: string;
+  searchId: string;
+  number: number;
+  genome: Genome;
+  genomeKey: string;
+  searchParams: Params;
+  epochs: number;
+  imageSize?: number | null;
+  /** Genome-derived costs known before training. */
+  params?: number | null;
+  gflops?: number | null;
+  sizeBytes?: number | null;
+  latencyMs?: number | null;
+  latencyPerProfile?: Record<string, number>;
+  evaluator?: string | null;
+}
+
+/** What an evaluator reports when a trial ends (completed, or pruned with partial metrics). */
+export interface TrialResult {
+  status: 'completed' | 'pruned' | 'failed';
+  map50?: number | null;
+  map50_95?: number | null;
+  fp32Map50_95?: number | null;
+  latencyMs?: number | null;
+  latencyPerProfile?: Record<string, number>;
+  measuredLatencyMs?: number | null;
+  params?: number | null;
+  gflops?: number | null;
+  sizeBytes?: number | null;
+  objectiveValues?: number[] | null;
+  constraintValues?: number[] | null;
+  backend?: string | null;
+  notes?: string | null;
+  error?: string | null;
+  onnxPath?: string | null;
+  epochMetrics?: EpochMetric[];
+}
+
+/** Sortable leaderboard columns; prefix '-' for descending. */
+export const TRIAL_SORT_KEYS = [
+  'number',
+  'map50_95',
+  'map50',
+  'latencyMs',
+  'params',
+  'gflops',
+  'sizeBytes',
+  'createdAt',
+  'finishedAt',
+] as const;
+export type TrialSortKey = (typeof TRIAL_SORT_KEYS)[number];
+export type TrialSort = TrialSortKey | `-${TrialSortKey}`;
+
+export interface ListTrialsQuery {
+  sort?: TrialSort;
+  limit?: number;
+  offset?: number;
+  status?: TrialStatus | TrialStatus[];
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface TrialCounts {
+  total: number;
+  queued: number;
+  running: number;
+  completed: number;
+  pruned: number;
+  failed: number;
+}
+
+/** A stored hardware profile or preset (a copy of a built-in one, or a fitted profile). */
+export interface StoredDocument {
+  name: string;
+  source: 'builtin' | 'fitted' | 'user';
+  document: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
