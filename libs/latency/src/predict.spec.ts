@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import seedrandom from 'seedrandom';
+import { DomainError } from '@detsearch/common';
+import { buildIR, parseGenome, SEPARABLE_ROWS, type Genome } from '@detsearch/genome';
+import { getHardwareProfile, loadHardwareProfiles } from './files';
+import { OP_CLASSES } from './profile';
+import {
+  latencyFeatures,
+  opRooflines,
+  predictFromFeatures,
+  predictLatency,
+  type LatencyFeatures,
+} from './predict';
+
+const profiles = loadHardwareProfiles();
+const host = getHardwareProfile('host', { fittedDir: null });
+const small = { depthMultiple: 0.33, widthMultiple: 0.25, imageSize: 128 };
+
+describe('predictLatency', () => {
+  it('sums per-op times and overheads, from a genome or its IR alike', () => {
+    const ir = buildIR(parseGenome(small));
+    const p = predictLatency(ir, host, { perOp: true });
+    expect(predictLatency(small, host).predictedMs).toBeCloseTo(p.predictedMs, 12);
+    const perOpSum = p.perOp!.reduce((s, o) => s + o.ms, 0);
+    expect(p.predictedMs).toBeCloseTo(perOpSum + host.overheadUs.perInferenceUs / 1e3, 9);
+    expect(p.profile).toBe('host');
+    expect(['compute', 'memory', 'mixed']).toContain(p.bound);
+    // SiLU is not fused on the host runtime: two extra elementwise passes per conv.
+    const convs = p.perOp!.filter((o) => o.kind === 'conv').length;
+    expect(p.perOp!.filter((o) => o.kind === 'activation')).toHaveLength(2 * convs);
+  });
+
+  it('treats depthwise convs as memory-bound and big dense convs as compute-bound', () => {
+    const ir = buildIR(parseGenome({ ...small, widthMultiple: 0.5, separable: [2, 3, 4] }));
+    const ops = opRooflines(ir, host, 'fp32');
+    const dw = ops.filter((o) => o.opClass === 'depthwise');
+    expect(dw.length).toBeGreaterThan(0);
+    for (const o of dw) expect(o.bound).toBe('memory');
+    for (const o of ops.filter((x) => x.kind === 'concat' || x.kind === 'resize'))
+      expect(o.bound).toBe('memory');
+    const biggest = ops.filter((o) => o.opClass === 'conv').sort((a, b) => b.flops - a.flops)[0]!;
+    expect(biggest.bound).toBe('compute');
+  });
+
+  it('keeps the int8 stem and Detect rows in fp32 where the device runs fp32', () => {
+    const ir = buildIR(parseGenome({ ...small, quantization: { precision: 'int8' } }));
+    const ops = opRooflines(ir, host, 'int8');
+    const stem = ops.find((o) => o.layer === 0 && o.kind === 'conv')!;
+    const other = ops.find((o) => o.layer === 1 && o.kind === 'conv')!;
+    expect(stem.computeMs).toBeCloseTo((stem.flops / (host.peakGops.fp32! * 1e9)) * 1e3, 12);
+    expect(other.computeMs).toBeCloseTo((other.flops / (host.peakGops.int8! * 1e9)) * 1e3, 12);
+    const all = opRooflines(ir, host, 'int8', []);
+    expect(all.find((o) => o.layer === 0 && o.kind === 'conv')!.computeMs).toBeLessThan(stem.computeMs);
+  });
+
+  it('rejects a precision the profile does not run', () => {
+    const tpu = getHardwareProfile('coral-edge-tpu', { fittedDir: null });
+    expect(() => predictLatency(small, tpu)).toThrow(DomainError);
+    expect(() => predictLatency(small, tpu)).toThrow(/does not run fp32; supported: int8/);
+    expect(
+      predictLatency({ ...small, quantization: { precision: 'int8' } }, tpu).predictedMs,
+    ).toBeGreaterThan(0);
+    expect(() => predictLatency({ ...small, imageSize: 100 }, host)).toThrow(/imageSize/);
+  });
+});
+
+describe('predictor monotonicity: more FLOPs or bytes never predicts faster', () => {
+  const rng = seedrandom('monotone');
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rng() * xs.length)]!;
+  const genomes: Genome[] = Array.from({ length: 6 }, () =>
+    parseGenome({
+      depthMultiple: pick([0.33, 0.5]),
+      widthMultiple: pick([0.125, 0.25, 0.375]),
+      imageSize: pick([96, 128, 160]),
+      separable: SEPARABLE_ROWS.filter(() => rng() < 0.3),
+      activation: pick(['silu', 'relu']),
+    }),
+  );
+
+  it('grows with width, depth and image size on every profile', () => {
+    for (const profile of profiles) {
+      const precision = profile.precisions.includes('fp32') ? 'fp32' : 'int8';
+      for (const g of genomes) {
+        const t = (x: Genome) => predictLatency(x, profile, { precision }).predictedMs;
+        const t0 = t(g);
+        expect(t({ ...g, widthMultiple: g.widthMultiple + 0.125 })).toBeGreaterThanOrEqual(t0);
+        expect(t({ ...g, depthMultiple: g.depthMultiple + 0.33 })).toBeGreaterThanOrEqual(t0);
+        expect(t({ ...g, imageSize: g.imageSize + 32 })).toBeGreaterThanOrEqual(t0);
+      }
+    }
+  });
+
+  it('grows with any class roofline or op count, for any efficiencies', () => {
+    for (let trial = 0; trial < 200; trial++) {
+      const f: LatencyFeatures = {
+        precision: 'fp32',
+        rooflineMs: Object.fromEntries(
+          OP_CLASSES.map((c) => [c, rng() * 5]),
+        ) as LatencyFeatures['rooflineMs'],
+        ops: Math.floor(rng() * 300),
+      };
+      const eff = Object.fromEntries(
+        OP_CLASSES.map((c) => [c, 0.01 + rng() * 0.99]),
+      ) as typeof host.efficiency;
+      const ovh = { perOpUs: rng() * 50, perInferenceUs: rng() * 500 };
+      const c = pick(OP_CLASSES);
+      const more = {
+        ...f,
+        rooflineMs: { ...f.rooflineMs, [c]: f.rooflineMs[c] + rng() },
+        ops: f.ops + (rng() < 0.5 ? 1 : 0),
+      };
+      expect(predictFromFeatures(more, eff, ovh)).toBeGreaterThanOrEqual(predictFromFeatures(f, eff, ovh));
+    }
+  });
+
+  it('never predicts a model faster when one op gets more FLOPs or bytes', () => {
+    const ir = buildIR(genomes[0]!);
+    const ops = opRooflines(ir, host, 'fp32');
+    const base = predictFromFeatures(latencyFeatures(ops, 'fp32'), host.efficiency, host.overheadUs);
+    for (let i = 0; i < ops.length; i += 7) {
+      const peak = host.peakGops.fp32! * 1e9;
+      const bw = host.memoryBandwidthGBs * 1e9;
+      for (const grow of [
+        { flops: ops[i]!.flops * 2 + 1e6, bytes: ops[i]!.bytes },
+        { flops: ops[i]!.flops, bytes: ops[i]!.bytes * 2 + 1e5 },
+        { flops: ops[i]!.flops * 2 + 1e6, bytes: ops[i]!.bytes * 2 + 1e5 },
+      ]) {
+        const changed = ops.map((o, j) =>
+          j === i
+            ? { ...o, ...grow, computeMs: (grow.flops / peak) * 1e3, memoryMs: (grow.bytes / bw) * 1e3 }
+            : o,
+        );
+        const t = predictFromFeatures(latencyFeatures(changed, 'fp32'), host.efficiency, host.overheadUs);
+        // Growing only the roof an op is not bound by may leave it unchanged; growing both never does.
+        if (grow.flops > ops[i]!.flops && grow.bytes > ops[i]!.bytes) expect(t).toBeGreaterThan(base);
+        else expect(t).toBeGreaterThanOrEqual(base);
+      }
+    }
+  });
+});
