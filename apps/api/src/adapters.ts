@@ -1,6 +1,7 @@
 import type { ApiConfig } from './config';
 import type { OrchestratorPort } from './orchestrator.port';
 import type { CatalogPort } from './catalog/catalog.port';
+import { LatencyCatalog } from './catalog/latency-catalog';
 
 export interface OpenOrchestratorOptions {
   config: ApiConfig;
@@ -14,9 +15,5 @@ export async function openOrchestrator(_options: OpenOrchestratorOptions): Promi
 }
 
 export function openCatalog(): CatalogPort {
-  return {
-    presets: () => [],
-    preset: () => undefined,
-    hardwareProfiles: () => [],
-  };
+  return new LatencyCatalog();
 }

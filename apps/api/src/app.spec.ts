@@ -3,6 +3,9 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from './create-app';
 import { FakeOrchestrator } from './testing/fake-orchestrator';
+import { readFileSync } from 'node:fs';
+import { buildOpenApiDocument } from './openapi';
+import { OPENAPI_PATH } from './write-openapi';
 
 const KEY = 'test-key-0123456789';
 const valid = {
@@ -130,5 +133,22 @@ describe('API edge (fake orchestrator, no database)', () => {
       expect.arrayContaining(['/searches', '/searches/{id}/events']),
     );
     await http().get('/docs').expect(200);
+  });
+
+  it('committed openapi.json matches the app (regenerate: node -r @swc-node/register apps/api/src/write-openapi.ts)', () => {
+    // Compared as data, so reformatting the file (prettier) does not count as stale.
+    const committed: unknown = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8'));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument(app))));
+  });
+
+  it('serves presets and hardware profiles from search-spaces/', async () => {
+    const presets = (await http().get('/presets').expect(200)).body as { name: string }[];
+    expect(presets.length).toBeGreaterThan(0);
+    const one = await http().get(`/presets/${presets[0]!.name}`).expect(200);
+    expect(one.body.name).toBe(presets[0]!.name);
+    const missing = await http().get('/presets/no-such-preset').expect(404);
+    expect(missing.body).toMatchObject({ statusCode: 404, field: 'name' });
+    const profiles = (await http().get('/hardware-profiles').expect(200)).body as { name: string }[];
+    expect(profiles.map((p) => p.name)).toContain(one.body.hardwareProfile);
   });
 });

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
 import { registerDescribe } from './commands/describe';
+import { registerServe } from './commands/serve';
 import { fail } from './cli-kit';
 
 const program = new Command();
@@ -15,5 +16,6 @@ program
   });
 
 registerDescribe(program);
+registerServe(program);
 
 program.parseAsync(process.argv).catch(fail);

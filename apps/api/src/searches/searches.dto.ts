@@ -16,6 +16,8 @@ import {
   Length,
   Max,
   Min,
+  IsPositive,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 
@@ -28,6 +30,12 @@ export enum StrategyName {
   evolution = 'evolution',
   nsga2 = 'nsga2',
   bayes = 'bayes',
+}
+
+export enum ObjectiveName {
+  map50_95 = 'map50_95',
+  latency = 'latency',
+  size = 'size',
 }
 
 export enum EvaluatorName {
@@ -77,6 +85,73 @@ export class BudgetDto {
   wallClockMinutes?: number;
 }
 
+export class ConstraintsDto {
+  @ApiPropertyOptional({
+    description: 'Latency limit on the hardware profile, ms',
+    exclusiveMinimum: true,
+    minimum: 0,
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsPositive()
+  maxLatencyMs?: number;
+
+  @ApiPropertyOptional({ description: 'Model size limit, bytes', minimum: 1 })
+  @IsOptional()
+  @IsInt()
+  @IsPositive()
+  maxSizeBytes?: number;
+
+  @ApiPropertyOptional({ description: 'Parameter count limit', minimum: 1 })
+  @IsOptional()
+  @IsInt()
+  @IsPositive()
+  maxParams?: number;
+
+  @ApiPropertyOptional({ description: 'GFLOPs limit', exclusiveMinimum: true, minimum: 0 })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsPositive()
+  maxGflops?: number;
+
+  @ApiPropertyOptional({ description: 'Lowest acceptable mAP@0.5:0.95', minimum: 0, maximum: 1 })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  minMap50_95?: number;
+}
+
+/** Training fidelity; minEpochs < epochs turns on asynchronous successive halving (ASHA). */
+export class FidelityDto {
+  @ApiProperty({ minimum: 1, maximum: 1000, description: 'Full epochs of one trial' })
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  epochs!: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, description: 'First ASHA rung' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  minEpochs?: number;
+
+  @ApiPropertyOptional({ minimum: 2, maximum: 10, description: 'ASHA reduction factor' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(2)
+  @Max(10)
+  eta?: number;
+
+  @ApiPropertyOptional({ minimum: 32, maximum: 1280, description: 'Training image size (multiple of 32)' })
+  @IsOptional()
+  @IsInt()
+  @Min(32)
+  @Max(1280)
+  imageSize?: number;
+}
+
 export class CreateSearchDto {
   @ApiPropertyOptional({ maxLength: 200, example: 'pi4-int8' })
   @IsOptional()
@@ -90,36 +165,43 @@ export class CreateSearchDto {
   @Length(1, 100)
   preset?: string;
 
-  @ApiProperty({ enum: StrategyName, enumName: 'StrategyName' })
-  @IsEnum(StrategyName)
-  strategy!: StrategyName;
-
-  @ApiProperty({
-    description: 'Objectives to optimise, e.g. ["map50_95", "latency"]',
-    type: [String],
-    example: ['map50_95', 'latency'],
+  @ApiPropertyOptional({
+    enum: StrategyName,
+    enumName: 'StrategyName',
+    description: 'Required unless the preset gives one',
   })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(4)
-  @ArrayUnique()
-  @IsString({ each: true })
-  objectives!: string[];
+  @ValidateIf((o: CreateSearchDto) => !o.preset || o.strategy !== undefined)
+  @IsEnum(StrategyName)
+  strategy?: StrategyName;
 
   @ApiPropertyOptional({
-    description: 'Constraints, e.g. {"latencyMs": 50}',
-    type: 'object',
-    additionalProperties: { type: 'number' },
+    description: 'Objectives: map50_95 is maximized, latency (on the hardware profile) and size minimized',
+    enum: ObjectiveName,
+    enumName: 'ObjectiveName',
+    isArray: true,
+    example: ['map50_95', 'latency'],
   })
+  @ValidateIf((o: CreateSearchDto) => !o.preset || o.objectives !== undefined)
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(3)
+  @ArrayUnique()
+  @IsEnum(ObjectiveName, { each: true })
+  objectives?: ObjectiveName[];
+
+  @ApiPropertyOptional({ type: ConstraintsDto })
   @IsOptional()
   @IsObject()
-  constraints?: Record<string, number>;
+  @ValidateNested()
+  @Type(() => ConstraintsDto)
+  constraints?: ConstraintsDto;
 
-  @ApiProperty({ type: BudgetDto })
+  @ApiPropertyOptional({ type: BudgetDto, description: 'Required unless the preset gives one' })
+  @ValidateIf((o: CreateSearchDto) => !o.preset || o.budget !== undefined)
   @IsObject()
   @ValidateNested()
   @Type(() => BudgetDto)
-  budget!: BudgetDto;
+  budget?: BudgetDto;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 2 ** 31 - 1, example: 1 })
   @IsOptional()
@@ -150,14 +232,12 @@ export class CreateSearchDto {
   @Length(1, 500)
   dataset?: string;
 
-  @ApiPropertyOptional({
-    description: 'Multi-fidelity settings (epochs, image sizes, reduction factor)',
-    type: 'object',
-    additionalProperties: true,
-  })
+  @ApiPropertyOptional({ type: FidelityDto })
   @IsOptional()
   @IsObject()
-  fidelity?: Record<string, unknown>;
+  @ValidateNested()
+  @Type(() => FidelityDto)
+  fidelity?: FidelityDto;
 
   @ApiPropertyOptional({ enum: EvaluatorName, enumName: 'EvaluatorName', default: EvaluatorName.full })
   @IsOptional()
