@@ -1,0 +1,445 @@
+import {
+  DETECT_ROW,
+  type ActivationOp,
+  type BatchNormOp,
+  type ConvOp,
+  type DetectOp,
+  type IrOp,
+  type ModelIR,
+  type Precision,
+  type Quantization,
+  type WeightMap,
+} from '@detsearch/genome';
+import { foldBatchNorm } from './fold';
+import { OnnxGraphBuilder } from './graph-builder';
+import { toFloat16, type ElemType } from './proto';
+import {
+  quantizeBiasInt32,
+  quantizeWeightsInt8,
+  uint8QParams,
+  type ActivationRange,
+  type ActivationRanges,
+} from './quantize';
+
+export const ONNX_OPSET = 17;
+export const PRODUCER = { name: 'detsearch', version: '0.1.0' };
+
+export type Int8Scheme = 'static' | 'dynamic';
+export type Int8Granularity = 'per-tensor' | 'per-channel';
+
+export interface ExportOptions {
+  precision: Precision;
+  /** int8 settings (the genome's); defaults: static, per-channel, minmax. */
+  quantization?: Quantization;
+  /** int8 static: NCHW [1,3,H,W] images in 0..1 to calibrate activation ranges on. */
+  calibrationImages?: Float32Array[];
+  /** int8 static: ranges already calibrated (skips running the fp32 model). */
+  activationRanges?: ActivationRanges;
+  /** int8: table rows kept in float; default the first conv (0) and Detect (24). */
+  keepFloatLayers?: number[];
+  opset?: 17;
+  /** fp32 only: emit BatchNormalization nodes instead of folding (to test the folding). */
+  foldBatchNorm?: boolean;
+  /** Extra graph outputs (ONNX tensor names), for calibration. */
+  extraOutputs?: string[];
+}
+
+/** Names of the graph's outputs, P3 (stride 8) first. */
+export function outputNames(ir: ModelIR): string[] {
+  return ir.outputs.map((_, i) => `output${i}`);
+}
+
+export const DEFAULT_KEEP_FLOAT_LAYERS = [0, DETECT_ROW];
+
+interface ConvPlan {
+  op: ConvOp | DetectOp;
+  bn?: BatchNormOp;
+  weight: Float32Array;
+  bias: Float32Array;
+  groups: number;
+  kernel: number;
+  stride: number;
+  padding: number;
+}
+
+/**
+ * Maps IR tensor names to ONNX tensor names. BatchNorm is folded into its conv, so a BN's output
+ * is its conv's output; everything else keeps its IR name (Ultralytics module paths).
+ */
+export function onnxTensorName(ir: ModelIR, irName: string): string {
+  const op = ir.ops.find((o) => o.name === irName);
+  if (op?.kind === 'batchnorm') return op.inputs[0]!;
+  return irName;
+}
+
+/**
+ * Tensors whose ranges int8 static needs: in every quantized row, each conv's input and (BN-folded)
+ * output and each activation, Add and Concat output. MaxPool and Resize reuse their input's range;
+ * a sigmoid's is [0, 1]. Names are those of the fp32 export.
+ */
+export function calibrationTensors(ir: ModelIR, keepFloatLayers = DEFAULT_KEEP_FLOAT_LAYERS): string[] {
+  const keep = new Set(keepFloatLayers);
+  const names = new Set<string>();
+  for (const op of ir.ops) {
+    if (keep.has(op.layer)) continue;
+    if (op.kind === 'conv' || op.kind === 'detect') {
+      names.add(onnxTensorName(ir, op.inputs[0]!));
+      // A Detect conv writes the graph output itself in the fp32 export.
+      names.add(op.kind === 'detect' ? `output${op.level}` : op.name);
+    } else if (op.kind === 'activation' || op.kind === 'add' || op.kind === 'concat') {
+      names.add(op.name);
+    }
+  }
+  return [...names];
+}
+
+function need(weights: WeightMap, name: string): Float32Array {
+  const w = weights.get(name);
+  if (!w) throw new Error(`export: weight ${name} missing`);
+  return w;
+}
+
+function convPlans(ir: ModelIR, weights: WeightMap, fold: boolean): Map<string, ConvPlan> {
+  const bnOf = new Map<string, BatchNormOp>();
+  for (const op of ir.ops) if (op.kind === 'batchnorm') bnOf.set(op.inputs[0]!, op);
+  const plans = new Map<string, ConvPlan>();
+  for (const op of ir.ops) {
+    if (op.kind !== 'conv' && op.kind !== 'detect') continue;
+    const weight = need(weights, `${op.name}.weight`);
+    const bias =
+      op.kind === 'detect' || op.bias ? need(weights, `${op.name}.bias`) : new Float32Array(op.outChannels);
+    const geometry =
+      op.kind === 'conv'
+        ? { groups: op.groups, kernel: op.kernel, stride: op.stride, padding: op.padding }
+        : { groups: 1, kernel: 1, stride: 1, padding: 0 };
+    const bn = bnOf.get(op.name);
+    if (bn && fold) {
+      const p = (s: string) => need(weights, `${bn.name}.${s}`);
+      const folded = foldBatchNorm(weight, bias, {
+        gamma: p('weight'),
+        beta: p('bias'),
+        mean: p('running_mean'),
+        variance: p('running_var'),
+        eps: bn.eps,
+      });
+      plans.set(op.name, { op, bn, ...folded, ...geometry });
+    } else {
+      plans.set(op.name, { op, bn, weight, bias, ...geometry });
+    }
+  }
+  return plans;
+}
+
+/**
+ * IR + weights -> ONNX model bytes (opset 17): input `images` float32 [1,3,H,W], outputs the raw
+ * Detect convolutions `output0..2` float32 [1, 3*(nc+5), H/s, W/s]. int8 static needs
+ * `activationRanges` here; `exportOnnx` (async) calibrates them first.
+ */
+export function buildOnnxModel(ir: ModelIR, weights: WeightMap, options: ExportOptions): Uint8Array {
+  if ((options.opset ?? ONNX_OPSET) !== ONNX_OPSET)
+    throw new Error(`export: only opset ${ONNX_OPSET} is supported`);
+  const precision = options.precision;
+  const q = options.quantization;
+  const scheme: Int8Scheme = q?.scheme ?? 'static';
+  const perChannel = (q?.granularity ?? 'per-channel') === 'per-channel';
+  const fold = options.foldBatchNorm ?? true;
+  if (!fold && precision !== 'fp32') throw new Error('export: unfolded BatchNorm is only for fp32');
+  const keep = new Set(options.keepFloatLayers ?? DEFAULT_KEEP_FLOAT_LAYERS);
+  // A copy: fixed ranges (sigmoid outputs) are added while the graph is written.
+  const ranges = options.activationRanges ? new Map(options.activationRanges) : undefined;
+  if (precision === 'int8' && scheme === 'static' && !ranges)
+    throw new Error('export: int8 static needs activation ranges (calibrate first, or use exportOnnx)');
+
+  const T: ElemType = precision === 'fp16' ? 'float16' : 'float32';
+  const g = new OnnxGraphBuilder(
+    `detsearch_${ir.genome.depthMultiple}_${ir.genome.widthMultiple}`,
+    ONNX_OPSET,
+  );
+  const plans = convPlans(ir, weights, fold);
+  const shapeOf = (irName: string) => {
+    const s = ir.tensors[irName];
+    if (!s) throw new Error(`export: no shape for ${irName}`);
+    return [1, s.channels, s.height, s.width];
+  };
+  const floatData = (data: Float32Array) => (T === 'float16' ? toFloat16(data) : data);
+
+  // IR tensor -> ONNX tensor holding its value (in the compute type T).
+  const value = new Map<string, string>();
+  const inShape = shapeOf('images');
+  g.input('images', 'float32', inShape);
+  value.set(
+    'images',
+    T === 'float16'
+      ? g.node('Cast', ['images'], [{ name: 'images_fp16', type: T, dims: inShape }], { to: 10 })
+      : 'images',
+  );
+  const src = (irName: string) => {
+    const v = value.get(irName);
+    if (!v) throw new Error(`export: ${irName} used before it is computed`);
+    return v;
+  };
+
+  // int8 helpers, memoized per tensor so a tensor feeding several convs is quantized once.
+  const qdq = new Map<string, { dq: string; scale: number }>();
+  const quantizeActivation = (tensor: string, rangeKey = tensor): { dq: string; scale: number } => {
+    const hit = qdq.get(tensor);
+    if (hit) return hit;
+    const range = ranges!.get(rangeKey);
+    if (!range) throw new Error(`export: no calibrated range for ${rangeKey}`);
+    const { scale, zeroPoint } = uint8QParams(range);
+    const dims = g.info(tensor).dims;
+    const s = g.scalarFloat(`${tensor}_scale`, scale);
+    const z = g.initializer(`${tensor}_zero_point`, 'uint8', [], Uint8Array.of(zeroPoint));
+    const qn = g.node(
+      'QuantizeLinear',
+      [tensor, s, z],
+      [{ name: `${tensor}_quantized`, type: 'uint8', dims }],
+    );
+    const dq = g.node(
+      'DequantizeLinear',
+      [qn, s, z],
+      [{ name: `${tensor}_dequantized`, type: 'float32', dims }],
+    );
+    const entry = { dq, scale: Math.fround(scale) };
+    qdq.set(tensor, entry);
+    qdq.set(dq, entry); // an already dequantized tensor is its own Q/DQ
+    dequantized.add(dq);
+    rangeOf.set(tensor, range);
+    return entry;
+  };
+  const rangeOf = new Map<string, ActivationRange>();
+  const dequantized = new Set<string>();
+  const quantizeFixed = (tensor: string, range: ActivationRange) => {
+    ranges!.set(tensor, range);
+    return quantizeActivation(tensor).dq;
+  };
+  const dynamicQ = new Map<string, { q: string; scale: string; zp: string }>();
+  const quantizeDynamic = (tensor: string) => {
+    const hit = dynamicQ.get(tensor);
+    if (hit) return hit;
+    const dims = g.info(tensor).dims;
+    const entry = { q: `${tensor}_u8`, scale: `${tensor}_u8_scale`, zp: `${tensor}_u8_zero_point` };
+    g.node(
+      'DynamicQuantizeLinear',
+      [tensor],
+      [
+        { name: entry.q, type: 'uint8', dims },
+        { name: entry.scale, type: 'float32', dims: [] },
+        { name: entry.zp, type: 'uint8', dims: [] },
+      ],
+    );
+    dynamicQ.set(tensor, entry);
+    return entry;
+  };
+
+  const emitConv = (plan: ConvPlan, input: string, out: string, outDims: number[], rangeKey = out) => {
+    const { op } = plan;
+    const wDims = [op.outChannels, op.inChannels / plan.groups, plan.kernel, plan.kernel];
+    const attrs = {
+      kernel_shape: [plan.kernel, plan.kernel],
+      strides: [plan.stride, plan.stride],
+      pads: [plan.padding, plan.padding, plan.padding, plan.padding],
+      dilations: [1, 1],
+      group: plan.groups,
+    };
+    const quantized = precision === 'int8' && !keep.has(op.layer);
+    if (!quantized) {
+      const w = g.initializer(`${op.name}.weight`, T, wDims, floatData(plan.weight));
+      const b = g.initializer(`${op.name}.bias`, T, [op.outChannels], floatData(plan.bias));
+      return g.node('Conv', [input, w, b], [{ name: out, type: T, dims: outDims }], attrs);
+    }
+    const qw = quantizeWeightsInt8(plan.weight, op.outChannels, perChannel);
+    const sDims = perChannel ? [op.outChannels] : [];
+    if (scheme === 'static') {
+      const x = quantizeActivation(input);
+      const w = g.initializer(`${op.name}.weight_quantized`, 'int8', wDims, qw.data);
+      const ws = g.initializer(`${op.name}.weight_scale`, 'float32', sDims, qw.scales);
+      const wz = g.initializer(
+        `${op.name}.weight_zero_point`,
+        'int8',
+        sDims,
+        new Int8Array(qw.scales.length),
+      );
+      const axis: Record<string, number> = perChannel ? { axis: 0 } : {};
+      const wdq = g.node(
+        'DequantizeLinear',
+        [w, ws, wz],
+        [{ name: `${op.name}.weight_dequantized`, type: 'float32', dims: wDims }],
+        axis,
+      );
+      const qb = quantizeBiasInt32(plan.bias, x.scale, qw.scales);
+      const b = g.initializer(`${op.name}.bias_quantized`, 'int32', [op.outChannels], qb.data);
+      const bs = g.initializer(`${op.name}.bias_scale`, 'float32', sDims, qb.scales);
+      const bz = g.initializer(
+        `${op.name}.bias_zero_point`,
+        'int32',
+        sDims,
+        new Int32Array(qb.scales.length),
+      );
+      const bdq = g.node(
+        'DequantizeLinear',
+        [b, bs, bz],
+        [{ name: `${op.name}.bias_dequantized`, type: 'float32', dims: [op.outChannels] }],
+        axis,
+      );
+      g.node('Conv', [x.dq, wdq, bdq], [{ name: out, type: 'float32', dims: outDims }], attrs);
+      // The Q/DQ pair on the output lets onnxruntime fuse DQ -> Conv -> Q into one QLinearConv.
+      return quantizeActivation(out, rangeKey).dq;
+    }
+    // Dynamic: activations quantized at run time (DynamicQuantizeLinear, uint8), ConvInteger with
+    // int8 weights, then the int32 accumulator is rescaled by x_scale * w_scale[c] and the bias added.
+    const x = quantizeDynamic(input);
+    const w = g.initializer(`${op.name}.weight_quantized`, 'int8', wDims, qw.data);
+    const wz = g.initializer(`${op.name}.weight_zero_point`, 'int8', [], Int8Array.of(0));
+    const acc = g.node(
+      'ConvInteger',
+      [x.q, w, x.zp, wz],
+      [{ name: `${out}_int32`, type: 'int32', dims: outDims }],
+      {
+        kernel_shape: attrs.kernel_shape,
+        strides: attrs.strides,
+        pads: attrs.pads,
+        dilations: attrs.dilations,
+        group: attrs.group,
+      },
+    );
+    const accF = g.node('Cast', [acc], [{ name: `${out}_int32_float`, type: 'float32', dims: outDims }], {
+      to: 1,
+    });
+    const cDims = perChannel ? [1, op.outChannels, 1, 1] : [];
+    const ws = g.initializer(`${op.name}.weight_scale`, 'float32', cDims, qw.scales);
+    const scale = g.node('Mul', [x.scale, ws], [{ name: `${out}_scale`, type: 'float32', dims: cDims }]);
+    const scaled = g.node(
+      'Mul',
+      [accF, scale],
+      [{ name: `${out}_rescaled`, type: 'float32', dims: outDims }],
+    );
+    const b = g.initializer(`${op.name}.bias`, 'float32', [1, op.outChannels, 1, 1], plan.bias);
+    return g.node('Add', [scaled, b], [{ name: out, type: 'float32', dims: outDims }]);
+  };
+
+  const outNames = outputNames(ir);
+
+  // int8 static: every tensor of a quantized row gets a Q/DQ pair, so onnxruntime can run each
+  // DQ -> op -> Q group as one integer kernel (QLinearConv/Mul/Sigmoid/Add/Concat, uint8 MaxPool).
+  const staticRegion = (op: IrOp) => precision === 'int8' && scheme === 'static' && !keep.has(op.layer);
+  const finish = (op: IrOp, v: string): string => (staticRegion(op) ? quantizeActivation(v).dq : v);
+  const finishLikeInput = (op: IrOp, v: string): string => {
+    const range = rangeOf.get(onnxTensorName(ir, op.inputs[0]!));
+    return staticRegion(op) && range ? quantizeFixed(v, range) : v;
+  };
+
+  function emitOp(op: IrOp): void {
+    const dims = shapeOf(op.name);
+    switch (op.kind) {
+      case 'conv': {
+        value.set(op.name, emitConv(plans.get(op.name)!, src(op.inputs[0]!), op.name, dims));
+        return;
+      }
+      case 'batchnorm': {
+        if (fold) {
+          value.set(op.name, src(op.inputs[0]!));
+          return;
+        }
+        const p = (s: string) =>
+          g.initializer(`${op.name}.${s}`, T, [op.channels], floatData(need(weights, `${op.name}.${s}`)));
+        const ins = [src(op.inputs[0]!), p('weight'), p('bias'), p('running_mean'), p('running_var')];
+        value.set(
+          op.name,
+          g.node('BatchNormalization', ins, [{ name: op.name, type: T, dims }], {
+            epsilon: { float: op.eps },
+          }),
+        );
+        return;
+      }
+      case 'activation':
+        value.set(op.name, finish(op, emitActivation(op, src(op.inputs[0]!), dims)));
+        return;
+      case 'add':
+        value.set(op.name, finish(op, g.node('Add', op.inputs.map(src), [{ name: op.name, type: T, dims }])));
+        return;
+      case 'concat': {
+        const cat = g.node('Concat', op.inputs.map(src), [{ name: op.name, type: T, dims }], { axis: 1 });
+        value.set(op.name, finish(op, cat));
+        return;
+      }
+      case 'maxpool': {
+        const pool = g.node('MaxPool', [src(op.inputs[0]!)], [{ name: op.name, type: T, dims }], {
+          kernel_shape: [op.kernel, op.kernel],
+          strides: [op.stride, op.stride],
+          pads: [op.padding, op.padding, op.padding, op.padding],
+        });
+        value.set(op.name, finishLikeInput(op, pool));
+        return;
+      }
+      case 'resize': {
+        const scales = g.initializer(
+          `${op.name}.scales`,
+          'float32',
+          [4],
+          Float32Array.of(1, 1, op.scale, op.scale),
+        );
+        // asymmetric + floor is PyTorch's (and tfjs') nearest upsampling.
+        const up = g.node('Resize', [src(op.inputs[0]!), '', scales], [{ name: op.name, type: T, dims }], {
+          mode: 'nearest',
+          coordinate_transformation_mode: 'asymmetric',
+          nearest_mode: 'floor',
+        });
+        value.set(op.name, finishLikeInput(op, up));
+        return;
+      }
+      case 'detect': {
+        const out = outNames[op.level]!;
+        const plan = plans.get(op.name)!;
+        const quantized = precision === 'int8' && !keep.has(op.layer);
+        if (T === 'float32' && !(quantized && scheme === 'static')) {
+          value.set(op.name, emitConv(plan, src(op.inputs[0]!), out, dims));
+        } else {
+          const raw = emitConv(plan, src(op.inputs[0]!), op.name, dims, out);
+          value.set(op.name, g.node('Cast', [raw], [{ name: out, type: 'float32', dims }], { to: 1 }));
+        }
+        return;
+      }
+    }
+  }
+
+  function emitActivation(op: ActivationOp, x: string, dims: number[]): string {
+    const out = [{ name: op.name, type: T, dims }];
+    switch (op.fn) {
+      case 'silu': {
+        const s = g.node('Sigmoid', [x], [{ name: `${op.name}.sigmoid`, type: T, dims }]);
+        // Sigmoid's range is known to be [0, 1]: with a Q/DQ pair after it onnxruntime runs
+        // QLinearSigmoid (and QLinearMul when the product is quantized too) instead of float ops.
+        const sq = dequantized.has(x) ? quantizeFixed(s, { min: 0, max: 1 }) : s;
+        return g.node('Mul', [x, sq], out);
+      }
+      case 'relu':
+        return g.node('Relu', [x], out);
+      case 'hardswish':
+        return g.node('HardSwish', [x], out);
+      case 'leakyrelu':
+        return g.node('LeakyRelu', [x], out, { alpha: { float: 0.1 } });
+    }
+  }
+
+  for (const op of ir.ops) emitOp(op);
+  for (const name of outNames) g.output(name);
+  for (const extra of options.extraOutputs ?? []) g.output(extra);
+  const qMeta: Record<string, string> =
+    precision === 'int8'
+      ? {
+          scheme,
+          granularity: perChannel ? 'per-channel' : 'per-tensor',
+          keepFloatLayers: [...keep].join(','),
+        }
+      : {};
+  return g.encode(PRODUCER, {
+    genome: JSON.stringify(ir.genome),
+    precision,
+    strides: ir.ops
+      .filter((o): o is DetectOp => o.kind === 'detect')
+      .map((o) => o.stride)
+      .join(','),
+    ...qMeta,
+  });
+}
