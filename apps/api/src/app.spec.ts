@@ -42,7 +42,7 @@ describe('API edge (fake orchestrator, no database)', () => {
   it.each([
     [{ ...valid, strategy: 'annealing' }, 'strategy'],
     [{ ...valid, budget: { trials: 0 } }, 'budget.trials'],
-    [{ ...valid, budget: { trials: 1_000_000 } }, 'budget.trials'],
+    [{ ...valid, budget: { trials: 1_000_001 } }, 'budget.trials'],
     [{ ...valid, budget: { trials: '4' } }, 'budget.trials'],
     [{ ...valid, budget: 4 }, 'budget'],
     [{ ...valid, budget: { trials: 4, extra: 1 } }, 'budget.extra'],
@@ -133,6 +133,14 @@ describe('API edge (fake orchestrator, no database)', () => {
       expect.arrayContaining(['/searches', '/searches/{id}/events']),
     );
     await http().get('/docs').expect(200);
+  });
+
+  it('serves the dashboard at / and Chart.js under /vendor', async () => {
+    const page = await http().get('/').expect(200);
+    expect(page.text).toContain('<title>detsearch</title>');
+    await http().get('/app.js').expect(200);
+    const chart = await http().get('/vendor/chart.umd.min.js').expect(200);
+    expect(chart.headers['content-type']).toMatch(/javascript/);
   });
 
   it('committed openapi.json matches the app (regenerate: node -r @swc-node/register apps/api/src/write-openapi.ts)', () => {

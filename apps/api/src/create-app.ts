@@ -9,6 +9,7 @@ import type { CatalogPort } from './catalog/catalog.port';
 import { httpMetricsMiddleware } from './metrics/metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 import { setupOpenApi } from './openapi';
+import { serveDashboard } from './dashboard';
 import { openCatalog, openOrchestrator } from './adapters';
 import { API_CONFIG as API_CONFIG_TOKEN } from './tokens';
 
@@ -46,6 +47,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     app.disable('x-powered-by');
     app.enableShutdownHooks();
     setupOpenApi(app);
+    serveDashboard(app);
     await app.init();
     return app;
   } catch (err) {

@@ -64,7 +64,7 @@ export enum ParetoFormat {
   csv = 'csv',
 }
 
-export const MAX_TRIALS = 10_000;
+export const MAX_TRIALS = 100_000;
 
 export class BudgetDto {
   @ApiProperty({ minimum: 1, maximum: MAX_TRIALS, example: 40, description: 'Trials to run in all' })
