@@ -1,0 +1,336 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  initWeights,
+  parameterSpecs,
+  type ActivationOp,
+  type BatchNormOp,
+  type ConvOp,
+  type DetectOp,
+  type IrOp,
+  type ModelIR,
+  type WeightMap,
+} from '@detsearch/genome';
+
+interface ConvParams {
+  kind: 'conv' | 'depthwise';
+  /** HWIO, or [kh, kw, C, 1] for depthwise. */
+  weight: tf.Variable;
+  bias?: tf.Variable;
+}
+
+interface BatchNormParams {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  runningMean: tf.Variable;
+  runningVar: tf.Variable;
+}
+
+/** Batch statistics of one BatchNorm from the last training forward, applied later. */
+interface PendingStats {
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+  /** Elements per channel (B*H*W), for the unbiased running variance. */
+  count: number;
+}
+
+let nextDetectorId = 0;
+
+/**
+ * A YOLOv5 detector for TensorFlow.js, built by walking the IR's primitive ops (NHWC layout).
+ *
+ * Weights live in tf.Variables: conv filters as HWIO (depthwise [kh, kw, C, 1]), BatchNorm gamma/beta
+ * (trainable) and running mean/var (not trainable), Detect weight and bias. Import and export use the
+ * canonical PyTorch state_dict names and layouts (`WeightMap`).
+ *
+ * BatchNorm follows PyTorch: eval mode uses the running statistics; training mode normalizes with
+ * the batch statistics (biased variance) and records them, and `applyBatchNormUpdates()` folds them
+ * into the running statistics (momentum from the IR, 0.03; unbiased variance). Doing that as a
+ * separate call keeps state changes out of `tf.variableGrads`/`optimizer.minimize` tapes.
+ */
+export class TfjsDetector {
+  private readonly convs = new Map<string, ConvParams>();
+  private readonly bns = new Map<string, BatchNormParams>();
+  private readonly pending = new Map<string, PendingStats>();
+  /** For each tensor, the index of the last op that reads it: inference frees tensors after it. */
+  private readonly lastUse = new Map<string, number>();
+  private readonly prefix: string;
+  private disposed = false;
+
+  private constructor(readonly ir: ModelIR) {
+    this.prefix = `detector${nextDetectorId++}/`;
+    ir.ops.forEach((op, i) => op.inputs.forEach((t) => this.lastUse.set(t, i)));
+  }
+
+  /** Builds the model with the given weights (canonical layout) or `initWeights(ir)`. */
+  static build(ir: ModelIR, weights: WeightMap = initWeights(ir)): TfjsDetector {
+    const d = new TfjsDetector(ir);
+    try {
+      // tidy frees the initial tensors; variables survive it.
+      tf.tidy(() => d.createVariables(weights));
+    } catch (e) {
+      d.dispose();
+      throw e;
+    }
+    return d;
+  }
+
+  private createVariables(weights: WeightMap): void {
+    const get = (name: string, size: number): Float32Array => {
+      const w = weights.get(name);
+      if (!w) throw new Error(`TfjsDetector: weight ${name} missing`);
+      if (w.length !== size)
+        throw new Error(`TfjsDetector: weight ${name} has ${w.length} values, expected ${size}`);
+      return w;
+    };
+    const variable = (name: string, t: tf.Tensor, trainable = true) =>
+      tf.variable(t, trainable, this.prefix + name);
+    for (const op of this.ir.ops) {
+      if (op.kind === 'conv' || op.kind === 'detect') {
+        const { inC, outC, k, groups } = convGeometry(op);
+        const depthwise = groups !== 1;
+        if (depthwise && !(groups === inC && outC === inC))
+          throw new Error(`TfjsDetector: ${op.name}: grouped convs other than depthwise are not supported`);
+        const data = get(`${op.name}.weight`, (outC * inC * k * k) / groups);
+        const torch = tf.tensor4d(data, [outC, inC / groups, k, k]);
+        const weight = variable(
+          `${op.name}.weight`,
+          tf.transpose(torch, depthwise ? [2, 3, 0, 1] : [2, 3, 1, 0]),
+        );
+        const hasBias = op.kind === 'detect' || op.bias;
+        const bias = hasBias
+          ? variable(`${op.name}.bias`, tf.tensor1d(get(`${op.name}.bias`, outC)))
+          : undefined;
+        this.convs.set(op.name, { kind: depthwise ? 'depthwise' : 'conv', weight, bias });
+      } else if (op.kind === 'batchnorm') {
+        const c = op.channels;
+        this.bns.set(op.name, {
+          gamma: variable(`${op.name}.weight`, tf.tensor1d(get(`${op.name}.weight`, c))),
+          beta: variable(`${op.name}.bias`, tf.tensor1d(get(`${op.name}.bias`, c))),
+          runningMean: variable(
+            `${op.name}.running_mean`,
+            tf.tensor1d(get(`${op.name}.running_mean`, c)),
+            false,
+          ),
+          runningVar: variable(
+            `${op.name}.running_var`,
+            tf.tensor1d(get(`${op.name}.running_var`, c)),
+            false,
+          ),
+        });
+      }
+    }
+  }
+
+  /**
+   * Runs the model. `x`: NHWC float [B, H, W, 3], values 0..1, H and W multiples of 32.
+   * Returns the three raw Detect outputs, P3 (stride 8) first, each NHWC [B, h, w, 3*(nc+5)].
+   * In training mode BatchNorm uses batch statistics and records them for `applyBatchNormUpdates`.
+   * The caller owns (and disposes) the outputs; nothing else is left behind.
+   */
+  forward(x: tf.Tensor4D, training = false): tf.Tensor4D[] {
+    this.assertLive();
+    if (x.rank !== 4 || x.shape[3] !== 3)
+      throw new Error(`TfjsDetector: expected NHWC [B,H,W,3], got [${x.shape}]`);
+    const stats = new Map<string, PendingStats>();
+    const outputs = tf.tidy(() => {
+      const values = new Map<string, tf.Tensor4D>([['images', x]]);
+      const keep = new Set(this.ir.outputs);
+      this.ir.ops.forEach((op, i) => {
+        const inputs = op.inputs.map((name) => {
+          const t = values.get(name);
+          if (!t) throw new Error(`TfjsDetector: tensor ${name} not computed before ${op.name}`);
+          return t;
+        });
+        values.set(op.name, this.runOp(op, inputs, training, stats));
+        // Free what no later op reads (the tape, when recording, holds its own references).
+        for (const name of op.inputs) {
+          if (this.lastUse.get(name) === i && name !== 'images' && !keep.has(name)) {
+            values.get(name)!.dispose();
+            values.delete(name);
+          }
+        }
+      });
+      return this.ir.outputs.map((name) => values.get(name)!);
+    });
+    if (training) {
+      for (const p of this.pending.values()) tf.dispose([p.mean, p.variance]);
+      this.pending.clear();
+      for (const [name, s] of stats) this.pending.set(name, s);
+    }
+    return outputs;
+  }
+
+  private runOp(
+    op: IrOp,
+    inputs: tf.Tensor4D[],
+    training: boolean,
+    stats: Map<string, PendingStats>,
+  ): tf.Tensor4D {
+    const [x] = inputs as [tf.Tensor4D];
+    switch (op.kind) {
+      case 'conv':
+        return this.conv(op, x);
+      case 'detect':
+        return this.conv(op, x);
+      case 'batchnorm':
+        return this.batchNorm(op, x, training, stats);
+      case 'activation':
+        return activation(op, x);
+      case 'add':
+        return tf.add(inputs[0]!, inputs[1]!);
+      case 'concat':
+        return tf.concat(inputs, 3);
+      case 'maxpool':
+        return tf.maxPool(
+          x,
+          op.kernel,
+          op.stride,
+          op.stride === 1 && op.padding * 2 + 1 === op.kernel ? 'same' : op.padding,
+        );
+      case 'resize':
+        return tf.image.resizeNearestNeighbor(x, [x.shape[1] * op.scale, x.shape[2] * op.scale]);
+    }
+  }
+
+  private conv(op: ConvOp | DetectOp, x: tf.Tensor4D): tf.Tensor4D {
+    const p = this.convs.get(op.name)!;
+    const stride = op.kind === 'conv' ? op.stride : 1;
+    // A numeric pad is PyTorch's symmetric padding (TF 'same' pads stride-2 convs bottom/right only).
+    const pad = op.kind === 'conv' ? op.padding : 0;
+    const y =
+      p.kind === 'depthwise'
+        ? tf.depthwiseConv2d(x, p.weight as tf.Tensor4D, stride, pad)
+        : tf.conv2d(x, p.weight as tf.Tensor4D, stride, pad);
+    return p.bias ? tf.add(y, p.bias) : y;
+  }
+
+  private batchNorm(
+    op: BatchNormOp,
+    x: tf.Tensor4D,
+    training: boolean,
+    stats: Map<string, PendingStats>,
+  ): tf.Tensor4D {
+    const p = this.bns.get(op.name)!;
+    if (!training)
+      return tf.batchNorm4d(
+        x,
+        p.runningMean as tf.Tensor1D,
+        p.runningVar as tf.Tensor1D,
+        p.beta as tf.Tensor1D,
+        p.gamma as tf.Tensor1D,
+        op.eps,
+      );
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    // y = x * scale + shift: two full-size passes; the per-channel work stays on [C] vectors.
+    const scale = tf.mul(p.gamma, tf.rsqrt(tf.add(variance, op.eps)));
+    const shift = tf.sub(p.beta, tf.mul(mean, scale));
+    stats.set(op.name, {
+      mean: tf.keep(tf.clone(mean)) as tf.Tensor1D,
+      variance: tf.keep(tf.clone(variance)) as tf.Tensor1D,
+      count: x.shape[0] * x.shape[1] * x.shape[2],
+    });
+    return tf.add(tf.mul(x, scale), shift);
+  }
+
+  /**
+   * Folds the batch statistics of the last training forward into the running statistics
+   * (running = (1 - momentum) * running + momentum * batch; variance unbiased). Call it after the
+   * optimizer step, outside any gradient tape. No-op when nothing is pending.
+   */
+  applyBatchNormUpdates(): void {
+    this.assertLive();
+    tf.tidy(() => {
+      for (const [name, s] of this.pending) {
+        const op = this.ir.ops.find((o) => o.name === name) as BatchNormOp;
+        const p = this.bns.get(name)!;
+        const m = op.momentum;
+        const unbiased = s.count > 1 ? s.count / (s.count - 1) : 1;
+        p.runningMean.assign(tf.add(tf.mul(p.runningMean, 1 - m), tf.mul(s.mean, m)));
+        p.runningVar.assign(tf.add(tf.mul(p.runningVar, 1 - m), tf.mul(s.variance, m * unbiased)));
+      }
+    });
+    this.discardBatchNormUpdates();
+  }
+
+  /** Drops the recorded batch statistics without applying them. */
+  discardBatchNormUpdates(): void {
+    for (const p of this.pending.values()) tf.dispose([p.mean, p.variance]);
+    this.pending.clear();
+  }
+
+  /** Everything an optimizer should update: conv/Detect weights and biases, BatchNorm gamma and beta. */
+  trainableVariables(): tf.Variable[] {
+    this.assertLive();
+    const vars: tf.Variable[] = [];
+    for (const c of this.convs.values()) vars.push(c.weight, ...(c.bias ? [c.bias] : []));
+    for (const b of this.bns.values()) vars.push(b.gamma, b.beta);
+    return vars;
+  }
+
+  /** Trainable parameters; equals `modelCost(ir).params`. */
+  paramCount(): number {
+    return this.trainableVariables().reduce((s, v) => s + v.size, 0);
+  }
+
+  /** All weights and BatchNorm buffers in the canonical PyTorch names and layouts. */
+  exportWeights(): WeightMap {
+    this.assertLive();
+    const out: WeightMap = new Map();
+    for (const spec of parameterSpecs(this.ir)) {
+      const [opName, param] = [spec.op, spec.name.slice(spec.op.length + 1)];
+      const conv = this.convs.get(opName);
+      let t: tf.Tensor;
+      if (conv) {
+        if (param === 'bias') t = conv.bias!;
+        else {
+          const perm = conv.kind === 'depthwise' ? [2, 3, 0, 1] : [3, 2, 0, 1];
+          const torch = tf.transpose(conv.weight, perm);
+          out.set(spec.name, torch.dataSync() as Float32Array);
+          torch.dispose();
+          continue;
+        }
+      } else {
+        const bn = this.bns.get(opName)!;
+        t = { weight: bn.gamma, bias: bn.beta, running_mean: bn.runningMean, running_var: bn.runningVar }[
+          param as 'weight' | 'bias' | 'running_mean' | 'running_var'
+        ];
+      }
+      out.set(spec.name, Float32Array.from(t.dataSync() as Float32Array));
+    }
+    return out;
+  }
+
+  /** Frees every variable and pending statistic. The detector is unusable afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.discardBatchNormUpdates();
+    for (const c of this.convs.values()) tf.dispose([c.weight, ...(c.bias ? [c.bias] : [])]);
+    for (const b of this.bns.values()) tf.dispose([b.gamma, b.beta, b.runningMean, b.runningVar]);
+    this.convs.clear();
+    this.bns.clear();
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new Error('TfjsDetector: used after dispose()');
+  }
+}
+
+function convGeometry(op: ConvOp | DetectOp): { inC: number; outC: number; k: number; groups: number } {
+  return op.kind === 'conv'
+    ? { inC: op.inChannels, outC: op.outChannels, k: op.kernel, groups: op.groups }
+    : { inC: op.inChannels, outC: op.outChannels, k: 1, groups: 1 };
+}
+
+function activation(op: ActivationOp, x: tf.Tensor4D): tf.Tensor4D {
+  switch (op.fn) {
+    case 'silu':
+      return tf.mul(x, tf.sigmoid(x));
+    case 'relu':
+      return tf.relu(x);
+    case 'hardswish':
+      return tf.mul(x, tf.div(tf.relu6(tf.add(x, 3)), 6));
+    case 'leakyrelu':
+      return tf.leakyRelu(x, 0.1);
+  }
+}
