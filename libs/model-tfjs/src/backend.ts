@@ -25,6 +25,12 @@ export interface InitBackendOptions {
 
 let current: BackendInfo | undefined;
 
+/** Optional and heavy packages load only when chosen, and their absence must be catchable. */
+function lazyRequire<T = unknown>(id: string): T {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(id) as T;
+}
+
 /** The backend `initBackend` chose, or undefined before it ran. */
 export function currentBackend(): BackendInfo | undefined {
   return current;
@@ -65,7 +71,7 @@ export function ensureGradients(): Promise<void> {
   if (tf.getGradient('Conv2D') && tf.getGradient('Sigmoid')) return Promise.resolve();
   gradientsLoading ??= (async () => {
     try {
-      require('@tensorflow/tfjs'); // registers them when the union package is installed
+      lazyRequire('@tensorflow/tfjs'); // registers them when the union package is installed
     } catch {
       // not installed: load tfjs-core's own gradient modules below
     }
@@ -90,7 +96,7 @@ async function activateNative(
 ): Promise<{ tfBackend: string; description: string }> {
   // The native packages bring their own tfjs-core copy; the engine and kernel registry live on the
   // global object, so the backend they register is visible to the tfjs-core this module imports.
-  const native = require(pkg) as { version?: Record<string, string> };
+  const native = lazyRequire<{ version?: Record<string, string> }>(pkg);
   if (!tf.findBackendFactory('tensorflow'))
     throw new Error(`${pkg} loaded but registered no 'tensorflow' backend`);
   if (!(await tf.setBackend('tensorflow')))
@@ -108,7 +114,9 @@ const CANDIDATES: Candidate[] = [
   {
     name: 'wasm',
     async activate() {
-      const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+      const wasm = lazyRequire<typeof import('@tensorflow/tfjs-backend-wasm')>(
+        '@tensorflow/tfjs-backend-wasm',
+      );
       const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
       // Only takes effect before the wasm backend first starts.
       if (!tf.findBackend('wasm')) wasm.setWasmPaths(dist);
@@ -121,7 +129,7 @@ const CANDIDATES: Candidate[] = [
   {
     name: 'cpu',
     async activate() {
-      require('@tensorflow/tfjs-backend-cpu');
+      lazyRequire('@tensorflow/tfjs-backend-cpu');
       if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to start');
       return { tfBackend: 'cpu', description: 'cpu (JavaScript kernels)' };
     },
