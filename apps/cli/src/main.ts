@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { registerDescribe } from './commands/describe';
 import { registerServe } from './commands/serve';
+import { registerExport } from './commands/export';
 import { fail } from './cli-kit';
 
 const program = new Command();
@@ -17,5 +18,6 @@ program
 
 registerDescribe(program);
 registerServe(program);
+registerExport(program);
 
 program.parseAsync(process.argv).catch(fail);
