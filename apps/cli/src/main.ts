@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { registerDescribe } from './commands/describe';
 import { registerServe } from './commands/serve';
 import { registerExport } from './commands/export';
+import { registerDataset } from './commands/dataset';
+import { registerEvaluate } from './commands/evaluate';
 import { fail } from './cli-kit';
 
 const program = new Command();
@@ -17,6 +19,8 @@ program
   });
 
 registerDescribe(program);
+registerDataset(program);
+registerEvaluate(program);
 registerServe(program);
 registerExport(program);
 
