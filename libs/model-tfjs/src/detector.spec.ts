@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildIR, initWeights, modelCost, parseGenome, type ModelIR } from '@detsearch/genome';
 import { initBackend } from './backend';
-import { TfjsDetector } from './detector';
+import { batchNormTraining, TfjsDetector } from './detector';
 
 function tinyIR(overrides: Record<string, unknown> = {}): ModelIR {
   return buildIR(
@@ -224,5 +224,44 @@ describe('TfjsDetector', () => {
     x.dispose();
     expect(tf.memory().numTensors).toBe(start);
     expect(() => model.forward(x)).toThrow(/dispose/);
+  });
+});
+
+describe('batchNormTraining', () => {
+  beforeAll(async () => {
+    await initBackend('wasm', { log: () => {} });
+  });
+
+  it('has the gradients of the autodiff formula', () => {
+    const x = tf.randomNormal([2, 5, 4, 3], 0.5, 2, 'float32', 1) as tf.Tensor4D;
+    const gamma = tf.tensor1d([0.5, 1.5, -1]);
+    const beta = tf.tensor1d([0.1, 0, -0.2]);
+    const r = tf.randomNormal([2, 5, 4, 3], 0, 1, 'float32', 2);
+    const eps = 1e-3;
+    const reference = (xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const { mean, variance } = tf.moments(xs, [0, 1, 2]);
+      return tf.sum(
+        tf.mul(tf.add(tf.mul(tf.div(tf.sub(xs, mean), tf.sqrt(tf.add(variance, eps))), g), b), r),
+      );
+    };
+    const analytic = (xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const { y, mean, variance } = batchNormTraining(
+        xs as tf.Tensor4D,
+        g as tf.Tensor1D,
+        b as tf.Tensor1D,
+        eps,
+      );
+      tf.dispose([mean, variance]);
+      return tf.sum(tf.mul(y, r));
+    };
+    const want = tf.grads(reference)([x, gamma, beta]);
+    const got = tf.grads(analytic)([x, gamma, beta]);
+    expect(analytic(x, gamma, beta).dataSync()[0]).toBeCloseTo(reference(x, gamma, beta).dataSync()[0]!, 3);
+    want.forEach((w, i) => {
+      const a = got[i]!.dataSync();
+      const b = w.dataSync();
+      const scale = Math.max(...Array.from(b, Math.abs));
+      for (let j = 0; j < b.length; j++) expect(Math.abs(a[j]! - b[j]!) / scale).toBeLessThan(1e-4);
+    });
   });
 });

@@ -220,16 +220,9 @@ export class TfjsDetector {
         p.gamma as tf.Tensor1D,
         op.eps,
       );
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
-    // y = x * scale + shift: two full-size passes; the per-channel work stays on [C] vectors.
-    const scale = tf.mul(p.gamma, tf.rsqrt(tf.add(variance, op.eps)));
-    const shift = tf.sub(p.beta, tf.mul(mean, scale));
-    stats.set(op.name, {
-      mean: tf.keep(tf.clone(mean)) as tf.Tensor1D,
-      variance: tf.keep(tf.clone(variance)) as tf.Tensor1D,
-      count: x.shape[0] * x.shape[1] * x.shape[2],
-    });
-    return tf.add(tf.mul(x, scale), shift);
+    const { y, mean, variance } = batchNormTraining(x, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, op.eps);
+    stats.set(op.name, { mean, variance, count: x.shape[0] * x.shape[1] * x.shape[2] });
+    return y;
   }
 
   /**
@@ -314,6 +307,53 @@ export class TfjsDetector {
   private assertLive(): void {
     if (this.disposed) throw new Error('TfjsDetector: used after dispose()');
   }
+}
+
+/**
+ * Training-mode BatchNorm over the N*H*W positions of each channel (biased batch variance), with the
+ * analytic backward pass: autodiff through moments costs about twice the full-size passes (broadcast
+ * ones, separate mean and variance chains), and BatchNorm is most of the elementwise work of a step.
+ * Returns the batch mean and variance as kept tensors (the caller disposes them).
+ */
+export function batchNormTraining(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const n = x.shape[0] * x.shape[1] * x.shape[2];
+  const axes = [0, 1, 2];
+  let mean: tf.Tensor1D | undefined;
+  let variance: tf.Tensor1D | undefined;
+  const bn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xs, g, b] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+    const save = args[3] as tf.GradSaveFunc;
+    const mu = tf.mean(xs, axes);
+    const centered = tf.sub(xs, mu);
+    const v = tf.mean(tf.square(centered), axes);
+    const invStd = tf.rsqrt(tf.add(v, eps));
+    const scale = tf.mul(g, invStd);
+    mean = tf.keep(tf.clone(mu)) as tf.Tensor1D;
+    variance = tf.keep(tf.clone(v)) as tf.Tensor1D;
+    save([centered, invStd, scale]);
+    return {
+      value: tf.add(tf.mul(centered, scale), b),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const d = dy as tf.Tensor4D;
+        const [c, inv, sc] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+        const dBeta = tf.sum(d, axes);
+        const dyCentered = tf.sum(tf.mul(d, c), axes);
+        const dGamma = tf.mul(dyCentered, inv);
+        // dx = scale * (dy - dBeta/n - xhat * dGamma/n), xhat = centered * invStd
+        const k1 = tf.neg(tf.div(tf.mul(tf.mul(sc, inv), dGamma), n));
+        const k0 = tf.neg(tf.div(tf.mul(sc, dBeta), n));
+        const dx = tf.add(tf.add(tf.mul(d, sc), tf.mul(c, k1)), k0);
+        return [dx, dGamma, dBeta];
+      },
+    };
+  });
+  const y = bn(x, gamma, beta) as tf.Tensor4D;
+  return { y, mean: mean!, variance: variance! };
 }
 
 function convGeometry(op: ConvOp | DetectOp): { inC: number; outC: number; k: number; groups: number } {

@@ -177,9 +177,12 @@ export function conv2DBackpropInputImpl(
         phases.push(tf.conv2d(dyp, sub, 1, 'valid'));
       }
     if (phases.length === 1) return phases[0]!;
-    // [sh, sw, B*phaseH, phaseW, C] -> [B*phaseH, sh, phaseW, sw, C] -> [B, phaseH*sh, phaseW*sw, C]
-    const stacked = tf.reshape(tf.stack(phases), [sh, sw, b * phaseH, phaseW, inC]);
-    const woven = tf.reshape(tf.transpose(stacked, [2, 0, 3, 1, 4]), [b, phaseH * sh, phaseW * sw, inC]);
+    // Interleave P[py, px, n, v, c] -> out[n, py, v, px, c] with two rank<=4 transposes (wasm's
+    // rank-5 transpose is a slow generic loop): [sh, sw, N*W, C] -> [sh, N*W, sw, C], then
+    // [sh, N, W*sw*C] -> [N, sh, W*sw*C].
+    const p4 = tf.reshape(tf.stack(phases), [sh, sw, b * phaseH * phaseW, inC]);
+    const cols = tf.reshape(tf.transpose(p4, [0, 2, 1, 3]), [sh, b * phaseH, phaseW * sw * inC]);
+    const woven = tf.reshape(tf.transpose(cols, [1, 0, 2]), [b, phaseH * sh, phaseW * sw, inC]);
     if (phaseH * sh === inHeight && phaseW * sw === inWidth) return woven as tf.Tensor4D;
     return tf.slice(woven as tf.Tensor4D, [0, 0, 0, 0], [b, inHeight, inWidth, inC]);
   });
