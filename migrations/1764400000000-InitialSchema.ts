@@ -91,13 +91,17 @@ export class InitialSchema1764400000000 implements MigrationInterface {
     await q.query(
       `CREATE INDEX trials_search_map50_95_idx ON trials (search_id, map50_95 DESC NULLS LAST, number)`,
     );
-    await q.query(`CREATE INDEX trials_search_map50_idx ON trials (search_id, map50 DESC NULLS LAST, number)`);
+    await q.query(
+      `CREATE INDEX trials_search_map50_idx ON trials (search_id, map50 DESC NULLS LAST, number)`,
+    );
     await q.query(`CREATE INDEX trials_search_latency_idx ON trials (search_id, latency_ms, number)`);
     await q.query(`CREATE INDEX trials_search_params_idx ON trials (search_id, params, number)`);
     await q.query(`CREATE INDEX trials_search_gflops_idx ON trials (search_id, gflops, number)`);
     await q.query(`CREATE INDEX trials_search_size_idx ON trials (search_id, size_bytes, number)`);
     // Stale-heartbeat sweeps look only at running trials.
-    await q.query(`CREATE INDEX trials_running_heartbeat_idx ON trials (heartbeat_at) WHERE status = 'running'`);
+    await q.query(
+      `CREATE INDEX trials_running_heartbeat_idx ON trials (heartbeat_at) WHERE status = 'running'`,
+    );
 
     await q.query(`
       CREATE TABLE hardware_profiles (

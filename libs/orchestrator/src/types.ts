@@ -107,7 +107,13 @@ export interface ParetoFrontView {
 }
 
 export type SearchEvent =
-  | { type: 'snapshot'; searchId: string; status: SearchStatus; progress: SearchProgress; best: BestSoFar | null }
+  | {
+      type: 'snapshot';
+      searchId: string;
+      status: SearchStatus;
+      progress: SearchProgress;
+      best: BestSoFar | null;
+    }
   | {
       type: 'trial-started';
       searchId: string;

@@ -29,7 +29,10 @@ export interface DataSourceOptions {
 export interface Sql {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Like query, also returning the affected row count (UPDATE/DELETE). */
-  execute<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affected: number }>;
+  execute<T = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+  ): Promise<{ rows: T[]; affected: number }>;
 }
 
 /**
@@ -132,7 +135,11 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export async function createDataSource(options: DataSourceOptions = {}): Promise<Database> {
   const schema = options.schema;
   if (schema !== undefined && !SCHEMA_NAME.test(schema))
-    throw new DomainError('DATABASE.INVALID_SCHEMA', `schema '${schema}' must match ${SCHEMA_NAME}`, 'schema');
+    throw new DomainError(
+      'DATABASE.INVALID_SCHEMA',
+      `schema '${schema}' must match ${SCHEMA_NAME}`,
+      'schema',
+    );
 
   let dataSource: DataSource;
   let pglite: PGlite | null = null;
@@ -187,7 +194,10 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
     await assertSchemaKnown(database);
     if (options.migrate === false) {
       if (await dataSource.showMigrations())
-        throw new DomainError('DATABASE.MIGRATIONS_PENDING', 'the database has pending migrations and migrate is off');
+        throw new DomainError(
+          'DATABASE.MIGRATIONS_PENDING',
+          'the database has pending migrations and migrate is off',
+        );
     } else {
       await dataSource.runMigrations({ transaction: 'each' });
     }
@@ -203,10 +213,9 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
  * newer version, and running on it could corrupt data the newer code relies on.
  */
 export async function assertSchemaKnown(db: Sql): Promise<void> {
-  const [{ exists }] = await db.query<{ exists: boolean }>(
-    `SELECT to_regclass($1) IS NOT NULL AS exists`,
-    [MIGRATIONS_TABLE],
-  );
+  const [{ exists }] = await db.query<{ exists: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS exists`, [
+    MIGRATIONS_TABLE,
+  ]);
   if (!exists) return;
   const applied = await db.query<{ name: string; timestamp: string | number }>(
     `SELECT name, timestamp FROM ${MIGRATIONS_TABLE} ORDER BY timestamp`,

@@ -18,7 +18,9 @@ export class PGliteExclusivePool extends EventEmitter {
     super();
   }
 
-  connect(callback?: (err: unknown, client: PGliteClient | null, release: () => void) => void): Promise<PGliteClient> {
+  connect(
+    callback?: (err: unknown, client: PGliteClient | null, release: () => void) => void,
+  ): Promise<PGliteClient> {
     const previous = this.tail;
     let unlock!: () => void;
     this.tail = new Promise<void>((r) => (unlock = r));
@@ -78,7 +80,9 @@ export class PGliteClient extends EventEmitter {
       } else {
         // exec runs multi-statement text (migrations); TypeORM expects the last statement's result.
         const all = await this.db.exec(sql);
-        result = all.length ? toPg(all[all.length - 1]!, sql) : { rows: [], rowCount: 0, command: '', fields: [] };
+        result = all.length
+          ? toPg(all[all.length - 1]!, sql)
+          : { rows: [], rowCount: 0, command: '', fields: [] };
       }
       cb?.(null, result);
       return result;
@@ -101,5 +105,10 @@ function toPg(
 ): PgLikeResult {
   const command = (r as { command?: string }).command ?? sql.trim().split(/\s+/, 1)[0]!.toUpperCase();
   const affected = r.affectedRows ?? 0;
-  return { rows: r.rows, rowCount: command === 'SELECT' ? r.rows.length : affected, command, fields: r.fields };
+  return {
+    rows: r.rows,
+    rowCount: command === 'SELECT' ? r.rows.length : affected,
+    command,
+    fields: r.fields,
+  };
 }

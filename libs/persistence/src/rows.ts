@@ -18,7 +18,8 @@ import type {
 type Row = Record<string, unknown>;
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const date = (v: unknown): Date | null => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)));
+const date = (v: unknown): Date | null =>
+  v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v));
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 export function searchFromRow(r: Row): Search {

@@ -105,10 +105,10 @@ export class SearchRepository {
 
   /** Renews the lease; false when another runner took it over. */
   async renewLease(id: string, runnerId: string): Promise<boolean> {
-    const r = await this.db.execute(`UPDATE searches SET heartbeat_at = now() WHERE id = $1 AND runner_id = $2`, [
-      id,
-      runnerId,
-    ]);
+    const r = await this.db.execute(
+      `UPDATE searches SET heartbeat_at = now() WHERE id = $1 AND runner_id = $2`,
+      [id, runnerId],
+    );
     return r.affected > 0;
   }
 
@@ -133,7 +133,9 @@ export class SearchRepository {
   }
 
   async setBest(id: string, best: BestSoFar | null, tx?: Sql): Promise<void> {
-    await this.db.sql(tx).query(`UPDATE searches SET best = $2, updated_at = now() WHERE id = $1`, [id, json(best)]);
+    await this.db
+      .sql(tx)
+      .query(`UPDATE searches SET best = $2, updated_at = now() WHERE id = $1`, [id, json(best)]);
   }
 
   async delete(id: string, tx?: Sql): Promise<boolean> {

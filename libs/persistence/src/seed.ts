@@ -22,15 +22,21 @@ const DEPTHS = [0.33, 0.5, 0.67, 0.83, 1, 1.17, 1.33];
  * INSERT ... SELECT FROM unnest(...) per chunk; about 100,000 rows in seconds. Not for real data:
  * each row's notes say it is synthetic.
  */
-export async function seedTrials(sql: Sql, searchId: string, n: number, options: SeedTrialsOptions = {}): Promise<number> {
+export async function seedTrials(
+  sql: Sql,
+  searchId: string,
+  n: number,
+  options: SeedTrialsOptions = {},
+): Promise<number> {
   const rng = seedrandom(String(options.seed ?? 'seed-trials'));
   const chunk = options.chunk ?? 5000;
   let next =
     options.startNumber ??
     (
-      await sql.query<{ n: number }>(`SELECT coalesce(max(number) + 1, 0)::int AS n FROM trials WHERE search_id = $1`, [
-        searchId,
-      ])
+      await sql.query<{ n: number }>(
+        `SELECT coalesce(max(number) + 1, 0)::int AS n FROM trials WHERE search_id = $1`,
+        [searchId],
+      )
     )[0]!.n;
   const pPruned = options.pruned ?? 0.2;
   const pFailed = options.failed ?? 0.02;

@@ -57,6 +57,10 @@ const SORT_COLUMNS: Record<TrialSortKey, string> = {
   finishedAt: 'finished_at',
 };
 
+/** A re-run starts clean: results of an earlier attempt are dropped (genome-derived costs stay). */
+const RESET_RESULTS = `map50 = NULL, map50_95 = NULL, fp32_map50_95 = NULL, objective_values = NULL,
+  constraint_values = NULL, violation = NULL, measured_latency_ms = NULL, onnx_path = NULL`;
+
 export const FEASIBLE_COMPLETED = `status = 'completed' AND coalesce(violation, 0) <= 0`;
 
 /** Trials: creation (in the caller's transaction), claiming, results, leaderboard, Pareto. */
@@ -107,9 +111,10 @@ export class TrialRepository {
   async nextNumber(searchId: string, tx?: Sql): Promise<number> {
     const [r] = await this.db
       .sql(tx)
-      .query<{ n: number }>(`SELECT coalesce(max(number) + 1, 0)::int AS n FROM trials WHERE search_id = $1`, [
-        searchId,
-      ]);
+      .query<{ n: number }>(
+        `SELECT coalesce(max(number) + 1, 0)::int AS n FROM trials WHERE search_id = $1`,
+        [searchId],
+      );
     return r!.n;
   }
 
@@ -126,6 +131,36 @@ export class TrialRepository {
       c.total += r.n;
     }
     return c;
+  }
+
+  /** Counts of several searches in one query (search lists). */
+  async countsFor(searchIds: string[]): Promise<Map<string, TrialCounts>> {
+    const out = new Map<string, TrialCounts>();
+    for (const id of searchIds)
+      out.set(id, { total: 0, queued: 0, running: 0, completed: 0, pruned: 0, failed: 0 });
+    if (searchIds.length === 0) return out;
+    const rows = await this.db.query<{ search_id: string; status: TrialStatus; n: number }>(
+      `SELECT search_id, status, count(*)::int AS n FROM trials WHERE search_id = ANY($1::uuid[])
+       GROUP BY search_id, status`,
+      [searchIds],
+    );
+    for (const r of rows) {
+      const c = out.get(String(r.search_id))!;
+      c[r.status] = r.n;
+      c.total += r.n;
+    }
+    return out;
+  }
+
+  /** Puts failed trials whose error is exactly `reason` back in the queue (resume after cancel). */
+  async requeueFailed(searchId: string, reason: string, tx?: Sql): Promise<number> {
+    const r = await (tx ?? this.db).execute(
+      `UPDATE trials SET status = 'queued', error = NULL, finished_at = NULL, worker_id = NULL, heartbeat_at = NULL,
+         started_at = NULL, epochs_done = 0, rung = 0, epoch_metrics = '[]', ${RESET_RESULTS}
+       WHERE search_id = $1 AND status = 'failed' AND error = $2`,
+      [searchId, reason],
+    );
+    return r.affected;
   }
 
   /** Leaderboard: one search, optional status filter, sorted ('-' = descending), paginated. */
@@ -182,7 +217,7 @@ export class TrialRepository {
     const [row] = await this.db.sql(tx).query(
       `UPDATE trials SET status = 'running', worker_id = $2, attempts = attempts + 1,
          started_at = now(), heartbeat_at = now(), finished_at = NULL, error = NULL,
-         epochs_done = 0, rung = 0, epoch_metrics = '[]'
+         epochs_done = 0, rung = 0, epoch_metrics = '[]', ${RESET_RESULTS}
        WHERE id = $1 AND status = 'queued'
        RETURNING *`,
       [id, workerId],
@@ -276,7 +311,7 @@ export class TrialRepository {
   ): Promise<number> {
     const r = await (tx ?? this.db).execute(
       `UPDATE trials SET status = 'queued', worker_id = NULL, heartbeat_at = NULL, started_at = NULL,
-         epochs_done = 0, rung = 0, epoch_metrics = '[]'
+         epochs_done = 0, rung = 0, epoch_metrics = '[]', ${RESET_RESULTS}
        WHERE search_id = $1 AND status = 'running' AND (
          $4::boolean
          OR worker_id = ANY($2::text[])
@@ -330,7 +365,10 @@ export class TrialRepository {
    * The non-dominated feasible completed trials over `objectives` (mAP maximized, the rest
    * minimized), in order of the first objective. `considered` is how many trials competed.
    */
-  async pareto(searchId: string, objectives: ObjectiveColumn[]): Promise<{ trials: Trial[]; considered: number }> {
+  async pareto(
+    searchId: string,
+    objectives: ObjectiveColumn[],
+  ): Promise<{ trials: Trial[]; considered: number }> {
     const { ids, considered } = await paretoFront(this.db, searchId, objectives);
     if (ids.length === 0) return { trials: [], considered };
     const rows = await this.db.query(`SELECT * FROM trials WHERE id = ANY($1::uuid[])`, [ids]);
@@ -358,7 +396,8 @@ export class TrialRepository {
 function orderBy(sort: string): string {
   const desc = sort.startsWith('-');
   const key = (desc ? sort.slice(1) : sort) as TrialSortKey;
-  if (!(TRIAL_SORT_KEYS as readonly string[]).includes(key)) throw new DomainError(
+  if (!(TRIAL_SORT_KEYS as readonly string[]).includes(key))
+    throw new DomainError(
       'TRIALS.INVALID_SORT',
       `sort: unknown key '${key}'; expected one of ${TRIAL_SORT_KEYS.join(', ')} (prefix '-' for descending)`,
       'sort',

@@ -82,7 +82,16 @@ export interface Search {
 
 export type NewSearch = Omit<
   Search,
-  'id' | 'status' | 'best' | 'error' | 'runnerId' | 'heartbeatAt' | 'createdAt' | 'startedAt' | 'finishedAt' | 'updatedAt'
+  | 'id'
+  | 'status'
+  | 'best'
+  | 'error'
+  | 'runnerId'
+  | 'heartbeatAt'
+  | 'createdAt'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'updatedAt'
 > & { id?: string; status?: SearchStatus };
 
 export interface EpochMetric {

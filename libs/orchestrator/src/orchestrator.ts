@@ -1,0 +1,402 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { DomainError } from '@detsearch/common';
+import { getHardwareProfile, type HardwareProfile } from '@detsearch/latency';
+import {
+  createDataSource,
+  SearchRepository,
+  TrialRepository,
+  type Database,
+  type ListTrialsQuery,
+  type Page,
+  type Search,
+  type Trial,
+} from '@detsearch/persistence';
+import { toCsv } from '@detsearch/report';
+import { createEvaluatorRegistry, type EvaluatorLoader, type EvaluatorRegistry } from './evaluators/registry';
+import { SearchEventBus, searchEventStream } from './events';
+import { resolveLaunch, type LaunchDeps } from './launch';
+import { CANCELLED_REASON, progressOf, SearchRunner, type TrialDispatcher } from './search-runner';
+import type {
+  HealthReport,
+  ParetoFrontView,
+  ParetoPoint,
+  SearchEvent,
+  SearchView,
+  TrialEvaluator,
+} from './types';
+
+export interface OrchestratorOptions {
+  /** Postgres URL; absent: embedded PGlite under `home`. Callers usually pass process.env.DATABASE_URL. */
+  databaseUrl?: string;
+  /** DETSEARCH_HOME (default ./.detsearch). */
+  home?: string;
+  inMemory?: boolean;
+  /** Postgres schema (test isolation). */
+  schema?: string;
+  /** Trials evaluated at once per search in this process (default 2). */
+  concurrency?: number;
+  /**
+   * How long a search's runner may go silent before another process takes it over (default 30 s).
+   * Embedded PGlite is single-process, so there every unfinished search is resumed on open.
+   */
+  leaseMs?: number;
+  /** Resume orphaned searches on open and keep sweeping for them (default true). */
+  resumeOrphans?: boolean;
+  /** Extra or replacement evaluators (e.g. the 'full' one once it exists). */
+  evaluators?: Record<string, EvaluatorLoader | TrialEvaluator>;
+  dispatcher?: TrialDispatcher;
+  /** Launch-time lookups, replaceable in tests. */
+  launch?: Omit<LaunchDeps, 'assertEvaluator'>;
+  log?: (msg: string, extra?: Record<string, unknown>) => void;
+}
+
+export interface CloseOptions {
+  /** Simulate a crash: stop every loop without writing anything more (tests). */
+  abandon?: boolean;
+}
+
+const CSV_COLUMNS = [
+  'trial_id',
+  'number',
+  'map50_95',
+  'map50',
+  'latency_ms',
+  'size_bytes',
+  'params',
+  'gflops',
+  'evaluator',
+  'backend',
+  'genome_key',
+  'genome',
+] as const;
+
+/**
+ * The facade the API, the CLI and tests use: launch, follow, cancel and resume searches, read
+ * leaderboards and Pareto fronts. Plain class, no framework. Unknown ids throw DomainErrors
+ * with codes ending in NOT_FOUND; invalid input throws DomainErrors naming the field.
+ */
+export class SearchOrchestrator {
+  readonly runnerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly runners = new Map<string, SearchRunner>();
+  private readonly bus = new SearchEventBus();
+  private readonly profiles = new Map<string, HardwareProfile>();
+  private sweeper: NodeJS.Timeout | null = null;
+  private closing = false;
+  readonly searches: SearchRepository;
+  readonly trials: TrialRepository;
+
+  private constructor(
+    readonly db: Database,
+    readonly evaluators: EvaluatorRegistry,
+    private readonly options: OrchestratorOptions,
+  ) {
+    this.searches = new SearchRepository(db);
+    this.trials = new TrialRepository(db);
+  }
+
+  static async open(options: OrchestratorOptions = {}): Promise<SearchOrchestrator> {
+    const db = await createDataSource({
+      databaseUrl: options.databaseUrl,
+      home: options.home,
+      inMemory: options.inMemory,
+      schema: options.schema,
+    });
+    const o = new SearchOrchestrator(db, createEvaluatorRegistry(options.evaluators), options);
+    if (options.resumeOrphans !== false) {
+      await o.resumeOrphans();
+      const every = Math.max(1000, o.leaseMs);
+      o.sweeper = setInterval(() => void o.resumeOrphans().catch(() => undefined), every);
+      o.sweeper.unref();
+    }
+    return o;
+  }
+
+  private get leaseMs(): number {
+    return this.options.leaseMs ?? 30_000;
+  }
+
+  /** PGlite is one process: nobody else can be driving its searches. */
+  private get staleMs(): number {
+    return this.db.kind === 'pglite' ? 0 : this.leaseMs;
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  async createSearch(body: unknown): Promise<{ id: string; status: Search['status'] }> {
+    this.assertOpen();
+    const resolved = await resolveLaunch(body, {
+      ...this.options.launch,
+      assertEvaluator: async (name) => void (await this.evaluators.get(name)),
+    });
+    const search = await this.searches.create(resolved);
+    await this.startRunner(search);
+    return { id: search.id, status: search.status };
+  }
+
+  async listSearches(
+    query: { limit?: number; offset?: number; status?: Search['status'] } = {},
+  ): Promise<SearchView[]> {
+    const page = await this.searches.list({
+      limit: query.limit ?? 100,
+      offset: query.offset,
+      status: query.status,
+    });
+    const counts = await this.trials.countsFor(page.items.map((s) => s.id));
+    return page.items.map((s) => ({ ...s, progress: progressOf(counts.get(s.id)!, s.budget.trials) }));
+  }
+
+  async getSearch(id: string): Promise<SearchView> {
+    const search = await this.requireSearch(id);
+    return { ...search, progress: progressOf(await this.trials.counts(id), search.budget.trials) };
+  }
+
+  /** Stops a queued or running search; its unfinished trials end as failed ('search cancelled'). */
+  async cancel(id: string): Promise<SearchView> {
+    const search = await this.requireSearch(id);
+    if (search.status === 'cancelled') return this.getSearch(id);
+    const moved = await this.searches.transition(id, ['queued', 'running'], 'cancelled', { finished: true });
+    if (!moved)
+      throw new DomainError(
+        'SEARCH.INVALID_STATE',
+        `search ${id} is ${search.status}; only a queued or running search can be cancelled`,
+        'id',
+      );
+    const runner = this.runners.get(id);
+    runner?.requestStop('cancel');
+    await this.trials.failUnfinished(id, CANCELLED_REASON);
+    await runner?.done;
+    return this.getSearch(id);
+  }
+
+  /**
+   * Continues a cancelled or failed search (trials ended by the cancel run again), or takes over a
+   * running one whose process died. A search this process already drives is left as it is.
+   */
+  async resume(id: string): Promise<SearchView> {
+    this.assertOpen();
+    const search = await this.requireSearch(id);
+    if (search.status === 'completed')
+      throw new DomainError(
+        'SEARCH.INVALID_STATE',
+        `search ${id} is completed; there is nothing to resume`,
+        'id',
+      );
+    if (search.status === 'cancelled' || search.status === 'failed') {
+      await this.evaluators.get(search.evaluator);
+      await this.db.transaction(async (tx) => {
+        await this.trials.requeueFailed(id, CANCELLED_REASON, tx);
+        if (search.status === 'failed')
+          await this.trials.requeueFailed(id, `search failed: ${search.error ?? ''}`, tx);
+        await this.searches.transition(id, ['cancelled', 'failed'], 'running', { error: null }, tx);
+      });
+    }
+    const fresh = await this.requireSearch(id);
+    await this.startRunner(fresh);
+    return this.getSearch(id);
+  }
+
+  // ------------------------------------------------------------ results
+
+  async listTrials(searchId: string, query: ListTrialsQuery = {}): Promise<Page<Trial>> {
+    await this.requireSearch(searchId);
+    return this.trials.list(searchId, query);
+  }
+
+  async getTrial(id: string): Promise<Trial> {
+    const trial = await this.trials.get(id);
+    if (!trial) throw new DomainError('TRIAL.NOT_FOUND', `trial ${id} not found`, 'id');
+    return trial;
+  }
+
+  /** Path of the trial's exported ONNX model; MODEL.NOT_FOUND when it has none (e.g. surrogate trials). */
+  async trialModelPath(id: string): Promise<string> {
+    const trial = await this.getTrial(id);
+    if (!trial.onnxPath)
+      throw new DomainError(
+        'MODEL.NOT_FOUND',
+        `trial ${id} has no exported model (evaluator '${trial.evaluator ?? 'unknown'}', status ${trial.status})`,
+        'id',
+      );
+    if (!existsSync(trial.onnxPath))
+      throw new DomainError(
+        'MODEL.NOT_FOUND',
+        `trial ${id}: its model file is gone (${trial.onnxPath})`,
+        'id',
+      );
+    return trial.onnxPath;
+  }
+
+  /** Feasible completed trials on the non-dominated front of the search's objectives. */
+  async pareto(searchId: string): Promise<ParetoFrontView> {
+    const search = await this.requireSearch(searchId);
+    const { trials, considered } = await this.trials.pareto(searchId, search.objectives);
+    return {
+      searchId,
+      objectives: search.objectives,
+      considered,
+      points: trials.map((t) => paretoPoint(t, search)),
+    };
+  }
+
+  /** The Pareto front as RFC 4180 CSV: objectives, costs, evaluator, genome key and genome JSON. */
+  async paretoCsv(searchId: string): Promise<string> {
+    const front = await this.pareto(searchId);
+    const rows = front.points.map((p) => ({
+      trial_id: p.trialId,
+      number: p.number,
+      map50_95: p.map50_95,
+      map50: p.map50,
+      latency_ms: p.latencyMs,
+      size_bytes: p.sizeBytes,
+      params: p.params,
+      gflops: p.gflops,
+      evaluator: p.evaluator,
+      backend: p.backend,
+      genome_key: p.genomeKey,
+      genome: p.genome,
+    }));
+    return toCsv(rows, [...CSV_COLUMNS]);
+  }
+
+  /**
+   * Progress events of a search: a snapshot first, then live events until 'search-completed'.
+   * Throws SEARCH.NOT_FOUND on the first read for an unknown id.
+   */
+  events(searchId: string, options: { signal?: AbortSignal } = {}): AsyncIterable<SearchEvent> {
+    return searchEventStream(
+      this.bus,
+      searchId,
+      async () => {
+        const s = await this.getSearch(searchId);
+        return { type: 'snapshot', searchId, status: s.status, progress: s.progress, best: s.best };
+      },
+      options.signal,
+    );
+  }
+
+  /** Live events of a search as callbacks; returns the unsubscribe function. */
+  subscribe(searchId: string, listener: (e: SearchEvent) => void): () => void {
+    return this.bus.subscribe(searchId, listener);
+  }
+
+  async health(): Promise<HealthReport> {
+    let ok = true;
+    let latencyMs = 0;
+    let error: string | undefined;
+    try {
+      latencyMs = await this.db.ping();
+    } catch (err) {
+      ok = false;
+      error = (err as Error).message;
+    }
+    return {
+      ok,
+      database: { kind: this.db.kind, ok, latencyMs, ...(error ? { error } : {}) },
+      activeSearches: this.runners.size,
+      evaluators: this.evaluators.names(),
+    };
+  }
+
+  /** Resolves when the search's loop in this process has ended (tests, CLI). */
+  async waitForSearch(id: string): Promise<SearchView> {
+    await this.runners.get(id)?.done;
+    return this.getSearch(id);
+  }
+
+  /**
+   * Stops every loop and closes the database. In-flight trials are re-queued and leases released
+   * so another process (or the next open) continues at once; `abandon` skips all that (crash tests).
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    const runners = [...this.runners.values()];
+    for (const r of runners) r.requestStop(options.abandon ? 'abandon' : 'shutdown');
+    await Promise.allSettled(runners.map((r) => r.done));
+    await this.db.close();
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private assertOpen(): void {
+    if (this.closing) throw new DomainError('ORCHESTRATOR.UNAVAILABLE', 'the orchestrator is shutting down');
+  }
+
+  private async requireSearch(id: string): Promise<Search> {
+    const search = await this.searches.get(id);
+    if (!search) throw new DomainError('SEARCH.NOT_FOUND', `search ${id} not found`, 'id');
+    return search;
+  }
+
+  private profile(name: string): HardwareProfile {
+    let p = this.profiles.get(name);
+    if (!p) {
+      p = (this.options.launch?.getHardwareProfile ?? getHardwareProfile)(name);
+      this.profiles.set(name, p);
+    }
+    return p;
+  }
+
+  /** Takes the search's lease and runs its loop here; no-op when another live runner holds it. */
+  private async startRunner(search: Search): Promise<void> {
+    if (this.closing || this.runners.has(search.id)) return;
+    if (!['queued', 'running'].includes(search.status)) return;
+    const previous = search.runnerId;
+    const leased = await this.searches.acquireLease(search.id, this.runnerId, this.staleMs);
+    if (!leased) return;
+    // Trials a dead runner left running are orphans: nobody will finish them.
+    if (previous && previous !== this.runnerId)
+      await this.trials.requeue(search.id, { workerIds: [previous] });
+    if (this.db.kind === 'pglite') await this.trials.requeue(search.id, { all: true });
+    const evaluator = await this.evaluators.get(leased.evaluator);
+    const runner = new SearchRunner(leased, evaluator, {
+      db: this.db,
+      searches: this.searches,
+      trials: this.trials,
+      events: this.bus,
+      runnerId: this.runnerId,
+      concurrency: Math.max(1, this.options.concurrency ?? 2),
+      leaseMs: this.leaseMs,
+      dispatcher: this.options.dispatcher,
+      profile: (n) => this.profile(n),
+      log: this.options.log,
+    });
+    this.runners.set(search.id, runner);
+    void runner.done.finally(() => this.runners.delete(search.id));
+  }
+
+  private async resumeOrphans(): Promise<void> {
+    if (this.closing) return;
+    for (const s of await this.searches.findOrphaned(this.staleMs)) {
+      try {
+        await this.startRunner(s);
+      } catch (err) {
+        this.options.log?.('could not resume search', { searchId: s.id, error: String(err) });
+      }
+    }
+  }
+}
+
+function paretoPoint(t: Trial, search: Search): ParetoPoint {
+  const objectives: ParetoPoint['objectives'] = {};
+  for (const o of search.objectives)
+    objectives[o] = o === 'map50_95' ? t.map50_95! : o === 'latency' ? t.latencyMs! : t.sizeBytes!;
+  return {
+    trialId: t.id,
+    number: t.number,
+    objectives,
+    map50: t.map50,
+    map50_95: t.map50_95!,
+    latencyMs: t.latencyMs!,
+    sizeBytes: t.sizeBytes,
+    params: t.params,
+    gflops: t.gflops,
+    genome: t.genome,
+    genomeKey: t.genomeKey,
+    evaluator: t.evaluator,
+    backend: t.backend,
+  };
+}
