@@ -56,6 +56,8 @@ interface ConvPlan {
   bn?: BatchNormOp;
   weight: Float32Array;
   bias: Float32Array;
+  /** false only for an unfolded conv without bias (its `bias` is zeros). */
+  hasBias: boolean;
   groups: number;
   kernel: number;
   stride: number;
@@ -122,9 +124,9 @@ function convPlans(ir: ModelIR, weights: WeightMap, fold: boolean): Map<string, 
         variance: p('running_var'),
         eps: bn.eps,
       });
-      plans.set(op.name, { op, bn, ...folded, ...geometry });
+      plans.set(op.name, { op, bn, ...folded, hasBias: true, ...geometry });
     } else {
-      plans.set(op.name, { op, bn, weight, bias, ...geometry });
+      plans.set(op.name, { op, bn, weight, bias, hasBias: op.kind === 'detect' || op.bias, ...geometry });
     }
   }
   return plans;
@@ -245,8 +247,11 @@ export function buildOnnxModel(ir: ModelIR, weights: WeightMap, options: ExportO
     const quantized = precision === 'int8' && !keep.has(op.layer);
     if (!quantized) {
       const w = g.initializer(`${op.name}.weight`, T, wDims, floatData(plan.weight));
-      const b = g.initializer(`${op.name}.bias`, T, [op.outChannels], floatData(plan.bias));
-      return g.node('Conv', [input, w, b], [{ name: out, type: T, dims: outDims }], attrs);
+      // Unfolded, a bias-free conv stays bias-free (as in the PyTorch graph).
+      const b = plan.hasBias
+        ? [g.initializer(`${op.name}.bias`, T, [op.outChannels], floatData(plan.bias))]
+        : [];
+      return g.node('Conv', [input, w, ...b], [{ name: out, type: T, dims: outDims }], attrs);
     }
     const qw = quantizeWeightsInt8(plan.weight, op.outChannels, perChannel);
     const sDims = perChannel ? [op.outChannels] : [];
