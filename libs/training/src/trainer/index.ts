@@ -1,0 +1,7 @@
+export * from './types';
+export * from './schedule';
+export * from './sgd';
+export * from './ema';
+export * from './evaluate';
+export * from './train';
+export * from './child-process';
