@@ -2,9 +2,12 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { registerDescribe } from './commands/describe';
 import { registerServe } from './commands/serve';
-import { registerExport } from './commands/export';
 import { registerDataset } from './commands/dataset';
 import { registerEvaluate } from './commands/evaluate';
+import { registerExport } from './commands/export';
+import { registerLatency } from './commands/latency';
+import { registerSearch } from './commands/search';
+import { registerTrain } from './commands/train';
 import { fail } from './cli-kit';
 
 const program = new Command();
@@ -19,9 +22,12 @@ program
   });
 
 registerDescribe(program);
+registerSearch(program);
+registerServe(program);
 registerDataset(program);
 registerEvaluate(program);
-registerServe(program);
 registerExport(program);
+registerLatency(program);
+registerTrain(program);
 
 program.parseAsync(process.argv).catch(fail);
