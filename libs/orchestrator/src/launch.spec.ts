@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { DomainError } from '@detsearch/common';
+import { getPreset } from '@detsearch/latency';
+import { resolveLaunch, type LaunchDeps } from './launch';
+
+const deps: LaunchDeps = {
+  assertEvaluator: (name) => {
+    if (name !== 'surrogate')
+      throw new DomainError('EVALUATOR.UNKNOWN', `evaluator: unknown '${name}'`, 'evaluator');
+  },
+};
+const base = { strategy: 'random', evaluator: 'surrogate', budget: { trials: 5 } };
+
+async function rejection(body: unknown): Promise<DomainError> {
+  try {
+    await resolveLaunch(body, deps);
+  } catch (err) {
+    expect(err).toBeInstanceOf(DomainError);
+    return err as DomainError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('resolveLaunch', () => {
+  it('fills defaults: objectives, fidelity, profile, seed, name', async () => {
+    const s = await resolveLaunch(base, deps);
+    expect(s).toMatchObject({
+      strategy: 'random',
+      objectives: ['map50_95', 'latency'],
+      hardwareProfile: 'host',
+      evaluator: 'surrogate',
+      budget: { trials: 5 },
+      fidelity: { epochs: 9, minEpochs: 1, eta: 3 },
+      preset: null,
+    });
+    expect(Number.isInteger(s.seed)).toBe(true);
+    expect(s.name).toMatch(/^random-/);
+    expect(s.hardwareProfileSpec).toMatchObject({ name: 'host' });
+    expect(s.searchSpace).toMatchObject({ name: 'yolov5' });
+  });
+
+  it('takes strategy, budget, objectives, profile, latency budget and fidelity from a preset', async () => {
+    const preset = getPreset('quick-demo');
+    const s = await resolveLaunch({ preset: 'quick-demo', evaluator: 'surrogate', seed: 4 }, deps);
+    expect(s).toMatchObject({
+      preset: 'quick-demo',
+      strategy: preset.strategy,
+      budget: preset.budget,
+      objectives: preset.objectives,
+      hardwareProfile: preset.hardwareProfile,
+      constraints: { maxLatencyMs: preset.latencyBudgetMs },
+      fidelity: { ...preset.fidelity, eta: 3 },
+      seed: 4,
+    });
+    expect(s.searchSpace).toMatchObject({ name: 'quick-demo', depthMultiple: 0.33 });
+    // The body wins over the preset.
+    const o = await resolveLaunch(
+      {
+        preset: 'quick-demo',
+        evaluator: 'surrogate',
+        strategy: 'nsga2',
+        budget: { trials: 3 },
+        constraints: { maxLatencyMs: 7 },
+      },
+      deps,
+    );
+    expect(o).toMatchObject({ strategy: 'nsga2', budget: { trials: 3 }, constraints: { maxLatencyMs: 7 } });
+  });
+
+  it('applies a request search-space override on top', async () => {
+    const s = await resolveLaunch({ ...base, searchSpace: { widthMultiple: 0.25, imageSize: 320 } }, deps);
+    expect(s.searchSpace).toMatchObject({ widthMultiple: 0.25, imageSize: 320 });
+  });
+
+  it('rejects bad input with a DomainError naming the field', async () => {
+    expect((await rejection({ ...base, strategy: 'annealing' })).field).toBe('strategy');
+    expect((await rejection({ ...base, preset: 'no-such-preset' })).field).toBe('preset');
+    expect((await rejection({ ...base, hardwareProfile: 'toaster' })).field).toBe('hardwareProfile');
+    expect((await rejection({ ...base, evaluator: 'magic' })).field).toBe('evaluator');
+    expect((await rejection({ ...base, budget: { trials: 0 } })).field).toBe('budget.trials');
+    expect((await rejection({ ...base, budget: { trials: 'ten' } })).field).toBe('budget.trials');
+    expect((await rejection({ ...base, budget: undefined })).field).toBe('budget');
+    expect((await rejection({ evaluator: 'surrogate', budget: { trials: 1 } })).field).toBe('strategy');
+    expect((await rejection({ ...base, objectives: ['latency'] })).field).toBe('objectives');
+    expect((await rejection({ ...base, objectives: ['speed'] })).field).toMatch(/^objectives/);
+    expect((await rejection({ ...base, colour: 'red' })).message).toMatch(/colour/);
+    expect((await rejection({ ...base, searchSpace: { imageSize: 333 } })).field).toMatch(/imageSize/);
+    expect((await rejection({ ...base, fidelity: { epochs: 3, minEpochs: 5 } })).field).toBe(
+      'fidelity.minEpochs',
+    );
+    expect((await rejection([])).field).toBe('body');
+    // fp16 in the space, but the profile cannot run it.
+    const e = await rejection({ ...base, hardwareProfile: 'raspberry-pi-4' });
+    expect(e.field).toBe('searchSpace.quantization');
+    expect(e.message).toMatch(/fp16/);
+  });
+});
