@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+// The benchmark baseline (useWasmGradientKernels(false)) runs kernels of the cpu backend.
+import '@tensorflow/tfjs-backend-cpu';
 
 /**
  * Gradient kernels the wasm backend lacks (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter,
@@ -192,13 +194,26 @@ function ceilDiv(a: number, b: number): number {
   return Math.floor((a + b - 1) / b);
 }
 
-/** The sub-filter of the listed rows and columns (in that order) of an [kh, kw, I, O] filter. */
+/** The sub-filter of the listed rows and columns of an [kh, kw, I, O] filter: one strided slice. */
 function gatherTaps(w: tf.Tensor4D, rows: number[], cols: number[]): tf.Tensor4D {
-  const [kh, kw] = w.shape;
-  const identity = (idx: number[], k: number) => idx.length === k && idx.every((v, i) => v === k - 1 - i);
-  if (identity(rows, kh) && identity(cols, kw)) return tf.reverse(w, [0, 1]);
-  const r = tf.gather(w, rows, 0);
-  return tf.gather(r, cols, 1) as tf.Tensor4D;
+  // The lists are arithmetic (descending by the stride, or a single tap): a strided slice reads them.
+  const range = (idx: number[]) => {
+    const step = idx.length > 1 ? idx[1]! - idx[0]! : -1;
+    return { begin: idx[0]!, end: idx[idx.length - 1]! + step, step };
+  };
+  const r = range(rows);
+  const c = range(cols);
+  const [, , inC, outC] = w.shape;
+  // An end of -1 would count from the back; a mask marks "run to the start" instead.
+  const endMask = (r.end < 0 ? 1 : 0) | (c.end < 0 ? 2 : 0);
+  return tf.stridedSlice(
+    w,
+    [r.begin, c.begin, 0, 0],
+    [r.end, c.end, inC, outC],
+    [r.step, c.step, 1, 1],
+    0,
+    endMask,
+  );
 }
 
 /** As the dense case, with b folded into the channels so that each channel stays on its own. */
