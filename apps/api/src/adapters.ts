@@ -1,3 +1,5 @@
+import pino from 'pino';
+import { SearchOrchestrator } from '@detsearch/orchestrator';
 import type { ApiConfig } from './config';
 import type { OrchestratorPort } from './orchestrator.port';
 import type { CatalogPort } from './catalog/catalog.port';
@@ -9,9 +11,22 @@ export interface OpenOrchestratorOptions {
   schema?: string;
 }
 
-/** Opens the orchestrator the config describes: Postgres when DATABASE_URL is set, else embedded PGlite. */
-export async function openOrchestrator(_options: OpenOrchestratorOptions): Promise<OrchestratorPort> {
-  throw new Error('libs/orchestrator is not available yet');
+/**
+ * Opens the orchestrator the config describes: Postgres when DATABASE_URL is set, else embedded
+ * PGlite under DETSEARCH_HOME. It resumes interrupted searches on open; trials run in its workers,
+ * never in request handlers.
+ */
+export async function openOrchestrator(options: OpenOrchestratorOptions): Promise<OrchestratorPort> {
+  const { config } = options;
+  const logger = pino({ level: config.LOG_LEVEL, name: 'orchestrator' });
+  return SearchOrchestrator.open({
+    databaseUrl: config.DATABASE_URL,
+    home: config.DETSEARCH_HOME,
+    inMemory: options.inMemory,
+    schema: options.schema,
+    concurrency: config.WORKER_CONCURRENCY,
+    log: (msg, extra) => logger.info(extra ?? {}, msg),
+  });
 }
 
 export function openCatalog(): CatalogPort {

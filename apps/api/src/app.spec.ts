@@ -115,13 +115,19 @@ describe('API edge (fake orchestrator, no database)', () => {
     expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
     const events = res.text.split('\n\n').filter((b) => b.trim());
     expect(events).toHaveLength(3);
-    expect(events[0]).toContain('event: progress');
-    expect(events[2]).toContain('event: end');
+    expect(events[0]).toContain('event: snapshot');
+    expect(events[2]).toContain('event: search-completed');
     await http().get('/searches/nope/events').expect(404);
   });
 
   it('serves health, metrics and the OpenAPI document', async () => {
-    expect((await http().get('/health').expect(200)).body.status).toBe('ok');
+    expect((await http().get('/health').expect(200)).body).toMatchObject({
+      ok: true,
+      database: { ok: true },
+    });
+    orchestrator.healthy = false;
+    expect((await http().get('/health').expect(503)).body).toMatchObject({ statusCode: 503 });
+    orchestrator.healthy = true;
     const metrics = await http().get('/metrics').expect(200);
     expect(metrics.text).toContain('detsearch_searches_created_total 1');
     expect(metrics.text).toMatch(

@@ -1,23 +1,29 @@
+import type { HealthReport, ParetoFrontView, SearchEvent, SearchView, Trial } from '@detsearch/orchestrator';
+import type { ListTrialsQuery, Page } from '@detsearch/persistence';
+
 /**
- * What the API needs from the orchestrator facade. Kept as an interface so controllers can be
- * tested with a fake and the OpenAPI document can be written without a database.
- * TEMPORARY shape until libs/orchestrator publishes its types.
+ * What the API needs from the orchestrator facade (libs/orchestrator's SearchOrchestrator
+ * satisfies it). An interface so controllers can be tested with a fake and the OpenAPI document
+ * written without a database.
  */
 export interface OrchestratorPort {
   createSearch(body: unknown): Promise<{ id: string; status: string }>;
-  listSearches(): Promise<unknown[]>;
-  getSearch(id: string): Promise<unknown>;
-  cancel(id: string): Promise<unknown>;
-  resume(id: string): Promise<unknown>;
-  listTrials(
-    id: string,
-    query: { sort?: string; limit?: number; offset?: number; status?: string },
-  ): Promise<unknown>;
-  pareto(id: string): Promise<unknown>;
+  listSearches(query?: {
+    limit?: number;
+    offset?: number;
+    status?: SearchView['status'];
+  }): Promise<SearchView[]>;
+  getSearch(id: string): Promise<SearchView>;
+  cancel(id: string): Promise<SearchView>;
+  resume(id: string): Promise<SearchView>;
+  listTrials(id: string, query: ListTrialsQuery): Promise<Page<Trial>>;
+  pareto(id: string): Promise<ParetoFrontView>;
   paretoCsv(id: string): Promise<string>;
-  getTrial(id: string): Promise<unknown>;
-  trialModelPath(id: string): Promise<string | null | undefined>;
-  events(id: string): AsyncIterable<unknown>;
-  health(): Promise<unknown>;
+  getTrial(id: string): Promise<Trial>;
+  /** Throws a *.NOT_FOUND DomainError when the trial has no exported model. */
+  trialModelPath(id: string): Promise<string>;
+  /** Progress of one search: a snapshot first, then live events, ending after 'search-completed'. */
+  events(id: string, options?: { signal?: AbortSignal }): AsyncIterable<SearchEvent>;
+  health(): Promise<HealthReport>;
   close(): Promise<void>;
 }

@@ -14,10 +14,14 @@ export class HealthController {
   @ApiOkResponse({ type: HealthDto })
   @ApiServiceUnavailableResponse({ description: 'The database did not answer' })
   async health(): Promise<unknown> {
+    let report: Awaited<ReturnType<OrchestratorPort['health']>>;
     try {
-      return await this.orchestrator.health();
+      report = await this.orchestrator.health();
     } catch (err) {
       throw new ServiceUnavailableException(`database unavailable: ${(err as Error).message}`);
     }
+    if (!report.ok)
+      throw new ServiceUnavailableException(`database unavailable: ${report.database.error ?? 'no answer'}`);
+    return report;
   }
 }

@@ -16,8 +16,9 @@ export interface ErrorBody {
 export function statusForDomainCode(code: string): number {
   if (/NOT_FOUND$/.test(code)) return HttpStatus.NOT_FOUND;
   if (/CONFLICT|ALREADY|STATE/.test(code)) return HttpStatus.CONFLICT;
-  if (/UNAVAILABLE/.test(code)) return HttpStatus.SERVICE_UNAVAILABLE;
-  // INVALID*, UNKNOWN* and any other rule the caller's input broke.
+  if (/^(DATABASE|ORCHESTRATOR)\..*UNAVAILABLE/.test(code)) return HttpStatus.SERVICE_UNAVAILABLE;
+  // INVALID*, UNKNOWN*, a capability this build lacks (EVALUATOR.UNAVAILABLE, which names the
+  // field to change) and any other rule the caller's input broke.
   return HttpStatus.BAD_REQUEST;
 }
 

@@ -24,7 +24,8 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Response } from '../http/express-types';
-import { from, map, type Observable } from 'rxjs';
+import { Observable } from 'rxjs';
+import type { SearchEvent } from '@detsearch/orchestrator';
 import { ORCHESTRATOR } from '../tokens';
 import type { OrchestratorPort } from '../orchestrator.port';
 import { ErrorDto } from '../http/error.dto';
@@ -35,6 +36,7 @@ import {
   CreatedSearchDto,
   ParetoFormat,
   ParetoQueryDto,
+  SearchesQueryDto,
   TrialsQueryDto,
 } from './searches.dto';
 
@@ -62,8 +64,8 @@ export class SearchesController {
 
   @Get()
   @ApiOperation({ summary: 'All searches with status, progress and best so far' })
-  list(): Promise<unknown> {
-    return this.orchestrator.listSearches();
+  list(@Query() query: SearchesQueryDto): Promise<unknown> {
+    return this.orchestrator.listSearches(query);
   }
 
   @Get(':id')
@@ -121,11 +123,41 @@ export class SearchesController {
   async events(@Param('id') id: string): Promise<Observable<MessageEvent>> {
     // Resolve the search first so an unknown id is a plain 404, not an empty stream.
     await this.orchestrator.getSearch(id);
-    return from(this.orchestrator.events(id)).pipe(map((event) => toMessage(event)));
+    return sseStream(this.orchestrator.events.bind(this.orchestrator), id);
   }
 }
 
-function toMessage(event: unknown): MessageEvent {
-  const type = (event as { type?: unknown })?.type;
-  return { type: typeof type === 'string' ? type : 'progress', data: event as object };
+/** Comment-free keep-alive for proxies that drop idle connections. */
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * Bridges the orchestrator's async iterator to the Observable Nest streams. A disconnecting
+ * client aborts the iterator at once (rxjs' `from` would only notice at the next event, leaving
+ * the listener behind for a search that may never emit again).
+ */
+export function sseStream(
+  events: (id: string, options: { signal: AbortSignal }) => AsyncIterable<SearchEvent>,
+  id: string,
+  heartbeatMs = HEARTBEAT_MS,
+): Observable<MessageEvent> {
+  return new Observable<MessageEvent>((subscriber) => {
+    const abort = new AbortController();
+    const heartbeat = setInterval(
+      () => subscriber.next({ type: 'heartbeat', data: { at: Date.now() } }),
+      heartbeatMs,
+    );
+    (async () => {
+      for await (const event of events(id, { signal: abort.signal })) {
+        if (subscriber.closed) break;
+        subscriber.next({ type: event.type, data: event });
+      }
+    })().then(
+      () => subscriber.complete(),
+      (err: unknown) => subscriber.error(err),
+    );
+    return () => {
+      clearInterval(heartbeat);
+      abort.abort();
+    };
+  });
 }

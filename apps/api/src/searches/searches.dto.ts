@@ -265,13 +265,14 @@ export const TRIAL_SORT_FIELDS = [
   'finishedAt',
   'number',
 ] as const;
-export const TRIAL_SORT_KEYS = TRIAL_SORT_FIELDS.flatMap((f) => [f, `-${f}`]);
+export type TrialSort = (typeof TRIAL_SORT_FIELDS)[number] | `-${(typeof TRIAL_SORT_FIELDS)[number]}`;
+export const TRIAL_SORT_KEYS: TrialSort[] = TRIAL_SORT_FIELDS.flatMap((f) => [f, `-${f}` as const]);
 
 export class TrialsQueryDto {
   @ApiPropertyOptional({ enum: TRIAL_SORT_KEYS, default: '-map50_95', description: "'-' prefix: descending" })
   @IsOptional()
   @IsIn(TRIAL_SORT_KEYS)
-  sort?: string;
+  sort?: TrialSort;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 50 })
   @IsOptional()
@@ -299,4 +300,26 @@ export class ParetoQueryDto {
   @IsOptional()
   @IsEnum(ParetoFormat)
   format?: ParetoFormat;
+}
+
+export class SearchesQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+
+  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+
+  @ApiPropertyOptional({ enum: SearchStatus, enumName: 'SearchStatus' })
+  @IsOptional()
+  @IsEnum(SearchStatus)
+  status?: SearchStatus;
 }

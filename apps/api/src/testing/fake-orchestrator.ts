@@ -1,5 +1,12 @@
 import { DomainError } from '@detsearch/common';
+import type { ListTrialsQuery, Page } from '@detsearch/persistence';
+import type { SearchEvent } from '@detsearch/orchestrator';
 import type { OrchestratorPort } from '../orchestrator.port';
+
+type Port = OrchestratorPort;
+type Returned<K extends keyof Port> = Awaited<ReturnType<Port[K]>>;
+/** Fixture objects carry only the fields the specs look at. */
+const fixture = <T>(value: object): T => value as T;
 
 /**
  * An orchestrator without a database: records what the API passed it, answers with fixed data,
@@ -18,45 +25,76 @@ export class FakeOrchestrator implements OrchestratorPort {
     this.created.push(body);
     return { id: `s${this.created.length}`, status: 'queued' };
   }
-  async listSearches(): Promise<unknown[]> {
-    return this.created.map((_, i) => ({ id: `s${i + 1}` }));
+  async listSearches(): Promise<Returned<'listSearches'>> {
+    return this.created.map((_, i) => fixture({ id: `s${i + 1}`, status: 'completed' }));
   }
-  async getSearch(id: string): Promise<unknown> {
-    return this.search(id);
+  async getSearch(id: string): Promise<Returned<'getSearch'>> {
+    return fixture(this.search(id));
   }
-  async cancel(id: string): Promise<unknown> {
+  async cancel(id: string): Promise<Returned<'cancel'>> {
     this.search(id);
     throw new DomainError('SEARCH.CONFLICT_STATE', `search ${id} already ended`);
   }
-  async resume(id: string): Promise<unknown> {
-    return { ...this.search(id), status: 'running' };
+  async resume(id: string): Promise<Returned<'resume'>> {
+    return fixture({ ...this.search(id), status: 'running' });
   }
-  async listTrials(id: string, query: unknown): Promise<unknown> {
+  async listTrials(id: string, query: ListTrialsQuery): Promise<Returned<'listTrials'>> {
     this.search(id);
     this.trialQueries.push(query);
-    return { total: 0, items: [] };
+    return fixture<Page<never>>({ total: 0, items: [], limit: query.limit ?? 50, offset: query.offset ?? 0 });
   }
-  async pareto(id: string): Promise<unknown> {
+  async pareto(id: string): Promise<Returned<'pareto'>> {
     this.search(id);
-    return { objectives: [], points: [] };
+    return { searchId: id, objectives: ['map50_95', 'latency'], considered: 0, points: [] };
   }
   async paretoCsv(id: string): Promise<string> {
     this.search(id);
     return 'trialId,map50_95,latencyMs\n';
   }
-  async getTrial(id: string): Promise<unknown> {
+  async getTrial(id: string): Promise<Returned<'getTrial'>> {
     throw new DomainError('TRIAL.NOT_FOUND', `no trial '${id}'`, 'id');
   }
-  async trialModelPath(id: string): Promise<string | null> {
+  async trialModelPath(id: string): Promise<string> {
     throw new DomainError('TRIAL.NOT_FOUND', `no trial '${id}'`, 'id');
   }
-  async *events(id: string): AsyncIterable<unknown> {
-    yield { type: 'progress', searchId: id, completed: 1, total: 2 };
-    yield { type: 'progress', searchId: id, completed: 2, total: 2 };
-    yield { type: 'end', searchId: id, status: 'completed' };
+  async *events(id: string): AsyncIterable<SearchEvent> {
+    const progress = {
+      total: 2,
+      queued: 0,
+      running: 0,
+      completed: 2,
+      pruned: 0,
+      failed: 0,
+      budget: 2,
+      fraction: 1,
+    };
+    yield { type: 'snapshot', searchId: id, status: 'running', progress, best: null };
+    yield fixture({
+      type: 'trial-completed',
+      searchId: id,
+      trialId: 't2',
+      number: 1,
+      status: 'completed',
+      progress,
+    });
+    yield {
+      type: 'search-completed',
+      searchId: id,
+      status: 'completed',
+      progress,
+      best: null,
+      paretoSize: 0,
+      error: null,
+    };
   }
-  async health(): Promise<unknown> {
-    return { status: 'ok', database: 'up' };
+  healthy = true;
+  async health(): Promise<Returned<'health'>> {
+    return {
+      ok: this.healthy,
+      database: { kind: 'pglite', ok: this.healthy, latencyMs: 0.1 },
+      activeSearches: 0,
+      evaluators: ['surrogate'],
+    };
   }
   async close(): Promise<void> {
     this.closed = true;

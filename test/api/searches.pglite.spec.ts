@@ -1,0 +1,3 @@
+import { searchApiSuite } from './search-api.suite';
+
+searchApiSuite('pglite');
