@@ -6,6 +6,8 @@ export interface ScatterPoint {
   label?: string;
   /** Points on the Pareto front are drawn highlighted and joined by the front's staircase. */
   highlighted?: boolean;
+  /** Drawn hollow and grey: e.g. trials pruned early, whose metrics are partial. */
+  muted?: boolean;
 }
 
 export interface ChartOptions {
@@ -18,7 +20,7 @@ export interface ChartOptions {
   subtitle?: string;
 }
 
-const MARGIN = { top: 56, right: 24, bottom: 56, left: 72 };
+const MARGIN = { top: 72, right: 24, bottom: 56, left: 72 };
 const FONT = 'DejaVu Sans, Arial, Helvetica, sans-serif';
 
 export function escapeXml(s: string): string {
@@ -102,8 +104,11 @@ export function paretoScatterSvg(points: ScatterPoint[], options: ChartOptions):
     parts.push(`<path d="${d}" fill="none" stroke="#d62728" stroke-width="1.5" stroke-dasharray="4 3"/>`);
   }
   for (const p of points.filter((q) => !q.highlighted)) {
+    const c = `cx="${x(p.x).toFixed(1)}" cy="${y(p.y).toFixed(1)}" r="3.5"`;
     parts.push(
-      `<circle cx="${x(p.x).toFixed(1)}" cy="${y(p.y).toFixed(1)}" r="3.5" fill="#1f77b4" fill-opacity="0.55"/>`,
+      p.muted
+        ? `<circle ${c} fill="none" stroke="#999"/>`
+        : `<circle ${c} fill="#1f77b4" fill-opacity="0.55"/>`,
     );
   }
   for (const p of front) {
@@ -111,17 +116,19 @@ export function paretoScatterSvg(points: ScatterPoint[], options: ChartOptions):
     const cy = y(p.y).toFixed(1);
     parts.push(`<circle cx="${cx}" cy="${cy}" r="5" fill="#d62728" stroke="#fff" stroke-width="1"/>`);
     if (p.label) {
+      // labels in the right half grow leftwards so they stay inside the chart
+      const right = Number(cx) > (MARGIN.left + o.width - MARGIN.right) / 2;
       parts.push(
-        `<text x="${Number(cx) + 7}" y="${Number(cy) - 7}" font-size="10" fill="#222">${escapeXml(p.label)}</text>`,
+        `<text x="${Number(cx) + (right ? -8 : 8)}" y="${Number(cy) - 7}" font-size="10" fill="#222" text-anchor="${right ? 'end' : 'start'}">${escapeXml(p.label)}</text>`,
       );
     }
   }
-  parts.push(
-    legend(o.width, [
-      ['#1f77b4', 'trial'],
-      ['#d62728', 'Pareto front'],
-    ]),
-  );
+  const items: [string, string][] = [
+    ['#1f77b4', 'trial'],
+    ['#d62728', 'Pareto front'],
+  ];
+  if (points.some((p) => p.muted)) items.push(['#999', 'pruned early (partial metrics)']);
+  parts.push(legend(o.width, items));
   parts.push('</svg>');
   return parts.join('\n');
 }
@@ -168,12 +175,16 @@ export function lineChartSvg(series: LineSeries[], options: ChartOptions): strin
   return parts.join('\n');
 }
 
+/** Legend in one row in the top margin, right-aligned, so it never covers data. */
 function legend(width: number, items: [string, string][]): string {
-  const x = width - MARGIN.right - 150;
+  const widths = items.map(([, name]) => 22 + name.length * 6.2);
+  let x = width - MARGIN.right - widths.reduce((a, b) => a + b, 0);
+  const y = MARGIN.top - 8;
   return items
-    .map(
-      ([color, name], i) =>
-        `<circle cx="${x}" cy="${MARGIN.top + 14 + i * 16}" r="5" fill="${color}"/><text x="${x + 10}" y="${MARGIN.top + 18 + i * 16}" font-size="11">${escapeXml(name)}</text>`,
-    )
+    .map(([color, name], i) => {
+      const out = `<circle cx="${x + 5}" cy="${y - 4}" r="5" fill="${color}"/><text x="${x + 14}" y="${y}" font-size="11">${escapeXml(name)}</text>`;
+      x += widths[i]!;
+      return out;
+    })
     .join('\n');
 }

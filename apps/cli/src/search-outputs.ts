@@ -1,0 +1,139 @@
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import type { SearchOrchestrator, SearchView } from '@detsearch/orchestrator';
+import type { Trial } from '@detsearch/persistence';
+import { lineChartSvg, paretoScatterSvg, toCsv } from '@detsearch/report';
+import { hypervolume2d } from '@detsearch/strategies';
+
+export interface SearchOutputs {
+  dir: string;
+  files: string[];
+  models: string[];
+}
+
+const LEADERBOARD_COLUMNS = [
+  'number',
+  'id',
+  'status',
+  'map50_95',
+  'map50',
+  'fp32Map50_95',
+  'latencyMs',
+  'measuredLatencyMs',
+  'params',
+  'gflops',
+  'sizeBytes',
+  'epochsDone',
+  'backend',
+  'evaluator',
+  'genomeKey',
+  'genome',
+  'error',
+] as const;
+
+export function genomeShortLabel(t: Pick<Trial, 'number' | 'genome'>): string {
+  const g = t.genome;
+  const q = g.quantization.precision;
+  return `#${t.number} d${g.depthMultiple} w${g.widthMultiple} ${g.imageSize}px ${q}${g.separable.length ? ' sep' : ''}`;
+}
+
+/** Hypervolume of (maximize mAP, minimize latency) after each completed trial, in trial order. */
+export function hypervolumeHistory(trials: Trial[]): { x: number; y: number }[] {
+  const done = trials
+    .filter((t) => t.status === 'completed' && t.map50_95 !== null && t.latencyMs !== null)
+    .sort((a, b) => a.number - b.number);
+  if (done.length === 0) return [];
+  // Reference: mAP 0 and 1.1 x the slowest latency seen, so every trial contributes.
+  const ref = [0, 1.1 * Math.max(...done.map((t) => t.latencyMs!))];
+  const points: number[][] = [];
+  return done.map((t, i) => {
+    points.push([-t.map50_95!, t.latencyMs!]);
+    return { x: i + 1, y: hypervolume2d(points, ref) / ref[1]! };
+  });
+}
+
+function svgToPng(svg: string): Buffer {
+  return new Resvg(svg, {
+    background: '#ffffff',
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+  })
+    .render()
+    .asPng();
+}
+
+/**
+ * Writes what a user takes away from a search: leaderboard.csv, pareto.json/.csv, pareto.svg/.png
+ * (mAP vs latency, front highlighted and labelled), hypervolume.png, and the front's ONNX models.
+ */
+export async function writeSearchOutputs(
+  orchestrator: SearchOrchestrator,
+  search: SearchView,
+  dir: string,
+): Promise<SearchOutputs> {
+  mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  const write = (name: string, data: string | Buffer) => {
+    writeFileSync(join(dir, name), data);
+    files.push(join(dir, name));
+  };
+
+  const trials: Trial[] = [];
+  for (let offset = 0; ; offset += 500) {
+    const page = await orchestrator.listTrials(search.id, { sort: 'number', limit: 500, offset });
+    trials.push(...page.items);
+    if (page.items.length < 500) break;
+  }
+  write('leaderboard.csv', toCsv(trials as unknown as Record<string, unknown>[], [...LEADERBOARD_COLUMNS]));
+
+  const front = await orchestrator.pareto(search.id);
+  write('pareto.json', `${JSON.stringify(front, null, 2)}\n`);
+  write('pareto.csv', await orchestrator.paretoCsv(search.id));
+
+  const onFront = new Set(front.points.map((p) => p.trialId));
+  const surrogate = search.evaluator === 'surrogate';
+  const subtitle = surrogate
+    ? 'SURROGATE evaluator: analytic stand-in for tests and demos, not trained models'
+    : `${search.strategy}, ${trials.length} trials, latency on profile ${search.hardwareProfile}`;
+  const scatter = paretoScatterSvg(
+    trials
+      .filter(
+        (t) =>
+          (t.status === 'completed' || t.status === 'pruned') && t.map50_95 !== null && t.latencyMs !== null,
+      )
+      .map((t) => ({
+        x: t.latencyMs!,
+        y: t.map50_95!,
+        muted: t.status === 'pruned',
+        highlighted: onFront.has(t.id),
+        label: onFront.has(t.id) ? genomeShortLabel(t) : undefined,
+      })),
+    {
+      title: `${search.name}: mAP@0.5:0.95 vs latency (${search.hardwareProfile})`,
+      subtitle,
+      xLabel: `latency on ${search.hardwareProfile} (ms)`,
+      yLabel: 'mAP@0.5:0.95 (as deployed)',
+    },
+  );
+  write('pareto.svg', scatter);
+  write('pareto.png', svgToPng(scatter));
+  const hv = lineChartSvg([{ name: 'hypervolume', points: hypervolumeHistory(trials) }], {
+    title: `${search.name}: hypervolume vs completed trials`,
+    subtitle: surrogate ? 'SURROGATE evaluator' : undefined,
+    xLabel: 'completed trials',
+    yLabel: 'hypervolume (mAP x latency, normalized)',
+  });
+  write('hypervolume.png', svgToPng(hv));
+
+  const models: string[] = [];
+  const modelDir = join(dir, 'models');
+  for (const p of front.points) {
+    const trial = trials.find((t) => t.id === p.trialId);
+    if (!trial?.onnxPath || !existsSync(trial.onnxPath)) continue;
+    mkdirSync(modelDir, { recursive: true });
+    const target = join(modelDir, `trial-${trial.number}-${trial.genome.quantization.precision}.onnx`);
+    copyFileSync(trial.onnxPath, target);
+    models.push(target);
+  }
+  return { dir, files, models };
+}
