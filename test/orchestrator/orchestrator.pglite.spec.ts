@@ -1,0 +1,7 @@
+import { orchestratorSuite } from './orchestrator-suite';
+
+orchestratorSuite(
+  'PGlite (in memory)',
+  () => ({ inMemory: true }),
+  async () => {},
+);
