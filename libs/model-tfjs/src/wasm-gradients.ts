@@ -213,7 +213,7 @@ function gatherTaps(w: tf.Tensor4D, rows: number[], cols: number[]): tf.Tensor4D
     [r.step, c.step, 1, 1],
     0,
     endMask,
-  );
+  ) as tf.Tensor4D;
 }
 
 /** As the dense case, with b folded into the channels so that each channel stays on its own. */
