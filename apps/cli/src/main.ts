@@ -8,6 +8,7 @@ import { registerExport } from './commands/export';
 import { registerLatency } from './commands/latency';
 import { registerSearch } from './commands/search';
 import { registerTrain } from './commands/train';
+import { registerExportYaml } from './commands/export-yaml';
 import { fail } from './cli-kit';
 
 const program = new Command();
@@ -23,6 +24,7 @@ program
 
 registerDescribe(program);
 registerSearch(program);
+registerExportYaml(program);
 registerServe(program);
 registerDataset(program);
 registerEvaluate(program);

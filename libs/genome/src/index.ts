@@ -5,3 +5,4 @@ export * from './build-ir';
 export * from './cost';
 export * from './describe';
 export * from './weights';
+export * from './ultralytics-yaml';
