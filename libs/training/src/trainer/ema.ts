@@ -44,3 +44,11 @@ export class ModelEma {
     return out;
   }
 }
+
+/**
+ * EMA ramp for a run of `updates` optimizer steps: the averaging window at the end, about
+ * exp(updates / tau), is a tenth of the run (never more than Ultralytics' 2000).
+ */
+export function defaultEmaTau(updates: number): number {
+  return Math.min(2000, Math.max(1, updates / Math.log(Math.max(updates / 10, Math.E))));
+}

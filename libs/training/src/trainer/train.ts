@@ -20,7 +20,7 @@ import type { YoloSample } from '../dataset/types';
 import { readYoloDataset } from '../dataset/yolo-reader';
 import { distillationLoss, nchwToNhwc } from '../loss/distill';
 import { scaledLossHyp, SCRATCH_LOW_LOSS, yoloLoss } from '../loss/yolo-loss';
-import { ModelEma } from './ema';
+import { defaultEmaTau, ModelEma } from './ema';
 import { evaluateBatches, imageToNchw, tfjsDetect } from './evaluate';
 import { accumulation, SCRATCH_LOW_OPTIMIZER, stepSettings, warmupIterations } from './schedule';
 import { NesterovSgd, paramGroup, type Param } from './sgd';
@@ -79,14 +79,6 @@ export async function prepareDataset(spec: DatasetSpec, outDir: string): Promise
     numClasses: ds.config.nc,
     names: ds.config.names,
   };
-}
-
-/**
- * EMA ramp for a run of `updates` optimizer steps: the averaging window at the end, about
- * exp(updates / tau), is a tenth of the run (never more than Ultralytics' 2000).
- */
-export function defaultEmaTau(updates: number): number {
-  return Math.min(2000, Math.max(1, updates / Math.log(Math.max(updates / 10, Math.E))));
 }
 
 /** Everything a trained run leaves behind, for the caller in the same process (runTrial). */

@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '@detsearch/model-tfjs';
+import { defaultEmaTau, ModelEma } from './ema';
+import { NesterovSgd, paramGroup } from './sgd';
+
+describe('NesterovSgd', () => {
+  beforeAll(async () => {
+    await initBackend('wasm', { log: () => undefined });
+  });
+
+  it('groups parameters as Ultralytics: decayed conv weights, BN weights, biases', () => {
+    expect(paramGroup('model.0.conv.weight', [3, 3, 3, 16])).toBe('decay');
+    expect(paramGroup('model.24.m.0.weight', [1, 1, 64, 33])).toBe('decay');
+    expect(paramGroup('model.0.bn.weight', [16])).toBe('noDecay');
+    expect(paramGroup('model.0.bn.bias', [16])).toBe('bias');
+    expect(paramGroup('model.24.m.0.bias', [33])).toBe('bias');
+  });
+
+  it('matches torch.optim.SGD(nesterov=True) step by step, decay on the decay group only', () => {
+    const w = tf.variable(tf.tensor1d([1, -2]), true, 'w');
+    const b = tf.variable(tf.tensor1d([0.5]), true, 'b');
+    const sgd = new NesterovSgd([
+      { name: 'w', variable: w, group: 'decay' },
+      { name: 'b', variable: b, group: 'bias' },
+    ]);
+    const step = { weightLr: 0.1, biasLr: 0.2, momentum: 0.9, weightDecay: 0.01 };
+    // Reference by hand: d = g + wd*p; buf = m*buf + d (buf0 = d); p -= lr * (d + m*buf).
+    let pw = [1, -2];
+    let bufw = [0, 0];
+    let pb = 0.5;
+    let bufb = 0;
+    for (let i = 0; i < 3; i++) {
+      const gw = [0.3 * (i + 1), -0.1];
+      const gb = 0.05;
+      const grads = { w: tf.tensor1d(gw), b: tf.tensor1d([gb]) };
+      sgd.step(grads, step);
+      tf.dispose(Object.values(grads));
+      const dw = gw.map((g, k) => g + 0.01 * pw[k]!);
+      bufw = i === 0 ? dw : bufw.map((v, k) => 0.9 * v + dw[k]!);
+      pw = pw.map((p, k) => p - 0.1 * (dw[k]! + 0.9 * bufw[k]!));
+      bufb = i === 0 ? gb : 0.9 * bufb + gb;
+      pb = pb - 0.2 * (gb + 0.9 * bufb);
+      Array.from(w.dataSync()).forEach((v, k) => expect(v).toBeCloseTo(pw[k]!, 5));
+      expect(b.dataSync()[0]).toBeCloseTo(pb, 5);
+    }
+    sgd.dispose();
+    tf.dispose([w, b]);
+  });
+});
+
+describe('ModelEma', () => {
+  it('ramps the decay and averages every entry', () => {
+    const ema = new ModelEma(new Map([['a', Float32Array.from([0, 10])]]), 0.9999, 2000);
+    expect(ema.decayAt(0)).toBe(0);
+    expect(ema.decayAt(2000)).toBeCloseTo(0.9999 * (1 - Math.exp(-1)));
+    ema.update(new Map([['a', Float32Array.from([1, 0])]]));
+    const d = ema.decayAt(1);
+    const a = ema.weights().get('a')!;
+    expect(a[0]).toBeCloseTo(1 - d, 6);
+    expect(a[1]).toBeCloseTo(10 * d, 5);
+    expect(() => ema.update(new Map())).toThrow(/missing/);
+  });
+
+  it('picks a short ramp for short runs and the Ultralytics one for long runs', () => {
+    expect(defaultEmaTau(150)).toBeCloseTo(150 / Math.log(15));
+    expect(defaultEmaTau(1e6)).toBe(2000);
+    expect(defaultEmaTau(5)).toBeCloseTo(5);
+  });
+});
