@@ -41,6 +41,9 @@ function workerEntry(): { file: string; execArgv: string[] } {
   let register = '@swc-node/register';
   try {
     register = require.resolve('@swc-node/register');
+    // Keep swc's native binding loaded by this thread: when the last worker holding it exits the
+    // library is unloaded, and loading it again in a new worker segfaults (seen under vitest).
+    require('@swc/core');
   } catch {
     // Resolved by node from the working directory instead.
   }
@@ -131,7 +134,16 @@ class WorkerPool {
     this.closed = true;
     for (const p of this.pending.values()) p.reject(new Error('batch loader closed'));
     this.pending.clear();
-    await Promise.all(this.workers.map((w) => w?.terminate()));
+    await Promise.all(
+      this.workers.map((w) => {
+        if (!w) return undefined;
+        const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+        w.postMessage({ close: true });
+        // A worker stuck in a long batch is stopped the hard way after a grace period.
+        const timer = setTimeout(() => void w.terminate(), 10_000);
+        return exited.finally(() => clearTimeout(timer));
+      }),
+    );
     this.workers.fill(null);
   }
 }

@@ -15,7 +15,10 @@ if (parentPort) {
   const port = parentPort;
   const data = workerData as BatchWorkerData;
   const pipeline = new SamplePipeline(data.samples, data.config);
-  port.on('message', (msg: { id: number; task: BatchTask }) => {
+  port.on('message', (msg: { id: number; task: BatchTask } | { close: true }) => {
+    // Closing the port lets the thread end on its own: terminate() during native module
+    // teardown (swc under vitest) has crashed the host process.
+    if ('close' in msg) return port.close();
     try {
       const batch = pipeline.assemble(msg.task);
       port.postMessage({ id: msg.id, batch } satisfies BatchWorkerReply, [
