@@ -43,6 +43,7 @@ function workerEntry(): { file: string; execArgv: string[] } {
     register = require.resolve('@swc-node/register');
     // Keep swc's native binding loaded by this thread: when the last worker holding it exits the
     // library is unloaded, and loading it again in a new worker segfaults (seen under vitest).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- dev-only side effect, TS mode only
     require('@swc/core');
   } catch {
     // Resolved by node from the working directory instead.
