@@ -186,6 +186,25 @@ describe('exportOnnx lower precisions', () => {
     expect(err.maxRelative).toBeLessThan(0.05);
   });
 
+  it('int8 static with every row quantized, on default init (tiny activations), keeps the Detect bias', async () => {
+    // Default init fades activations to ~1e-9 by the head: without widening the weight scale the
+    // Detect biases (~ -7) would overflow int32 at scale x_scale * w_scale.
+    const ir0 = buildIR(
+      parseGenome({ depthMultiple: 0.33, widthMultiple: 0.25, imageSize: SIZE, numClasses: NC }),
+    );
+    const w0 = initWeights(ir0, { seed: 1 });
+    const ref = await run(buildOnnxModel(ir0, w0, { precision: 'fp32' }));
+    const bytes = await exportOnnx(ir0, w0, {
+      precision: 'int8',
+      quantization: { precision: 'int8', scheme: 'static', granularity: 'per-channel' },
+      calibrationImages: calibration,
+      keepFloatLayers: [],
+    });
+    expect(checkModel(bytes).errors).toEqual([]);
+    expect(decode(bytes).graph!.initializer!.map((t) => t.name)).toContain('model.24.m.0.weight_quantized');
+    expect(outputError(ref, await run(bytes), CHANNELS).maxRelative).toBeLessThan(0.05);
+  });
+
   it('int8 static needs calibration images or ranges', async () => {
     await expect(exportOnnx(ir, weights, { precision: 'int8' })).rejects.toThrow(/calibrationImages/);
     expect(() => buildOnnxModel(ir, weights, { precision: 'int8' })).toThrow(/activation ranges/);

@@ -14,6 +14,7 @@ import { foldBatchNorm } from './fold';
 import { OnnxGraphBuilder } from './graph-builder';
 import { toFloat16, type ElemType } from './proto';
 import {
+  minWeightScalesForBias,
   quantizeBiasInt32,
   quantizeWeightsInt8,
   uint8QParams,
@@ -253,10 +254,11 @@ export function buildOnnxModel(ir: ModelIR, weights: WeightMap, options: ExportO
         : [];
       return g.node('Conv', [input, w, ...b], [{ name: out, type: T, dims: outDims }], attrs);
     }
-    const qw = quantizeWeightsInt8(plan.weight, op.outChannels, perChannel);
     const sDims = perChannel ? [op.outChannels] : [];
     if (scheme === 'static') {
       const x = quantizeActivation(input);
+      const minScales = minWeightScalesForBias(plan.bias, x.scale);
+      const qw = quantizeWeightsInt8(plan.weight, op.outChannels, perChannel, minScales);
       const w = g.initializer(`${op.name}.weight_quantized`, 'int8', wDims, qw.data);
       const ws = g.initializer(`${op.name}.weight_scale`, 'float32', sDims, qw.scales);
       const wz = g.initializer(
@@ -293,6 +295,7 @@ export function buildOnnxModel(ir: ModelIR, weights: WeightMap, options: ExportO
     }
     // Dynamic: activations quantized at run time (DynamicQuantizeLinear, uint8), ConvInteger with
     // int8 weights, then the int32 accumulator is rescaled by x_scale * w_scale[c] and the bias added.
+    const qw = quantizeWeightsInt8(plan.weight, op.outChannels, perChannel);
     const x = quantizeDynamic(input);
     const w = g.initializer(`${op.name}.weight_quantized`, 'int8', wDims, qw.data);
     const wz = g.initializer(`${op.name}.weight_zero_point`, 'int8', [], Int8Array.of(0));

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { quantizeBiasInt32, quantizeWeightsInt8, RangeCollector, uint8QParams } from './quantize';
+import {
+  minWeightScalesForBias,
+  quantizeBiasInt32,
+  quantizeWeightsInt8,
+  RangeCollector,
+  uint8QParams,
+} from './quantize';
 
 describe('quantization arithmetic', () => {
   it('uint8 parameters cover the range and represent zero exactly', () => {
@@ -45,5 +51,21 @@ describe('quantization arithmetic', () => {
     const p = c.range(99.9);
     expect(p.max).toBeLessThan(1.01);
     expect(p.max).toBeGreaterThan(0.99);
+  });
+});
+
+describe('bias overflow guard', () => {
+  it('widens the weight scale so a large bias fits int32 when the input range is tiny', () => {
+    const bias = Float32Array.of(-6.3, 0.01);
+    const inputScale = 1e-11;
+    const min = minWeightScalesForBias(bias, inputScale);
+    const w = Float32Array.of(1e-3, -2e-3, 5e-4, 1e-4);
+    const q = quantizeWeightsInt8(w, 2, true, min);
+    expect(q.scales[0]!).toBeGreaterThanOrEqual(min[0]!);
+    const b = quantizeBiasInt32(bias, inputScale, q.scales);
+    expect(Math.abs(b.data[0]! * b.scales[0]! - -6.3)).toBeLessThan(1e-3);
+    // Without the guard the bias clips at int32's limit.
+    const clipped = quantizeBiasInt32(bias, inputScale, quantizeWeightsInt8(w, 2, true).scales);
+    expect(Math.abs(clipped.data[0]! * clipped.scales[0]! - -6.3)).toBeGreaterThan(1);
   });
 });

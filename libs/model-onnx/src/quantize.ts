@@ -37,6 +37,8 @@ export function quantizeWeightsInt8(
   weight: Float32Array,
   outChannels: number,
   perChannel: boolean,
+  /** Lower bounds on each channel's scale (see `minWeightScalesForBias`). */
+  minScales?: ArrayLike<number>,
 ): QuantizedWeights {
   const per = weight.length / outChannels;
   const groups = perChannel ? outChannels : 1;
@@ -46,13 +48,24 @@ export function quantizeWeightsInt8(
   for (let g = 0; g < groups; g++) {
     let maxAbs = 0;
     for (let i = g * span; i < (g + 1) * span; i++) maxAbs = Math.max(maxAbs, Math.abs(weight[i]!));
-    const scale = maxAbs > 0 ? maxAbs / 127 : 1;
-    scales[g] = scale;
+    let floor = 0;
+    const [c0, c1] = perChannel ? [g, g + 1] : [0, outChannels];
+    if (minScales) for (let c = c0; c < c1; c++) floor = Math.max(floor, minScales[c]!);
+    scales[g] = Math.max(maxAbs > 0 ? maxAbs / 127 : 1, floor);
     const s = scales[g]!; // the float32 value the runtime will use
     for (let i = g * span; i < (g + 1) * span; i++)
       data[i] = Math.max(-127, Math.min(127, Math.round(weight[i]! / s)));
   }
   return { data, scales };
+}
+
+/**
+ * Smallest weight scales that keep the int32 bias (scale inputScale * weightScale) within 2^30: for
+ * a tiny input range a large bias would otherwise overflow and clip (onnxruntime's quantizer widens
+ * the weight scale the same way).
+ */
+export function minWeightScalesForBias(bias: Float32Array, inputScale: number): Float32Array {
+  return Float32Array.from(bias, (b) => Math.abs(b) / (inputScale * 2 ** 30));
 }
 
 /** int32 bias with scale inputScale * weightScale[c] (what QLinearConv requires), zero point 0. */
