@@ -87,6 +87,17 @@ describe('calibration', () => {
     expect(exact.fits[0]!.efficiency.depthwise).toBeCloseTo(prior.efficiency.depthwise, 6);
   });
 
+  it('keeps per-precision activation costs when it fits efficiency and overhead', () => {
+    const int8 = features.filter((f) => f.precision === 'int8').slice(0, 3);
+    const { profile } = calibrateFromFeatures(
+      prior,
+      int8.map((f) => ({ features: f, measuredMs: predictFeatures(truth, f) })),
+    );
+    expect(prior.byPrecision.int8?.activationPasses?.relu).toEqual({ ops: 2, bytesPerElement: 10 });
+    expect(profile.byPrecision.int8?.activationPasses).toEqual(prior.byPrecision.int8?.activationPasses);
+    expect(profile.byPrecision.int8?.efficiency).toBeDefined();
+  });
+
   it('calibrates from genomes and rejects unusable samples', () => {
     const g = genomes.slice(0, 3);
     const r = calibrateProfile(

@@ -208,7 +208,8 @@ export function calibrateFromFeatures(
       options.maxIterations ?? 200,
     );
     const fitted = fromTheta(theta);
-    byPrecision[precision] = fitted;
+    // Keep the precision's other overrides (activation costs): only efficiency and overhead are fitted.
+    byPrecision[precision] = { ...profile.byPrecision[precision], ...fitted };
     fits.push({ precision, samples: group.length, ...fitted, rmsLogError: rms, iterations });
   }
   const calibrated = parseHardwareProfile(

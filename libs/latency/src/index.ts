@@ -5,3 +5,6 @@ export * from './accuracy';
 export * from './preset';
 export * from './files';
 export * from './sampling';
+export * from './measure';
+export * from './measure-genomes';
+export * from './cpu-time';

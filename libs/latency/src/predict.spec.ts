@@ -25,14 +25,24 @@ describe('predictLatency', () => {
     expect(p.predictedMs).toBeCloseTo(perOpSum + host.overheadUs.perInferenceUs / 1e3, 9);
     expect(p.profile).toBe('host');
     expect(['compute', 'memory', 'mixed']).toContain(p.bound);
-    // SiLU is not fused on the host runtime: two extra elementwise passes per conv.
+    // SiLU is not fused into the conv on the host runtime: one QuickGelu node per conv in fp32,
+    // QLinearSigmoid + QLinearMul in int8.
     const convs = p.perOp!.filter((o) => o.kind === 'conv').length;
-    expect(p.perOp!.filter((o) => o.kind === 'activation')).toHaveLength(2 * convs);
+    expect(p.perOp!.filter((o) => o.kind === 'activation')).toHaveLength(convs);
+    const int8 = predictLatency({ ...small, quantization: { precision: 'int8' } }, host, {
+      perOp: true,
+    }).perOp!;
+    const int8Convs = int8.filter((o) => o.kind === 'conv' && o.layer !== 0).length;
+    expect(int8.filter((o) => o.kind === 'activation' && o.layer !== 0)).toHaveLength(2 * int8Convs);
+    const relu = predictLatency({ ...small, activation: 'relu' }, host, { perOp: true }).perOp!;
+    expect(relu.filter((o) => o.kind === 'activation')).toHaveLength(0);
   });
 
   it('treats depthwise convs as memory-bound and big dense convs as compute-bound', () => {
+    // A DRAM-bound device (the host profile's L3 model makes small models' data cache-resident).
+    const pi = getHardwareProfile('raspberry-pi-4', { fittedDir: null });
     const ir = buildIR(parseGenome({ ...small, widthMultiple: 0.5, separable: [2, 3, 4] }));
-    const ops = opRooflines(ir, host, 'fp32');
+    const ops = opRooflines(ir, pi, 'fp32');
     const dw = ops.filter((o) => o.opClass === 'depthwise');
     expect(dw.length).toBeGreaterThan(0);
     for (const o of dw) expect(o.bound).toBe('memory');

@@ -65,7 +65,8 @@ export function opRooflines(
   floatLayers: readonly number[] = INT8_FLOAT_LAYERS,
 ): OpRoofline[] {
   assertPrecisionSupported(profile, precision);
-  const bandwidth = profile.memoryBandwidthGBs * 1e9;
+  const dram = profile.memoryBandwidthGBs * 1e9;
+  const cache = profile.cache;
   // int8 exports keep some rows in float; a device without fp32 runs them quantized too.
   const keepFloat = new Set(precision === 'int8' && profile.precisions.includes('fp32') ? floatLayers : []);
   const roofline = (
@@ -78,6 +79,7 @@ export function opRooflines(
     bytes: number,
   ): OpRoofline => {
     const computeMs = (flops / (profile.peakGops[p]! * 1e9)) * 1e3;
+    const bandwidth = cache && bytes <= cache.bytes ? cache.bandwidthGBs * 1e9 : dram;
     const memoryMs = (bytes / bandwidth) * 1e3;
     return {
       name,
@@ -96,11 +98,15 @@ export function opRooflines(
     const p = keepFloat.has(r.layer) ? 'fp32' : precision;
     const { read, written } = fusedOpBytes(r, p);
     out.push(roofline(p, r.name, r.kind, opClassOf(r), r.layer, r.flops, read + written));
-    const passes = r.activation ? (profile.activationPasses[r.activation] ?? 0) : 0;
-    for (let i = 0; i < passes; i++) {
-      // One read and one write of the conv output per pass, one op per element.
+    const cost = r.activation ? effectiveParameters(profile, p).activationPasses[r.activation] : undefined;
+    if (cost === undefined) continue;
+    // A plain count: each pass reads and writes the conv output at the op's precision.
+    const { ops, bytesPerElement } =
+      typeof cost === 'number' ? { ops: cost, bytesPerElement: (2 * written) / r.outputElements } : cost;
+    for (let i = 0; i < ops; i++) {
+      const bytes = (r.outputElements * bytesPerElement) / ops;
       out.push(
-        roofline(p, `${r.name}/act${i}`, 'activation', 'elementwise', r.layer, r.outputElements, 2 * written),
+        roofline(p, `${r.name}/act${i}`, 'activation', 'elementwise', r.layer, r.outputElements, bytes),
       );
     }
   }

@@ -65,6 +65,23 @@ describe('hardware profile validation', () => {
       /not in precisions/,
     );
     rejects({ ...base, name: 'Bad Name' }, 'name', /lower-case/);
+    rejects(
+      { ...base, cache: { bytes: 1 << 20, bandwidthGBs: 1 } },
+      'cache.bandwidthGBs',
+      /at least memoryBandwidthGBs/,
+    );
+    rejects(
+      { ...base, activationPasses: { silu: { ops: 2 } } },
+      'activationPasses.silu.bytesPerElement',
+      /Required/,
+    );
+    expect(
+      parseHardwareProfile({
+        ...base,
+        activationPasses: { silu: 1 },
+        byPrecision: { int8: { activationPasses: { relu: { ops: 2, bytesPerElement: 10 } } } },
+      }).byPrecision.int8?.activationPasses?.relu,
+    ).toEqual({ ops: 2, bytesPerElement: 10 });
     const { overheadUs: _, ...noOverhead } = base;
     rejects(noOverhead, 'overheadUs', /Required/);
     expect(() => parseHardwareProfile([1, 2], 'bad.yaml')).toThrow(/bad\.yaml: must be a mapping/);
@@ -89,7 +106,10 @@ describe('hardware profile files', () => {
     for (const file of readdirSync(dir)) {
       const lines = readFileSync(join(dir, file), 'utf8').split('\n');
       lines.forEach((line, i) => {
-        if (!/^\s*(fp32|fp16|int8|memoryBandwidthGBs|cores|efficiency|overheadUs):/.test(line)) return;
+        if (
+          !/^\s*((fp32|fp16|int8|memoryBandwidthGBs|cores):\s*[\d.]+|(efficiency|overheadUs):\s*$)/.test(line)
+        )
+          return;
         const before = lines[i - 1]?.trim() ?? '';
         const after = lines[i + 1]?.trim() ?? '';
         if (!before.startsWith('#') && !after.startsWith('#'))

@@ -29,13 +29,31 @@ const overheadSchema = z
     perInferenceUs: z.number().min(0, 'must be >= 0'),
   })
   .strict();
-const passes = z.number().int().min(0).max(8).optional();
+/**
+ * What an activation costs beyond its conv: a number of elementwise passes that each read and write
+ * the conv output at the op's precision, or explicit ops and bytes per output element (for graphs
+ * where the runtime's nodes move data at another width, e.g. int8 Dequantize/Quantize round trips).
+ */
+const passes = z
+  .union([
+    z.number().int().min(0).max(8),
+    z.object({ ops: z.number().int().min(0).max(8), bytesPerElement: z.number().min(0).max(64) }).strict(),
+  ])
+  .optional();
+const activationPassesSchema = z
+  .object({ silu: passes, relu: passes, hardswish: passes, leakyrelu: passes } satisfies Record<
+    Activation,
+    unknown
+  >)
+  .strict();
+export type ActivationCost = NonNullable<z.infer<typeof passes>>;
 const positive = z.number({ invalid_type_error: 'must be a number' }).positive('must be > 0');
 
 const precisionOverrideSchema = z
   .object({
     efficiency: efficiencySchema.partial().optional(),
     overheadUs: overheadSchema.partial().optional(),
+    activationPasses: activationPassesSchema.optional(),
   })
   .strict();
 
@@ -70,21 +88,20 @@ export const hardwareProfileSchema = z
       .strict(),
     /** Memory bandwidth the activations and weights stream through, GB/s. */
     memoryBandwidthGBs: positive,
+    /**
+     * Optional last-level cache: an operator whose bytes (inputs, weights, output) fit in it streams
+     * at the cache's bandwidth instead (on a CPU, small models' activations never leave the L3).
+     */
+    cache: z.object({ bytes: z.number().int().positive(), bandwidthGBs: positive }).strict().optional(),
     /** Fraction of the roofline min(peak, intensity x bandwidth) each operator class attains. */
     efficiency: efficiencySchema,
     overheadUs: overheadSchema,
     /**
-     * Extra elementwise passes over a conv's output for activations the runtime does not fuse into
-     * the conv (onnxruntime's CPU provider runs SiLU as Sigmoid then Mul: 2). Missing: fused (0).
+     * Extra elementwise work on a conv's output for activations the runtime does not fuse into the
+     * conv (onnxruntime's CPU provider runs SiLU as one QuickGelu node: 1). Missing: fused (0).
      */
-    activationPasses: z
-      .object({ silu: passes, relu: passes, hardswish: passes, leakyrelu: passes } satisfies Record<
-        Activation,
-        unknown
-      >)
-      .strict()
-      .default({}),
-    /** Per-precision replacements of efficiency and overhead (calibration writes these). */
+    activationPasses: activationPassesSchema.default({}),
+    /** Per-precision replacements of efficiency, overhead (calibration writes these) and activation costs. */
     byPrecision: z
       .object({
         fp32: precisionOverrideSchema.optional(),
@@ -115,6 +132,12 @@ export const hardwareProfileSchema = z
           message: `required: ${precision} is listed in precisions`,
         });
     }
+    if (p.cache && p.cache.bandwidthGBs < p.memoryBandwidthGBs)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cache', 'bandwidthGBs'],
+        message: `must be at least memoryBandwidthGBs (${p.memoryBandwidthGBs})`,
+      });
     for (const precision of Object.keys(p.byPrecision) as Precision[]) {
       if (!p.precisions.includes(precision))
         ctx.addIssue({
@@ -146,11 +169,16 @@ export function parseHardwareProfile(doc: unknown, source = 'hardware profile'):
 export function effectiveParameters(
   profile: HardwareProfile,
   precision: Precision,
-): { efficiency: OpEfficiency; overheadUs: OpOverhead } {
+): {
+  efficiency: OpEfficiency;
+  overheadUs: OpOverhead;
+  activationPasses: HardwareProfile['activationPasses'];
+} {
   const o = profile.byPrecision[precision];
   return {
     efficiency: { ...profile.efficiency, ...o?.efficiency },
     overheadUs: { ...profile.overheadUs, ...o?.overheadUs },
+    activationPasses: { ...profile.activationPasses, ...o?.activationPasses },
   };
 }
 
