@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { YOLOV5_ANCHORS } from '@detsearch/genome';
 import type { Detection } from './boxes';
-import { decodeYoloOutputs } from './decode';
+import { CandidateBuffer, decodeYoloOutputs } from './decode';
 import { nonMaxSuppression, postprocessYolo } from './nms';
 
 const logit = (p: number) => Math.log(p / (1 - p));
@@ -137,5 +137,33 @@ describe('nonMaxSuppression', () => {
     });
     expect(dets).toHaveLength(1);
     expect(dets![0]!.score).toBeCloseTo(1 / (1 + Math.exp(-4)) ** 2, 6);
+  });
+});
+
+describe('CandidateBuffer.topIndices', () => {
+  it('equals the prefix of a stable descending sort, ties included', () => {
+    const buf = new CandidateBuffer();
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    // 5000 scores on a coarse grid: many ties, and the buffer grows past its first size.
+    for (let i = 0; i < 5000; i++) buf.push(i, 0, i + 1, 1, Math.floor(rand() * 50) / 50, i % 3);
+    const stable = Array.from({ length: buf.count }, (_, i) => i).sort(
+      (a, b) => buf.score[b]! - buf.score[a]! || a - b,
+    );
+    for (const k of [1, 7, 100, 1234, 4999, 5000, 9000])
+      expect([...buf.topIndices(k)]).toEqual(stable.slice(0, k));
+  });
+
+  it('NMS over a buffer matches NMS over the same detections as objects', () => {
+    const buf = new CandidateBuffer();
+    const dets: Detection[] = [];
+    for (let i = 0; i < 400; i++) {
+      const d = box((i * 7) % 90, ((i * 37) % 100) / 100, i % 2);
+      buf.push(d.x1, d.y1, d.x2, d.y2, d.score, d.cls);
+      dets.push(buf.detection(i));
+    }
+    expect(nonMaxSuppression(buf, { maxCandidates: 150 })).toEqual(
+      nonMaxSuppression(dets, { maxCandidates: 150 }),
+    );
   });
 });

@@ -28,23 +28,123 @@ export interface DecodeOptions {
   applySigmoid?: boolean;
 }
 
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+/**
+ * Candidate boxes of one image in columns (pixel corners, score, class): decoding at a 0.001
+ * threshold can yield millions of candidates for an untrained 80-class model, too many for objects.
+ */
+export class CandidateBuffer {
+  count = 0;
+  x1 = new Float32Array(1024);
+  y1 = new Float32Array(1024);
+  x2 = new Float32Array(1024);
+  y2 = new Float32Array(1024);
+  score = new Float32Array(1024);
+  cls = new Int32Array(1024);
+
+  push(x1: number, y1: number, x2: number, y2: number, score: number, cls: number): void {
+    if (this.count === this.score.length) this.grow();
+    const i = this.count++;
+    this.x1[i] = x1;
+    this.y1[i] = y1;
+    this.x2[i] = x2;
+    this.y2[i] = y2;
+    this.score[i] = score;
+    this.cls[i] = cls;
+  }
+
+  private grow(): void {
+    const n = this.score.length * 2;
+    const f = (a: Float32Array) => {
+      const b = new Float32Array(n);
+      b.set(a);
+      return b;
+    };
+    [this.x1, this.y1, this.x2, this.y2, this.score] = [
+      f(this.x1),
+      f(this.y1),
+      f(this.x2),
+      f(this.y2),
+      f(this.score),
+    ];
+    const c = new Int32Array(n);
+    c.set(this.cls);
+    this.cls = c;
+  }
+
+  detection(i: number): Detection {
+    return {
+      x1: this.x1[i]!,
+      y1: this.y1[i]!,
+      x2: this.x2[i]!,
+      y2: this.y2[i]!,
+      score: this.score[i]!,
+      cls: this.cls[i]!,
+    };
+  }
+
+  /**
+   * Indices of the `k` highest scores, best first, ties in decode order (a stable sort's prefix),
+   * found by selection so that millions of candidates are never fully sorted.
+   */
+  topIndices(k: number): Uint32Array {
+    const n = this.count;
+    let chosen: Uint32Array;
+    if (n <= k) chosen = Uint32Array.from({ length: n }, (_, i) => i);
+    else {
+      const kth = kthLargest(this.score.slice(0, n), k);
+      chosen = new Uint32Array(k);
+      let m = 0;
+      for (let i = 0; i < n && m < k; i++) if (this.score[i]! > kth) chosen[m++] = i;
+      for (let i = 0; i < n && m < k; i++) if (this.score[i] === kth) chosen[m++] = i;
+    }
+    const s = this.score;
+    return chosen.sort((a, b) => s[b]! - s[a]! || a - b);
+  }
+}
+
+/** The k-th largest value (1-based) by quickselect; reorders `v`. */
+function kthLargest(v: Float32Array, k: number): number {
+  let lo = 0;
+  let hi = v.length - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = v[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (v[i]! > pivot) i++;
+      while (v[j]! < pivot) j--;
+      if (i <= j) {
+        const t = v[i]!;
+        v[i] = v[j]!;
+        v[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return v[target]!;
+  }
+  return v[target]!;
+}
 
 /**
  * Decodes raw YOLOv5 Detect outputs into candidate boxes per image (Ultralytics v6 formulas):
- * xy = (2*sigmoid - 0.5 + grid) * stride, wh = (2*sigmoid)^2 * anchor, score = obj * cls.
- * Boxes are pixel corners of the network input.
+ * xy = (2*sigmoid - 0.5 + grid) * stride, wh = (2*sigmoid)^2 * anchor, score = obj * cls,
+ * kept when obj > t and score > t. Boxes are pixel corners of the network input.
  */
-export function decodeYoloOutputs(levels: readonly HeadOutput[], opts: DecodeOptions): Detection[][] {
+export function decodeYoloCandidates(levels: readonly HeadOutput[], opts: DecodeOptions): CandidateBuffer[] {
   const nc = opts.numClasses;
   const no = nc + 5;
   const anchors = opts.anchors ?? YOLOV5_ANCHORS;
   const strides = opts.strides ?? YOLOV5_STRIDES;
   const conf = opts.confThreshold ?? 0.001;
   const multiLabel = (opts.multiLabel ?? true) && nc > 1;
-  const act = opts.applySigmoid === false ? (x: number) => x : sigmoid;
+  const raw = opts.applySigmoid !== false;
+  const act = (x: number) => (raw ? 1 / (1 + Math.exp(-x)) : x);
   let batch = -1;
-  let out: Detection[][] = [];
+  let out: CandidateBuffer[] = [];
   levels.forEach((level, l) => {
     if (level.shape.length !== 4)
       throw new DomainError(
@@ -70,14 +170,14 @@ export function decodeYoloOutputs(levels: readonly HeadOutput[], opts: DecodeOpt
       );
     if (batch < 0) {
       batch = B;
-      out = Array.from({ length: B }, () => []);
+      out = Array.from({ length: B }, () => new CandidateBuffer());
     } else if (B !== batch)
       throw new DomainError('EVAL.BAD_OUTPUT', `level ${l}: batch ${B}, expected ${batch}`);
     // Element strides of (batch, channel, y, x) for either layout.
     const [sB, sC, sY, sX] = opts.layout === 'nchw' ? [C * H * W, H * W, W, 1] : [H * W * C, 1, W * C, C];
     const d = level.data;
     for (let b = 0; b < B; b++) {
-      const dets = out[b]!;
+      const buf = out[b]!;
       for (let a = 0; a < na; a++) {
         const [aw, ah] = levelAnchors[a]!;
         for (let y = 0; y < H; y++) {
@@ -89,11 +189,11 @@ export function decodeYoloOutputs(levels: readonly HeadOutput[], opts: DecodeOpt
             const cy = (2 * act(d[base + sC]!) - 0.5 + y) * stride;
             const bw = (2 * act(d[base + 2 * sC]!)) ** 2 * aw;
             const bh = (2 * act(d[base + 3 * sC]!)) ** 2 * ah;
-            const box = { x1: cx - bw / 2, y1: cy - bh / 2, x2: cx + bw / 2, y2: cy + bh / 2 };
+            const [x1, y1, x2, y2] = [cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2];
             if (multiLabel) {
               for (let k = 0; k < nc; k++) {
                 const score = obj * act(d[base + (5 + k) * sC]!);
-                if (score > conf) dets.push({ ...box, score, cls: k });
+                if (score > conf) buf.push(x1, y1, x2, y2, score, k);
               }
             } else {
               let best = 0;
@@ -103,7 +203,7 @@ export function decodeYoloOutputs(levels: readonly HeadOutput[], opts: DecodeOpt
                 if (p > best) [best, bestK] = [p, k];
               }
               const score = obj * best;
-              if (score > conf) dets.push({ ...box, score, cls: bestK });
+              if (score > conf) buf.push(x1, y1, x2, y2, score, bestK);
             }
           }
         }
@@ -111,4 +211,11 @@ export function decodeYoloOutputs(levels: readonly HeadOutput[], opts: DecodeOpt
     }
   });
   return out;
+}
+
+/** decodeYoloCandidates as Detection objects (fine for trained models; see CandidateBuffer). */
+export function decodeYoloOutputs(levels: readonly HeadOutput[], opts: DecodeOptions): Detection[][] {
+  return decodeYoloCandidates(levels, opts).map((c) =>
+    Array.from({ length: c.count }, (_, i) => c.detection(i)),
+  );
 }
