@@ -5,7 +5,8 @@
  * bench/results/train.md.
  *
  *   node -r @swc-node/register bench/train.ts [--epochs 60] [--images 300] [--batch 16] [--img 160]
- *     [--target 0.5] [--width 0.25] [--eval-every 2] [--nominal-batch 16] [--out DIR] [--no-write]
+ *     [--target 0.5] [--width 0.25] [--eval-every 2] [--nominal-batch 16] [--optimizer SGD|AdamW]
+ *     [--lr0 0.01] [--warmup 3] [--out DIR] [--no-write]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -31,6 +32,9 @@ async function main(): Promise<void> {
   const width = arg('width', 0.25);
   const evalEvery = arg('eval-every', 2);
   const nominalBatch = arg('nominal-batch', 16);
+  const optimizer = arg('optimizer', 'SGD') as 'SGD' | 'AdamW';
+  const lr0 = arg('lr0', optimizer === 'AdamW' ? 0.001 : 0.01);
+  const warmupEpochs = arg('warmup', 3);
   const outDir = arg('out', join(tmpdir(), 'detsearch-bench-train'));
   const write = !process.argv.includes('--no-write');
   const genomeInput = { depthMultiple: 0.33, widthMultiple: width, imageSize, numClasses: 6 };
@@ -53,7 +57,7 @@ async function main(): Promise<void> {
       evalEvery,
       workers: 1,
       backend: 'wasm',
-      hyp: { nominalBatch },
+      hyp: { nominalBatch, optimizer, lr0, warmupEpochs },
     },
     {
       onLog: (line) => process.stderr.write(`${line}\n`),
@@ -104,7 +108,7 @@ async function main(): Promise<void> {
     '',
     `- Candidate: depth 0.33, width ${width} (yolov5n scale), ${imageSize} px, ${cost.params.toLocaleString('en-US')} parameters, ${cost.gflops.toFixed(3)} GFLOPs per image forward`,
     `- Data: synthetic shapes, ${images} images (${s.trainImages} train / ${s.valImages} val), seed 0, 6 classes`,
-    `- Recipe: hyp.scratch-low (SGD nesterov lr0 0.01, momentum 0.937, wd 5e-4, warm-up, linear LR, EMA), batch ${batchSize}, nominal batch ${nominalBatch}, augmentation on (mosaic off), up to ${epochs} epochs, validation every ${evalEvery}`,
+    `- Recipe: hyp.scratch-low (${optimizer === 'SGD' ? 'SGD nesterov' : optimizer} lr0 ${lr0}, momentum 0.937, wd 5e-4, warm-up ${warmupEpochs} epochs, linear LR, EMA), batch ${batchSize}, nominal batch ${nominalBatch}, augmentation on (mosaic off), up to ${epochs} epochs, validation every ${evalEvery}`,
     `- Backend: ${s.backend}; host ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average ${load0.toFixed(1)} at start and ${loadavg()[0]!.toFixed(1)} at the end (shared machine: other engineers' jobs ran concurrently)`,
     '',
     '## Result',

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@detsearch/model-tfjs';
 import { defaultEmaTau, ModelEma } from './ema';
-import { NesterovSgd, paramGroup } from './sgd';
+import { AdamW, NesterovSgd, paramGroup } from './sgd';
 
 describe('NesterovSgd', () => {
   beforeAll(async () => {
@@ -46,6 +46,26 @@ describe('NesterovSgd', () => {
     }
     sgd.dispose();
     tf.dispose([w, b]);
+  });
+});
+
+describe('AdamW', () => {
+  it('first step moves each weight by lr * sign(grad), with decoupled decay on the decay group', async () => {
+    await initBackend('wasm', { log: () => undefined });
+    const w = tf.variable(tf.tensor1d([1, -2]), true, 'aw');
+    const b = tf.variable(tf.tensor1d([0.5]), true, 'ab');
+    const adam = new AdamW([
+      { name: 'w', variable: w, group: 'decay' },
+      { name: 'b', variable: b, group: 'bias' },
+    ]);
+    const grads = { w: tf.tensor1d([0.3, -0.1]), b: tf.tensor1d([0.05]) };
+    adam.step(grads, { weightLr: 0.1, biasLr: 0.2, momentum: 0.9, weightDecay: 0.01 });
+    Array.from(w.dataSync()).forEach((v, k) =>
+      expect(v).toBeCloseTo([1 * 0.999 - 0.1, -2 * 0.999 + 0.1][k]!, 5),
+    );
+    expect(b.dataSync()[0]).toBeCloseTo(0.5 - 0.2, 5);
+    adam.dispose();
+    tf.dispose([w, b, ...Object.values(grads)]);
   });
 });
 

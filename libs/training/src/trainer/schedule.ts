@@ -16,6 +16,8 @@ export interface OptimizerHyp {
   warmupBiasLr: number;
   /** Cosine ('one cycle') instead of linear decay. */
   cosLr: boolean;
+  /** Ultralytics' --optimizer: SGD (nesterov) or AdamW (use lr0 about 1e-3). */
+  optimizer: 'SGD' | 'AdamW';
   /** Nominal batch size: gradients accumulate until about this many images (Ultralytics nbs 64). */
   nominalBatch: number;
 }
@@ -29,6 +31,7 @@ export const SCRATCH_LOW_OPTIMIZER: Readonly<OptimizerHyp> = Object.freeze({
   warmupMomentum: 0.8,
   warmupBiasLr: 0.1,
   cosLr: false,
+  optimizer: 'SGD',
   nominalBatch: 64,
 });
 

@@ -23,7 +23,7 @@ import { scaledLossHyp, SCRATCH_LOW_LOSS, yoloLoss } from '../loss/yolo-loss';
 import { defaultEmaTau, ModelEma } from './ema';
 import { evaluateBatches, imageToNchw, tfjsDetect } from './evaluate';
 import { accumulation, SCRATCH_LOW_OPTIMIZER, stepSettings, warmupIterations } from './schedule';
-import { NesterovSgd, paramGroup, type Param } from './sgd';
+import { AdamW, NesterovSgd, paramGroup, type Param } from './sgd';
 import type {
   DatasetSpec,
   EpochMetrics,
@@ -148,7 +148,7 @@ export async function trainDetector(job: TrainJob, hooks: TrainHooks = {}): Prom
   });
   const byVarName = new Map(params.map((p) => [p.variable.name, p]));
   const varList = params.map((p) => p.variable);
-  const sgd = new NesterovSgd(params);
+  const optimizer = hyp.optimizer === 'AdamW' ? new AdamW(params) : new NesterovSgd(params);
   const lossHyp = scaledLossHyp(nc, imageSize, 3, { ...SCRATCH_LOW_LOSS, ...hyp.loss });
   const workers = job.workers ?? 1;
   const trainLoader: BatchLoader = createBatchLoader(data.train, {
@@ -282,7 +282,9 @@ export async function trainDetector(job: TrainJob, hooks: TrainHooks = {}): Prom
             : acc.accumulate;
         if (ni - lastOptStep >= accumulate) {
           clipGradNorm(accum, MAX_GRAD_NORM);
-          sgd.step(accum, { ...settings, weightDecay: acc.weightDecay });
+          // Adam's betas are not warmed up (Ultralytics warms only an SGD 'momentum').
+          const momentum = hyp.optimizer === 'AdamW' ? hyp.momentum : settings.momentum;
+          optimizer.step(accum, { ...settings, momentum, weightDecay: acc.weightDecay });
           tf.dispose(Object.values(accum));
           accum = undefined;
           lastOptStep = ni;
@@ -337,7 +339,7 @@ export async function trainDetector(job: TrainJob, hooks: TrainHooks = {}): Prom
     }
   } finally {
     if (accum) tf.dispose(Object.values(accum));
-    sgd.dispose();
+    optimizer.dispose();
     model.dispose();
     await trainLoader.close();
     await valLoader.close();
