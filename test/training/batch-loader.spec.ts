@@ -100,7 +100,7 @@ describe('createBatchLoader', () => {
     }
   });
 
-  it('drops the short batch on request, survives an early break, fails clearly on a vanished image', async () => {
+  it('drops the short batch on request, survives an early break, replaces a vanished image', async () => {
     const loader = createBatchLoader(samples, { batchSize: 4, imageSize: 64, workers: 1, dropLast: true });
     expect(loader.batchesPerEpoch).toBe(2);
     for await (const b of loader) {
@@ -111,9 +111,14 @@ describe('createBatchLoader', () => {
     await loader.close();
     await expect(collect(loader.epoch(0))).rejects.toThrow(/closed/);
 
+    // A file that disappeared after reading becomes a blank background, reported on its batch.
     const broken = [...samples.slice(0, 2), { ...samples[2]!, image: join(tmp, 'gone.png') }];
-    const bad = createBatchLoader(broken, { batchSize: 1, imageSize: 64, workers: 1 });
-    await expect(collect(bad)).rejects.toThrow(/gone\.png/);
+    const bad = createBatchLoader(broken, { batchSize: 2, imageSize: 64, workers: 1 });
+    const batches = await collect(bad);
     await bad.close();
+    expect(batches.map((b) => b.warnings.length)).toEqual([0, 1]);
+    expect(batches[1]!.warnings[0]).toMatch(/gone\.png: ENOENT.*replaced by a blank image/);
+    expect(batches[1]!.numTargets).toBe(0);
+    expect(new Set(batches[1]!.images)).toEqual(new Set([114 / 255].map(Math.fround)));
   });
 });

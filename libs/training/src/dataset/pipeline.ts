@@ -56,6 +56,8 @@ export interface Batch {
   numTargets: number;
   indices: number[];
   shapes: ImageShape[];
+  /** Images that could not be read and were replaced by blank backgrounds. */
+  warnings: string[];
 }
 
 const INV255 = Float32Array.from({ length: 256 }, (_, i) => i / 255);
@@ -64,6 +66,7 @@ const INV255 = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 export class SamplePipeline {
   private readonly cache = new Map<number, LoadedImage & { shape: { width: number; height: number } }>();
   private cachedBytes = 0;
+  private warnings: string[] = [];
 
   constructor(
     private readonly samples: YoloSample[],
@@ -76,13 +79,22 @@ export class SamplePipeline {
     if (hit) return hit;
     const sample = this.samples[i]!;
     let decoded: RgbImage;
+    let boxes = sample.boxes;
     try {
       decoded = decodeImage(readFileSync(sample.image));
     } catch (err) {
-      throw new Error(`${sample.image}: ${(err as Error).message}`);
+      // Unreadable now (corrupt body behind a valid header, deleted file): a grey background
+      // image stands in and the batch reports it; one bad file must not end a training run.
+      this.warnings.push(`${sample.image}: ${(err as Error).message}: replaced by a blank image`);
+      decoded = {
+        width: sample.width,
+        height: sample.height,
+        data: new Uint8Array(sample.width * sample.height * 3).fill(114),
+      };
+      boxes = [];
     }
     const { image } = resizeLongSide(decoded, this.config.imageSize, this.config.augment !== null);
-    const entry = { image, boxes: sample.boxes, shape: { width: decoded.width, height: decoded.height } };
+    const entry = { image, boxes, shape: { width: decoded.width, height: decoded.height } };
     if (this.cachedBytes + image.data.length <= this.config.cacheBytes) {
       this.cache.set(i, entry);
       this.cachedBytes += image.data.length;
@@ -128,6 +140,7 @@ export class SamplePipeline {
     const images = new Float32Array(n * S * S * 3);
     const rows: number[] = [];
     const shapes: ImageShape[] = [];
+    this.warnings = [];
     for (let b = 0; b < n; b++) {
       // A generator per (seed, epoch, position): batches are identical whichever worker runs them.
       const rng = new DataRng(`${this.config.seed}|${task.epoch}|${task.positions[b]}`);
@@ -148,6 +161,7 @@ export class SamplePipeline {
       numTargets: rows.length / 6,
       indices: task.indices,
       shapes,
+      warnings: this.warnings,
     };
   }
 }
