@@ -165,7 +165,13 @@ export function orchestratorSuite(
       expect(trials.some((t) => t.violation! > 0)).toBe(true);
       const front = await o.pareto(id);
       for (const p of front.points) expect(p.latencyMs).toBeLessThanOrEqual(4);
-      expect(front.considered).toBe(trials.filter((t) => t.violation === 0).length);
+      expect(front.points.length).toBeGreaterThan(0);
+      // Every feasible non-dominated trial is there, infeasible ones never.
+      const feasible = trials.filter((t) => t.violation === 0);
+      const vec = (t: Trial) => [-t.map50_95!, t.latencyMs!];
+      const want = feasible.filter((t) => !dominated(vec(t), feasible.map(vec))).map((t) => t.id);
+      expect(front.points.map((p) => p.trialId).sort()).toEqual(want.sort());
+      expect(front.considered).toBe(trials.length);
     });
 
     it('rejects bad launches without creating anything', async () => {

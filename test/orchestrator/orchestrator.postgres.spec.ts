@@ -2,12 +2,13 @@ import { describe, it } from 'vitest';
 import { DATABASE_URL, dropSchema, uniqueSchema } from '../persistence/helpers';
 import { orchestratorSuite } from './orchestrator-suite';
 
-if (DATABASE_URL) {
+const url = DATABASE_URL;
+if (url) {
   const schema = uniqueSchema('orch');
   orchestratorSuite(
     'Postgres',
-    () => ({ databaseUrl: DATABASE_URL, schema }),
-    () => dropSchema(DATABASE_URL, schema),
+    () => ({ databaseUrl: url, schema }),
+    () => dropSchema(url, schema),
   );
 } else {
   describe('SearchOrchestrator on Postgres', () => {

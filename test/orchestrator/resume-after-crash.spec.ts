@@ -78,12 +78,13 @@ crashSuite(
   async () => rmSync(home, { recursive: true, force: true }),
 );
 
-if (DATABASE_URL) {
+const url = DATABASE_URL;
+if (url) {
   const schema = uniqueSchema('crash');
   crashSuite(
     'Postgres',
     // A short lease so the second process may take the search over quickly.
-    () => ({ databaseUrl: DATABASE_URL, schema, leaseMs: 500 }),
-    () => dropSchema(DATABASE_URL, schema),
+    () => ({ databaseUrl: url, schema, leaseMs: 500 }),
+    () => dropSchema(url, schema),
   );
 }

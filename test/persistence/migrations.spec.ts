@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import {
+  TrialRepository,
   assertSchemaKnown,
   createDataSource,
   MIGRATIONS,
@@ -37,11 +39,38 @@ function migrationSuite(
       expect(applied.map((m) => m.name)).toEqual(MIGRATIONS.map((m) => m.name));
       expect(await tables(db)).toEqual(['searches', 'trials']);
 
-      // Down to the previous schema (none: the first migration) and up again.
-      await db.dataSource.undoLastMigration({ transaction: 'each' });
+      // Down to nothing and up again: every migration has a working down.
+      for (let i = 0; i < MIGRATIONS.length; i++)
+        await db.dataSource.undoLastMigration({ transaction: 'each' });
       expect(await tables(db)).toEqual([null, null]);
       await db.dataSource.runMigrations({ transaction: 'each' });
       expect(await tables(db)).toEqual(['searches', 'trials']);
+
+      // Upgrade from the previous schema with data in it: counts and Pareto flags are backfilled.
+      await db.dataSource.undoLastMigration({ transaction: 'each' });
+      const searchId = randomUUID();
+      await db.query(
+        `INSERT INTO searches (id, name, status, strategy, objectives, budget, seed, search_space, hardware_profile,
+           fidelity, evaluator) VALUES ($1, 'old', 'completed', 'random', '["map50_95", "latency"]', '{"trials": 3}', 1,
+           '{}', 'host', '{"epochs": 1}', 'surrogate')`,
+        [searchId],
+      );
+      const ids = [randomUUID(), randomUUID(), randomUUID()];
+      // (0.5, 10) and (0.3, 5) trade off; (0.2, 20) is dominated.
+      for (const [i, [map, lat]] of [
+        [0.5, 10],
+        [0.3, 5],
+        [0.2, 20],
+      ].entries())
+        await db.query(
+          `INSERT INTO trials (id, search_id, number, genome, genome_key, search_params, status, epochs, map50_95,
+             latency_ms) VALUES ($1, $2, $3, '{}', 'k', '{}', 'completed', 1, $4, $5)`,
+          [ids[i], searchId, i, map, lat],
+        );
+      await db.dataSource.runMigrations({ transaction: 'each' });
+      const trials = new TrialRepository(db);
+      expect((await trials.counts(searchId)).completed).toBe(3);
+      expect((await trials.pareto(searchId)).map((t) => t.id).sort()).toEqual([ids[0], ids[1]].sort());
 
       // A newer detsearch recorded a migration this code does not know.
       await db.query(`INSERT INTO ${MIGRATIONS_TABLE} (timestamp, name) VALUES ($1, $2)`, [
@@ -70,12 +99,13 @@ migrationSuite(
   false,
 );
 
-if (DATABASE_URL) {
+const url = DATABASE_URL;
+if (url) {
   const schema = uniqueSchema('mig');
   migrationSuite(
     'Postgres',
-    () => ({ databaseUrl: DATABASE_URL, schema }),
-    () => dropSchema(DATABASE_URL, schema),
+    () => ({ databaseUrl: url, schema }),
+    () => dropSchema(url, schema),
     true,
   );
 }

@@ -3,12 +3,13 @@ import { createDataSource } from '@detsearch/persistence';
 import { DATABASE_URL, dropSchema, uniqueSchema } from './helpers';
 import { repositoryContract } from './repository-contract';
 
-if (DATABASE_URL) {
+const url = DATABASE_URL;
+if (url) {
   const schema = uniqueSchema('repo');
   repositoryContract(
     'Postgres',
-    () => createDataSource({ databaseUrl: DATABASE_URL, schema }),
-    () => dropSchema(DATABASE_URL, schema),
+    () => createDataSource({ databaseUrl: url, schema }),
+    () => dropSchema(url, schema),
   );
 } else {
   describe('repositories on Postgres', () => {

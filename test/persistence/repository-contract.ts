@@ -3,6 +3,7 @@ import { DomainError } from '@detsearch/common';
 import { genomeKey, parseGenome } from '@detsearch/genome';
 import {
   nonDominated,
+  paretoFront,
   SearchRepository,
   seedTrials,
   TrialRepository,
@@ -292,23 +293,84 @@ export function repositoryContract(
       await complete(ts[50]!, dupOf.map, dupOf.lat, { violation: 0 });
       want.push(ts[50]!.id);
 
-      const front = await trials.pareto(s.id, ['map50_95', 'latency']);
-      expect(front.considered).toBe(ok.length + 1);
-      expect(front.trials.map((t) => t.id).sort()).toEqual([...want].sort());
-      for (const t of front.trials) expect(t.status).toBe('completed');
+      // The front is kept as trials complete...
+      const front = await trials.pareto(s.id);
+      expect(front.map((t) => t.id).sort()).toEqual([...want].sort());
+      for (const t of front) expect(t).toMatchObject({ status: 'completed', onFront: true });
+      const maps = front.map((t) => t.map50_95!);
+      expect(maps).toEqual([...maps].sort((a, b) => b - a));
+      // ...and agrees with a from-scratch computation and its repair.
+      expect((await paretoFront(db, s.id, ['map50_95', 'latency'])).ids.sort()).toEqual([...want].sort());
+      expect(await trials.recomputeFront(s.id)).toBe(want.length);
+      expect((await trials.pareto(s.id)).map((t) => t.id).sort()).toEqual([...want].sort());
 
-      // Three objectives: brute force agrees too.
+      // Three objectives: the from-scratch sweep agrees with brute force.
       const all3 = await trials.list(s.id, { status: 'completed', limit: 1000 });
       const feas = all3.items.filter((t) => (t.violation ?? 0) <= 0);
       const want3 = nonDominatedBrute(feas.map((t) => [-t.map50_95!, t.latencyMs!, t.sizeBytes!])).map(
         (i) => feas[i]!.id,
       );
-      const front3 = await trials.pareto(s.id, ['map50_95', 'latency', 'size']);
-      expect(front3.trials.map((t) => t.id).sort()).toEqual(want3.sort());
+      const front3 = await paretoFront(db, s.id, ['map50_95', 'latency', 'size']);
+      expect(front3.ids.sort()).toEqual(want3.sort());
+      expect(front3.considered).toBe(ok.length + 1);
 
-      const bsf = await trials.bestSoFar(s.id, ['map50_95', 'latency']);
+      const bsf = await trials.bestSoFar(s.id);
       expect(bsf?.paretoSize).toBe(want.length);
       expect(bsf?.map50_95).toBe(Math.max(...ok.map((p) => p.map)));
+    });
+
+    it('keeps a three-objective front as trials complete', async () => {
+      const s = await searches.create(newSearch({ objectives: ['map50_95', 'latency', 'size'] }));
+      const ts = await trials.create(Array.from({ length: 30 }, (_, i) => newTrial(s.id, i)));
+      let x = 777;
+      const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const vecs: number[][] = [];
+      for (const t of ts) {
+        const { lease } = (await trials.claim(t.id, 'w'))!;
+        const map = Math.round(rnd() * 10) / 10;
+        const lat = Math.round(rnd() * 10);
+        const size = Math.round(rnd() * 10);
+        await trials.finish(t.id, lease, {
+          status: 'completed',
+          map50_95: map,
+          latencyMs: lat,
+          sizeBytes: size,
+        });
+        vecs.push([-map, lat, size]);
+      }
+      const want = nonDominatedBrute(vecs).map((i) => ts[i]!.id);
+      expect((await trials.pareto(s.id)).map((t) => t.id).sort()).toEqual(want.sort());
+    });
+
+    it('keeps trial counts per status through every transition, and drops them with the search', async () => {
+      const s = await searches.create(newSearch());
+      const ts = await trials.create(Array.from({ length: 4 }, (_, i) => newTrial(s.id, i)));
+      const c1 = (await trials.claim(ts[0]!.id, 'w'))!;
+      await trials.claim(ts[1]!.id, 'w');
+      expect(await trials.counts(s.id)).toEqual({
+        total: 4,
+        queued: 2,
+        running: 2,
+        completed: 0,
+        pruned: 0,
+        failed: 0,
+      });
+      await trials.finish(ts[0]!.id, c1.lease, { status: 'pruned', map50_95: 0.1 });
+      await trials.failUnfinished(s.id, 'stop');
+      expect(await trials.counts(s.id)).toEqual({
+        total: 4,
+        queued: 0,
+        running: 0,
+        completed: 0,
+        pruned: 1,
+        failed: 3,
+      });
+      const page = await trials.list(s.id, { status: ['failed', 'pruned'], limit: 2 });
+      expect(page.total).toBe(4);
+      expect(page.items).toHaveLength(2);
+      expect(await searches.delete(s.id)).toBe(true);
+      expect((await trials.counts(s.id)).total).toBe(0);
+      expect(await trials.get(ts[0]!.id)).toBeNull();
     });
 
     it('bulk-seeds trials for benchmarks', async () => {
@@ -321,8 +383,9 @@ export function repositoryContract(
       expect(c.completed).toBeGreaterThan(2000);
       expect(c.failed + c.pruned).toBeGreaterThan(0);
       expect(await trials.nextNumber(s.id)).toBe(3000);
-      const front = await trials.pareto(s.id, ['map50_95', 'latency']);
-      expect(front.trials.length).toBeGreaterThan(0);
+      const front = await trials.pareto(s.id);
+      expect(front.length).toBeGreaterThan(0);
+      expect(front.length).toBe((await paretoFront(db, s.id, ['map50_95', 'latency'])).ids.length);
       const counts = await trials.countsFor([s.id]);
       expect(counts.get(s.id)!.total).toBe(3000);
       expect(ms).toBeLessThan(30_000);

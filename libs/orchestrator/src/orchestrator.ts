@@ -231,11 +231,11 @@ export class SearchOrchestrator {
   /** Feasible completed trials on the non-dominated front of the search's objectives. */
   async pareto(searchId: string): Promise<ParetoFrontView> {
     const search = await this.requireSearch(searchId);
-    const { trials, considered } = await this.trials.pareto(searchId, search.objectives);
+    const trials = await this.trials.pareto(searchId);
     return {
       searchId,
       objectives: search.objectives,
-      considered,
+      considered: (await this.trials.counts(searchId)).completed,
       points: trials.map((t) => paretoPoint(t, search)),
     };
   }

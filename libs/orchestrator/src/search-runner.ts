@@ -288,7 +288,7 @@ export class SearchRunner {
 
     const stored = await trials.finish(trial.id, lease, this.resultOf(trial, metrics, error, pruned));
     if (!stored) return;
-    const best = await trials.bestSoFar(this.id, this.search.objectives);
+    const best = await trials.bestSoFar(this.id);
     await this.deps.searches.setBest(this.id, best);
     events.publish({
       type: 'trial-completed',
@@ -408,7 +408,7 @@ export class SearchRunner {
 
   private async finishSearch(error: string | null): Promise<void> {
     const { searches, trials, events } = this.deps;
-    const best = await trials.bestSoFar(this.id, this.search.objectives);
+    const best = await trials.bestSoFar(this.id);
     await searches.setBest(this.id, best);
     await searches.releaseLease(this.id, this.deps.runnerId);
     const row = await searches.get(this.id);

@@ -101,7 +101,7 @@ export interface ParetoPoint {
 export interface ParetoFrontView {
   searchId: string;
   objectives: ObjectiveName[];
-  /** Feasible completed trials considered. */
+  /** Completed trials the front was drawn from (infeasible ones cannot be on it). */
   considered: number;
   points: ParetoPoint[];
 }

@@ -91,6 +91,7 @@ export class SearchEntity {
 @Index('trials_search_map50_95_idx', { synchronize: false })
 @Index('trials_search_map50_idx', { synchronize: false })
 @Index('trials_running_heartbeat_idx', { synchronize: false })
+@Index('trials_search_front_idx', { synchronize: false })
 @Index('trials_search_latency_idx', ['searchId', 'latencyMs', 'number'])
 @Index('trials_search_params_idx', ['searchId', 'params', 'number'])
 @Index('trials_search_gflops_idx', ['searchId', 'gflops', 'number'])
@@ -204,6 +205,26 @@ export class TrialEntity {
 
   @Column({ name: 'onnx_path', type: 'text', nullable: true })
   onnxPath!: string | null;
+
+  @Column({ name: 'on_front', type: 'boolean', default: false })
+  onFront!: boolean;
+}
+
+/** Trials per (search, status), maintained by triggers on trials (see the migrations). */
+@Entity({ name: 'search_trial_counts' })
+export class SearchTrialCountEntity {
+  @PrimaryColumn({ name: 'search_id', type: 'uuid', primaryKeyConstraintName: 'search_trial_counts_pkey' })
+  searchId!: string;
+
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'search_trial_counts_pkey' })
+  status!: string;
+
+  @ManyToOne(() => SearchEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'search_id', foreignKeyConstraintName: 'search_trial_counts_search_id_fkey' })
+  search?: SearchEntity;
+
+  @Column({ type: 'integer', default: 0 })
+  n!: number;
 }
 
 @Entity({ name: 'hardware_profiles' })
@@ -242,4 +263,10 @@ export class PresetEntity {
   updatedAt!: Date;
 }
 
-export const ENTITIES = [SearchEntity, TrialEntity, HardwareProfileEntity, PresetEntity];
+export const ENTITIES = [
+  SearchEntity,
+  TrialEntity,
+  SearchTrialCountEntity,
+  HardwareProfileEntity,
+  PresetEntity,
+];

@@ -18,7 +18,21 @@ export {
   type RungEntry,
 } from './trial-repository';
 export { DocumentRepository } from './document-repository';
-export { paretoFront, nonDominated, OBJECTIVE_COLUMNS, type ObjectiveColumn } from './pareto';
+export {
+  paretoFront,
+  recomputeFront,
+  nonDominated,
+  dominates,
+  OBJECTIVE_COLUMNS,
+  type ObjectiveColumn,
+} from './pareto';
 export { seedTrials, type SeedTrialsOptions } from './seed';
-export { ENTITIES, SearchEntity, TrialEntity, HardwareProfileEntity, PresetEntity } from './entities';
+export {
+  ENTITIES,
+  SearchEntity,
+  TrialEntity,
+  SearchTrialCountEntity,
+  HardwareProfileEntity,
+  PresetEntity,
+} from './entities';
 export { MIGRATIONS } from '../../../migrations';

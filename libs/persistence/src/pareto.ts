@@ -13,7 +13,8 @@ export const OBJECTIVE_COLUMNS: Record<ObjectiveName, { column: string; maximize
 const FEASIBLE = `status = 'completed' AND coalesce(violation, 0) <= 0`;
 
 /**
- * Ids of the non-dominated feasible completed trials of a search, ordered by the first objective.
+ * Ids of the non-dominated feasible completed trials of a search, computed from scratch (the
+ * maintained `on_front` flags make this unnecessary on the read path; it backs recomputeFront).
  *
  * Two objectives: Postgres pre-filters with one window scan (a point can be on the front only if
  * no earlier point in (f1, f2) order beats its f2), so only the front and its ties leave the
@@ -61,6 +62,23 @@ export async function paretoFront(
   }));
   const front = nonDominated(points.map((p) => p.f));
   return { ids: front.map((i) => points[i]!.id), considered: n! };
+}
+
+/**
+ * Recomputes a search's `on_front` flags from scratch (after bulk inserts that bypass
+ * TrialRepository.finish, or to repair). Run it in a transaction when trials may complete
+ * meanwhile; returns the front size.
+ */
+export async function recomputeFront(sql: Sql, searchId: string): Promise<number> {
+  const [s] = await sql.query<{ objectives: ObjectiveName[] }>(
+    `SELECT objectives FROM searches WHERE id = $1 FOR UPDATE`,
+    [searchId],
+  );
+  if (!s) return 0;
+  const { ids } = await paretoFront(sql, searchId, s.objectives);
+  await sql.query(`UPDATE trials SET on_front = false WHERE search_id = $1 AND on_front`, [searchId]);
+  if (ids.length > 0) await sql.query(`UPDATE trials SET on_front = true WHERE id = ANY($1::uuid[])`, [ids]);
+  return ids.length;
 }
 
 /**

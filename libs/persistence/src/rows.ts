@@ -88,6 +88,7 @@ export function trialFromRow(r: Row): Trial {
     finishedAt: date(r.finished_at),
     error: str(r.error),
     onnxPath: str(r.onnx_path),
+    onFront: r.on_front === true,
   };
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import seedrandom from 'seedrandom';
 import type { Sql } from './data-source';
+import { recomputeFront } from './pareto';
 
 export interface SeedTrialsOptions {
   seed?: string | number;
@@ -19,8 +20,8 @@ const DEPTHS = [0.33, 0.5, 0.67, 0.83, 1, 1.17, 1.33];
 /**
  * Bulk-inserts `n` synthetic finished trials into a search (benchmarks, load tests): plausible
  * genomes, mAP rising and latency rising with model size, with noise. One multi-row
- * INSERT ... SELECT FROM unnest(...) per chunk; about 100,000 rows in seconds. Not for real data:
- * each row's notes say it is synthetic.
+ * INSERT ... SELECT FROM unnest(...) per chunk, then the Pareto flags are recomputed once.
+ * Not for real data: each row's notes say it is synthetic.
  */
 export async function seedTrials(
   sql: Sql,
@@ -121,5 +122,7 @@ export async function seedTrials(
     );
     inserted += m;
   }
+  // Seeded rows bypass TrialRepository.finish, which keeps the front; derive it once here.
+  await recomputeFront(sql, searchId);
   return inserted;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '@detsearch/common';
 import type { Database, Sql } from './data-source';
-import { paretoFront, type ObjectiveColumn } from './pareto';
+import { dominates, OBJECTIVE_COLUMNS, recomputeFront } from './pareto';
 import { json, trialFromRow } from './rows';
 import { clampLimit, isUuid } from './search-repository';
 import type {
@@ -9,6 +9,7 @@ import type {
   EpochMetric,
   ListTrialsQuery,
   NewTrial,
+  ObjectiveName,
   Page,
   Trial,
   TrialCounts,
@@ -118,32 +119,23 @@ export class TrialRepository {
     return r!.n;
   }
 
+  /** Trials per status, from the trigger-maintained counts (constant time at any search size). */
   async counts(searchId: string, tx?: Sql): Promise<TrialCounts> {
-    const rows = await this.db
-      .sql(tx)
-      .query<{ status: TrialStatus; n: number }>(
-        `SELECT status, count(*)::int AS n FROM trials WHERE search_id = $1 GROUP BY status`,
-        [searchId],
-      );
-    const c: TrialCounts = { total: 0, queued: 0, running: 0, completed: 0, pruned: 0, failed: 0 };
-    for (const r of rows) {
-      c[r.status] = r.n;
-      c.total += r.n;
-    }
-    return c;
+    return (await this.countsFor([searchId], tx)).get(searchId)!;
   }
 
   /** Counts of several searches in one query (search lists). */
-  async countsFor(searchIds: string[]): Promise<Map<string, TrialCounts>> {
+  async countsFor(searchIds: string[], tx?: Sql): Promise<Map<string, TrialCounts>> {
     const out = new Map<string, TrialCounts>();
     for (const id of searchIds)
       out.set(id, { total: 0, queued: 0, running: 0, completed: 0, pruned: 0, failed: 0 });
     if (searchIds.length === 0) return out;
-    const rows = await this.db.query<{ search_id: string; status: TrialStatus; n: number }>(
-      `SELECT search_id, status, count(*)::int AS n FROM trials WHERE search_id = ANY($1::uuid[])
-       GROUP BY search_id, status`,
-      [searchIds],
-    );
+    const rows = await this.db
+      .sql(tx)
+      .query<{ search_id: string; status: TrialStatus; n: number }>(
+        `SELECT search_id, status, n FROM search_trial_counts WHERE search_id = ANY($1::uuid[]) AND n <> 0`,
+        [searchIds],
+      );
     for (const r of rows) {
       const c = out.get(String(r.search_id))!;
       c[r.status] = r.n;
@@ -175,11 +167,9 @@ export class TrialRepository {
       `SELECT * FROM trials WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`,
       params,
     );
-    const [{ total }] = await this.db.query<{ total: number }>(
-      `SELECT count(*)::int AS total FROM trials WHERE ${where}`,
-      params,
-    );
-    return { items: rows.map(trialFromRow), total: total!, limit, offset };
+    const counts = await this.counts(searchId);
+    const total = statuses ? statuses.reduce((n, st) => n + (counts[st] ?? 0), 0) : counts.total;
+    return { items: rows.map(trialFromRow), total, limit, offset };
   }
 
   /** Every trial of a search in creation order, projected for the strategy. */
@@ -261,7 +251,8 @@ export class TrialRepository {
    * stored trial, or null when the result was not accepted.
    */
   async finish(id: string, lease: TrialLease, result: TrialResult, tx?: Sql): Promise<Trial | null> {
-    const [row] = await this.db.sql(tx).query(
+    if (!tx) return this.db.transaction((t) => this.finish(id, lease, result, t));
+    const [row] = await tx.query(
       `UPDATE trials SET status = $4, finished_at = now(), heartbeat_at = now(),
          map50 = coalesce($5, map50), map50_95 = coalesce($6, map50_95), fp32_map50_95 = coalesce($7, fp32_map50_95),
          latency_ms = coalesce($8, latency_ms), latency_per_profile = latency_per_profile || coalesce($9::jsonb, '{}'),
@@ -297,7 +288,11 @@ export class TrialRepository {
         result.epochMetrics ? json(result.epochMetrics) : null,
       ],
     );
-    return row ? trialFromRow(row) : null;
+    if (!row) return null;
+    const trial = trialFromRow(row);
+    if (trial.status === 'completed' && (trial.violation ?? 0) <= 0)
+      trial.onFront = await addToFront(tx, trial);
+    return trial;
   }
 
   /**
@@ -362,25 +357,36 @@ export class TrialRepository {
   }
 
   /**
-   * The non-dominated feasible completed trials over `objectives` (mAP maximized, the rest
-   * minimized), in order of the first objective. `considered` is how many trials competed.
+   * The search's Pareto front: its non-dominated feasible completed trials (kept in `on_front`
+   * as trials complete), best mAP first.
    */
-  async pareto(
-    searchId: string,
-    objectives: ObjectiveColumn[],
-  ): Promise<{ trials: Trial[]; considered: number }> {
-    const { ids, considered } = await paretoFront(this.db, searchId, objectives);
-    if (ids.length === 0) return { trials: [], considered };
-    const rows = await this.db.query(`SELECT * FROM trials WHERE id = ANY($1::uuid[])`, [ids]);
-    const byId = new Map(rows.map((r) => [String(r.id), trialFromRow(r)]));
-    return { trials: ids.map((id) => byId.get(id)!).filter(Boolean), considered };
+  async pareto(searchId: string, tx?: Sql): Promise<Trial[]> {
+    const rows = await this.db
+      .sql(tx)
+      .query(`SELECT * FROM trials WHERE search_id = $1 AND on_front ORDER BY map50_95 DESC, number`, [
+        searchId,
+      ]);
+    return rows.map(trialFromRow);
+  }
+
+  /**
+   * Recomputes a search's front from scratch (after bulk inserts that bypass `finish`, or to
+   * repair); returns its size.
+   */
+  async recomputeFront(searchId: string, tx?: Sql): Promise<number> {
+    if (!tx) return this.db.transaction((t) => recomputeFront(t, searchId));
+    return recomputeFront(tx, searchId);
   }
 
   /** Summary for the search row: best trial and Pareto size. */
-  async bestSoFar(searchId: string, objectives: ObjectiveColumn[]): Promise<BestSoFar | null> {
-    const best = await this.best(searchId);
+  async bestSoFar(searchId: string, tx?: Sql): Promise<BestSoFar | null> {
+    const best = await this.best(searchId, tx);
     if (!best || best.map50_95 === null) return null;
-    const { ids } = await paretoFront(this.db, searchId, objectives);
+    const [{ n }] = await this.db
+      .sql(tx)
+      .query<{ n: number }>(`SELECT count(*)::int AS n FROM trials WHERE search_id = $1 AND on_front`, [
+        searchId,
+      ]);
     return {
       trialId: best.id,
       number: best.number,
@@ -388,9 +394,38 @@ export class TrialRepository {
       map50_95: best.map50_95,
       latencyMs: best.latencyMs,
       sizeBytes: best.sizeBytes,
-      paretoSize: ids.length,
+      paretoSize: n!,
     };
   }
+}
+
+/**
+ * Adds a feasible completed trial to its search's front unless a member dominates it, and drops
+ * the members it dominates. The search row is locked so concurrent completions apply in turn.
+ */
+async function addToFront(tx: Sql, t: Trial): Promise<boolean> {
+  const [s] = await tx.query<{ objectives: ObjectiveName[] }>(
+    `SELECT objectives FROM searches WHERE id = $1 FOR UPDATE`,
+    [t.searchId],
+  );
+  const vec = (r: { map50_95: number | null; latency_ms?: number | null; size_bytes?: number | null }) =>
+    s!.objectives.map((o) => {
+      const v = o === 'map50_95' ? r.map50_95 : o === 'latency' ? r.latency_ms : r.size_bytes;
+      return v === null || v === undefined ? NaN : OBJECTIVE_COLUMNS[o].maximize ? -Number(v) : Number(v);
+    });
+  const p = vec({ map50_95: t.map50_95, latency_ms: t.latencyMs, size_bytes: t.sizeBytes });
+  if (p.some(Number.isNaN)) return false;
+  const members = await tx.query<{ id: string; map50_95: number; latency_ms: number; size_bytes: number }>(
+    `SELECT id, map50_95, latency_ms, size_bytes FROM trials WHERE search_id = $1 AND on_front AND id <> $2`,
+    [t.searchId, t.id],
+  );
+  if (members.some((m) => dominates(vec(m), p))) return false;
+  const beaten = members.filter((m) => dominates(p, vec(m))).map((m) => m.id);
+  await tx.query(`UPDATE trials SET on_front = (id = $1) WHERE id = $1 OR id = ANY($2::uuid[])`, [
+    t.id,
+    beaten,
+  ]);
+  return true;
 }
 
 function orderBy(sort: string): string {

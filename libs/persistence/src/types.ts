@@ -148,6 +148,8 @@ export interface Trial {
   finishedAt: Date | null;
   error: string | null;
   onnxPath: string | null;
+  /** On the search's Pareto front (feasible, completed, non-dominated). */
+  onFront: boolean;
 }
 
 export interface NewTrial {
