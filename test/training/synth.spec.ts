@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,20 @@ describe('synthDataset', () => {
     expect(treeHash(a.path)).toBe(treeHash(b.path));
     expect(treeHash(a.path)).not.toBe(treeHash(c.path));
     expect(a).toMatchObject({ train: 8, val: 2, classes: [...SYNTH_CLASSES] });
+  });
+
+  it('replaces a previous synthetic dataset whole and refuses other non-empty folders', async () => {
+    const out = join(tmp, 'again');
+    await synthDataset(out, { images: 6, seed: 1, size: 48 });
+    const small = await synthDataset(out, { images: 3, seed: 1, size: 48 });
+    const fresh = await synthDataset(join(tmp, 'fresh'), { images: 3, seed: 1, size: 48 });
+    expect(treeHash(small.path)).toBe(treeHash(fresh.path));
+    mkdirSync(join(tmp, 'other'));
+    writeFileSync(join(tmp, 'other', 'keep.txt'), 'mine');
+    await expect(synthDataset(join(tmp, 'other'), { images: 1 })).rejects.toMatchObject({
+      code: 'DATASET.OUT_NOT_EMPTY',
+    });
+    expect(readFileSync(join(tmp, 'other', 'keep.txt'), 'utf8')).toBe('mine');
   });
 
   it('is read back by the YOLO reader without a single problem', async () => {

@@ -28,10 +28,7 @@ export function registerDataset(program: Command): void {
   dataset
     .command('synth')
     .description('write a deterministic synthetic shapes dataset (PNG images, YOLO labels, data.yaml)')
-    .requiredOption(
-      '--out <dir>',
-      'output folder (created; existing files of the same names are overwritten)',
-    )
+    .requiredOption('--out <dir>', 'output folder: new, empty, or a previous synthetic dataset (replaced)')
     .option('--images <n>', 'number of images', parseIntOption('images', 1, 1_000_000), 300)
     .option('--seed <s>', 'random seed', parseIntOption('seed', 0), 0)
     .option('--size <px>', 'square image side in pixels', parseIntOption('size', 32, 4096), 160)

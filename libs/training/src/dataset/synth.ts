@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { DomainError } from '@detsearch/common';
 import { join, resolve } from 'node:path';
 import { encodePng } from './image-io';
 import { DataRng } from './rng';
@@ -29,6 +30,30 @@ export interface SynthResult {
 
 type Vec = [number, number];
 type Sdf = (x: number, y: number) => number;
+
+const YAML_HEADER = '# detsearch synthetic shapes';
+
+/**
+ * An existing synthetic dataset is replaced whole (stale images of a larger run would otherwise
+ * stay in its splits); any other non-empty folder is refused rather than mixed into.
+ */
+async function prepareOutDir(path: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(path);
+  } catch {
+    return;
+  }
+  if (entries.length === 0) return;
+  const yaml = await readFile(`${path}/data.yaml`, 'utf8').catch(() => '');
+  if (!yaml.startsWith(YAML_HEADER))
+    throw new DomainError(
+      'DATASET.OUT_NOT_EMPTY',
+      `--out '${path}' is not empty and holds no synthetic dataset: choose an empty or new folder`,
+      'out',
+    );
+  for (const d of ['images', 'labels']) await rm(`${path}/${d}`, { recursive: true, force: true });
+}
 
 const clamp01 = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
 // Math.hypot is several times slower than this in V8.
@@ -406,6 +431,7 @@ export async function synthDataset(outDir: string, opts: SynthOptions = {}): Pro
   const path = resolve(outDir);
   const val = images > 1 ? Math.max(valFraction > 0 ? 1 : 0, Math.round(images * valFraction)) : 0;
   const train = images - val;
+  await prepareOutDir(path);
   for (const split of ['train', 'val']) {
     await mkdir(join(path, 'images', split), { recursive: true });
     await mkdir(join(path, 'labels', split), { recursive: true });
@@ -420,7 +446,7 @@ export async function synthDataset(outDir: string, opts: SynthOptions = {}): Pro
     await writeFile(join(path, 'labels', split, `${name}.txt`), formatLabelRows(b));
   }
   const yaml =
-    `# detsearch synthetic shapes: seed ${seed}, ${images} images of ${size} px\n` +
+    `${YAML_HEADER}: seed ${seed}, ${images} images of ${size} px\n` +
     `train: images/train\nval: images/val\nnc: ${SYNTH_CLASSES.length}\n` +
     `names: [${SYNTH_CLASSES.join(', ')}]\n`;
   await writeFile(join(path, 'data.yaml'), yaml);
