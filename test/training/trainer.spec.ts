@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIR, initWeights, modelCost, parseGenome } from '@detsearch/genome';
 import { exportOnnx, loadWeights } from '@detsearch/model-onnx';
@@ -86,9 +87,11 @@ describe('trainer', () => {
     expect(out.summary.status).toBe('failed');
     expect(out.summary.reason).toMatch(/not finite at epoch \d+, batch \d+/);
     expect(out.summary.weightsPath).toBeUndefined();
-    // Still usable afterwards: a normal run in the same process.
-    const ok = await trainDetector(job('after-nan', { epochs: 1, maxBatchesPerEpoch: 1 }));
+    // Still usable afterwards: a normal run in the same process, which leaves no tensor behind.
+    const tensorsBefore = tf.memory().numTensors;
+    const ok = await trainDetector(job('after-nan', { epochs: 1, maxBatchesPerEpoch: 2 }));
     expect(ok.summary.status).toBe('completed');
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
   it('distils from a teacher ONNX: the distillation term is reported and finite', async () => {
