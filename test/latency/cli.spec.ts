@@ -57,18 +57,23 @@ describe('detsearch latency', () => {
     expect(tpuFp32.stderr).toMatch(/^detsearch: latency: give exactly one of --onnx or --genome\n$/);
   });
 
-  it('uses a fitted profile from $DETSEARCH_HOME/profiles when there is one', async () => {
+  it('calibrates a profile from measurements made elsewhere and then predicts with the fitted profile', async () => {
     const home = join(dir, 'fitted-home');
-    const { getHardwareProfile, saveProfile } = await import('@detsearch/latency');
-    const builtIn = getHardwareProfile('raspberry-pi-4', { fittedDir: null });
-    saveProfile(
-      {
-        ...builtIn,
-        byPrecision: { fp32: { overheadUs: { perInferenceUs: 1e6 } } },
-        calibration: { fittedAt: 'now', method: 'test', samples: { fp32: 1 }, rmsLogError: { fp32: 0 } },
-      },
-      join(home, 'profiles', 'raspberry-pi-4.yaml'),
+    // As if measured on a (very slow) device with `detsearch latency --onnx`.
+    const rows = [64, 96, 128].map((imageSize, i) => ({
+      genome: { ...genome, imageSize, widthMultiple: [0.125, 0.25, 0.125][i] },
+      medianMs: 5000 + 1000 * i,
+    }));
+    const fit = await cli(
+      ['calibrate', '--profile', 'raspberry-pi-4', '--measurements', JSON.stringify(rows), '--json'],
+      { DETSEARCH_HOME: home },
     );
+    expect(fit.code).toBe(0);
+    const f = JSON.parse(fit.stdout) as { path: string; samples: number; fits: { precision: string }[] };
+    expect(f.samples).toBe(3);
+    expect(f.fits.map((x) => x.precision)).toEqual(['fp32']);
+    expect(f.path).toBe(join(home, 'profiles', 'raspberry-pi-4.yaml'));
+    expect(readFileSync(f.path, 'utf8')).toMatch(/^# Fitted by detsearch/);
     const r = await cli(
       ['latency', '--genome', JSON.stringify(genome), '--profile', 'raspberry-pi-4', '--json'],
       {
@@ -79,8 +84,5 @@ describe('detsearch latency', () => {
     const p = JSON.parse(r.stdout) as { predictedMs: number; calibrated: boolean };
     expect(p.calibrated).toBe(true);
     expect(p.predictedMs).toBeGreaterThan(1000);
-    expect(readFileSync(join(home, 'profiles', 'raspberry-pi-4.yaml'), 'utf8')).toMatch(
-      /^# Fitted by detsearch/,
-    );
   });
 });

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { PRECISIONS, type Precision } from '@detsearch/genome';
 import {
   calibrateByMeasuring,
+  calibrateProfile,
+  type CalibrationResult,
   getHardwareProfile,
   measureOnnx,
   predictLatency,
@@ -30,6 +32,7 @@ interface CalibrateOptions {
   threads?: number;
   clock: string;
   seed: string;
+  measurements?: string;
   out?: string;
   json?: boolean;
 }
@@ -144,6 +147,10 @@ export function registerLatency(program: Command): void {
     )
     .option('--seed <s>', 'seed of the random genomes', 'calibrate')
     .option(
+      '--measurements <file|json>',
+      'fit to latencies measured elsewhere (e.g. `detsearch latency --onnx` on the device): [{"genome": G, "medianMs": ms}]; nothing is measured here',
+    )
+    .option(
       '--out <file>',
       'where to write the fitted profile (default $DETSEARCH_HOME/profiles/<name>.yaml)',
     )
@@ -157,28 +164,49 @@ export function registerLatency(program: Command): void {
         // Start from the built-in profile so a re-calibration does not compound an earlier fit.
         const profile = getHardwareProfile(o.profile, { fittedDir: null });
         const threads = o.clock === 'cpu' ? 1 : (o.threads ?? profile.threads);
-        const genomes = sampleLatencyGenomes(o.genomes, o.seed, {
-          precisions: profile.precisions.filter((p) => p !== 'fp16'),
-        });
-        const result = await calibrateByMeasuring(profile, genomes, {
-          runs: o.runs,
-          threads,
-          clock: o.clock,
-          passes: 2,
-          onProgress: o.json
-            ? undefined
-            : (done, total, g, ms) =>
-                process.stderr.write(
-                  `  [${done}/${total}] d${g.depthMultiple} w${g.widthMultiple} ${g.imageSize}px ${g.quantization.precision}: ${ms.toFixed(2)} ms\n`,
-                ),
-        });
+        let result: CalibrationResult;
+        let samples: number;
+        if (o.measurements) {
+          // Until the queue-based `worker --measure-only` exists, device numbers arrive this way.
+          const rows = readJsonOrFile(o.measurements, 'measurements');
+          if (!Array.isArray(rows) || rows.length === 0)
+            throw new UsageError('--measurements: expected a non-empty array of {genome, medianMs}');
+          result = calibrateProfile(
+            profile,
+            rows.map((r: { genome?: unknown; medianMs?: unknown }, i) => {
+              if (typeof r?.medianMs !== 'number')
+                throw new UsageError(`--measurements: [${i}].medianMs must be a number`);
+              return { model: r.genome, measuredMs: r.medianMs };
+            }),
+            {
+              notes: `${rows.length} measurements from ${o.measurements.trim().startsWith('[') ? 'the command line' : o.measurements}`,
+            },
+          );
+          samples = rows.length;
+        } else {
+          const genomes = sampleLatencyGenomes(o.genomes, o.seed, {
+            precisions: profile.precisions.filter((p) => p !== 'fp16'),
+          });
+          samples = genomes.length;
+          result = await calibrateByMeasuring(profile, genomes, {
+            runs: o.runs,
+            threads,
+            clock: o.clock,
+            passes: 2,
+            onProgress: o.json
+              ? undefined
+              : (done, total, g, ms) =>
+                  process.stderr.write(
+                    `  [${done}/${total}] d${g.depthMultiple} w${g.widthMultiple} ${g.imageSize}px ${g.quantization.precision}: ${ms.toFixed(2)} ms\n`,
+                  ),
+          });
+        }
         const path = saveProfile(result.profile, o.out);
         const json = {
           profile: result.profile.name,
           path,
-          samples: genomes.length,
-          threads,
-          clock: o.clock,
+          samples,
+          ...(o.measurements ? {} : { threads, clock: o.clock }),
           fits: result.fits.map((f) => ({
             precision: f.precision,
             samples: f.samples,
@@ -190,7 +218,7 @@ export function registerLatency(program: Command): void {
             },
           })),
         };
-        const text = `fitted ${json.profile} on ${genomes.length} genomes -> ${path}\n${formatTable(
+        const text = `fitted ${json.profile} on ${samples} genomes -> ${path}\n${formatTable(
           ['precision', 'n', 'rms log err', 'conv', 'dw', 'pw', 'elem', 'pool', 'us/op', 'us/run'],
           json.fits.map((f) => [
             f.precision,
