@@ -66,6 +66,7 @@ describe('kill -9 mid-search and restart (detsearch serve as a child process)', 
         objectives: ['map50_95', 'latency'],
         budget: { trials: BUDGET },
         seed: 3,
+        hardwareProfile: 'x86-server',
         fidelity: { epochs: 1 },
         evaluator: 'surrogate',
       })

@@ -282,6 +282,9 @@ export function searchApiSuite(backend: Backend): void {
       expect(health).toMatchObject({ ok: true, database: { kind: backend, ok: true } });
       const metrics = (await t.http().get('/metrics').expect(200)).text;
       expect(metrics).toMatch(/detsearch_searches_created_total [1-9]/);
+      expect(metrics).toContain(`detsearch_trials{status="completed"}`);
+      const completed = Number(/detsearch_trials\{status="completed"\} (\d+)/.exec(metrics)?.[1]);
+      expect(completed).toBeGreaterThanOrEqual(all.filter((r) => r.status === 'completed').length);
       expect(metrics).toMatch(/http_request_duration_seconds_bucket\{.*route="\/searches\/:id\/trials"/);
     });
   });

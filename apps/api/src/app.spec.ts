@@ -3,7 +3,9 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from './create-app';
 import { FakeOrchestrator } from './testing/fake-orchestrator';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildOpenApiDocument } from './openapi';
 import { OPENAPI_PATH } from './write-openapi';
 
@@ -77,6 +79,26 @@ describe('API edge (fake orchestrator, no database)', () => {
     await post('/searches/s1/cancel').expect(409);
   });
 
+  it('streams a trial model as an attachment', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'api-model-'));
+    const bytes = Buffer.from([8, 7, 18, 3, 0, 255, 1, 2]);
+    writeFileSync(join(dir, 'model.onnx'), bytes);
+    orchestrator.models.set('t9', join(dir, 'model.onnx'));
+    const res = await http()
+      .get('/trials/t9/model.onnx')
+      .buffer(true)
+      .parse((r, done) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    expect(res.headers['content-type']).toBe('application/octet-stream');
+    expect(res.headers['content-disposition']).toContain('trial-t9.onnx');
+    expect(Buffer.compare(res.body as Buffer, bytes)).toBe(0);
+    rmSync(dir, { recursive: true });
+  });
+
   it('413 for a body over the limit, 400 for malformed JSON, both in the error shape', async () => {
     const big = await post('/searches')
       .send({ ...valid, name: 'x'.repeat(10_000) })
@@ -134,6 +156,8 @@ describe('API edge (fake orchestrator, no database)', () => {
       /http_request_duration_seconds_count\{method="POST",route="\/searches",status="201"\}/,
     );
     expect(metrics.text).toContain('process_cpu_user_seconds_total');
+    expect(metrics.text).toContain(`detsearch_searches{status="running"} ${orchestrator.created.length}`);
+    expect(metrics.text).toContain(`detsearch_trials{status="completed"} ${2 * orchestrator.created.length}`);
     const doc = await http().get('/docs-json').expect(200);
     expect(Object.keys(doc.body.paths)).toEqual(
       expect.arrayContaining(['/searches', '/searches/{id}/events']),

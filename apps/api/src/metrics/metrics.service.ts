@@ -1,5 +1,11 @@
-import { Injectable } from '@nestjs/common';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ORCHESTRATOR } from '../tokens';
+import type { OrchestratorPort } from '../orchestrator.port';
+
+const TRIAL_STATUSES = ['queued', 'running', 'completed', 'pruned', 'failed'] as const;
+/** Searches summed per scrape; beyond this the gauges undercount (and say so in their help). */
+const SCRAPE_SEARCHES = 1000;
 
 /**
  * Prometheus metrics of one app instance. Each app owns its registry (not prom-client's global
@@ -30,22 +36,48 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  readonly trialsFinished = new Counter({
-    name: 'detsearch_trials_finished_total',
-    help: 'Trials that reached a final status, observed by this process',
-    labelNames: ['status'] as const,
-    registers: [this.registry],
-  });
+  /** One listSearches per scrape, shared by the gauges below. */
+  private scrape: ReturnType<OrchestratorPort['listSearches']> | null = null;
 
-  constructor() {
+  constructor(@Inject(ORCHESTRATOR) private readonly orchestrator: OrchestratorPort) {
     collectDefaultMetrics({ register: this.registry });
+    // Read from the database at scrape time, so they are right whichever process ran the trials.
+    const searches = () => (this.scrape ??= this.orchestrator.listSearches({ limit: SCRAPE_SEARCHES }));
+    new Gauge({
+      name: 'detsearch_searches',
+      help: `Searches by status (the ${SCRAPE_SEARCHES} most recent)`,
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const s of await searches()) this.inc({ status: s.status });
+      },
+    });
+    new Gauge({
+      name: 'detsearch_trials',
+      help: `Trials by status, over the ${SCRAPE_SEARCHES} most recent searches`,
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        const all = await searches();
+        for (const status of TRIAL_STATUSES)
+          this.set(
+            { status },
+            all.reduce((sum, s) => sum + s.progress[status], 0),
+          );
+      },
+    });
   }
 
   contentType(): string {
     return this.registry.contentType;
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.scrape = null;
+    }
   }
 }

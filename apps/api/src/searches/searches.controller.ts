@@ -17,6 +17,7 @@ import {
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNotFoundResponse,
+  ApiOkResponse,
   ApiOperation,
   ApiProduces,
   ApiSecurity,
@@ -39,6 +40,7 @@ import {
   SearchesQueryDto,
   TrialsQueryDto,
 } from './searches.dto';
+import { ParetoFrontDto, SearchViewDto, TrialPageDto } from './views.dto';
 
 @ApiTags('searches')
 @ApiNotFoundResponse({ type: ErrorDto, description: 'Unknown search id' })
@@ -64,12 +66,14 @@ export class SearchesController {
 
   @Get()
   @ApiOperation({ summary: 'All searches with status, progress and best so far' })
+  @ApiOkResponse({ type: [SearchViewDto] })
   list(@Query() query: SearchesQueryDto): Promise<unknown> {
     return this.orchestrator.listSearches(query);
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'One search: status, progress, best so far' })
+  @ApiOkResponse({ type: SearchViewDto })
   get(@Param('id') id: string): Promise<unknown> {
     return this.orchestrator.getSearch(id);
   }
@@ -77,29 +81,34 @@ export class SearchesController {
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel a search; running trials finish or stop, no new ones start' })
+  @ApiOkResponse({ type: SearchViewDto })
   @ApiSecurity(API_KEY_SCHEME)
   @ApiBearerAuth(BEARER_SCHEME)
   @ApiUnauthorizedResponse({ type: ErrorDto })
   @ApiConflictResponse({ type: ErrorDto, description: 'The search already ended' })
-  cancel(@Param('id') id: string): Promise<unknown> {
+  async cancel(@Param('id') id: string): Promise<SearchViewDto> {
+    const search = await this.orchestrator.cancel(id);
     this.metrics.searchTransitions.inc({ action: 'cancel' });
-    return this.orchestrator.cancel(id);
+    return search as unknown as SearchViewDto;
   }
 
   @Post(':id/resume')
   @HttpCode(200)
   @ApiOperation({ summary: 'Resume a cancelled or interrupted search from the stored trials' })
+  @ApiOkResponse({ type: SearchViewDto })
   @ApiSecurity(API_KEY_SCHEME)
   @ApiBearerAuth(BEARER_SCHEME)
   @ApiUnauthorizedResponse({ type: ErrorDto })
   @ApiConflictResponse({ type: ErrorDto, description: 'The search is running or complete' })
-  resume(@Param('id') id: string): Promise<unknown> {
+  async resume(@Param('id') id: string): Promise<SearchViewDto> {
+    const search = await this.orchestrator.resume(id);
     this.metrics.searchTransitions.inc({ action: 'resume' });
-    return this.orchestrator.resume(id);
+    return search as unknown as SearchViewDto;
   }
 
   @Get(':id/trials')
   @ApiOperation({ summary: 'Leaderboard: trials sorted, filtered by status, paginated' })
+  @ApiOkResponse({ type: TrialPageDto })
   @ApiBadRequestResponse({ type: ErrorDto })
   trials(@Param('id') id: string, @Query() query: TrialsQueryDto): Promise<unknown> {
     return this.orchestrator.listTrials(id, query);
@@ -108,6 +117,7 @@ export class SearchesController {
   @Get(':id/pareto')
   @ApiOperation({ summary: 'Pareto front of the completed trials, as JSON or CSV' })
   @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({ type: ParetoFrontDto, description: 'JSON; with format=csv one row per point (RFC 4180)' })
   async pareto(@Param('id') id: string, @Query() query: ParetoQueryDto, @Res() res: Response): Promise<void> {
     if (query.format === ParetoFormat.csv) {
       const csv = await this.orchestrator.paretoCsv(id);
@@ -127,7 +137,7 @@ export class SearchesController {
   }
 }
 
-/** Comment-free keep-alive for proxies that drop idle connections. */
+/** A 'heartbeat' event this often keeps proxies from dropping a quiet stream. */
 const HEARTBEAT_MS = 15_000;
 
 /**

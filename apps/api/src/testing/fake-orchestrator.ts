@@ -26,7 +26,17 @@ export class FakeOrchestrator implements OrchestratorPort {
     return { id: `s${this.created.length}`, status: 'queued' };
   }
   async listSearches(): Promise<Returned<'listSearches'>> {
-    return this.created.map((_, i) => fixture({ id: `s${i + 1}`, status: 'completed' }));
+    const progress = {
+      total: 3,
+      queued: 0,
+      running: 1,
+      completed: 2,
+      pruned: 0,
+      failed: 0,
+      budget: 3,
+      fraction: 2 / 3,
+    };
+    return this.created.map((_, i) => fixture({ id: `s${i + 1}`, status: 'running', progress }));
   }
   async getSearch(id: string): Promise<Returned<'getSearch'>> {
     return fixture(this.search(id));
@@ -54,7 +64,12 @@ export class FakeOrchestrator implements OrchestratorPort {
   async getTrial(id: string): Promise<Returned<'getTrial'>> {
     throw new DomainError('TRIAL.NOT_FOUND', `no trial '${id}'`, 'id');
   }
+  /** Trial id -> model file, for the model download route. */
+  readonly models = new Map<string, string>();
+
   async trialModelPath(id: string): Promise<string> {
+    const path = this.models.get(id);
+    if (path) return path;
     throw new DomainError('TRIAL.NOT_FOUND', `no trial '${id}'`, 'id');
   }
   async *events(id: string): AsyncIterable<SearchEvent> {

@@ -1,9 +1,11 @@
 import { Controller, Get, Inject, NotFoundException, Param, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { resolve as resolvePath } from 'node:path';
 import type { Response } from '../http/express-types';
 import { ORCHESTRATOR } from '../tokens';
 import type { OrchestratorPort } from '../orchestrator.port';
 import { ErrorDto } from '../http/error.dto';
+import { TrialDto } from '../searches/views.dto';
 
 @ApiTags('trials')
 @ApiNotFoundResponse({ type: ErrorDto, description: 'Unknown trial id (or no exported model)' })
@@ -13,6 +15,7 @@ export class TrialsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One trial: genome, metrics per epoch, latency per profile, timing, errors' })
+  @ApiOkResponse({ type: TrialDto })
   get(@Param('id') id: string): Promise<unknown> {
     return this.orchestrator.getTrial(id);
   }
@@ -25,8 +28,12 @@ export class TrialsController {
     const path = await this.orchestrator.trialModelPath(id);
     if (!path) throw new NotFoundException(`trial ${id} has no exported model`);
     // sendFile streams with Content-Length and handles client aborts.
+    const headers = {
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="trial-${id}.onnx"`,
+    };
     await new Promise<void>((resolve, reject) =>
-      res.sendFile(path, { headers: { 'Content-Type': 'application/octet-stream' } }, (err) =>
+      res.sendFile(resolvePath(path), { headers }, (err) =>
         err && !res.headersSent
           ? reject(new NotFoundException(`trial ${id}: model file missing`))
           : resolve(),

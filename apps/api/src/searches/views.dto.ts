@@ -1,0 +1,125 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ObjectiveName, SearchStatus, StrategyName, TrialStatus } from './searches.dto';
+
+/*
+ * Response shapes for the OpenAPI document. The controllers return the orchestrator's views as
+ * they are; these classes describe them (main fields; objects such as genomes are open).
+ */
+
+export class ProgressDto {
+  @ApiProperty() total!: number;
+  @ApiProperty() queued!: number;
+  @ApiProperty() running!: number;
+  @ApiProperty() completed!: number;
+  @ApiProperty() pruned!: number;
+  @ApiProperty() failed!: number;
+  @ApiProperty({ description: 'The trial budget' }) budget!: number;
+  @ApiProperty({ description: 'Finished / budget, 0..1' }) fraction!: number;
+}
+
+export class BestSoFarDto {
+  @ApiProperty() trialId!: string;
+  @ApiProperty() number!: number;
+  @ApiProperty({ nullable: true, type: Number }) map50!: number | null;
+  @ApiProperty() map50_95!: number;
+  @ApiProperty({ nullable: true, type: Number }) latencyMs!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) sizeBytes!: number | null;
+  @ApiProperty() paretoSize!: number;
+}
+
+export class SearchViewDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: SearchStatus, enumName: 'SearchStatus' }) status!: SearchStatus;
+  @ApiProperty({ enum: StrategyName, enumName: 'StrategyName' }) strategy!: StrategyName;
+  @ApiProperty({ enum: ObjectiveName, enumName: 'ObjectiveName', isArray: true })
+  objectives!: ObjectiveName[];
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' } }) constraints!: Record<
+    string,
+    number
+  >;
+  @ApiProperty({ type: 'object', additionalProperties: true }) budget!: Record<string, number>;
+  @ApiProperty() seed!: number;
+  @ApiProperty() hardwareProfile!: string;
+  @ApiProperty({ nullable: true, type: String }) preset!: string | null;
+  @ApiProperty() evaluator!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) fidelity!: Record<string, number>;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Resolved search-space spec' })
+  searchSpace!: Record<string, unknown>;
+  @ApiProperty({ type: ProgressDto }) progress!: ProgressDto;
+  @ApiProperty({ type: BestSoFarDto, nullable: true }) best!: BestSoFarDto | null;
+  @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
+}
+
+export class EpochMetricDto {
+  @ApiProperty() epoch!: number;
+  @ApiPropertyOptional() loss?: number;
+  @ApiPropertyOptional() map50?: number;
+  @ApiPropertyOptional() map50_95?: number;
+}
+
+export class TrialDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() searchId!: string;
+  @ApiProperty({ description: '0-based creation order within the search' }) number!: number;
+  @ApiProperty({ enum: TrialStatus, enumName: 'TrialStatus' }) status!: TrialStatus;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'CONTRACT.md section 1' })
+  genome!: Record<string, unknown>;
+  @ApiProperty() genomeKey!: string;
+  @ApiProperty({ description: 'Target epochs (full fidelity)' }) epochs!: number;
+  @ApiProperty() epochsDone!: number;
+  @ApiProperty({ type: [EpochMetricDto] }) epochMetrics!: EpochMetricDto[];
+  @ApiProperty({ nullable: true, type: Number }) map50!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) map50_95!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: "On the search's hardware profile" })
+  latencyMs!: number | null;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' } })
+  latencyPerProfile!: Record<string, number>;
+  @ApiProperty({ nullable: true, type: Number }) params!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) gflops!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) sizeBytes!: number | null;
+  @ApiProperty({ nullable: true, type: String }) backend!: string | null;
+  @ApiProperty({ nullable: true, type: String }) evaluator!: string | null;
+  @ApiProperty({ nullable: true, type: String }) workerId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
+}
+
+export class TrialPageDto {
+  @ApiProperty({ type: [TrialDto] }) items!: TrialDto[];
+  @ApiProperty({ description: 'Trials matching the filter, all pages' }) total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
+}
+
+export class ParetoPointDto {
+  @ApiProperty() trialId!: string;
+  @ApiProperty() number!: number;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' } }) objectives!: Record<
+    string,
+    number
+  >;
+  @ApiProperty({ nullable: true, type: Number }) map50!: number | null;
+  @ApiProperty() map50_95!: number;
+  @ApiProperty() latencyMs!: number;
+  @ApiProperty({ nullable: true, type: Number }) sizeBytes!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) params!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) gflops!: number | null;
+  @ApiProperty({ type: 'object', additionalProperties: true }) genome!: Record<string, unknown>;
+  @ApiProperty() genomeKey!: string;
+  @ApiProperty({ nullable: true, type: String }) evaluator!: string | null;
+  @ApiProperty({ nullable: true, type: String }) backend!: string | null;
+}
+
+export class ParetoFrontDto {
+  @ApiProperty() searchId!: string;
+  @ApiProperty({ enum: ObjectiveName, enumName: 'ObjectiveName', isArray: true })
+  objectives!: ObjectiveName[];
+  @ApiProperty({ description: 'Feasible completed trials considered' }) considered!: number;
+  @ApiProperty({ type: [ParetoPointDto] }) points!: ParetoPointDto[];
+}
