@@ -174,6 +174,23 @@ export function orchestratorSuite(
       expect(front.considered).toBe(trials.length);
     });
 
+    it('stops at the wall-clock budget with no trial left queued or running', async () => {
+      const t0 = Date.now();
+      const { id } = await o.createSearch({
+        strategy: 'random',
+        evaluator: 'slow-surrogate',
+        budget: { trials: 500, wallClockMinutes: 0.02 },
+        seed: 2,
+        fidelity: { epochs: 2 },
+      });
+      const done = await o.waitForSearch(id);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(done.status).toBe('completed');
+      expect(done.progress.total).toBeGreaterThan(0);
+      expect(done.progress.total).toBeLessThan(500);
+      expect(done.progress.queued + done.progress.running).toBe(0);
+    });
+
     it('rejects bad launches without creating anything', async () => {
       const before = (await o.listSearches({ limit: 1000 })).length;
       await expectDomainError(
