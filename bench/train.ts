@@ -6,7 +6,7 @@
  *
  *   node -r @swc-node/register bench/train.ts [--epochs 60] [--images 300] [--batch 16] [--img 160]
  *     [--target 0.5] [--width 0.25] [--eval-every 2] [--nominal-batch 16] [--optimizer SGD|AdamW]
- *     [--lr0 0.01] [--warmup 3] [--out DIR] [--no-write]
+ *     [--lr0 0.01] [--warmup 3] [--minutes M] [--out DIR] [--no-write]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   const optimizer = arg('optimizer', 'SGD') as 'SGD' | 'AdamW';
   const lr0 = arg('lr0', optimizer === 'AdamW' ? 0.001 : 0.01);
   const warmupEpochs = arg('warmup', 3);
+  // Wall-clock budget: training stops after the epoch that crosses it (the shared machine is slow).
+  const budgetMinutes = arg('minutes', Infinity);
   const outDir = arg('out', join(tmpdir(), 'detsearch-bench-train'));
   const write = !process.argv.includes('--no-write');
   const genomeInput = { depthMultiple: 0.33, widthMultiple: width, imageSize, numClasses: 6 };
@@ -65,8 +67,9 @@ async function main(): Promise<void> {
         history.push(m);
         if (m.map50 !== null && m.map50 >= target && !reachedAt)
           reachedAt = { epoch: m.epoch + 1, minutes: (performance.now() - t0) / 60_000, map50: m.map50 };
-        // Stop once the target is reached: the bench measures time to it.
-        return reachedAt ? 'stop' : 'continue';
+        // Stop once the target is reached (the bench measures time to it) or the budget is spent.
+        const spent = (performance.now() - t0) / 60_000;
+        return reachedAt || spent > budgetMinutes ? 'stop' : 'continue';
       },
     },
   );
@@ -114,7 +117,7 @@ async function main(): Promise<void> {
     '## Result',
     '',
     `- mAP@0.5 >= ${target}: ${reachedAt ? `**reached** at epoch ${reachedAt.epoch} after **${reachedAt.minutes.toFixed(1)} minutes** (mAP@0.5 ${reachedAt.map50.toFixed(3)})` : `**not reached** in ${s.epochs.length} epochs (best mAP@0.5 ${Math.max(0, ...history.map((h) => h.map50 ?? 0)).toFixed(3)})`}`,
-    `- Status: ${s.status}${s.reason ? ` (${s.reason})` : ''}; total ${totalMinutes.toFixed(1)} minutes`,
+    `- Status: ${s.status}${s.reason ? ` (${s.reason})` : ''}; total ${totalMinutes.toFixed(1)} minutes${Number.isFinite(budgetMinutes) ? ` (training budget ${budgetMinutes} minutes)` : ''}`,
     `- Training throughput: **${s.imagesPerSecond.toFixed(2)} images/s**; achieved **${achievedGflops.toFixed(2)} GFLOPS** (3 x ${cost.gflops.toFixed(3)} GFLOPs x images/s)`,
     `- Final EMA fp32 (tfjs) mAP@0.5 ${s.map50.toFixed(3)}, mAP@0.5:0.95 ${s.map50_95.toFixed(3)}`,
     '',
