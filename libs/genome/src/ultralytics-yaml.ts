@@ -24,11 +24,11 @@ export function toUltralyticsYaml(genome: Genome): string {
   const separable = new Set(genome.separable);
   const rows: Row[] = [];
   const newIndex: number[] = []; // original row -> index of its last emitted row
-  const ref = (from: number, i: number) => (from === -1 ? -1 : newIndex[from]!);
+  const ref = (from: number) => (from === -1 ? -1 : newIndex[from]!);
   let usesC3DW = false;
 
   YOLOV5_TABLE.forEach((row: TableRow, i) => {
-    const from = row.from.length === 1 ? ref(row.from[0]!, i) : row.from.map((f) => ref(f, i));
+    const from = row.from.length === 1 ? ref(row.from[0]!) : row.from.map((f) => ref(f));
     const sep = separable.has(i);
     if (row.block === 'Conv') {
       const args =
