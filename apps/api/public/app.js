@@ -6,6 +6,7 @@ const view = document.getElementById('view');
 const keyInput = document.getElementById('api-key');
 keyInput.value = localStorage.getItem('detsearch.apiKey') ?? '';
 keyInput.addEventListener('change', () => localStorage.setItem('detsearch.apiKey', keyInput.value));
+document.getElementById('key-form').addEventListener('submit', (e) => e.preventDefault());
 
 /** Events the API streams (libs/orchestrator SearchEvent), besides the keep-alive 'heartbeat'. */
 const EVENT_TYPES = ['snapshot', 'trial-started', 'trial-epoch', 'trial-completed', 'search-completed'];
@@ -42,7 +43,16 @@ const fmtMs = (v) => (isNum(v) ? `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms` : 
 const fmtCount = (v) =>
   isNum(v) ? (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : `${(v / 1e3).toFixed(0)}k`) : '–';
 const fmtMB = (v) => (isNum(v) ? `${(v / 2 ** 20).toFixed(2)} MB` : '–');
-const fmtDate = (s) => (s ? new Date(s).toLocaleString() : '–');
+const fmtDate = (s) =>
+  s
+    ? new Date(s).toLocaleString(undefined, {
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      })
+    : '–';
 const statusBadge = (s) => `<span class="status ${esc(s)}">${esc(s)}</span>`;
 
 function precisionLabel(q) {
@@ -382,7 +392,7 @@ async function searchPage(id, alive) {
     ]);
     if (!alive()) return;
     Object.assign(state, { search, page, all, front, byId: new Map(all.map((t) => [t.id, t])) });
-    state.selected ??= search.best?.trialId ?? null;
+    state.selected ??= search.best?.trialId ?? page.items[0]?.id ?? null;
     renderAll();
   };
 
@@ -667,6 +677,33 @@ const latencyLimitPlugin = {
   },
 };
 
+/** 1, 2 and 5 times a power of ten: the labelled ticks of a log axis. */
+function niceTick(v) {
+  if (!isNum(v) || v <= 0) return false;
+  const mantissa = v / 10 ** Math.floor(Math.log10(v) + 1e-9);
+  return [1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-6);
+}
+
+/**
+ * Latency spans orders of magnitude across a whole search space: past a decade a log axis keeps the
+ * fast end readable. Either way a margin keeps the fastest and slowest points from being cut in half.
+ */
+function latencyAxis(lats, title) {
+  if (!lats.length) return { type: 'linear', title: { display: true, text: title } };
+  const lo = Math.min(...lats);
+  const hi = Math.max(...lats);
+  if (hi / lo > 10)
+    return {
+      type: 'logarithmic',
+      title: { display: true, text: `${title}, log scale` },
+      min: lo / 1.15,
+      max: hi * 1.15,
+      ticks: { autoSkip: false, callback: (v) => (niceTick(v) ? String(v) : '') },
+      grid: { color: (c) => (niceTick(c.tick?.value) ? 'rgba(0, 0, 0, 0.1)' : 'rgba(0, 0, 0, 0.03)') },
+    };
+  return { type: 'linear', title: { display: true, text: title }, grace: '5%' };
+}
+
 const measured = (t) => isNum(t.map50_95) && isNum(t.latencyMs);
 
 function renderPareto(state) {
@@ -681,6 +718,7 @@ function renderPareto(state) {
     .sort((a, b) => a.x - b.x);
   // With two objectives the front is a staircase; with size as a third, its projection is not.
   const twoD = s.objectives.length === 2 && s.objectives.includes('latency');
+  const lats = done.map((t) => t.latencyMs).filter((v) => v > 0);
   upsertChart('pareto', 'pareto-chart', {
     type: 'scatter',
     data: {
@@ -732,6 +770,7 @@ function renderPareto(state) {
       },
       plugins: {
         latencyLimit: { value: s.constraints?.maxLatencyMs },
+        legend: { labels: { filter: (item, data) => data.datasets[item.datasetIndex].data.length > 0 } },
         tooltip: {
           callbacks: {
             title: (items) => {
@@ -752,10 +791,7 @@ function renderPareto(state) {
         },
       },
       scales: {
-        x: {
-          type: 'linear',
-          title: { display: true, text: `latency on ${s.hardwareProfile} (ms)` },
-        },
+        x: latencyAxis(lats, `latency on ${s.hardwareProfile} (ms)`),
         y: { title: { display: true, text: 'mAP@0.5:0.95' }, beginAtZero: true },
       },
     },
@@ -812,8 +848,7 @@ function renderHypervolume(state) {
           borderColor: '#16a34a',
           backgroundColor: 'rgba(22, 163, 74, 0.12)',
           fill: true,
-          pointRadius: 2.5,
-          stepped: 'before',
+          pointRadius: 3,
         },
       ],
     },
@@ -832,7 +867,7 @@ function renderHypervolume(state) {
       },
       scales: {
         x: { type: 'linear', title: { display: true, text: 'completed trials' }, ticks: { precision: 0 } },
-        y: { beginAtZero: true, title: { display: true, text: 'hypervolume (mAP × latency, normalized)' } },
+        y: { title: { display: true, text: 'hypervolume (mAP × latency, normalized)' } },
       },
     },
   });
@@ -904,7 +939,9 @@ function renderCurves(state) {
         if (ds?.trialId) state.select(ds.trialId);
       },
       plugins: {
-        legend: { labels: { filter: (item, data) => data.datasets[item.datasetIndex].inLegend } },
+        legend: {
+          labels: { usePointStyle: true, filter: (item, data) => data.datasets[item.datasetIndex].inLegend },
+        },
         tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${fmt(ctx.raw.y)}` } },
       },
       scales: {
