@@ -11,6 +11,8 @@ export interface ChildHooks {
   env?: NodeJS.ProcessEnv;
   /** Kill the child after this many ms (default: no limit). */
   timeoutMs?: number;
+  /** Aborting kills the child (a cancelled search must not keep training). */
+  signal?: AbortSignal;
 }
 
 /** Error from a child run: the child's own error, or how the process died. */
@@ -72,6 +74,14 @@ export function runInChild<T>(kind: string, payload: unknown, hooks: ChildHooks 
           ),
         hooks.timeoutMs,
       );
+    if (hooks.signal) {
+      const onAbort = () => finish(() => reject(new ChildRunError(`${kind} process aborted`, 'ABORTED')));
+      if (hooks.signal.aborted) onAbort();
+      else {
+        hooks.signal.addEventListener('abort', onAbort, { once: true });
+        child.once('exit', () => hooks.signal?.removeEventListener('abort', onAbort));
+      }
+    }
     const send = (m: ParentMessage) => {
       if (child.connected) child.send(m);
     };

@@ -277,20 +277,22 @@ export type TrialProgressListener = (
 /**
  * Runs a trial in a child process (off the event loop; a crash cannot take the caller down). Progress
  * goes to `onProgress` (or hooks); returning 'stop' for an epoch event ends training early (the model
- * is still exported and scored, status 'stopped'). Rejects with TrialFailedError (code TRIAL.FAILED)
- * when training diverges, a DomainError for bad input.
+ * is still exported and scored, status 'stopped'). `options.signal` aborts (kills the child).
+ * Rejects with TrialFailedError (code TRIAL.FAILED) when training diverges, a DomainError for bad input.
  */
 export function runTrial(
   request: TrialRequest,
   onProgress?: TrialProgressListener | ChildHooks,
+  options: Pick<ChildHooks, 'signal' | 'timeoutMs' | 'env'> = {},
 ): Promise<TrialResult> {
   const hooks: ChildHooks =
     typeof onProgress === 'function'
       ? {
+          ...options,
           onLog: (line) => void onProgress({ type: 'log', line }),
           onEpoch: async (metrics) => (await onProgress({ type: 'epoch', metrics })) ?? 'continue',
         }
-      : (onProgress ?? {});
+      : { ...options, ...onProgress };
   return runInChild<TrialResult>('trial', request, hooks).catch((e: unknown) => {
     if (e instanceof DomainError && e.code === 'TRIAL.FAILED') throw new TrialFailedError(e.message);
     throw e;
