@@ -77,6 +77,17 @@ describe('trainer', () => {
     expect([...file.weights.values()].every((w) => w.every(Number.isFinite))).toBe(true);
   });
 
+  it('an aborted child run rejects promptly', async () => {
+    const controller = new AbortController();
+    const t0 = Date.now();
+    const run = runInChild('train', job('abort', { epochs: 50 }), {
+      signal: controller.signal,
+      onLog: () => controller.abort(),
+    });
+    await expect(run).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(Date.now() - t0).toBeLessThan(60_000);
+  });
+
   it('ends a diverging run as failed with the reason, and the process carries on', async () => {
     const out = await trainDetector(
       job('nan', {
