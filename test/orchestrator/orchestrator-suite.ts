@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '@detsearch/common';
 import {
+  fullEvaluatorUnavailable,
   SearchOrchestrator,
   SurrogateEvaluator,
   type OrchestratorOptions,
@@ -49,6 +50,8 @@ export function orchestratorSuite(
           surrogate: new SurrogateEvaluator({ msPerTrial: 20 }),
           // Slow enough that a cancel always finds trials in flight.
           'slow-surrogate': new SurrogateEvaluator({ msPerTrial: 400 }),
+          // A process without the training stack: launching the default evaluator must fail cleanly.
+          full: fullEvaluatorUnavailable,
         },
       });
     });
@@ -210,7 +213,7 @@ export function orchestratorSuite(
         }),
         'PROFILE.UNKNOWN',
       );
-      // The 'full' evaluator is a slot until the training pipeline registers it.
+      // The default evaluator ('full') is missing in this process: rejected, nothing created.
       await expectDomainError(
         o.createSearch({ strategy: 'random', budget: { trials: 2 } }),
         'EVALUATOR.UNAVAILABLE',

@@ -1,4 +1,7 @@
 import { randomInt } from 'node:crypto';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DomainError, isDomainError } from '@detsearch/common';
 import { zodToDomainError } from '@detsearch/genome';
@@ -19,6 +22,7 @@ import {
   type SearchSpaceSpec,
 } from '@detsearch/search-space';
 import { isStrategyName, STRATEGY_NAMES } from '@detsearch/strategies';
+import { SYNTHETIC_NUM_CLASSES } from './evaluators/full';
 
 const unique = (a: unknown[]) => new Set(a).size === a.length;
 const positive = z.number({ invalid_type_error: 'must be a number' }).finite().positive('must be > 0');
@@ -168,6 +172,11 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
   const evaluator = req.evaluator ?? DEFAULT_EVALUATOR;
   await deps.assertEvaluator(evaluator);
 
+  // A trained model has as many classes as its dataset, whatever the search space's default says.
+  const dataset = req.dataset !== undefined ? resolveDataset(req.dataset) : null;
+  if (dataset) spec = { ...spec, numClasses: dataset.numClasses };
+  else if (evaluator === 'full') spec = { ...spec, numClasses: SYNTHETIC_NUM_CLASSES };
+
   const seed = req.seed ?? randomInt(0, 2 ** 31 - 1);
   return {
     name:
@@ -181,11 +190,39 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
     hardwareProfile: profile.name,
     hardwareProfileSpec: profile as unknown as Record<string, unknown>,
     preset: preset?.name ?? null,
-    dataset: req.dataset ?? null,
+    dataset: dataset?.path ?? null,
     fidelity,
     evaluator,
     request: body as Record<string, unknown>,
   };
+}
+
+/**
+ * A dataset named by a launch request: a data.yaml below DATA_ROOT (default the working directory),
+ * so an API client cannot make the service read arbitrary files. Returns its class count.
+ */
+export function resolveDataset(path: string): { path: string; numClasses: number } {
+  const fail = (why: string) => new DomainError('SEARCH.INVALID_DATASET', `dataset: ${why}`, 'dataset');
+  const root = realpathSync(resolve(process.env.DATA_ROOT ?? '.'));
+  const abs = resolve(root, path);
+  if (!existsSync(abs)) throw fail(`no such file '${path}' below DATA_ROOT (${root})`);
+  const real = realpathSync(abs);
+  const rel = relative(root, real);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw fail(`'${path}' is outside DATA_ROOT (${root})`);
+  let doc: { nc?: unknown; names?: unknown };
+  try {
+    doc = (parseYaml(readFileSync(real, 'utf8')) ?? {}) as typeof doc;
+  } catch (err) {
+    throw fail(`'${path}' is not a YOLO data.yaml: ${(err as Error).message}`);
+  }
+  const names = Array.isArray(doc.names)
+    ? doc.names.length
+    : doc.names && typeof doc.names === 'object'
+      ? Object.keys(doc.names).length
+      : undefined;
+  const nc = typeof doc.nc === 'number' ? doc.nc : names;
+  if (!Number.isInteger(nc) || (nc as number) < 1) throw fail(`'${path}' gives no class count (nc or names)`);
+  return { path: real, numClasses: nc as number };
 }
 
 function required(field: string): DomainError {

@@ -1,13 +1,14 @@
 import { DomainError } from '@detsearch/common';
 import type { TrialEvaluator } from '../types';
+import { FullEvaluator } from './full';
 import { SurrogateEvaluator } from './surrogate';
 
 export type EvaluatorLoader = () => TrialEvaluator | Promise<TrialEvaluator>;
 
 /**
- * Named evaluators, created on first use. 'surrogate' is built in; 'full' (train + export +
- * score) is a slot its module fills with `registerEvaluator('full', loader)` (or pass the loader
- * in the orchestrator's options); until then asking for it is a clear DomainError.
+ * Named evaluators, created on first use: 'full' (train + export + score, the product's default)
+ * and 'surrogate' (the labelled analytic stand-in). Add others with `registerEvaluator(name, loader)`
+ * or the orchestrator's options; asking for an unknown one is a clear DomainError.
  */
 export class EvaluatorRegistry {
   private readonly loaders = new Map<string, EvaluatorLoader>();
@@ -42,11 +43,11 @@ export class EvaluatorRegistry {
   }
 }
 
-/** Placeholder loader for the 'full' evaluator until the training pipeline registers itself. */
+/** A loader that reports the 'full' evaluator as missing: for builds or tests without training. */
 export const fullEvaluatorUnavailable: EvaluatorLoader = () => {
   throw new DomainError(
     'EVALUATOR.UNAVAILABLE',
-    "evaluator: 'full' (train, export to ONNX, score) is not available in this build yet; " +
+    "evaluator: 'full' (train, export to ONNX, score) is not available in this process; " +
       "use evaluator 'surrogate' (a labelled analytic stand-in) for now",
     'evaluator',
   );
@@ -55,7 +56,7 @@ export const fullEvaluatorUnavailable: EvaluatorLoader = () => {
 /** Process-wide loaders the default registry starts with; modules may add theirs at import. */
 const defaultLoaders = new Map<string, EvaluatorLoader>([
   ['surrogate', () => new SurrogateEvaluator()],
-  ['full', fullEvaluatorUnavailable],
+  ['full', () => new FullEvaluator()],
 ]);
 
 export function registerEvaluator(name: string, loader: EvaluatorLoader): void {

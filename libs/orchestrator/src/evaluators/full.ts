@@ -1,0 +1,133 @@
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type {
+  EpochReport,
+  EvaluationContext,
+  EvaluationRequest,
+  TrialEvaluator,
+  TrialMetrics,
+} from '../types';
+
+/** Synthetic dataset used when a search names none: generated once per setting, then shared. */
+export interface SyntheticDatasetOptions {
+  images: number;
+  seed: number;
+  size: number;
+}
+
+export interface FullEvaluatorOptions {
+  /** DETSEARCH_HOME: trial artifacts go to <home>/trials/<search>/<trial>, datasets to <home>/datasets. */
+  home?: string;
+  synthetic?: SyntheticDatasetOptions;
+  batchSize?: number;
+  /** Kill a trial's training process after this long (default: no limit). */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_SYNTHETIC: SyntheticDatasetOptions = { images: 300, seed: 0, size: 160 };
+/** Classes of the synthetic shapes dataset (circle, square, triangle, cross, ring, star). */
+export const SYNTHETIC_NUM_CLASSES = 6;
+
+type Training = typeof import('@detsearch/training');
+
+/**
+ * The product's evaluator: trains the candidate with TensorFlow.js in a child process (one core),
+ * exports ONNX at the genome's precision, scores the exported model's mAP with onnxruntime (as
+ * deployed), measures it on this host and predicts its latency on the search's hardware profile.
+ * @detsearch/training is loaded lazily so processes that never train do not pay for tfjs.
+ */
+export class FullEvaluator implements TrialEvaluator {
+  readonly name = 'full';
+  private readonly home: string;
+  private readonly synthetic: SyntheticDatasetOptions;
+  private datasetReady: Promise<string> | null = null;
+
+  constructor(private readonly options: FullEvaluatorOptions = {}) {
+    this.home = resolve(options.home ?? process.env.DETSEARCH_HOME ?? '.detsearch');
+    this.synthetic = options.synthetic ?? DEFAULT_SYNTHETIC;
+  }
+
+  async evaluate(req: EvaluationRequest, ctx: EvaluationContext): Promise<TrialMetrics> {
+    const training: Training = await import('@detsearch/training');
+    const dataset = req.dataset
+      ? { dataYaml: resolve(req.dataset) }
+      : { dataYaml: await this.syntheticDataset(training), dataRoot: join(this.home, 'datasets') };
+    const outDir = join(this.home, 'trials', req.searchId, req.trialId);
+    mkdirSync(outDir, { recursive: true });
+    const epochs: EpochReport[] = [];
+    const result = await training.runTrial(
+      {
+        genome: req.genome,
+        dataset,
+        epochs: req.fidelity.epochs,
+        imageSize: req.fidelity.imageSize,
+        batchSize: this.options.batchSize,
+        hardwareProfile: req.hardwareProfile,
+        seed: req.seed ?? 0,
+        outDir,
+      },
+      {
+        timeoutMs: this.options.timeoutMs,
+        signal: ctx.signal,
+        onEpoch: async (m) => {
+          // the trainer counts epochs from 0; the search (and ASHA's rungs) from 1
+          const report: EpochReport = {
+            epoch: m.epoch + 1,
+            loss: m.box + m.obj + m.cls + (m.distill ?? 0),
+            ...(m.map50 !== null ? { map50: m.map50 } : {}),
+            ...(m.map50_95 !== null ? { map50_95: m.map50_95 } : {}),
+          };
+          epochs.push(report);
+          return ctx.onEpoch(report);
+        },
+      },
+    );
+    return {
+      map50: result.map50,
+      map50_95: result.map50_95,
+      fp32Map50_95: result.fp32Map50_95,
+      latencyMs: result.latencyMs,
+      measuredLatencyMs: result.measuredLatencyMs,
+      params: result.params,
+      gflops: result.gflops,
+      sizeBytes: result.sizeBytes,
+      backend: result.backend,
+      epochs,
+      onnxPath: result.onnxPath,
+      notes:
+        `trained ${result.epochs.length} epochs at ${result.imageSize}px on ${result.backend} ` +
+        `(${result.imagesPerSecond.toFixed(1)} img/s, ${result.seconds.total.toFixed(0)} s); ` +
+        `mAP@.5:.95 ${result.map50_95.toFixed(4)} as deployed at ${result.precision}, ` +
+        `${result.fp32Map50_95.toFixed(4)} fp32; host ${result.measuredLatencyMs.toFixed(2)} ms` +
+        (req.dataset
+          ? ''
+          : `; synthetic dataset (${this.synthetic.images} images, seed ${this.synthetic.seed})`),
+    };
+  }
+
+  /** data.yaml of the shared synthetic dataset, generated on first use (atomically, for many workers). */
+  private syntheticDataset(training: Training): Promise<string> {
+    this.datasetReady ??= (async () => {
+      const { images, seed, size } = this.synthetic;
+      const dir = join(this.home, 'datasets', `synth-n${images}-s${seed}-px${size}`);
+      const yaml = join(dir, 'data.yaml');
+      if (existsSync(yaml)) return yaml;
+      const tmp = `${dir}.tmp-${process.pid}`;
+      rmSync(tmp, { recursive: true, force: true });
+      mkdirSync(tmp, { recursive: true });
+      await training.synthDataset(tmp, { images, seed, size });
+      try {
+        renameSync(tmp, dir);
+      } catch (err) {
+        // another process finished first: same seed, same bytes, so use theirs
+        rmSync(tmp, { recursive: true, force: true });
+        if (!existsSync(yaml)) throw err;
+      }
+      return yaml;
+    })().catch((err) => {
+      this.datasetReady = null;
+      throw err;
+    });
+    return this.datasetReady;
+  }
+}
