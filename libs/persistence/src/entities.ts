@@ -263,10 +263,104 @@ export class PresetEntity {
   updatedAt!: Date;
 }
 
+/** Worker processes and their last sign of life (distributed trials, device measurement). */
+@Entity({ name: 'workers' })
+@Check('workers_kind_check', `kind IN ('trials', 'measure')`)
+@Index('workers_heartbeat_idx', ['heartbeatAt'])
+export class WorkerEntity {
+  @PrimaryColumn({ type: 'text' })
+  id!: string;
+
+  @Column({ type: 'text' })
+  host!: string;
+
+  @Column({ type: 'integer' })
+  pid!: number;
+
+  @Column({ type: 'text' })
+  kind!: string;
+
+  @Column({ type: 'text', nullable: true })
+  profile!: string | null;
+
+  @Column({ type: 'integer' })
+  concurrency!: number;
+
+  @Column({ name: 'started_at', type: 'timestamptz', default: () => 'now()' })
+  startedAt!: Date;
+
+  @Column({ name: 'heartbeat_at', type: 'timestamptz', default: () => 'now()' })
+  heartbeatAt!: Date;
+}
+
+/** A genome's latency measured on a device for one hardware profile (see the migration). */
+@Entity({ name: 'latency_measurements' })
+@Check('latency_measurements_status_check', `status IN ('queued', 'running', 'done', 'failed')`)
+@Index('latency_measurements_profile_status_idx', ['profile', 'status'])
+@Index('latency_measurements_trial_idx', ['trialId'])
+export class LatencyMeasurementEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ type: 'text' })
+  profile!: string;
+
+  @Column({ name: 'trial_id', type: 'uuid', nullable: true })
+  trialId!: string | null;
+
+  @ManyToOne(() => TrialEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'trial_id', foreignKeyConstraintName: 'latency_measurements_trial_id_fkey' })
+  trial?: TrialEntity;
+
+  @Column({ type: 'jsonb' })
+  genome!: unknown;
+
+  @Column({ name: 'genome_key', type: 'text' })
+  genomeKey!: string;
+
+  @Column({ type: 'text' })
+  status!: string;
+
+  @Column({ name: 'worker_id', type: 'text', nullable: true })
+  workerId!: string | null;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'median_ms', type: 'double precision', nullable: true })
+  medianMs!: number | null;
+
+  @Column({ name: 'p90_ms', type: 'double precision', nullable: true })
+  p90Ms!: number | null;
+
+  @Column({ type: 'integer', nullable: true })
+  runs!: number | null;
+
+  @Column({ type: 'integer', nullable: true })
+  threads!: number | null;
+
+  @Column({ name: 'onnx_bytes', type: 'integer', nullable: true })
+  onnxBytes!: number | null;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt!: Date | null;
+}
+
 export const ENTITIES = [
   SearchEntity,
   TrialEntity,
   SearchTrialCountEntity,
   HardwareProfileEntity,
   PresetEntity,
+  WorkerEntity,
+  LatencyMeasurementEntity,
 ];

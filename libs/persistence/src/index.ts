@@ -18,6 +18,8 @@ export {
   type RungEntry,
 } from './trial-repository';
 export { DocumentRepository } from './document-repository';
+export { WorkerRepository } from './worker-repository';
+export { MeasurementRepository, measurementFromRow, type MeasurementOutcome } from './measurement-repository';
 export {
   paretoFront,
   recomputeFront,
@@ -34,5 +36,7 @@ export {
   SearchTrialCountEntity,
   HardwareProfileEntity,
   PresetEntity,
+  WorkerEntity,
+  LatencyMeasurementEntity,
 } from './entities';
 export { MIGRATIONS } from '../../../migrations';

@@ -316,6 +316,56 @@ export class TrialRepository {
     return r.affected;
   }
 
+  /**
+   * Reaps attempts whose worker went silent (no heartbeat for `staleMs`: it was killed, or its
+   * machine was lost). Each is re-queued while it has attempts left, else failed with the reason.
+   * One UPDATE each, so when several reapers run at once every trial is taken by exactly one of
+   * them. Pass the transaction that also enqueues the re-queued trials' jobs.
+   */
+  async reapStale(
+    opts: { staleMs: number; maxAttempts: number; searchId?: string },
+    tx?: Sql,
+  ): Promise<{ requeued: Trial[]; failed: Trial[] }> {
+    const stale = `status = 'running' AND ($3::uuid IS NULL OR search_id = $3)
+      AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1::float8 / 1000))`;
+    const params = [opts.staleMs, opts.maxAttempts, opts.searchId ?? null];
+    const silence = `round(extract(epoch FROM now() - coalesce(heartbeat_at, started_at, now())))::int`;
+    const failed = await this.db.sql(tx).query(
+      `UPDATE trials SET status = 'failed', finished_at = now(),
+         error = format('worker lost: no heartbeat for %s s from %s on attempt %s of %s; not retried',
+           ${silence}, coalesce(worker_id, '?'), attempts, $2::int)
+       WHERE ${stale} AND attempts >= $2::int
+       RETURNING *`,
+      params,
+    );
+    const requeued = await this.db.sql(tx).query(
+      `UPDATE trials SET status = 'queued',
+         error = format('attempt %s lost: no heartbeat for %s s from %s; re-queued', attempts, ${silence},
+           coalesce(worker_id, '?')),
+         worker_id = NULL, heartbeat_at = NULL, started_at = NULL,
+         epochs_done = 0, rung = 0, epoch_metrics = '[]', ${RESET_RESULTS}
+       WHERE ${stale} AND attempts < $2::int
+       RETURNING *`,
+      params,
+    );
+    return { requeued: requeued.map(trialFromRow), failed: failed.map(trialFromRow) };
+  }
+
+  /**
+   * Puts the running trials of a worker that is stopping cleanly back in the queue (its partial
+   * epochs dropped); returns them so the caller enqueues their jobs in the same transaction.
+   */
+  async release(workerId: string, tx?: Sql): Promise<Trial[]> {
+    const rows = await this.db.sql(tx).query(
+      `UPDATE trials SET status = 'queued', worker_id = NULL, heartbeat_at = NULL, started_at = NULL,
+         epochs_done = 0, rung = 0, epoch_metrics = '[]', ${RESET_RESULTS}
+       WHERE status = 'running' AND worker_id = $1
+       RETURNING *`,
+      [workerId],
+    );
+    return rows.map(trialFromRow);
+  }
+
   /** Ends every unfinished trial of a search as failed with `reason` (cancel). */
   async failUnfinished(searchId: string, reason: string, tx?: Sql): Promise<number> {
     const r = await (tx ?? this.db).execute(

@@ -237,3 +237,51 @@ export interface StoredDocument {
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** A registered worker process (see WorkerRepository). */
+export interface WorkerInfo {
+  /** host:pid:random */
+  id: string;
+  host: string;
+  pid: number;
+  /** 'trials' evaluates trials; 'measure' measures latency for one hardware profile on a device. */
+  kind: 'trials' | 'measure';
+  profile: string | null;
+  /** Jobs it runs at once. */
+  concurrency: number;
+  startedAt: Date;
+  heartbeatAt: Date;
+}
+
+export const MEASUREMENT_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
+export type MeasurementStatus = (typeof MEASUREMENT_STATUSES)[number];
+
+/** A genome's latency measured with onnxruntime on a device that a hardware profile describes. */
+export interface LatencyMeasurement {
+  id: string;
+  profile: string;
+  /** The trial whose genome this is, when requested for a trial. */
+  trialId: string | null;
+  genome: Genome;
+  genomeKey: string;
+  status: MeasurementStatus;
+  workerId: string | null;
+  attempts: number;
+  medianMs: number | null;
+  p90Ms: number | null;
+  runs: number | null;
+  threads: number | null;
+  onnxBytes: number | null;
+  error: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface NewMeasurement {
+  id?: string;
+  profile: string;
+  genome: Genome;
+  genomeKey: string;
+  trialId?: string | null;
+}
