@@ -22,6 +22,7 @@ import { distillationLoss, nchwToNhwc } from '../loss/distill';
 import { scaledLossHyp, SCRATCH_LOW_LOSS, yoloLoss } from '../loss/yolo-loss';
 import { defaultEmaTau, ModelEma } from './ema';
 import { evaluateBatches, imageToNchw, tfjsDetect } from './evaluate';
+import { preciseBatchNorm } from './precise-bn';
 import { accumulation, SCRATCH_LOW_OPTIMIZER, stepSettings, warmupIterations } from './schedule';
 import { AdamW, NesterovSgd, paramGroup, type Param } from './sgd';
 import type {
@@ -39,6 +40,9 @@ export const DEFAULT_TRAIN_HYP: Readonly<TrainHyp> = Object.freeze({
   emaDecay: 0.9999,
   augment: true,
 });
+
+/** Images whose batch statistics replace BatchNorm's running statistics before evaluation and export. */
+const PRECISE_BN_IMAGES = 64;
 
 /** Ultralytics clips the gradient norm at 10 before each optimizer step. */
 const MAX_GRAD_NORM = 10;
@@ -167,6 +171,17 @@ export async function trainDetector(job: TrainJob, hooks: TrainHooks = {}): Prom
     workers,
     shuffle: false,
   });
+  // Training images without augmentation for re-estimating BatchNorm statistics (see preciseBatchNorm).
+  const bnLoader = createBatchLoader(data.train, {
+    batchSize,
+    imageSize,
+    augment: false,
+    workers: 0,
+    seed,
+    shuffle: true,
+  });
+  const bnBatches = Math.max(1, Math.ceil(Math.min(PRECISE_BN_IMAGES, data.train.length) / batchSize));
+  const finalWeights = () => preciseBatchNorm(ir, ema.weights(), bnLoader.epoch(0), bnBatches);
   const teacher = job.teacherOnnx ? await OnnxModel.load(job.teacherOnnx, { threads: 1 }) : undefined;
   const distillWeight = job.distillWeight ?? 1.0;
 
@@ -315,7 +330,7 @@ export async function trainDetector(job: TrainJob, hooks: TrainHooks = {}): Prom
       };
       if ((epoch + 1) % evalEvery === 0 || epoch === job.epochs - 1) {
         const tEval = now();
-        const r = await evaluateWeights(ir, ema.weights(), valLoader, data.names);
+        const r = await evaluateWeights(ir, await finalWeights(), valLoader, data.names);
         profile.eval += now() - tEval;
         m.map50 = r.map50;
         m.map50_95 = r.map50_95;
@@ -346,7 +361,8 @@ export async function trainDetector(job: TrainJob, hooks: TrainHooks = {}): Prom
     await teacher?.dispose();
   }
 
-  const weights = ema.updates > 0 ? ema.weights() : undefined;
+  const weights = ema.updates > 0 && status !== 'failed' ? await finalWeights() : undefined;
+  await bnLoader.close();
   let weightsPath: string | undefined;
   if (weights && status !== 'failed') {
     weightsPath = join(outDir, 'weights.safetensors');
