@@ -22,6 +22,7 @@ async function* batches(n: number): AsyncIterable<Batch> {
       numTargets: 0,
       indices: [],
       shapes: [],
+      warnings: [],
     };
   }
 }
