@@ -36,3 +36,42 @@ export {
   type SurrogateEstimate,
   type SurrogateOptions,
 } from './evaluators/surrogate';
+export {
+  TrialJobHandler,
+  resultOf,
+  type EventSink,
+  type TrialJobDeps,
+  type TrialJobContext,
+  type TrialJobOutcome,
+} from './trial-job';
+export { type QueueMode } from './search-runner';
+export { PgNotifier, channelFor, type QueueMessage } from './queue/notifier';
+export {
+  PgBossQueue,
+  PgBossDispatcher,
+  TRIAL_QUEUE,
+  measurementQueue,
+  type PgBossQueueOptions,
+  type TrialJobData,
+  type MeasurementJobData,
+} from './queue/pg-boss-queue';
+export {
+  TrialReaper,
+  DEFAULT_STALE_MS,
+  DEFAULT_MAX_ATTEMPTS,
+  type ReaperOptions,
+  type ReapResult,
+} from './queue/reaper';
+export {
+  QueueWorker,
+  newWorkerId,
+  DEFAULT_HEARTBEAT_MS,
+  type QueueWorkerOptions,
+  type WorkerStats,
+} from './queue/worker';
+export {
+  requestMeasurements,
+  trialsToMeasure,
+  runMeasurement,
+  type MeasureSettings,
+} from './queue/measurements';

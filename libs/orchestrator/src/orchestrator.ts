@@ -7,6 +7,7 @@ import {
   createDataSource,
   SearchRepository,
   TrialRepository,
+  WorkerRepository,
   type Database,
   type ListTrialsQuery,
   type Page,
@@ -17,7 +18,17 @@ import { toCsv } from '@detsearch/report';
 import { createEvaluatorRegistry, type EvaluatorLoader, type EvaluatorRegistry } from './evaluators/registry';
 import { SearchEventBus, searchEventStream } from './events';
 import { resolveLaunch, type LaunchDeps } from './launch';
-import { CANCELLED_REASON, progressOf, SearchRunner, type TrialDispatcher } from './search-runner';
+import { channelFor, PgNotifier } from './queue/notifier';
+import { PgBossDispatcher, PgBossQueue } from './queue/pg-boss-queue';
+import { DEFAULT_STALE_MS, TrialReaper, type ReaperOptions } from './queue/reaper';
+import {
+  CANCELLED_REASON,
+  progressOf,
+  SearchRunner,
+  type QueueMode,
+  type TrialDispatcher,
+} from './search-runner';
+import type { EventSink } from './trial-job';
 import type {
   HealthReport,
   ParetoFrontView,
@@ -47,6 +58,21 @@ export interface OrchestratorOptions {
   /** Extra or replacement evaluators (e.g. the 'full' one once it exists). */
   evaluators?: Record<string, EvaluatorLoader | TrialEvaluator>;
   dispatcher?: TrialDispatcher;
+  /**
+   * Distributed mode (needs Postgres): trials become pg-boss jobs, created in the transaction that
+   * creates their rows, and `detsearch worker` processes evaluate them; this process only runs the
+   * search loops, relays progress and reaps lost attempts. Default: DETSEARCH_DISTRIBUTED=1 in the
+   * environment. Off: trials run in this process (the embedded behaviour), same job handler.
+   */
+  distributed?: boolean;
+  /** pg-boss's schema in distributed mode (default 'pgboss', or '<schema>_pgboss' with `schema`). */
+  queueSchema?: string;
+  /** Distributed: trials kept queued beyond the live workers' slots, so a freed worker never waits for the loop. */
+  prefetch?: number;
+  /** Distributed: how often a loop re-reads its rows without a notification (default 1 s). */
+  pollMs?: number;
+  /** Distributed: when an attempt counts as lost, and how many attempts a trial gets. */
+  reaper?: ReaperOptions;
   /** Launch-time lookups, replaceable in tests. */
   launch?: Omit<LaunchDeps, 'assertEvaluator'>;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
@@ -86,6 +112,14 @@ export class SearchOrchestrator {
   private closing = false;
   readonly searches: SearchRepository;
   readonly trials: TrialRepository;
+  readonly workers: WorkerRepository;
+  /** Distributed mode: the queue, its notification channel and the lost-attempt reaper. */
+  private queue: {
+    boss: PgBossQueue;
+    notifier: PgNotifier;
+    reaper: TrialReaper;
+    stopReaper: () => void;
+  } | null = null;
 
   private constructor(
     readonly db: Database,
@@ -94,9 +128,17 @@ export class SearchOrchestrator {
   ) {
     this.searches = new SearchRepository(db);
     this.trials = new TrialRepository(db);
+    this.workers = new WorkerRepository(db);
   }
 
   static async open(options: OrchestratorOptions = {}): Promise<SearchOrchestrator> {
+    const distributed = options.distributed ?? distributedFromEnv();
+    if (distributed && !options.databaseUrl)
+      throw new DomainError(
+        'ORCHESTRATOR.DISTRIBUTED_NEEDS_POSTGRES',
+        'distributed mode (DETSEARCH_DISTRIBUTED) needs DATABASE_URL: workers on other machines share the Postgres queue',
+        'DATABASE_URL',
+      );
     const db = await createDataSource({
       databaseUrl: options.databaseUrl,
       home: options.home,
@@ -104,6 +146,14 @@ export class SearchOrchestrator {
       schema: options.schema,
     });
     const o = new SearchOrchestrator(db, createEvaluatorRegistry(options.evaluators), options);
+    if (distributed) {
+      try {
+        await o.startQueue(options.databaseUrl!);
+      } catch (err) {
+        await o.close();
+        throw err;
+      }
+    }
     if (options.resumeOrphans !== false) {
       await o.resumeOrphans();
       const every = Math.max(1000, o.leaseMs);
@@ -115,6 +165,40 @@ export class SearchOrchestrator {
 
   private get leaseMs(): number {
     return this.options.leaseMs ?? 30_000;
+  }
+
+  /** Whether trials go to `detsearch worker` processes through pg-boss. */
+  get distributed(): boolean {
+    return this.queue !== null;
+  }
+
+  private async startQueue(databaseUrl: string): Promise<void> {
+    const log = this.options.log;
+    const schema = this.options.schema;
+    const notifier = await new PgNotifier(databaseUrl, channelFor(schema), log).start();
+    try {
+      const boss = await PgBossQueue.start(this.db, {
+        schema: this.options.queueSchema ?? (schema ? `${schema}_pgboss` : undefined),
+        notifier,
+        log,
+      });
+      const reaper = new TrialReaper(
+        this.db,
+        this.trials,
+        new PgBossDispatcher(boss),
+        this.options.reaper,
+        log,
+      );
+      const stopReaper = reaper.every(Math.max(250, reaper.staleMs / 2));
+      // Progress from workers (and other API processes) reaches this process's SSE streams.
+      notifier.on((m) => {
+        if (m.kind === 'event' && m.origin !== this.runnerId) this.bus.publish(m.event);
+      });
+      this.queue = { boss, notifier, reaper, stopReaper };
+    } catch (err) {
+      await notifier.close();
+      throw err;
+    }
   }
 
   /** PGlite is one process: nobody else can be driving its searches. */
@@ -190,6 +274,8 @@ export class SearchOrchestrator {
         if (search.status === 'failed')
           await this.trials.requeueFailed(id, `search failed: ${search.error ?? ''}`, tx);
         await this.searches.transition(id, ['cancelled', 'failed'], 'running', { error: null }, tx);
+        // Re-queued trials get their jobs in the same transaction.
+        await this.dispatcher?.enqueue(tx, await this.trials.byStatus(id, 'queued', tx));
       });
     }
     const fresh = await this.requireSearch(id);
@@ -316,6 +402,11 @@ export class SearchOrchestrator {
     const runners = [...this.runners.values()];
     for (const r of runners) r.requestStop(options.abandon ? 'abandon' : 'shutdown');
     await Promise.allSettled(runners.map((r) => r.done));
+    if (this.queue) {
+      this.queue.stopReaper();
+      await this.queue.boss.stop().catch(() => undefined);
+      await this.queue.notifier.close();
+    }
     await this.db.close();
   }
 
@@ -352,20 +443,58 @@ export class SearchOrchestrator {
       await this.trials.requeue(search.id, { workerIds: [previous] });
     if (this.db.kind === 'pglite') await this.trials.requeue(search.id, { all: true });
     const evaluator = await this.evaluators.get(leased.evaluator);
+    const dispatcher = this.dispatcher;
+    if (this.queue && dispatcher)
+      // Every queued trial must have a job; one may lack it when the search ran in-process before.
+      // A duplicate job is harmless: only one claim of a queued trial succeeds.
+      await this.db.transaction(async (tx) =>
+        dispatcher.enqueue(tx, await this.trials.byStatus(search.id, 'queued', tx)),
+      );
     const runner = new SearchRunner(leased, evaluator, {
       db: this.db,
       searches: this.searches,
       trials: this.trials,
       events: this.bus,
+      sink: this.sink,
       runnerId: this.runnerId,
       concurrency: Math.max(1, this.options.concurrency ?? 2),
       leaseMs: this.leaseMs,
-      dispatcher: this.options.dispatcher,
+      dispatcher,
+      ...(this.queue ? { queue: this.queueMode() } : {}),
       profile: (n) => this.profile(n),
       log: this.options.log,
     });
     this.runners.set(search.id, runner);
     void runner.done.finally(() => this.runners.delete(search.id));
+  }
+
+  private get dispatcher(): TrialDispatcher | undefined {
+    return this.queue ? new PgBossDispatcher(this.queue.boss) : this.options.dispatcher;
+  }
+
+  /** Local subscribers at once; in distributed mode other processes through NOTIFY too. */
+  private get sink(): EventSink {
+    return {
+      publish: async (event) => {
+        this.bus.publish(event);
+        if (this.queue)
+          await this.queue.notifier
+            .notify(this.db, { kind: 'event', origin: this.runnerId, event })
+            .catch((err) => this.options.log?.('could not publish event', { error: String(err) }));
+      },
+    };
+  }
+
+  private queueMode(): QueueMode {
+    const staleMs = this.queue?.reaper.staleMs ?? DEFAULT_STALE_MS;
+    return {
+      outstanding: async () => {
+        const slots = await this.workers.liveSlots(staleMs);
+        // With no worker up yet, one queued trial waits for the first to arrive.
+        return Math.max(1, slots) + (this.options.prefetch ?? Math.max(1, Math.ceil(slots / 4)));
+      },
+      pollMs: this.options.pollMs ?? 1000,
+    };
   }
 
   private async resumeOrphans(): Promise<void> {
@@ -378,6 +507,17 @@ export class SearchOrchestrator {
       }
     }
   }
+}
+
+function distributedFromEnv(): boolean {
+  const v = (process.env.DETSEARCH_DISTRIBUTED ?? '').trim().toLowerCase();
+  if (v === '' || v === '0' || v === 'false' || v === 'no') return false;
+  if (v === '1' || v === 'true' || v === 'yes') return true;
+  throw new DomainError(
+    'CONFIG.INVALID',
+    `DETSEARCH_DISTRIBUTED: expected 1/true/yes or 0/false/no, got '${process.env.DETSEARCH_DISTRIBUTED}'`,
+    'DETSEARCH_DISTRIBUTED',
+  );
 }
 
 function paretoPoint(t: Trial, search: Search): ParetoPoint {

@@ -6,7 +6,6 @@ import type {
   Search,
   SearchRepository,
   Trial,
-  TrialLease,
   TrialRepository,
   Tx,
 } from '@detsearch/persistence';
@@ -16,10 +15,9 @@ import {
   type CompiledSearchSpace,
 } from '@detsearch/search-space';
 import { createStrategy, type Strategy, type StrategyName, type TrialRecord } from '@detsearch/strategies';
-import { promotes, rungIndex } from './asha';
 import type { SearchEventBus } from './events';
-import { constraintVector, objectiveVector } from './objectives';
-import type { EpochDecision, EpochReport, SearchProgress, TrialEvaluator, TrialMetrics } from './types';
+import { progressOf, TrialJobHandler, type EventSink } from './trial-job';
+import type { SearchProgress, TrialEvaluator } from './types';
 
 /** Error text of trials ended by a cancel; a resume re-queues exactly these. */
 export const CANCELLED_REASON = 'search cancelled';
@@ -29,15 +27,34 @@ export interface TrialDispatcher {
   enqueue(tx: Tx, trials: Trial[]): Promise<void>;
 }
 
+/**
+ * Queue mode: trials are evaluated by `detsearch worker` processes that take their jobs from the
+ * queue; the loop only creates trials (with their jobs, through the dispatcher) and waits.
+ */
+export interface QueueMode {
+  /** How many trials to keep queued or running: the live workers' slots plus a little prefetch. */
+  outstanding(): Promise<number>;
+  /** Re-check the rows this often even without a notification (a dropped LISTEN connection). */
+  pollMs: number;
+}
+
 export interface RunnerDeps {
   db: Database;
   searches: SearchRepository;
   trials: TrialRepository;
+  /** This process's bus: live events (relayed from other processes in queue mode). */
   events: SearchEventBus;
+  /** Where the loop's own events go (default: `events`); in queue mode also to other processes. */
+  sink?: EventSink;
   runnerId: string;
+  /** In-process: trials evaluated at once. */
   concurrency: number;
   leaseMs: number;
   dispatcher?: TrialDispatcher;
+  /** Absent: trials are evaluated in this process through the same job handler workers use. */
+  queue?: QueueMode;
+  /** In-process trial heartbeat (default 10 s). */
+  heartbeatMs?: number;
   profile: (name: string) => HardwareProfile;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
@@ -45,10 +62,12 @@ export interface RunnerDeps {
 export type StopReason = 'cancel' | 'shutdown' | 'abandon' | 'lease-lost';
 
 /**
- * Drives one search in this process: ask the strategy for as many candidates as there are free
- * slots, create them (one transaction), evaluate them with bounded concurrency, record, repeat
+ * Drives one search: ask the strategy for as many candidates as there are free slots, create them
+ * (one transaction, with their queue jobs when there is a queue), have them evaluated, repeat
  * until the trial budget is created and finished, the wall clock runs out, or it is stopped.
- * All state lives in the rows, so a new runner continues where a dead one left off.
+ * In-process, trials run here with bounded concurrency through the TrialJobHandler; in queue mode
+ * workers run the same handler and the loop waits for their results in the rows. All state lives
+ * in the rows, so a new runner continues where a dead one left off.
  */
 export class SearchRunner {
   readonly done: Promise<void>;
@@ -61,12 +80,24 @@ export class SearchRunner {
   private wake: (() => void) | null = null;
   /** A trial finished while the loop was busy: the next wait returns at once. */
   private missedWake = false;
+  private readonly handler: TrialJobHandler;
+  private readonly sink: EventSink;
 
   constructor(
     private search: Search,
-    private readonly evaluator: TrialEvaluator,
+    evaluator: TrialEvaluator,
     private readonly deps: RunnerDeps,
   ) {
+    this.sink = deps.sink ?? deps.events;
+    this.handler = new TrialJobHandler({
+      db: deps.db,
+      searches: deps.searches,
+      trials: deps.trials,
+      evaluatorFor: async () => evaluator,
+      events: this.sink,
+      heartbeatMs: deps.heartbeatMs ?? 10_000,
+      log: deps.log,
+    });
     this.done = this.run().catch((err) => this.fail(err));
   }
 
@@ -103,9 +134,40 @@ export class SearchRunner {
       this.search.budget.wallClockMinutes !== undefined && this.search.startedAt
         ? this.search.startedAt.getTime() + this.search.budget.wallClockMinutes * 60_000
         : Infinity;
+    const { timeUp, exhausted } = this.deps.queue
+      ? await this.loopQueued(budget, deadline, this.deps.queue)
+      : await this.loopInProcess(budget, deadline);
+
+    await Promise.allSettled(this.inFlight.values());
+    this.clearHeartbeat();
+    if (!this.writable) return;
+    if (this.stopReason === 'shutdown') {
+      // Let another process (or the next start) pick the search up at once. In queue mode the
+      // workers keep running its trials; only trials evaluated here go back in the queue.
+      if (!this.deps.queue) await trials.requeue(this.id, { workerIds: [this.deps.runnerId] });
+      await searches.releaseLease(this.id, this.deps.runnerId);
+      return;
+    }
+    if (this.stopReason === 'cancel') {
+      // Rows created while the cancel was on its way end too.
+      await trials.failUnfinished(this.id, CANCELLED_REASON);
+      await this.finishSearch(null);
+      return;
+    }
+    if (timeUp) await trials.failUnfinished(this.id, 'wall-clock budget spent before the trial finished');
+    const finished = await searches.transition(this.id, ['running'], 'completed', {
+      finished: true,
+      ...(exhausted ? { error: exhausted } : {}),
+    });
+    if (finished) this.search = finished;
+    await this.finishSearch(null);
+  }
+
+  /** Evaluates trials here, `concurrency` at a time. */
+  private async loopInProcess(budget: number, deadline: number) {
+    const { trials } = this.deps;
     let timeUp = false;
     let exhausted: string | null = null;
-
     for (;;) {
       if (this.stopReason) break;
       if (Date.now() >= deadline) timeUp = true;
@@ -132,29 +194,45 @@ export class SearchRunner {
       }
       await this.waitForSlot();
     }
+    return { timeUp, exhausted };
+  }
 
-    await Promise.allSettled(this.inFlight.values());
-    this.clearHeartbeat();
-    if (!this.writable) return;
-    if (this.stopReason === 'shutdown') {
-      // Let another process (or the next start) pick the search up at once.
-      await trials.requeue(this.id, { workerIds: [this.deps.runnerId] });
-      await searches.releaseLease(this.id, this.deps.runnerId);
-      return;
-    }
-    if (this.stopReason === 'cancel') {
-      // Rows created while the cancel was on its way end too.
-      await trials.failUnfinished(this.id, CANCELLED_REASON);
-      await this.finishSearch(null);
-      return;
-    }
-    if (timeUp) await trials.failUnfinished(this.id, 'wall-clock budget spent before the trial finished');
-    const finished = await searches.transition(this.id, ['running'], 'completed', {
-      finished: true,
-      ...(exhausted ? { error: exhausted } : {}),
+  /**
+   * Queue mode: keep `outstanding()` trials queued or running (each created with its job in one
+   * transaction) and wait for workers to finish them; decisions come from the rows as in-process.
+   */
+  private async loopQueued(budget: number, deadline: number, queue: QueueMode) {
+    const { trials } = this.deps;
+    let timeUp = false;
+    let exhausted: string | null = null;
+    const unsubscribe = this.deps.events.subscribe(this.id, (e) => {
+      if (e.type === 'trial-completed') this.poke();
     });
-    if (finished) this.search = finished;
-    await this.finishSearch(null);
+    try {
+      for (;;) {
+        if (this.stopReason) break;
+        if (Date.now() >= deadline) timeUp = true;
+        const c = await trials.counts(this.id);
+        let open = c.queued + c.running;
+        if (!timeUp && c.total < budget) {
+          const want = Math.min((await queue.outstanding()) - open, budget - c.total);
+          if (want > 0 && !this.stopReason) {
+            const fresh = await this.createTrials(want);
+            open += fresh.length;
+            if (fresh.length === 0 && open === 0) {
+              exhausted = `the strategy proposed no new candidate after ${c.total} trials (search space exhausted?)`;
+              break;
+            }
+          }
+        }
+        if (open === 0 && (timeUp || c.total >= budget)) break;
+        if (timeUp) break; // unfinished trials are failed below; their workers notice at the next heartbeat
+        await this.waitForWake(Math.min(queue.pollMs, Math.max(1, deadline - Date.now())));
+      }
+    } finally {
+      unsubscribe();
+    }
+    return { timeUp, exhausted };
   }
 
   private async createTrials(n: number): Promise<Trial[]> {
@@ -208,157 +286,44 @@ export class SearchRunner {
   }
 
   private start(trial: Trial): void {
-    const p = this.execute(trial)
+    const p = this.handler
+      .run(trial.id, { workerId: this.deps.runnerId, signal: this.stop.signal, search: this.search })
+      .then(() => undefined)
       .catch((err) => this.deps.log?.('trial execution error', { trialId: trial.id, error: String(err) }))
       .finally(() => {
         this.inFlight.delete(trial.id);
-        if (this.wake) this.wake();
-        else this.missedWake = true;
+        this.poke();
       });
     this.inFlight.set(trial.id, p);
   }
 
+  private poke(): void {
+    if (this.wake) this.wake();
+    else this.missedWake = true;
+  }
+
   private waitForSlot(): Promise<void> {
+    // Nothing in flight and nothing creatable (e.g. queued rows claimed elsewhere): poll.
+    return this.waitForWake(this.inFlight.size === 0 ? 200 : undefined);
+  }
+
+  private waitForWake(timeoutMs?: number): Promise<void> {
     if (this.stopReason || this.missedWake) {
       this.missedWake = false;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
       this.wake = () => {
         this.wake = null;
+        clearTimeout(timer);
         resolve();
       };
-      // Nothing in flight and nothing creatable (e.g. queued rows claimed elsewhere): poll.
-      if (this.inFlight.size === 0) setTimeout(() => this.wake?.(), 200).unref();
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => this.wake?.(), timeoutMs);
+        timer.unref();
+      }
     });
-  }
-
-  private async execute(queued: Trial): Promise<void> {
-    const { trials, events } = this.deps;
-    const claimed = await trials.claim(queued.id, this.deps.runnerId);
-    if (!claimed) return;
-    const { trial, lease } = claimed;
-    events.publish({
-      type: 'trial-started',
-      searchId: this.id,
-      trialId: trial.id,
-      number: trial.number,
-      progress: await this.progress(),
-    });
-    const abort = new AbortController();
-    const onStop = () => abort.abort(this.stopReason);
-    this.stop.signal.addEventListener('abort', onStop, { once: true });
-    const beat = setInterval(() => {
-      if (this.writable) void trials.heartbeat(trial.id, lease).catch(() => undefined);
-    }, 10_000);
-    beat.unref();
-    let pruned = false;
-    let lost = false;
-    let metrics: TrialMetrics | null = null;
-    let error: unknown = null;
-    try {
-      metrics = await this.evaluator.evaluate(
-        {
-          trialId: trial.id,
-          searchId: this.id,
-          genome: trial.genome,
-          fidelity: { epochs: trial.epochs, ...(trial.imageSize ? { imageSize: trial.imageSize } : {}) },
-          hardwareProfile: this.search.hardwareProfile,
-          ...(this.search.dataset ? { dataset: this.search.dataset } : {}),
-          seed: this.search.seed,
-        },
-        {
-          signal: abort.signal,
-          onEpoch: async (m) => {
-            const decision = await this.onEpoch(trial, lease, m);
-            if (decision === 'lost') lost = true;
-            else if (decision === 'stop') pruned = true;
-            return decision === 'continue' ? 'continue' : 'stop';
-          },
-        },
-      );
-    } catch (err) {
-      error = err;
-    } finally {
-      clearInterval(beat);
-      this.stop.signal.removeEventListener('abort', onStop);
-    }
-    // Stopped by cancel/shutdown/crash, or someone else owns the trial now: record nothing here.
-    if (lost || this.stopReason) return;
-
-    const stored = await trials.finish(trial.id, lease, this.resultOf(trial, metrics, error, pruned));
-    if (!stored) return;
-    const best = await trials.bestSoFar(this.id);
-    await this.deps.searches.setBest(this.id, best);
-    events.publish({
-      type: 'trial-completed',
-      searchId: this.id,
-      trialId: stored.id,
-      number: stored.number,
-      status: stored.status,
-      map50_95: stored.map50_95,
-      latencyMs: stored.latencyMs,
-      progress: await this.progress(),
-      best,
-      paretoSize: best?.paretoSize ?? 0,
-    });
-  }
-
-  private resultOf(trial: Trial, metrics: TrialMetrics | null, error: unknown, pruned: boolean) {
-    if (!metrics) {
-      const message = error instanceof Error ? error.message : String(error ?? 'evaluator returned nothing');
-      return { status: 'failed' as const, error: message.slice(0, 4000) };
-    }
-    const inputs = {
-      map50_95: metrics.map50_95,
-      latencyMs: metrics.latencyMs,
-      sizeBytes: metrics.sizeBytes,
-      params: metrics.params,
-      gflops: metrics.gflops,
-    };
-    return {
-      status: pruned ? ('pruned' as const) : ('completed' as const),
-      map50: metrics.map50,
-      map50_95: metrics.map50_95,
-      fp32Map50_95: metrics.fp32Map50_95 ?? null,
-      latencyMs: metrics.latencyMs,
-      latencyPerProfile: { [this.search.hardwareProfile]: metrics.latencyMs },
-      measuredLatencyMs: metrics.measuredLatencyMs ?? null,
-      params: metrics.params,
-      gflops: metrics.gflops,
-      sizeBytes: metrics.sizeBytes,
-      objectiveValues: objectiveVector(this.search.objectives, inputs),
-      constraintValues: constraintVector(this.search.constraints, inputs),
-      backend: metrics.backend,
-      notes: metrics.notes ?? null,
-      onnxPath: metrics.onnxPath ?? null,
-      epochMetrics: metrics.epochs.length > 0 ? metrics.epochs : trial.epochMetrics,
-    };
-  }
-
-  /** Records the epoch and, at a rung, decides promotion; 'lost' when the lease is gone. */
-  private async onEpoch(trial: Trial, lease: TrialLease, m: EpochReport): Promise<EpochDecision | 'lost'> {
-    if (this.stopReason) return 'stop';
-    const fidelity = this.search.fidelity;
-    const rung = rungIndex(fidelity, m.epoch);
-    const ok = await this.deps.trials.recordEpoch(trial.id, lease, m, Math.max(0, rung));
-    if (!ok) return 'lost';
-    let decision: EpochDecision = 'continue';
-    if (rung >= 0 && m.map50_95 !== undefined) {
-      const competitors = await this.deps.trials.rungEntries(this.id, m.epoch);
-      decision = promotes(trial.id, competitors, this.search.objectives, fidelity.eta ?? 3)
-        ? 'continue'
-        : 'stop';
-    }
-    this.deps.events.publish({
-      type: 'trial-epoch',
-      searchId: this.id,
-      trialId: trial.id,
-      number: trial.number,
-      epoch: m,
-      decision,
-    });
-    return decision;
   }
 
   async progress(): Promise<SearchProgress> {
@@ -407,12 +372,12 @@ export class SearchRunner {
   }
 
   private async finishSearch(error: string | null): Promise<void> {
-    const { searches, trials, events } = this.deps;
+    const { searches, trials } = this.deps;
     const best = await trials.bestSoFar(this.id);
     await searches.setBest(this.id, best);
     await searches.releaseLease(this.id, this.deps.runnerId);
     const row = await searches.get(this.id);
-    events.publish({
+    await this.sink.publish({
       type: 'search-completed',
       searchId: this.id,
       status: row?.status ?? 'failed',
@@ -424,7 +389,4 @@ export class SearchRunner {
   }
 }
 
-export function progressOf(c: Omit<SearchProgress, 'budget' | 'fraction'>, budget: number): SearchProgress {
-  const finished = c.completed + c.pruned + c.failed;
-  return { ...c, budget, fraction: budget > 0 ? Math.min(1, finished / budget) : 1 };
-}
+export { progressOf };

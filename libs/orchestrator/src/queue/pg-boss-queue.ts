@@ -1,0 +1,139 @@
+import PgBoss from 'pg-boss';
+import type { Database, LatencyMeasurement, Sql, Trial, Tx } from '@detsearch/persistence';
+import type { TrialDispatcher } from '../search-runner';
+import type { PgNotifier } from './notifier';
+
+export const TRIAL_QUEUE = 'detsearch-trials';
+/** One queue per hardware profile, so a device worker takes only the jobs for its device. */
+export const measurementQueue = (profile: string): string => `detsearch-latency-${profile}`;
+
+export interface TrialJobData {
+  trialId: string;
+  searchId: string;
+}
+
+export interface MeasurementJobData {
+  measurementId: string;
+  profile: string;
+}
+
+export interface PgBossQueueOptions {
+  /** pg-boss's schema (default 'pgboss'; tests use one per file). */
+  schema?: string;
+  /**
+   * Backstop for a job whose worker vanished when no reaper runs: pg-boss expires it after this
+   * long and delivers it again (default 2 h; heartbeats normally detect a dead worker in seconds).
+   */
+  expireInSeconds?: number;
+  /** Run pg-boss maintenance (expiry, archiving) from this process (default true). */
+  supervise?: boolean;
+  notifier?: PgNotifier;
+  log?: (msg: string, extra?: Record<string, unknown>) => void;
+}
+
+/** pg-boss's connection interface over a detsearch connection or transaction. */
+const bossDb = (sql: Sql): PgBoss.Db => ({
+  executeSql: async (text: string, values: unknown[]) => ({ rows: await sql.query(text, values) }),
+});
+
+/**
+ * pg-boss on the detsearch database, sharing its connection pool (so a worker holds a handful of
+ * connections, not two pools), with the queues detsearch uses. Jobs are inserted through the
+ * caller's transaction, so a trial row and its job commit together or not at all.
+ */
+export class PgBossQueue {
+  private readonly created = new Set<string>();
+
+  private constructor(
+    readonly boss: PgBoss,
+    private readonly options: PgBossQueueOptions,
+  ) {}
+
+  static async start(db: Database, options: PgBossQueueOptions = {}): Promise<PgBossQueue> {
+    if (db.kind !== 'postgres')
+      throw new Error(
+        'the pg-boss queue needs Postgres (DATABASE_URL); embedded mode runs trials in-process',
+      );
+    const boss = new PgBoss({
+      db: bossDb(db),
+      schema: options.schema ?? 'pgboss',
+      supervise: options.supervise ?? true,
+      // detsearch schedules nothing; the cron clock would only add polling.
+      schedule: false,
+      migrate: true,
+    });
+    boss.on('error', (err) => options.log?.('pg-boss error', { error: String(err) }));
+    await boss.start();
+    const q = new PgBossQueue(boss, options);
+    await q.ensureQueue(TRIAL_QUEUE);
+    return q;
+  }
+
+  get notifier(): PgNotifier | undefined {
+    return this.options.notifier;
+  }
+
+  async ensureQueue(name: string): Promise<void> {
+    if (this.created.has(name)) return;
+    // Idempotent in pg-boss 10 (ON CONFLICT DO NOTHING), so every process may create it.
+    await this.boss.createQueue(name, {
+      name,
+      // A handler that throws (e.g. the database blinked) is retried; a dead worker is the reaper's.
+      retryLimit: 5,
+      retryDelay: 2,
+      expireInSeconds: this.options.expireInSeconds ?? 7200,
+    });
+    this.created.add(name);
+  }
+
+  /** Inserts one job per trial in `tx` (one statement) and wakes idle workers on commit. */
+  async sendTrials(tx: Sql, trials: Trial[]): Promise<void> {
+    if (trials.length === 0) return;
+    await this.boss.insert(
+      trials.map((t) => ({ name: TRIAL_QUEUE, data: { trialId: t.id, searchId: t.searchId } })),
+      { db: bossDb(tx) },
+    );
+    await this.options.notifier?.notify(tx, { kind: 'jobs', queue: TRIAL_QUEUE });
+  }
+
+  async sendMeasurements(tx: Sql, measurements: LatencyMeasurement[]): Promise<void> {
+    const byQueue = new Map<string, LatencyMeasurement[]>();
+    for (const m of measurements)
+      byQueue.set(measurementQueue(m.profile), [...(byQueue.get(measurementQueue(m.profile)) ?? []), m]);
+    for (const [name, ms] of byQueue) {
+      await this.ensureQueue(name);
+      await this.boss.insert(
+        ms.map((m) => ({ name, data: { measurementId: m.id, profile: m.profile } })),
+        { db: bossDb(tx) },
+      );
+      await this.options.notifier?.notify(tx, { kind: 'jobs', queue: name });
+    }
+  }
+
+  /** Takes up to `n` waiting jobs (SKIP LOCKED: each job goes to exactly one taker). */
+  async fetch<T extends object>(name: string, n = 1): Promise<PgBoss.Job<T>[]> {
+    return this.boss.fetch<T>(name, { batchSize: n });
+  }
+
+  async complete(name: string, id: string): Promise<void> {
+    await this.boss.complete(name, id);
+  }
+
+  async fail(name: string, id: string, error: unknown): Promise<void> {
+    await this.boss.fail(name, id, { message: error instanceof Error ? error.message : String(error) });
+  }
+
+  async stop(): Promise<void> {
+    // Jobs in hand are released by the worker itself (trial rows re-queued with new jobs).
+    await this.boss.stop({ graceful: false, close: false, wait: true });
+  }
+}
+
+/** The search runner's hook: a trial's job is inserted in the transaction that creates the trial. */
+export class PgBossDispatcher implements TrialDispatcher {
+  constructor(private readonly queue: PgBossQueue) {}
+
+  enqueue(tx: Tx, trials: Trial[]): Promise<void> {
+    return this.queue.sendTrials(tx, trials);
+  }
+}

@@ -1,0 +1,235 @@
+import type {
+  Database,
+  Search,
+  SearchRepository,
+  Trial,
+  TrialLease,
+  TrialRepository,
+  TrialResult,
+} from '@detsearch/persistence';
+import { promotes, rungIndex } from './asha';
+import { constraintVector, objectiveVector } from './objectives';
+import type {
+  EpochDecision,
+  EpochReport,
+  SearchEvent,
+  SearchProgress,
+  TrialEvaluator,
+  TrialMetrics,
+} from './types';
+
+/** Where a trial job's progress events go: the local bus, and/or NOTIFY for other processes. */
+export interface EventSink {
+  publish(event: SearchEvent): void | Promise<void>;
+}
+
+export interface TrialJobDeps {
+  db: Database;
+  searches: SearchRepository;
+  trials: TrialRepository;
+  evaluatorFor(name: string): Promise<TrialEvaluator>;
+  events: EventSink;
+  /** How often a running attempt renews its heartbeat (its lease on the trial). */
+  heartbeatMs: number;
+  log?: (msg: string, extra?: Record<string, unknown>) => void;
+}
+
+export interface TrialJobContext {
+  /** Who runs the attempt (a worker id, or the search runner's id in-process). */
+  workerId: string;
+  /** Aborts the evaluation; nothing more is written for this attempt (the caller re-queues or cancels). */
+  signal?: AbortSignal;
+  /** The trial's search when the caller has it (in-process); else it is read. */
+  search?: Search;
+}
+
+/**
+ * 'finished': the result is stored. 'not-claimed': the trial was not queued (another worker has
+ * it, it is finished, or it was cancelled): nothing was done. 'lost': the lease went away mid-run
+ * (re-queued by a reaper, or the search was cancelled): the result was dropped. 'aborted': the
+ * caller's signal stopped it.
+ */
+export type TrialJobOutcome = 'finished' | 'not-claimed' | 'lost' | 'aborted';
+
+export function progressOf(c: Omit<SearchProgress, 'budget' | 'fraction'>, budget: number): SearchProgress {
+  const finished = c.completed + c.pruned + c.failed;
+  return { ...c, budget, fraction: budget > 0 ? Math.min(1, finished / budget) : 1 };
+}
+
+/**
+ * One trial job, the same code in every mode: claim the queued trial (a fencing token: worker id
+ * plus attempt number), run the search's evaluator with heartbeats, record epochs and decide ASHA
+ * promotions from the rows, store the result (accepted only while the claim still holds), publish
+ * progress. The embedded search runner calls it in-process; `detsearch worker` calls it per job.
+ */
+export class TrialJobHandler {
+  constructor(private readonly deps: TrialJobDeps) {}
+
+  async run(trialId: string, ctx: TrialJobContext): Promise<{ outcome: TrialJobOutcome; trial?: Trial }> {
+    const { trials, searches, events } = this.deps;
+    const claimed = await trials.claim(trialId, ctx.workerId);
+    if (!claimed) return { outcome: 'not-claimed' };
+    const { trial, lease } = claimed;
+    const search = ctx.search ?? (await searches.get(trial.searchId));
+    if (!search) return { outcome: 'lost' }; // deleted under us; the cascade took the trial too
+    await events.publish({
+      type: 'trial-started',
+      searchId: search.id,
+      trialId: trial.id,
+      number: trial.number,
+      progress: await this.progress(search),
+    });
+
+    const abort = new AbortController();
+    let lost = false;
+    const onStop = () => abort.abort(ctx.signal?.reason ?? 'stopped');
+    ctx.signal?.addEventListener('abort', onStop, { once: true });
+    if (ctx.signal?.aborted) onStop();
+    const loseLease = () => {
+      lost = true;
+      abort.abort('lease lost');
+    };
+    const beat = setInterval(() => {
+      if (abort.signal.aborted) return;
+      trials.heartbeat(trial.id, lease).then(
+        (mine) => {
+          // Re-queued by a reaper or ended by a cancel: stop working on a result nobody will take.
+          if (!mine) loseLease();
+        },
+        (err) => this.deps.log?.('heartbeat failed', { trialId: trial.id, error: String(err) }),
+      );
+    }, this.deps.heartbeatMs);
+    beat.unref();
+
+    let pruned = false;
+    let metrics: TrialMetrics | null = null;
+    let error: unknown = null;
+    try {
+      const evaluator = await this.deps.evaluatorFor(search.evaluator);
+      metrics = await evaluator.evaluate(
+        {
+          trialId: trial.id,
+          searchId: search.id,
+          genome: trial.genome,
+          fidelity: { epochs: trial.epochs, ...(trial.imageSize ? { imageSize: trial.imageSize } : {}) },
+          hardwareProfile: search.hardwareProfile,
+          ...(search.dataset ? { dataset: search.dataset } : {}),
+          seed: search.seed,
+        },
+        {
+          signal: abort.signal,
+          onEpoch: async (m) => {
+            if (abort.signal.aborted) return 'stop';
+            const decision = await this.onEpoch(search, trial, lease, m);
+            if (decision === 'lost') loseLease();
+            else if (decision === 'stop') pruned = true;
+            return decision === 'continue' ? 'continue' : 'stop';
+          },
+        },
+      );
+    } catch (err) {
+      error = err;
+    } finally {
+      clearInterval(beat);
+      ctx.signal?.removeEventListener('abort', onStop);
+    }
+    if (lost) return { outcome: 'lost' };
+    if (ctx.signal?.aborted) return { outcome: 'aborted' };
+
+    const result = resultOf(search, trial, metrics, error, pruned);
+    const stored = await this.deps.db.transaction(async (tx) => {
+      const t = await trials.finish(trial.id, lease, result, tx);
+      if (!t) return null;
+      // Only a trial that joined the Pareto front can change the best; finish() then holds the
+      // search row's lock, so concurrent workers write the summary in commit order.
+      if (t.onFront) await searches.setBest(search.id, await trials.bestSoFar(search.id, tx), tx);
+      return t;
+    });
+    if (!stored) return { outcome: 'lost' };
+    // Published after the commit, so whoever reacts to the event reads the stored row.
+    const t = stored;
+    const best = await trials.bestSoFar(search.id);
+    await events.publish({
+      type: 'trial-completed',
+      searchId: search.id,
+      trialId: t.id,
+      number: t.number,
+      status: t.status,
+      map50_95: t.map50_95,
+      latencyMs: t.latencyMs,
+      progress: await this.progress(search),
+      best,
+      paretoSize: best?.paretoSize ?? 0,
+    });
+    return { outcome: 'finished', trial: t };
+  }
+
+  /** Records the epoch and, at a rung, decides promotion; 'lost' when the lease is gone. */
+  private async onEpoch(
+    search: Search,
+    trial: Trial,
+    lease: TrialLease,
+    m: EpochReport,
+  ): Promise<EpochDecision | 'lost'> {
+    const fidelity = search.fidelity;
+    const rung = rungIndex(fidelity, m.epoch);
+    const ok = await this.deps.trials.recordEpoch(trial.id, lease, m, Math.max(0, rung));
+    if (!ok) return 'lost';
+    let decision: EpochDecision = 'continue';
+    if (rung >= 0 && m.map50_95 !== undefined) {
+      const competitors = await this.deps.trials.rungEntries(search.id, m.epoch);
+      decision = promotes(trial.id, competitors, search.objectives, fidelity.eta ?? 3) ? 'continue' : 'stop';
+    }
+    await this.deps.events.publish({
+      type: 'trial-epoch',
+      searchId: search.id,
+      trialId: trial.id,
+      number: trial.number,
+      epoch: m,
+      decision,
+    });
+    return decision;
+  }
+
+  private async progress(search: Search): Promise<SearchProgress> {
+    return progressOf(await this.deps.trials.counts(search.id), search.budget.trials);
+  }
+}
+
+export function resultOf(
+  search: Search,
+  trial: Trial,
+  metrics: TrialMetrics | null,
+  error: unknown,
+  pruned: boolean,
+): TrialResult {
+  if (!metrics) {
+    const message = error instanceof Error ? error.message : String(error ?? 'evaluator returned nothing');
+    return { status: 'failed', error: message.slice(0, 4000) };
+  }
+  const inputs = {
+    map50_95: metrics.map50_95,
+    latencyMs: metrics.latencyMs,
+    sizeBytes: metrics.sizeBytes,
+    params: metrics.params,
+    gflops: metrics.gflops,
+  };
+  return {
+    status: pruned ? 'pruned' : 'completed',
+    map50: metrics.map50,
+    map50_95: metrics.map50_95,
+    fp32Map50_95: metrics.fp32Map50_95 ?? null,
+    latencyMs: metrics.latencyMs,
+    latencyPerProfile: { [search.hardwareProfile]: metrics.latencyMs },
+    measuredLatencyMs: metrics.measuredLatencyMs ?? null,
+    params: metrics.params,
+    gflops: metrics.gflops,
+    sizeBytes: metrics.sizeBytes,
+    objectiveValues: objectiveVector(search.objectives, inputs),
+    constraintValues: constraintVector(search.constraints, inputs),
+    backend: metrics.backend,
+    notes: metrics.notes ?? null,
+    onnxPath: metrics.onnxPath ?? null,
+    epochMetrics: metrics.epochs.length > 0 ? metrics.epochs : trial.epochMetrics,
+  };
+}
