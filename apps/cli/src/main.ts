@@ -9,6 +9,7 @@ import { registerLatency } from './commands/latency';
 import { registerSearch } from './commands/search';
 import { registerTrain } from './commands/train';
 import { registerExportYaml } from './commands/export-yaml';
+import { registerWorker } from './commands/worker';
 import { fail } from './cli-kit';
 
 const program = new Command();
@@ -31,5 +32,6 @@ registerEvaluate(program);
 registerExport(program);
 registerLatency(program);
 registerTrain(program);
+registerWorker(program);
 
 program.parseAsync(process.argv).catch(fail);
