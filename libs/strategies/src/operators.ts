@@ -20,10 +20,9 @@ function resetDiscrete(d: Dimension, gene: number, rng: Rng): number {
  * 0.003 to 0.3 of the range (coarse and fine moves without tuning), sometimes a fresh uniform
  * draw; grid dimensions move at least one step.
  */
-export function mutateGene(d: Dimension, gene: number, rng: Rng): number {
+export function mutateGene(d: Dimension, gene: number, rng: Rng, sigma = mutationScale(rng)): number {
   if (!isNumeric(d)) return resetDiscrete(d, gene, rng);
   if (rng.uniform() < 0.1) return sampleGene(d, rng);
-  const sigma = Math.pow(10, -2.5 + 2 * rng.uniform());
   const steps = gridSteps(d);
   if (d.type === 'float' || (d.type === 'int' && d.log)) {
     return Math.min(1, Math.max(0, gene + sigma * rng.normal()));
@@ -36,20 +35,25 @@ export function mutateGene(d: Dimension, gene: number, rng: Rng): number {
   return Math.min(steps, Math.max(0, k)) / steps;
 }
 
-/** Mutates each gene with probability 1/d, and always at least one. */
-export function mutate(space: SearchSpace, genes: number[], rng: Rng): number[] {
+function mutationScale(rng: Rng): number {
+  return Math.pow(10, -2.5 + 2 * rng.uniform());
+}
+
+/** Mutates each gene with probability 1/d, and always at least one; one step scale per child. */
+export function mutate(space: SearchSpace, genes: readonly number[], rng: Rng): number[] {
   const d = space.dimensions.length;
+  const sigma = mutationScale(rng);
   const child = genes.slice();
   let changed = false;
   for (let i = 0; i < d; i++) {
     if (rng.uniform() < 1 / d) {
-      child[i] = mutateGene(space.dimensions[i], child[i], rng);
+      child[i] = mutateGene(space.dimensions[i], child[i], rng, sigma);
       changed = true;
     }
   }
   if (!changed && d > 0) {
     const i = rng.int(d);
-    child[i] = mutateGene(space.dimensions[i], child[i], rng);
+    child[i] = mutateGene(space.dimensions[i], child[i], rng, sigma);
   }
   return child;
 }
@@ -62,9 +66,7 @@ function sbxPair(x1: number, x2: number, eta: number, rng: Rng): [number, number
   const spread = (beta: number): number => {
     const alpha = 2 - Math.pow(beta, -(eta + 1));
     const u = rng.uniform();
-    return u <= 1 / alpha
-      ? Math.pow(u * alpha, 1 / (eta + 1))
-      : Math.pow(1 / (2 - u * alpha), 1 / (eta + 1));
+    return u <= 1 / alpha ? Math.pow(u * alpha, 1 / (eta + 1)) : Math.pow(1 / (2 - u * alpha), 1 / (eta + 1));
   };
   const bq1 = spread(1 + (2 * y1) / (y2 - y1));
   const bq2 = spread(1 + (2 * (1 - y2)) / (y2 - y1));
@@ -79,7 +81,13 @@ function sbxPair(x1: number, x2: number, eta: number, rng: Rng): [number, number
  * NSGA-II crossover for mixed spaces: SBX per numeric gene (with probability 1/2), uniform swap
  * for categorical and boolean genes.
  */
-export function crossover(space: SearchSpace, a: number[], b: number[], eta: number, rng: Rng): [number[], number[]] {
+export function crossover(
+  space: SearchSpace,
+  a: readonly number[],
+  b: readonly number[],
+  eta: number,
+  rng: Rng,
+): [number[], number[]] {
   const c1 = a.slice();
   const c2 = b.slice();
   space.dimensions.forEach((d, i) => {
@@ -109,11 +117,12 @@ export function polynomialMutation(
     const u = rng.uniform();
     const pow = 1 / (eta + 1);
     let dq: number;
+    // The step shrinks towards the nearer bound, so a child never leaves [0, 1].
     if (u < 0.5) {
-      const val = 2 * u + (1 - 2 * u) * Math.pow(y, eta + 1);
+      const val = 2 * u + (1 - 2 * u) * Math.pow(1 - y, eta + 1);
       dq = Math.pow(val, pow) - 1;
     } else {
-      const val = 2 * (1 - u) + 2 * (u - 0.5) * Math.pow(1 - y, eta + 1);
+      const val = 2 * (1 - u) + 2 * (u - 0.5) * Math.pow(y, eta + 1);
       dq = 1 - Math.pow(val, pow);
     }
     out[i] = Math.min(1, Math.max(0, y + dq));

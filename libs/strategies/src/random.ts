@@ -14,7 +14,13 @@ export class RandomStrategy implements Strategy {
     const seen = seenPoints(input.space, input.history);
     const out: Params[] = [];
     for (let i = 0; i < n; i++) {
-      const genes = ensureNew(input.space, seen, sampleGenes(input.space, rng), () => sampleGenes(input.space, rng), rng);
+      const genes = ensureNew(
+        input.space,
+        seen,
+        sampleGenes(input.space, rng),
+        () => sampleGenes(input.space, rng),
+        rng,
+      );
       seen.addGenes(genes);
       out.push(decode(input.space, genes));
     }

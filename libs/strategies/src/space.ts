@@ -40,8 +40,15 @@ const clamp01 = (u: number): number => (u < 0 ? 0 : u > 1 ? 1 : u);
 export function encodeGene(d: Dimension, value: ParamValue | undefined): number {
   switch (d.type) {
     case 'float':
-    case 'int':
       return typeof value === 'number' ? clamp01(toLogUnit(value, d.low, d.high, d.log)) : 0.5;
+    case 'int': {
+      if (typeof value !== 'number') return 0.5;
+      if (d.log) return clamp01(toLogUnit(value, d.low, d.high, true));
+      const steps = gridSteps(d);
+      return steps > 0
+        ? Math.min(steps, Math.max(0, Math.round((value - d.low) / (d.step ?? 1)))) / steps
+        : 0;
+    }
     case 'ordinal': {
       const i = typeof value === 'number' ? nearestIndex(d.values, value) : 0;
       return d.values.length > 1 ? i / (d.values.length - 1) : 0;
@@ -61,7 +68,9 @@ export function decodeGene(d: Dimension, gene: number): ParamValue {
     }
     case 'int': {
       const step = d.step ?? 1;
-      const k = Math.round((fromLogUnit(clamp01(gene), d.low, d.high, d.log) - d.low) / step);
+      const k = d.log
+        ? Math.round((fromLogUnit(clamp01(gene), d.low, d.high, true) - d.low) / step)
+        : Math.round(clamp01(gene) * gridSteps(d));
       return d.low + Math.min(gridSteps(d), Math.max(0, k)) * step;
     }
     case 'ordinal':
@@ -89,21 +98,45 @@ export function decode(space: SearchSpace, genes: ArrayLike<number>): Params {
   return out;
 }
 
-/** A value drawn uniformly over the dimension (log-uniformly where `log` is set). */
-export function sampleGene(d: Dimension, rng: Rng): number {
+/**
+ * Gene of the quantile `u` in [0, 1) of the uniform distribution over the dimension (log-uniform
+ * where `log` is set); grid values are equally likely, the end values included.
+ */
+export function geneFromUniform(d: Dimension, u: number): number {
+  const pick = (k: number): number => Math.min(k - 1, Math.floor(u * k));
   switch (d.type) {
     case 'float':
-      return rng.uniform();
+      return u;
     case 'int':
-      // Uniform over the grid, not over [low, high], so the end values are as likely as the rest.
-      if (d.log) return rng.uniform();
-      return gridSteps(d) > 0 ? rng.int(gridSteps(d) + 1) / gridSteps(d) : 0;
+      if (d.log) return u;
+      return gridSteps(d) > 0 ? pick(gridSteps(d) + 1) / gridSteps(d) : 0;
     case 'ordinal':
-      return d.values.length > 1 ? rng.int(d.values.length) / (d.values.length - 1) : 0;
+      return d.values.length > 1 ? pick(d.values.length) / (d.values.length - 1) : 0;
     case 'categorical':
-      return rng.int(d.choices.length);
+      return pick(d.choices.length);
     case 'boolean':
-      return rng.int(2);
+      return pick(2);
+  }
+}
+
+export function sampleGene(d: Dimension, rng: Rng): number {
+  return geneFromUniform(d, rng.uniform());
+}
+
+/** Rounds a gene to the nearest legal value: grid dimensions to a step, floats clamped to [0, 1]. */
+export function snapGene(d: Dimension, gene: number): number {
+  switch (d.type) {
+    case 'float':
+      return clamp01(gene);
+    case 'int':
+      if (d.log) return encodeGene(d, decodeGene(d, gene));
+      return gridSteps(d) > 0 ? Math.round(clamp01(gene) * gridSteps(d)) / gridSteps(d) : 0;
+    case 'ordinal':
+      return gridSteps(d) > 0 ? Math.round(clamp01(gene) * gridSteps(d)) / gridSteps(d) : 0;
+    case 'categorical':
+      return Math.min(d.choices.length - 1, Math.max(0, Math.round(gene)));
+    case 'boolean':
+      return gene >= 0.5 ? 1 : 0;
   }
 }
 
@@ -134,36 +167,69 @@ function hashVector(v: ArrayLike<number>): number {
   return h >>> 0;
 }
 
+/** A point's genes as decoded-then-encoded (equal iff the points are equal) and their hash. */
+export interface EncodedPoint {
+  readonly genes: readonly number[];
+  readonly hash: number;
+}
+
+const encodings = new WeakMap<SearchSpace, WeakMap<Params, EncodedPoint>>();
+
 /**
- * Set of points (by decoded value) for duplicate avoidance. Hashing numbers instead of building
- * string keys keeps a scan over 10^4 trials at about a millisecond.
+ * `encode` memoized per (space, params object). A pure cache: results are identical without it,
+ * it only saves re-encoding the whole history on every ask. Trial params are treated as
+ * immutable once they are in a history.
  */
+export function encodePoint(space: SearchSpace, params: Params): EncodedPoint {
+  let bySpace = encodings.get(space);
+  if (!bySpace) encodings.set(space, (bySpace = new WeakMap()));
+  let point = bySpace.get(params);
+  if (!point) {
+    const genes = encode(space, params);
+    point = { genes, hash: hashVector(genes) };
+    bySpace.set(params, point);
+  }
+  return point;
+}
+
+/** Set of points (by decoded value) for duplicate avoidance, keyed by a numeric hash. */
 export class PointSet {
-  private readonly buckets = new Map<number, number[][]>();
+  private readonly buckets = new Map<number, (readonly number[])[]>();
   private count = 0;
 
-  constructor(private readonly space: SearchSpace) {}
+  /** `base` is consulted too but never changed (the shared part built from a history). */
+  constructor(
+    private readonly space: SearchSpace,
+    private readonly base?: PointSet,
+  ) {}
 
   get size(): number {
-    return this.count;
+    return this.count + (this.base?.size ?? 0);
   }
 
   addParams(params: Params): void {
-    this.addCanonical(encode(this.space, params));
+    const p = encodePoint(this.space, params);
+    this.add(p.genes, p.hash);
   }
 
   hasGenes(genes: ArrayLike<number>): boolean {
     const c = canonicalGenes(this.space, genes);
-    const bucket = this.buckets.get(hashVector(c));
-    return bucket !== undefined && bucket.some((b) => sameVector(b, c));
+    return this.hasCanonical(c, hashVector(c));
+  }
+
+  private hasCanonical(c: readonly number[], h: number): boolean {
+    const bucket = this.buckets.get(h);
+    if (bucket !== undefined && bucket.some((b) => sameVector(b, c))) return true;
+    return this.base !== undefined && this.base.hasCanonical(c, h);
   }
 
   addGenes(genes: ArrayLike<number>): void {
-    this.addCanonical(canonicalGenes(this.space, genes));
+    const c = canonicalGenes(this.space, genes);
+    this.add(c, hashVector(c));
   }
 
-  private addCanonical(c: number[]): void {
-    const h = hashVector(c);
+  private add(c: readonly number[], h: number): void {
+    if (this.base?.hasCanonical(c, h)) return;
     const bucket = this.buckets.get(h);
     if (!bucket) this.buckets.set(h, [c]);
     else if (!bucket.some((b) => sameVector(b, c))) bucket.push(c);

@@ -1,0 +1,84 @@
+import type { Params } from '@detsearch/search-space';
+import { observations, seenPoints, type Observation } from './history';
+import { mutate } from './operators';
+import { constrainedSort, crowdingDistance } from './pareto';
+import { Rng } from './rng';
+import { decode, ensureNew, sampleGenes } from './space';
+import type { AskInput, Strategy } from './types';
+
+export interface EvolutionOptions {
+  /** Population: the most recent P completed trials (older ones age out). */
+  populationSize?: number;
+  /** Tournament size S. */
+  sampleSize?: number;
+  /** Completed trials sampled at random before evolving; the population grows to P from there. */
+  warmup?: number;
+}
+
+/**
+ * Regularized (aging) evolution, Real et al. 2019. Each child mutates the winner of a tournament
+ * among S random members of the most recent P completed trials. The winner is decided by
+ * constraint-domination, then value (one objective) or non-dominated rank and crowding within the
+ * tournament (several).
+ */
+export class EvolutionStrategy implements Strategy {
+  readonly name = 'evolution';
+  readonly defaultBatch = 1;
+  readonly populationSize: number;
+  readonly sampleSize: number;
+  readonly warmup: number;
+
+  constructor(options: EvolutionOptions = {}) {
+    this.populationSize = options.populationSize ?? 100;
+    this.sampleSize = options.sampleSize ?? 10;
+    this.warmup = Math.min(this.populationSize, options.warmup ?? 10);
+  }
+
+  ask(input: AskInput, n: number): Params[] {
+    const { space } = input;
+    const rng = Rng.forAsk(input.seed, this.name, input.history.length);
+    const seen = seenPoints(space, input.history);
+    const population = observations(input, this.populationSize);
+    const random = (): number[] => sampleGenes(space, rng);
+    const out: Params[] = [];
+    for (let i = 0; i < n; i++) {
+      let genes: number[];
+      if (population.length < this.warmup || space.dimensions.length === 0) {
+        genes = ensureNew(space, seen, random(), random, rng);
+      } else {
+        const parent = tournament(population, rng.sample(population.length, this.sampleSize), rng);
+        // Mutate further from the first child when it repeats a known point.
+        let last: number[] = mutate(space, parent.genes, rng);
+        genes = ensureNew(
+          space,
+          seen,
+          last,
+          (a) => (last = mutate(space, a % 5 === 4 ? parent.genes : last, rng)),
+          rng,
+        );
+      }
+      seen.addGenes(genes);
+      out.push(decode(space, genes));
+    }
+    return out;
+  }
+}
+
+/** The best member of a tournament; ties are broken at random. */
+export function tournament(population: Observation[], sample: number[], rng: Rng): Observation {
+  const fronts = constrainedSort(
+    sample.map((i) => population[i].values),
+    sample.map((i) => population[i].violation),
+  );
+  const first = fronts[0];
+  let best = first;
+  if (first.length > 1 && population[sample[first[0]]].values.length > 1) {
+    const crowd = crowdingDistance(
+      sample.map((i) => population[i].values),
+      first,
+    );
+    const top = Math.max(...crowd);
+    best = first.filter((_, k) => crowd[k] === top);
+  }
+  return population[sample[best[rng.int(best.length)]]];
+}

@@ -1,0 +1,37 @@
+export * from './types';
+export { Rng } from './rng';
+export {
+  dominates,
+  nonDominatedSort,
+  paretoRanks,
+  constrainedSort,
+  crowdingDistance,
+  ParetoFront,
+} from './pareto';
+export { hypervolume, hypervolume2d, hypervolume3d, hypervolumeWfg } from './hypervolume';
+export { observations, totalViolation, type Observation } from './history';
+export { RandomStrategy } from './random';
+export { EvolutionStrategy, type EvolutionOptions } from './evolution';
+export { Nsga2Strategy, type Nsga2Options } from './nsga2';
+export { BayesStrategy, type BayesOptions } from './bayes/bayes';
+export { logExpectedImprovement, logNormCdf } from './bayes/acquisition';
+export {
+  createStrategy,
+  isStrategyName,
+  STRATEGY_NAMES,
+  type StrategyName,
+  type StrategyOptions,
+} from './factory';
+export {
+  zdt1,
+  zdt2,
+  zdt3,
+  dtlz2,
+  branin,
+  hartmann6,
+  PROBLEMS,
+  PROBLEM_NAMES,
+  getProblem,
+  type TestProblem,
+} from './problems';
+export { runBenchmark, trueHypervolume, type BenchmarkOptions, type BenchmarkResult } from './benchmark';
