@@ -10,6 +10,7 @@ import { registerSearch } from './commands/search';
 import { registerTrain } from './commands/train';
 import { registerExportYaml } from './commands/export-yaml';
 import { registerWorker } from './commands/worker';
+import { registerBenchStrategy } from './commands/bench-strategy';
 import { fail } from './cli-kit';
 
 const program = new Command();
@@ -26,6 +27,7 @@ program
 registerDescribe(program);
 registerSearch(program);
 registerExportYaml(program);
+registerBenchStrategy(program);
 registerServe(program);
 registerDataset(program);
 registerEvaluate(program);
