@@ -91,8 +91,23 @@ export class Database implements Sql {
     }
   }
 
-  /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
-  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. With
+   * `retries`, a transaction Postgres aborted as a deadlock victim or a serialization failure is
+   * run again from the start (so `fn` must do nothing but database work through `tx`).
+   */
+  async transaction<T>(fn: (tx: Tx) => Promise<T>, options: { retries?: number } = {}): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.transactionOnce(fn);
+      } catch (err) {
+        if (attempt >= (options.retries ?? 0) || !isTransientDbError(err)) throw err;
+        await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * (attempt + 1)));
+      }
+    }
+  }
+
+  private async transactionOnce<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     await runner.startTransaction();
@@ -124,6 +139,13 @@ export class Database implements Sql {
     this.closed = true;
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
+}
+
+/** Deadlock victim (40P01) or serialization failure (40001): retrying the transaction is safe. */
+export function isTransientDbError(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = e?.code ?? e?.driverError?.code;
+  return code === '40P01' || code === '40001';
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

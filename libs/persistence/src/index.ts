@@ -2,6 +2,7 @@ export * from './types';
 export {
   createDataSource,
   assertSchemaKnown,
+  isTransientDbError,
   Database,
   MIGRATIONS_TABLE,
   type DataSourceOptions,

@@ -71,7 +71,8 @@ export async function paretoFront(
  */
 export async function recomputeFront(sql: Sql, searchId: string): Promise<number> {
   const [s] = await sql.query<{ objectives: ObjectiveName[] }>(
-    `SELECT objectives FROM searches WHERE id = $1 FOR UPDATE`,
+    // NO KEY UPDATE: serializes with TrialRepository.finish without blocking trial inserts' FK checks.
+    `SELECT objectives FROM searches WHERE id = $1 FOR NO KEY UPDATE`,
     [searchId],
   );
   if (!s) return 0;

@@ -132,6 +132,14 @@ export class SearchRepository {
     return rows.map(searchFromRow);
   }
 
+  /** The stored best-so-far summary (kept by whoever completes a trial that joins the front). */
+  async best(id: string, tx?: Sql): Promise<BestSoFar | null> {
+    const [row] = await this.db
+      .sql(tx)
+      .query<{ best: BestSoFar | null }>(`SELECT best FROM searches WHERE id = $1`, [id]);
+    return row?.best ?? null;
+  }
+
   async setBest(id: string, best: BestSoFar | null, tx?: Sql): Promise<void> {
     await this.db
       .sql(tx)

@@ -62,6 +62,8 @@ const SORT_COLUMNS: Record<TrialSortKey, string> = {
 const RESET_RESULTS = `map50 = NULL, map50_95 = NULL, fp32_map50_95 = NULL, objective_values = NULL,
   constraint_values = NULL, violation = NULL, measured_latency_ms = NULL, onnx_path = NULL`;
 
+const RESET_COLUMNS = [...RESET_RESULTS.matchAll(/(\w+) = NULL/g)].map((m) => m[1]!);
+
 export const FEASIBLE_COMPLETED = `status = 'completed' AND coalesce(violation, 0) <= 0`;
 
 /** Trials: creation (in the caller's transaction), claiming, results, leaderboard, Pareto. */
@@ -326,29 +328,36 @@ export class TrialRepository {
     opts: { staleMs: number; maxAttempts: number; searchId?: string },
     tx?: Sql,
   ): Promise<{ requeued: Trial[]; failed: Trial[] }> {
-    const stale = `status = 'running' AND ($3::uuid IS NULL OR search_id = $3)
-      AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1::float8 / 1000))`;
-    const params = [opts.staleMs, opts.maxAttempts, opts.searchId ?? null];
     const silence = `round(extract(epoch FROM now() - coalesce(heartbeat_at, started_at, now())))::int`;
-    const failed = await this.db.sql(tx).query(
-      `UPDATE trials SET status = 'failed', finished_at = now(),
-         error = format('worker lost: no heartbeat for %s s from %s on attempt %s of %s; not retried',
-           ${silence}, coalesce(worker_id, '?'), attempts, $2::int)
-       WHERE ${stale} AND attempts >= $2::int
+    const spent = `attempts >= $2::int`;
+    // One statement for both outcomes: the count trigger then locks its per-status rows once, in
+    // order, as every other writer does (two statements would take 'running' before 'queued').
+    const rows = await this.db.sql(tx).query(
+      `UPDATE trials SET
+         status = CASE WHEN ${spent} THEN 'failed' ELSE 'queued' END,
+         error = CASE WHEN ${spent}
+           THEN format('worker lost: no heartbeat for %s s from %s on attempt %s of %s; not retried',
+             ${silence}, coalesce(worker_id, '?'), attempts, $2::int)
+           ELSE format('attempt %s lost: no heartbeat for %s s from %s; re-queued', attempts, ${silence},
+             coalesce(worker_id, '?')) END,
+         finished_at = CASE WHEN ${spent} THEN now() END,
+         worker_id = CASE WHEN ${spent} THEN worker_id END,
+         heartbeat_at = CASE WHEN ${spent} THEN heartbeat_at END,
+         started_at = CASE WHEN ${spent} THEN started_at END,
+         epochs_done = CASE WHEN ${spent} THEN epochs_done ELSE 0 END,
+         rung = CASE WHEN ${spent} THEN rung ELSE 0 END,
+         epoch_metrics = CASE WHEN ${spent} THEN epoch_metrics ELSE '[]' END,
+         ${RESET_COLUMNS.map((c) => `${c} = CASE WHEN ${spent} THEN ${c} END`).join(', ')}
+       WHERE status = 'running' AND ($3::uuid IS NULL OR search_id = $3)
+         AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1::float8 / 1000))
        RETURNING *`,
-      params,
+      [opts.staleMs, opts.maxAttempts, opts.searchId ?? null],
     );
-    const requeued = await this.db.sql(tx).query(
-      `UPDATE trials SET status = 'queued',
-         error = format('attempt %s lost: no heartbeat for %s s from %s; re-queued', attempts, ${silence},
-           coalesce(worker_id, '?')),
-         worker_id = NULL, heartbeat_at = NULL, started_at = NULL,
-         epochs_done = 0, rung = 0, epoch_metrics = '[]', ${RESET_RESULTS}
-       WHERE ${stale} AND attempts < $2::int
-       RETURNING *`,
-      params,
-    );
-    return { requeued: requeued.map(trialFromRow), failed: failed.map(trialFromRow) };
+    const trials = rows.map(trialFromRow);
+    return {
+      requeued: trials.filter((t) => t.status === 'queued'),
+      failed: trials.filter((t) => t.status === 'failed'),
+    };
   }
 
   /**
@@ -452,10 +461,13 @@ export class TrialRepository {
 /**
  * Adds a feasible completed trial to its search's front unless a member dominates it, and drops
  * the members it dominates. The search row is locked so concurrent completions apply in turn.
+ * NO KEY UPDATE, not UPDATE: a trial INSERT's foreign-key check takes KEY SHARE on the search row,
+ * and a FOR UPDATE waiting behind it closed a deadlock cycle with the per-status count rows
+ * (insert holds 'queued', a claim holds 'queued' and waits for 'running', this finish holds 'running').
  */
 async function addToFront(tx: Sql, t: Trial): Promise<boolean> {
   const [s] = await tx.query<{ objectives: ObjectiveName[] }>(
-    `SELECT objectives FROM searches WHERE id = $1 FOR UPDATE`,
+    `SELECT objectives FROM searches WHERE id = $1 FOR NO KEY UPDATE`,
     [t.searchId],
   );
   const vec = (r: { map50_95: number | null; latency_ms?: number | null; size_bytes?: number | null }) =>
