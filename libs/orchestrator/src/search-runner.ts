@@ -238,51 +238,55 @@ export class SearchRunner {
   private async createTrials(n: number): Promise<Trial[]> {
     const { db, trials, dispatcher } = this.deps;
     const profile = this.deps.profile(this.search.hardwareProfile);
-    return db.transaction(async (tx) => {
-      const history = await trials.history(this.id, tx);
-      const records: TrialRecord[] = history.map((h) => ({
-        params: h.searchParams as TrialRecord['params'],
-        status: h.status,
-        ...(h.objectiveValues ? { values: h.objectiveValues } : {}),
-        ...(h.constraintValues ? { constraints: h.constraintValues } : {}),
-        fidelity: h.epochsDone,
-      }));
-      const points = this.strategy.ask(
-        {
-          space: this.space,
-          history: records,
-          seed: this.search.seed,
-          objectives: this.search.objectives.length,
-        },
-        n,
-      );
-      const first = await trials.nextNumber(this.id, tx);
-      const fidelity = this.search.fidelity;
-      const rows: NewTrial[] = points.map((params, i) => {
-        const genome = this.space.decode(params);
-        const ir = buildIR(genome);
-        const cost = modelCost(ir);
-        const latencyMs = predictLatency(ir, profile).predictedMs;
-        return {
-          searchId: this.id,
-          number: first + i,
-          genome,
-          genomeKey: genomeKey(genome),
-          searchParams: params,
-          epochs: fidelity.epochs,
-          imageSize: fidelity.imageSize ?? null,
-          params: cost.params,
-          gflops: cost.gflops,
-          sizeBytes: cost.weightBytes[genome.quantization.precision],
-          latencyMs,
-          latencyPerProfile: { [profile.name]: latencyMs },
-          evaluator: this.search.evaluator,
-        };
-      });
-      const created = await trials.create(rows, tx);
-      await dispatcher?.enqueue(tx, created);
-      return created;
-    });
+    return db.transaction(
+      async (tx) => {
+        const history = await trials.history(this.id, tx);
+        const records: TrialRecord[] = history.map((h) => ({
+          params: h.searchParams as TrialRecord['params'],
+          status: h.status,
+          ...(h.objectiveValues ? { values: h.objectiveValues } : {}),
+          ...(h.constraintValues ? { constraints: h.constraintValues } : {}),
+          fidelity: h.epochsDone,
+        }));
+        const points = this.strategy.ask(
+          {
+            space: this.space,
+            history: records,
+            seed: this.search.seed,
+            objectives: this.search.objectives.length,
+          },
+          n,
+        );
+        const first = await trials.nextNumber(this.id, tx);
+        const fidelity = this.search.fidelity;
+        const rows: NewTrial[] = points.map((params, i) => {
+          const genome = this.space.decode(params);
+          const ir = buildIR(genome);
+          const cost = modelCost(ir);
+          const latencyMs = predictLatency(ir, profile).predictedMs;
+          return {
+            searchId: this.id,
+            number: first + i,
+            genome,
+            genomeKey: genomeKey(genome),
+            searchParams: params,
+            epochs: fidelity.epochs,
+            imageSize: fidelity.imageSize ?? null,
+            params: cost.params,
+            gflops: cost.gflops,
+            sizeBytes: cost.weightBytes[genome.quantization.precision],
+            latencyMs,
+            latencyPerProfile: { [profile.name]: latencyMs },
+            evaluator: this.search.evaluator,
+          };
+        });
+        const created = await trials.create(rows, tx);
+        await dispatcher?.enqueue(tx, created);
+        return created;
+        // A deadlock victim is asked again: the strategy is a pure function of the rows it reads.
+      },
+      { retries: 3 },
+    );
   }
 
   private start(trial: Trial): void {

@@ -6,6 +6,7 @@ import type {
   TrialLease,
   TrialRepository,
   TrialResult,
+  Tx,
 } from '@detsearch/persistence';
 import { promotes, rungIndex } from './asha';
 import { constraintVector, objectiveVector } from './objectives';
@@ -21,6 +22,12 @@ import type {
 /** Where a trial job's progress events go: the local bus, and/or NOTIFY for other processes. */
 export interface EventSink {
   publish(event: SearchEvent): void | Promise<void>;
+  /**
+   * Publishes as part of `tx`, delivered when it commits (Postgres NOTIFY is transactional): a
+   * result and its 'trial-completed' event then exist together or not at all. Without it the
+   * event is published right after the commit.
+   */
+  publishInTx?(event: SearchEvent, tx: Tx): Promise<void>;
 }
 
 export interface TrialJobDeps {
@@ -31,6 +38,11 @@ export interface TrialJobDeps {
   events: EventSink;
   /** How often a running attempt renews its heartbeat (its lease on the trial). */
   heartbeatMs: number;
+  /**
+   * Publish 'trial-started' and 'trial-epoch' without waiting for them (in order), so a worker's
+   * next step does not wait on notification round trips. In-process subscribers want them inline.
+   */
+  backgroundEvents?: boolean;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -63,22 +75,43 @@ export function progressOf(c: Omit<SearchProgress, 'budget' | 'fraction'>, budge
  * progress. The embedded search runner calls it in-process; `detsearch worker` calls it per job.
  */
 export class TrialJobHandler {
+  /** Background events, chained so they go out in order. */
+  private pending: Promise<void> = Promise.resolve();
+
   constructor(private readonly deps: TrialJobDeps) {}
 
+  /** Waits for background events still on their way (before closing the connection). */
+  flush(): Promise<void> {
+    return this.pending;
+  }
+
+  private emit(make: () => Promise<SearchEvent> | SearchEvent): Promise<void> {
+    const publish = async () => {
+      try {
+        await this.deps.events.publish(await make());
+      } catch (err) {
+        this.deps.log?.('could not publish event', { error: String(err) });
+      }
+    };
+    if (!this.deps.backgroundEvents) return publish();
+    this.pending = this.pending.then(publish);
+    return Promise.resolve();
+  }
+
   async run(trialId: string, ctx: TrialJobContext): Promise<{ outcome: TrialJobOutcome; trial?: Trial }> {
-    const { trials, searches, events } = this.deps;
+    const { trials, searches } = this.deps;
     const claimed = await trials.claim(trialId, ctx.workerId);
     if (!claimed) return { outcome: 'not-claimed' };
     const { trial, lease } = claimed;
     const search = ctx.search ?? (await searches.get(trial.searchId));
     if (!search) return { outcome: 'lost' }; // deleted under us; the cascade took the trial too
-    await events.publish({
+    await this.emit(async () => ({
       type: 'trial-started',
       searchId: search.id,
       trialId: trial.id,
       number: trial.number,
       progress: await this.progress(search),
-    });
+    }));
 
     const abort = new AbortController();
     let lost = false;
@@ -137,31 +170,36 @@ export class TrialJobHandler {
     if (ctx.signal?.aborted) return { outcome: 'aborted' };
 
     const result = resultOf(search, trial, metrics, error, pruned);
-    const stored = await this.deps.db.transaction(async (tx) => {
-      const t = await trials.finish(trial.id, lease, result, tx);
-      if (!t) return null;
-      // Only a trial that joined the Pareto front can change the best; finish() then holds the
-      // search row's lock, so concurrent workers write the summary in commit order.
-      if (t.onFront) await searches.setBest(search.id, await trials.bestSoFar(search.id, tx), tx);
-      return t;
-    });
+    const { events } = this.deps;
+    const stored = await this.deps.db.transaction(
+      async (tx) => {
+        const t = await trials.finish(trial.id, lease, result, tx);
+        if (!t) return null;
+        // Only a trial that joined the Pareto front can change the best; finish() then holds the
+        // search row's lock, so concurrent workers write the summary in commit order.
+        const best = t.onFront ? await trials.bestSoFar(search.id, tx) : await searches.best(search.id, tx);
+        if (t.onFront) await searches.setBest(search.id, best, tx);
+        const event: SearchEvent = {
+          type: 'trial-completed',
+          searchId: search.id,
+          trialId: t.id,
+          number: t.number,
+          status: t.status,
+          map50_95: t.map50_95,
+          latencyMs: t.latencyMs,
+          progress: progressOf(await trials.counts(search.id, tx), search.budget.trials),
+          best,
+          paretoSize: best?.paretoSize ?? 0,
+        };
+        if (events.publishInTx) await events.publishInTx(event, tx);
+        return { t, event };
+      },
+      { retries: 3 },
+    );
     if (!stored) return { outcome: 'lost' };
-    // Published after the commit, so whoever reacts to the event reads the stored row.
-    const t = stored;
-    const best = await trials.bestSoFar(search.id);
-    await events.publish({
-      type: 'trial-completed',
-      searchId: search.id,
-      trialId: t.id,
-      number: t.number,
-      status: t.status,
-      map50_95: t.map50_95,
-      latencyMs: t.latencyMs,
-      progress: await this.progress(search),
-      best,
-      paretoSize: best?.paretoSize ?? 0,
-    });
-    return { outcome: 'finished', trial: t };
+    // Otherwise published after the commit, so whoever reacts to the event reads the stored row.
+    if (!events.publishInTx) await this.emit(() => stored.event);
+    return { outcome: 'finished', trial: stored.t };
   }
 
   /** Records the epoch and, at a rung, decides promotion; 'lost' when the lease is gone. */
@@ -180,14 +218,14 @@ export class TrialJobHandler {
       const competitors = await this.deps.trials.rungEntries(search.id, m.epoch);
       decision = promotes(trial.id, competitors, search.objectives, fidelity.eta ?? 3) ? 'continue' : 'stop';
     }
-    await this.deps.events.publish({
+    await this.emit(() => ({
       type: 'trial-epoch',
       searchId: search.id,
       trialId: trial.id,
       number: trial.number,
       epoch: m,
       decision,
-    });
+    }));
     return decision;
   }
 

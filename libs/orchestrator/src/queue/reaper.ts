@@ -40,14 +40,17 @@ export class TrialReaper {
   }
 
   async sweep(searchId?: string): Promise<ReapResult> {
-    const result = await this.db.transaction(async (tx) => {
-      const r = await this.trials.reapStale(
-        { staleMs: this.staleMs, maxAttempts: this.maxAttempts, ...(searchId ? { searchId } : {}) },
-        tx,
-      );
-      await this.dispatcher?.enqueue(tx, r.requeued);
-      return r;
-    });
+    const result = await this.db.transaction(
+      async (tx) => {
+        const r = await this.trials.reapStale(
+          { staleMs: this.staleMs, maxAttempts: this.maxAttempts, ...(searchId ? { searchId } : {}) },
+          tx,
+        );
+        await this.dispatcher?.enqueue(tx, r.requeued);
+        return r;
+      },
+      { retries: 3 },
+    );
     for (const t of result.requeued)
       this.log?.('re-queued a trial whose worker went silent', { trialId: t.id, error: t.error });
     for (const t of result.failed)

@@ -8,6 +8,8 @@ import {
   TrialRepository,
   WorkerRepository,
   type Database,
+  type Search,
+  type Tx,
 } from '@detsearch/persistence';
 import { createEvaluatorRegistry, type EvaluatorLoader } from '../evaluators/registry';
 import { TrialJobHandler, type EventSink } from '../trial-job';
@@ -92,6 +94,9 @@ export class QueueWorker {
   private readonly reaper: TrialReaper;
   private readonly handler: TrialJobHandler;
   private readonly queueName: string;
+  private readonly searches: SearchRepository;
+  /** Searches by id: what a trial job needs of them (space, objectives, fidelity) never changes. */
+  private readonly searchCache = new Map<string, { search: Search; at: number }>();
 
   private constructor(
     private readonly db: Database,
@@ -109,10 +114,9 @@ export class QueueWorker {
     this.reaper = new TrialReaper(db, this.trials, dispatcher, options, options.log);
     const registry = createEvaluatorRegistry(options.evaluators);
     const events: EventSink = {
-      publish: (event: SearchEvent) =>
-        notifier
-          .notify(db, { kind: 'event', origin: this.id, event })
-          .catch((err) => options.log?.('could not publish event', { error: String(err) })),
+      publish: (event: SearchEvent) => notifier.notify(db, { kind: 'event', origin: this.id, event }),
+      publishInTx: (event: SearchEvent, tx: Tx) =>
+        notifier.notify(tx, { kind: 'event', origin: this.id, event }),
     };
     this.handler = new TrialJobHandler({
       db,
@@ -121,8 +125,10 @@ export class QueueWorker {
       evaluatorFor: (name) => registry.get(name),
       events,
       heartbeatMs: this.heartbeatMs,
+      backgroundEvents: true,
       log: options.log,
     });
+    this.searches = new SearchRepository(db);
   }
 
   static async start(options: QueueWorkerOptions): Promise<QueueWorker> {
@@ -270,13 +276,15 @@ export class QueueWorker {
         if (r === 'not-claimed') this.stats.notClaimed++;
         else this.stats.finished++;
       } else {
-        let r = await this.handler.run(data.trialId, { workerId: this.id, signal });
+        const search = await this.search(data.searchId);
+        const ctx = { workerId: this.id, signal, ...(search ? { search } : {}) };
+        let r = await this.handler.run(data.trialId, ctx);
         if (r.outcome === 'not-claimed') {
           // A job delivered again after pg-boss expired it: its attempt may have died silently.
           // Reap now (which re-queues it with a fresh job) instead of waiting for the next sweep.
           const reaped = await this.reaper.sweep();
           if (reaped.requeued.some((t) => t.id === data.trialId))
-            r = await this.handler.run(data.trialId, { workerId: this.id, signal });
+            r = await this.handler.run(data.trialId, ctx);
         }
         if (r.outcome === 'finished') this.stats.finished++;
         else if (r.outcome === 'not-claimed') this.stats.notClaimed++;
@@ -288,6 +296,15 @@ export class QueueWorker {
       // pg-boss retries it; the trial row decides whether there is anything left to do.
       await this.queue.fail(this.queueName, jobId, err).catch(() => undefined);
     }
+  }
+
+  private async search(id: string): Promise<Search | null> {
+    const hit = this.searchCache.get(id);
+    if (hit && Date.now() - hit.at < 60_000) return hit.search;
+    const search = await this.searches.get(id);
+    if (search) this.searchCache.set(id, { search, at: Date.now() });
+    if (this.searchCache.size > 100) this.searchCache.delete(this.searchCache.keys().next().value!);
+    return search;
   }
 
   private async requeueLostMeasurements(staleMs: number): Promise<void> {
@@ -323,6 +340,7 @@ export class QueueWorker {
     for (const a of this.active.values()) a.abort.abort('worker shutting down');
     await running();
     for (const stop of this.timers) stop();
+    await this.handler.flush();
     try {
       await this.db.transaction(async (tx) => {
         if (this.kind === 'trials') {
