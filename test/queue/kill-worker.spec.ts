@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SearchOrchestrator, type SearchEvent } from '@detsearch/orchestrator';
-import { DATABASE_URL, exited, queueSchemas, spawnWorker, waitFor, type WorkerProcess } from './helpers';
+import { DATABASE_URL, exited, queueSchemas, ROOT, spawnWorker, waitFor, type WorkerProcess } from './helpers';
 
 const BUDGET = 9;
 const EPOCHS = 3;
@@ -50,6 +51,14 @@ if (!DATABASE_URL) {
       };
       children.push(...(await Promise.all([spawnWorker(env), spawnWorker(env), spawnWorker(env)])));
       const [victim, ...survivors] = children;
+      // The container health check: a worker on this host heartbeats.
+      const health = spawnSync(
+        process.execPath,
+        ['-r', '@swc-node/register', 'apps/cli/src/main.ts', 'worker', '--health', '--json'],
+        { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(health.status).toBe(0);
+      expect(JSON.parse(health.stdout).workers).toHaveLength(3);
 
       const events: SearchEvent[] = [];
       const { id } = await orchestrator.createSearch({

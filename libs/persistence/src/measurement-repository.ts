@@ -132,7 +132,7 @@ export class MeasurementRepository {
 
   /**
    * The profile's finished measurements as calibration samples ({genome, medianMs}, the shape
-   * `calibrateProfile` and `detsearch latency calibrate --measurements` take): the latest per genome.
+   * `calibrateProfile` and `detsearch calibrate --measurements` take): the latest per genome.
    */
   async samples(profile: string): Promise<{ genome: Genome; medianMs: number; p90Ms: number | null }[]> {
     const rows = await this.db.query<Row>(

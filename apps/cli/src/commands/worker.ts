@@ -10,6 +10,7 @@ interface WorkerOptions {
   all?: boolean;
   limit?: number;
   exportMeasurements?: string;
+  health?: boolean;
   json?: boolean;
 }
 
@@ -41,10 +42,15 @@ export function registerWorker(program: Command): void {
     )
     .option(
       '--export-measurements <file>',
-      "write --profile's device measurements as [{genome, medianMs}] (for `latency calibrate --measurements`; '-' for stdout), then exit",
+      "write --profile's device measurements as [{genome, medianMs}] (for `detsearch calibrate --measurements`; '-' for stdout), then exit",
     )
-    .option('--json', 'one JSON object on stdout (measurement options)')
+    .option(
+      '--health',
+      'exit 0 when a worker on this host heartbeated within WORKER_STALE_MS, else 1 (container health checks)',
+    )
+    .option('--json', 'one JSON object on stdout (measurement and health options)')
     .action(async (o: WorkerOptions, cmd: Command) => {
+      if (o.health) return healthCommand(o, cmd);
       if (o.requestMeasurements || o.exportMeasurements) return measurementCommand(o, cmd);
       try {
         if (o.measureOnly && !o.profile) throw new UsageError('--measure-only needs --profile NAME');
@@ -109,6 +115,38 @@ function measurementCommand(o: WorkerOptions, cmd: Command): Promise<void> {
       } finally {
         await queue.stop();
       }
+    } finally {
+      await db.close();
+    }
+  })(o, cmd);
+}
+
+function healthCommand(o: WorkerOptions, cmd: Command): Promise<void> {
+  return action<WorkerOptions>(async () => {
+    const { hostname } = await import('node:os');
+    const { loadWorkerConfig } = await import('../../../worker/src/worker-app');
+    const { createDataSource, WorkerRepository } = await import('@detsearch/persistence');
+    const config = loadWorkerConfig();
+    const db = await createDataSource({
+      databaseUrl: config.DATABASE_URL,
+      schema: config.DETSEARCH_DB_SCHEMA,
+      poolSize: 1,
+      migrate: false,
+    });
+    try {
+      const host = hostname();
+      const mine = (await new WorkerRepository(db).live(config.WORKER_STALE_MS)).filter(
+        (w) => w.host === host,
+      );
+      if (mine.length === 0)
+        throw new Error(`no worker on ${host} heartbeated in the last ${config.WORKER_STALE_MS} ms`);
+      return {
+        json: {
+          healthy: true,
+          workers: mine.map((w) => ({ id: w.id, kind: w.kind, heartbeatAt: w.heartbeatAt })),
+        },
+        text: `healthy: ${mine.map((w) => w.id).join(', ')}`,
+      };
     } finally {
       await db.close();
     }
