@@ -1,7 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SearchOrchestrator, type SearchEvent } from '@detsearch/orchestrator';
-import { DATABASE_URL, exited, queueSchemas, ROOT, spawnWorker, waitFor, type WorkerProcess } from './helpers';
+import {
+  DATABASE_URL,
+  exited,
+  queueSchemas,
+  ROOT,
+  spawnWorker,
+  waitFor,
+  type WorkerProcess,
+} from './helpers';
 
 const BUDGET = 9;
 const EPOCHS = 3;
