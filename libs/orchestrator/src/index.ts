@@ -29,6 +29,12 @@ export {
   type EvaluatorLoader,
 } from './evaluators/registry';
 export {
+  FullEvaluator,
+  DEFAULT_SYNTHETIC,
+  type FullEvaluatorOptions,
+  type SyntheticDatasetOptions,
+} from './evaluators/full';
+export {
   SurrogateEvaluator,
   surrogateEstimate,
   map50From,
