@@ -165,6 +165,7 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
 
   let dataSource: DataSource;
   let pglite: PGlite | null = null;
+  let lockClient: Client | null = null;
   const common = {
     type: 'postgres' as const,
     entities: ENTITIES,
@@ -183,15 +184,20 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
       poolSize: options.poolSize ?? 10,
       ...(schema ? { schema, extra: { options: `-c search_path=${schema}` } } : {}),
     });
-    if (schema) {
-      // The schema must exist before a pooled connection uses it as search_path.
-      const client = new Client({ connectionString: options.databaseUrl });
-      await client.connect();
-      try {
-        await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-      } finally {
-        await client.end();
-      }
+    // Processes starting together (an API and a fleet of workers on a fresh database) create the
+    // schema and migrate one at a time, under an advisory lock this session holds until the end
+    // (CREATE SCHEMA IF NOT EXISTS itself races). The schema must exist before a pooled connection
+    // uses it as search_path.
+    lockClient = new Client({ connectionString: options.databaseUrl });
+    await lockClient.connect();
+    try {
+      await lockClient.query(`SELECT pg_advisory_lock(hashtext($1))`, [
+        `detsearch-migrations:${schema ?? ''}`,
+      ]);
+      if (schema) await lockClient.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    } catch (err) {
+      await lockClient.end();
+      throw err;
     }
   } else {
     let dataDir: string | undefined;
@@ -210,9 +216,9 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
     dataSource = new DataSource({ ...common, ...(schema ? { schema } : {}), driver: { Pool } });
   }
 
-  await dataSource.initialize();
   const database = new Database(dataSource, options.databaseUrl ? 'postgres' : 'pglite', schema, pglite);
   try {
+    await dataSource.initialize();
     await assertSchemaKnown(database);
     if (options.migrate === false) {
       if (await dataSource.showMigrations())
@@ -226,6 +232,9 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
   } catch (err) {
     await database.close();
     throw err;
+  } finally {
+    // Ending the session releases the advisory lock.
+    await lockClient?.end().catch(() => undefined);
   }
   return database;
 }

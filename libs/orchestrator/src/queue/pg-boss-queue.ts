@@ -31,9 +31,31 @@ export interface PgBossQueueOptions {
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
-/** pg-boss's connection interface over a detsearch connection or transaction. */
+/** pg-boss's connection interface over a detsearch transaction. */
 const bossDb = (sql: Sql): PgBoss.Db => ({
   executeSql: async (text: string, values: unknown[]) => ({ rows: await sql.query(text, values) }),
+});
+
+/**
+ * pg-boss's connection interface over the detsearch pool. Its scripted transactions (install,
+ * migrations, maintenance: "BEGIN; ...; COMMIT;" in one string) leave the session in an aborted
+ * transaction when they fail, e.g. when two processes install the schema at once; it is rolled
+ * back here before the connection returns to the shared pool.
+ */
+const poolDb = (db: Database): PgBoss.Db => ({
+  executeSql: async (text: string, values: unknown[]) => {
+    if (!/^\s*BEGIN\b/im.test(text)) return { rows: await db.query(text, values) };
+    const runner = db.dataSource.createQueryRunner();
+    try {
+      const r = await runner.query(text, values, true);
+      return { rows: (r.records ?? []) as unknown[] };
+    } catch (err) {
+      await runner.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await runner.release();
+    }
+  },
 });
 
 /**
@@ -46,6 +68,7 @@ export class PgBossQueue {
 
   private constructor(
     readonly boss: PgBoss,
+    private readonly db: Database,
     private readonly options: PgBossQueueOptions,
   ) {}
 
@@ -55,7 +78,7 @@ export class PgBossQueue {
         'the pg-boss queue needs Postgres (DATABASE_URL); embedded mode runs trials in-process',
       );
     const boss = new PgBoss({
-      db: bossDb(db),
+      db: poolDb(db),
       schema: options.schema ?? 'pgboss',
       supervise: options.supervise ?? true,
       // detsearch schedules nothing; the cron clock would only add polling.
@@ -63,10 +86,25 @@ export class PgBossQueue {
       migrate: true,
     });
     boss.on('error', (err) => options.log?.('pg-boss error', { error: String(err) }));
-    await boss.start();
-    const q = new PgBossQueue(boss, options);
+    const q = new PgBossQueue(boss, db, options);
+    // pg-boss's own install guard loses a race on CREATE SCHEMA when a fleet starts at once on a
+    // fresh database; processes install one at a time, the later ones find it installed.
+    await q.installLocked(() => boss.start());
     await q.ensureQueue(TRIAL_QUEUE);
     return q;
+  }
+
+  /** Runs `fn` under a session advisory lock per pg-boss schema (installs and queue creation). */
+  private async installLocked<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = this.db.dataSource.createQueryRunner();
+    const key = `detsearch-pgboss:${this.options.schema ?? 'pgboss'}`;
+    try {
+      await lock.query(`SELECT pg_advisory_lock(hashtext($1))`, [key]);
+      return await fn();
+    } finally {
+      await lock.query(`SELECT pg_advisory_unlock(hashtext($1))`, [key]).catch(() => undefined);
+      await lock.release();
+    }
   }
 
   get notifier(): PgNotifier | undefined {
@@ -75,14 +113,17 @@ export class PgBossQueue {
 
   async ensureQueue(name: string): Promise<void> {
     if (this.created.has(name)) return;
-    // Idempotent in pg-boss 10 (ON CONFLICT DO NOTHING), so every process may create it.
-    await this.boss.createQueue(name, {
-      name,
-      // A handler that throws (e.g. the database blinked) is retried; a dead worker is the reaper's.
-      retryLimit: 5,
-      retryDelay: 2,
-      expireInSeconds: this.options.expireInSeconds ?? 7200,
-    });
+    // Idempotent in pg-boss 10 (ON CONFLICT DO NOTHING), but two processes creating the same
+    // queue's partition at once deadlock: one at a time.
+    await this.installLocked(() =>
+      this.boss.createQueue(name, {
+        name,
+        // A handler that throws (e.g. the database blinked) is retried; a dead worker is the reaper's.
+        retryLimit: 5,
+        retryDelay: 2,
+        expireInSeconds: this.options.expireInSeconds ?? 7200,
+      }),
+    );
     this.created.add(name);
   }
 
