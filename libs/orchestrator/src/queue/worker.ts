@@ -110,6 +110,7 @@ export class QueueWorker {
     this.trials = new TrialRepository(db);
     this.measurements = new MeasurementRepository(db);
     this.workers = new WorkerRepository(db);
+    this.searches = new SearchRepository(db);
     const dispatcher = new PgBossDispatcher(queue);
     this.reaper = new TrialReaper(db, this.trials, dispatcher, options, options.log);
     const registry = createEvaluatorRegistry(options.evaluators);
@@ -120,7 +121,7 @@ export class QueueWorker {
     };
     this.handler = new TrialJobHandler({
       db,
-      searches: new SearchRepository(db),
+      searches: this.searches,
       trials: this.trials,
       evaluatorFor: (name) => registry.get(name),
       events,
@@ -128,7 +129,6 @@ export class QueueWorker {
       backgroundEvents: true,
       log: options.log,
     });
-    this.searches = new SearchRepository(db);
   }
 
   static async start(options: QueueWorkerOptions): Promise<QueueWorker> {
