@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { TRIAL_SORT_KEYS as TRIAL_SORT_FIELDS } from '@detsearch/persistence';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -253,18 +254,7 @@ export class CreatedSearchDto {
   status!: SearchStatus;
 }
 
-/** Leaderboard sort keys; a leading '-' sorts descending. */
-export const TRIAL_SORT_FIELDS = [
-  'map50_95',
-  'map50',
-  'latencyMs',
-  'params',
-  'gflops',
-  'sizeBytes',
-  'createdAt',
-  'finishedAt',
-  'number',
-] as const;
+/** Leaderboard sort keys (the persistence layer's sortable columns); a leading '-' sorts descending. */
 export type TrialSort = (typeof TRIAL_SORT_FIELDS)[number] | `-${(typeof TRIAL_SORT_FIELDS)[number]}`;
 export const TRIAL_SORT_KEYS: TrialSort[] = TRIAL_SORT_FIELDS.flatMap((f) => [f, `-${f}` as const]);
 
