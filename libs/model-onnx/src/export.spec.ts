@@ -1,3 +1,7 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ACTIVATIONS,
@@ -165,6 +169,41 @@ describe('exportOnnx lower precisions', () => {
       expect(err.maxRelative).toBeLessThan(0.05);
     });
   }
+
+  it('int8 static ReLU: Conv -> Relu -> Q, so onnxruntime runs each conv as one QLinearConv', async () => {
+    const relu = tiny({ activation: 'relu' });
+    const opts: ExportOptions = {
+      precision: 'int8',
+      quantization: {
+        precision: 'int8',
+        scheme: 'static',
+        granularity: 'per-channel',
+        calibration: 'minmax',
+      },
+      calibrationImages: calibration,
+    };
+    const bytes = await exportOnnx(relu.ir, relu.weights, opts);
+    const nodes = decode(bytes).graph!.node!;
+    const producer = new Map(nodes.flatMap((n) => n.output!.map((o) => [o, n.opType] as const)));
+    const reluInputs = nodes.filter((n) => n.opType === 'Relu').map((n) => producer.get(n.input![0]!));
+    expect(reluInputs.length).toBeGreaterThan(0);
+    expect(new Set(reluInputs)).toEqual(new Set(['Conv']));
+    // What onnxruntime makes of it: no DequantizeLinear/QuantizeLinear round trip left between convs.
+    const dir = mkdtempSync(join(tmpdir(), 'relu-int8-'));
+    try {
+      const optimized = join(dir, 'optimized.onnx');
+      await ort.InferenceSession.create(bytes, { optimizedModelFilePath: optimized, intraOpNumThreads: 1 });
+      const count = (op: string) =>
+        decode(readFileSync(optimized)).graph!.node!.filter((n) => n.opType === op).length;
+      expect(count('Relu')).toBe(0);
+      expect(count('QLinearConv')).toBeGreaterThan(10);
+      expect(count('DequantizeLinear')).toBeLessThan(5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const fp32 = await run(buildOnnxModel(relu.ir, relu.weights, { precision: 'fp32' }));
+    expect(outputError(fp32, await run(bytes), CHANNELS).maxRelative).toBeLessThan(0.05);
+  });
 
   it('int8 static: percentile calibration and custom float rows', async () => {
     const bytes = await exportOnnx(ir, weights, {

@@ -235,7 +235,14 @@ export function buildOnnxModel(ir: ModelIR, weights: WeightMap, options: ExportO
     return entry;
   };
 
-  const emitConv = (plan: ConvPlan, input: string, out: string, outDims: number[], rangeKey = out) => {
+  const emitConv = (
+    plan: ConvPlan,
+    input: string,
+    out: string,
+    outDims: number[],
+    rangeKey = out,
+    quantizeOutput = true,
+  ) => {
     const { op } = plan;
     const wDims = [op.outChannels, op.inChannels / plan.groups, plan.kernel, plan.kernel];
     const attrs = {
@@ -289,9 +296,9 @@ export function buildOnnxModel(ir: ModelIR, weights: WeightMap, options: ExportO
         [{ name: `${op.name}.bias_dequantized`, type: 'float32', dims: [op.outChannels] }],
         axis,
       );
-      g.node('Conv', [x.dq, wdq, bdq], [{ name: out, type: 'float32', dims: outDims }], attrs);
+      const conv = g.node('Conv', [x.dq, wdq, bdq], [{ name: out, type: 'float32', dims: outDims }], attrs);
       // The Q/DQ pair on the output lets onnxruntime fuse DQ -> Conv -> Q into one QLinearConv.
-      return quantizeActivation(out, rangeKey).dq;
+      return quantizeOutput ? quantizeActivation(out, rangeKey).dq : conv;
     }
     // Dynamic: activations quantized at run time (DynamicQuantizeLinear, uint8), ConvInteger with
     // int8 weights, then the int32 accumulator is rescaled by x_scale * w_scale[c] and the bias added.
@@ -337,11 +344,36 @@ export function buildOnnxModel(ir: ModelIR, weights: WeightMap, options: ExportO
     return staticRegion(op) && range ? quantizeFixed(v, range) : v;
   };
 
+  // Convs whose only consumer (through a folded BatchNorm) is a ReLU: their output gets no Q/DQ of
+  // its own, so the graph reads DQ -> Conv -> Relu -> Q. onnxruntime drops a Relu before a Q whose
+  // zero point is the range minimum (the Relu's calibrated range starts at 0) and fuses the rest into
+  // one QLinearConv. With a Q/DQ pair before the Relu too, a DequantizeLinear + QuantizeLinear round
+  // trip stayed behind every conv (seen in the optimized graph), and the output was quantized twice.
+  const reluFused = new Set<string>();
+  if (precision === 'int8' && scheme === 'static' && fold) {
+    const consumers = new Map<string, IrOp[]>();
+    for (const op of ir.ops) for (const i of op.inputs) consumers.set(i, [...(consumers.get(i) ?? []), op]);
+    const only = (t: string) => {
+      const c = consumers.get(t);
+      return c?.length === 1 ? c[0]! : undefined;
+    };
+    for (const op of ir.ops) {
+      if (op.kind !== 'conv' || keep.has(op.layer)) continue;
+      const bn = only(op.name);
+      const act = bn?.kind === 'batchnorm' ? only(bn.name) : undefined;
+      if (act?.kind === 'activation' && act.fn === 'relu' && !keep.has(act.layer)) reluFused.add(op.name);
+    }
+  }
+
   function emitOp(op: IrOp): void {
     const dims = shapeOf(op.name);
     switch (op.kind) {
       case 'conv': {
-        value.set(op.name, emitConv(plans.get(op.name)!, src(op.inputs[0]!), op.name, dims));
+        const quantizeOutput = !reluFused.has(op.name);
+        value.set(
+          op.name,
+          emitConv(plans.get(op.name)!, src(op.inputs[0]!), op.name, dims, op.name, quantizeOutput),
+        );
         return;
       }
       case 'batchnorm': {
