@@ -5,7 +5,7 @@ import { kendallTau, fractionWithin } from './accuracy';
 import { calibrateFromFeatures, calibrateProfile, modelFeatures, predictFeatures } from './calibrate';
 import { getHardwareProfile } from './files';
 import { predictLatency } from './predict';
-import { OP_CLASSES, parseHardwareProfile, type HardwareProfile } from './profile';
+import { MAX_CALIBRATED_EFFICIENCY, OP_CLASSES, parseHardwareProfile, type HardwareProfile } from './profile';
 import { sampleLatencyGenomes } from './sampling';
 
 const prior = getHardwareProfile('host', { fittedDir: null });
@@ -68,18 +68,20 @@ describe('calibration', () => {
     expect(kendallTau(predicted, measured)).toBeGreaterThan(0.9);
   });
 
-  it('keeps efficiencies within (0, 1] and unexercised classes at their prior', () => {
+  it('bounds efficiencies by MAX_CALIBRATED_EFFICIENCY and keeps unexercised classes at their prior', () => {
     const dense = features.filter((f) => f.rooflineMs.depthwise === 0 && f.precision === 'fp32').slice(0, 6);
     expect(dense.length).toBeGreaterThan(2);
-    // Measurements faster than the roofline allows: the fit must cap efficiency at 1.
+    // Measurements 20x faster than the prior's roofline: efficiencies pass 1 (the machine beats the
+    // stated peak) but stop at the bound.
     const { fits } = calibrateFromFeatures(
       prior,
       dense.map((f) => ({ features: f, measuredMs: 0.05 * predictFeatures(truth, f) })),
     );
     for (const c of OP_CLASSES) {
       expect(fits[0]!.efficiency[c]).toBeGreaterThan(0);
-      expect(fits[0]!.efficiency[c]).toBeLessThanOrEqual(1);
+      expect(fits[0]!.efficiency[c]).toBeLessThanOrEqual(MAX_CALIBRATED_EFFICIENCY);
     }
+    expect(fits[0]!.efficiency.conv).toBeGreaterThan(1);
     const exact = calibrateFromFeatures(
       prior,
       dense.map((f) => ({ features: f, measuredMs: predictFeatures(truth, f) })),
@@ -93,7 +95,7 @@ describe('calibration', () => {
       prior,
       int8.map((f) => ({ features: f, measuredMs: predictFeatures(truth, f) })),
     );
-    expect(prior.byPrecision.int8?.activationPasses?.relu).toEqual({ ops: 2, bytesPerElement: 10 });
+    expect(prior.byPrecision.int8?.activationPasses?.silu).toEqual({ ops: 2, bytesPerElement: 5 });
     expect(profile.byPrecision.int8?.activationPasses).toEqual(prior.byPrecision.int8?.activationPasses);
     expect(profile.byPrecision.int8?.efficiency).toBeDefined();
   });

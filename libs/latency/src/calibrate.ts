@@ -2,6 +2,7 @@ import { DomainError } from '@detsearch/common';
 import { buildIR, parseGenome, type ModelIR, type Precision } from '@detsearch/genome';
 import { latencyFeatures, opRooflines, predictFromFeatures, type LatencyFeatures } from './predict';
 import {
+  MAX_CALIBRATED_EFFICIENCY,
   OP_CLASSES,
   effectiveParameters,
   parseHardwareProfile,
@@ -55,6 +56,7 @@ export interface CalibrationResult {
 // Parameters, in log space: 1/efficiency per class, then per-op and per-inference overhead (ms).
 const NPARAM = OP_CLASSES.length + 2;
 const MAX_LOG_INV_EFFICIENCY = Math.log(1e4);
+const MIN_LOG_INV_EFFICIENCY = -Math.log(MAX_CALIBRATED_EFFICIENCY);
 const MIN_LOG_OVERHEAD_MS = Math.log(1e-7);
 const MAX_LOG_OVERHEAD_MS = Math.log(1e4);
 
@@ -80,7 +82,7 @@ function fromTheta(theta: number[]): { efficiency: OpEfficiency; overheadUs: OpO
 function clampTheta(theta: number[]): number[] {
   return theta.map((t, i) =>
     i < OP_CLASSES.length
-      ? Math.min(Math.max(t, 0), MAX_LOG_INV_EFFICIENCY)
+      ? Math.min(Math.max(t, MIN_LOG_INV_EFFICIENCY), MAX_LOG_INV_EFFICIENCY)
       : Math.min(Math.max(t, MIN_LOG_OVERHEAD_MS), MAX_LOG_OVERHEAD_MS),
   );
 }
@@ -115,7 +117,8 @@ function solve(a: number[][], b: number[]): number[] {
 
 /**
  * Least squares on log time, Levenberg-Marquardt in log-parameter space (so efficiencies and
- * overheads stay positive; efficiencies are capped at 1). The model is linear in 1/efficiency and
+ * overheads stay positive; efficiencies may pass 1 where the machine beats the profile's stated peak,
+ * up to MAX_CALIBRATED_EFFICIENCY). The model is linear in 1/efficiency and
  * the overheads, so each residual's Jacobian is exact.
  */
 function fitPrecision(

@@ -54,6 +54,21 @@ describe('hardware profile validation', () => {
     rejects({ ...base, peakGops: { fp32: 50 } }, 'peakGops.int8', /required: int8 is listed/);
     rejects({ ...base, efficiency: { ...base.efficiency, conv: 1.5 } }, 'efficiency.conv', /<= 1/);
     rejects({ ...base, efficiency: { ...base.efficiency, depthwise: 0 } }, 'efficiency.depthwise', /> 0/);
+    rejects(
+      { ...base, byPrecision: { int8: { efficiency: { conv: 1.2 } } } },
+      'byPrecision.int8.efficiency.conv',
+      /only calibrated profiles/,
+    );
+    const calibration = { fittedAt: '2026-11-29', method: 'test', samples: {}, rmsLogError: {} };
+    expect(
+      parseHardwareProfile({ ...base, calibration, efficiency: { ...base.efficiency, conv: 1.5 } }).efficiency
+        .conv,
+    ).toBe(1.5);
+    rejects(
+      { ...base, calibration, efficiency: { ...base.efficiency, conv: 20 } },
+      'efficiency.conv',
+      /<= 16/,
+    );
     rejects({ ...base, memoryBandwidthGBs: -1 }, 'memoryBandwidthGBs', /> 0/);
     rejects({ ...base, memoryBandwidthGBs: 'fast' }, 'memoryBandwidthGBs', /must be a number/);
     rejects({ ...base, turbo: true }, 'profile', /unknown key\(s\) 'turbo'/);
