@@ -2,13 +2,46 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import {
   TrialRepository,
+  TRIAL_SORT_KEYS,
   assertSchemaKnown,
+  resolveSort,
   createDataSource,
   MIGRATIONS,
   MIGRATIONS_TABLE,
   type DataSourceOptions,
 } from '@detsearch/persistence';
+import { LEADERBOARD_SORT_INDEXES } from '../../migrations/1764700000000-LeaderboardSortIndexes';
 import { DATABASE_URL, dropSchema, uniqueSchema } from './helpers';
+
+type Db = Awaited<ReturnType<typeof createDataSource>>;
+
+const sortIndexes = async (db: Db) =>
+  (
+    await db.query<{ indexname: string; indexdef: string }>(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'trials' AND indexname = ANY($1::text[])
+       AND schemaname = current_schema() ORDER BY indexname`,
+      [LEADERBOARD_SORT_INDEXES.map((i) => i.name)],
+    )
+  ).map((r) => [r.indexname, r.indexdef.replace(/^.*\(search_id, /, '').replace(/\)$/, '')]);
+
+/** The plan of a top leaderboard page with sorting disabled: a Sort node means no index gives the order. */
+async function sortsWithoutIndex(db: Db): Promise<string[]> {
+  const unserved: string[] = [];
+  for (const key of TRIAL_SORT_KEYS)
+    for (const sort of [key, `-${key}`]) {
+      const plan = await db.transaction(async (tx) => {
+        await tx.query('SET LOCAL enable_sort = off');
+        const rows = await tx.query<Record<string, string>>(
+          `EXPLAIN SELECT id FROM trials WHERE search_id = $1 AND status = ANY($2::text[])
+           ORDER BY ${resolveSort(sort).orderBy} LIMIT 51`,
+          [randomUUID(), ['completed']],
+        );
+        return rows.map((r) => Object.values(r)[0]).join('\n');
+      });
+      if (/(^|->\s+)(Incremental )?Sort\s+\(/m.test(plan)) unserved.push(`${sort}:\n${plan}`);
+    }
+  return unserved;
+}
 
 const tables = async (db: Awaited<ReturnType<typeof createDataSource>>) =>
   (
@@ -30,6 +63,32 @@ function migrationSuite(
 ) {
   describe(`migrations on ${kind}`, () => {
     afterAll(cleanup);
+
+    it('indexes every leaderboard order, both directions (LeaderboardSortIndexes, up and down)', async () => {
+      const db = await createDataSource(options());
+      try {
+        const want = LEADERBOARD_SORT_INDEXES.map((i) => [i.name, i.columns]).sort(([a], [b]) =>
+          a!.localeCompare(b!),
+        );
+        expect(await sortIndexes(db)).toEqual(want);
+        expect(await sortsWithoutIndex(db)).toEqual([]);
+
+        await db.dataSource.undoLastMigration({ transaction: 'each' });
+        expect(await sortIndexes(db)).toEqual([]);
+        // Without them the descending sorts of the ascending-only columns (and back) need a sort.
+        const before = (await sortsWithoutIndex(db)).map((p) => p.split(':')[0]);
+        expect(before).toEqual(
+          expect.arrayContaining(['-latencyMs', '-params', 'map50_95', 'createdAt', '-finishedAt']),
+        );
+        expect(before).not.toContain('number');
+        expect(before).not.toContain('-number');
+
+        await db.dataSource.runMigrations({ transaction: 'each' });
+        expect(await sortIndexes(db)).toEqual(want);
+      } finally {
+        await db.close();
+      }
+    });
 
     it('runs on open, downgrades and upgrades again, and refuses a schema newer than the code', async () => {
       const db = await createDataSource(options());

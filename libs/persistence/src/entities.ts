@@ -96,6 +96,17 @@ export class SearchEntity {
 @Index('trials_search_params_idx', ['searchId', 'params', 'number'])
 @Index('trials_search_gflops_idx', ['searchId', 'gflops', 'number'])
 @Index('trials_search_size_idx', ['searchId', 'sizeBytes', 'number'])
+// The other direction of each leaderboard sort (migration LeaderboardSortIndexes).
+@Index('trials_search_map50_95_asc_idx', ['searchId', 'map50_95', 'number'])
+@Index('trials_search_map50_asc_idx', ['searchId', 'map50', 'number'])
+@Index('trials_search_created_idx', ['searchId', 'createdAt', 'number'])
+@Index('trials_search_finished_idx', ['searchId', 'finishedAt', 'number'])
+@Index('trials_search_latency_desc_idx', { synchronize: false })
+@Index('trials_search_params_desc_idx', { synchronize: false })
+@Index('trials_search_gflops_desc_idx', { synchronize: false })
+@Index('trials_search_size_desc_idx', { synchronize: false })
+@Index('trials_search_created_desc_idx', { synchronize: false })
+@Index('trials_search_finished_desc_idx', { synchronize: false })
 export class TrialEntity {
   @PrimaryColumn({ type: 'uuid' })
   id!: string;

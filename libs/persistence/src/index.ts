@@ -18,6 +18,14 @@ export {
   type TrialHistoryRow,
   type RungEntry,
 } from './trial-repository';
+export {
+  LEADERBOARD_FIELDS,
+  encodeCursor,
+  decodeCursor,
+  resolveSort,
+  type LeaderboardTrial,
+  type CursorPosition,
+} from './leaderboard';
 export { DocumentRepository } from './document-repository';
 export { WorkerRepository } from './worker-repository';
 export { MeasurementRepository, measurementFromRow, type MeasurementOutcome } from './measurement-repository';

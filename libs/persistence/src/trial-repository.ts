@@ -10,14 +10,22 @@ import type {
   ListTrialsQuery,
   NewTrial,
   ObjectiveName,
-  Page,
   Trial,
   TrialCounts,
+  TrialPage,
   TrialResult,
-  TrialSortKey,
   TrialStatus,
 } from './types';
-import { TRIAL_SORT_KEYS } from './types';
+import {
+  cursorValueOf,
+  decodeCursor,
+  encodeCursor,
+  keysetBranches,
+  LEADERBOARD_COLUMNS,
+  resolveSort,
+  toLeaderboardTrial,
+  type LeaderboardTrial,
+} from './leaderboard';
 
 /** Who runs a trial attempt; results are accepted only from the current holder. */
 export interface TrialLease {
@@ -45,18 +53,6 @@ export interface RungEntry {
   latencyMs: number | null;
   sizeBytes: number | null;
 }
-
-const SORT_COLUMNS: Record<TrialSortKey, string> = {
-  number: 'number',
-  map50_95: 'map50_95',
-  map50: 'map50',
-  latencyMs: 'latency_ms',
-  params: 'params',
-  gflops: 'gflops',
-  sizeBytes: 'size_bytes',
-  createdAt: 'created_at',
-  finishedAt: 'finished_at',
-};
 
 /** A re-run starts clean: results of an earlier attempt are dropped (genome-derived costs stay). */
 const RESET_RESULTS = `map50 = NULL, map50_95 = NULL, fp32_map50_95 = NULL, objective_values = NULL,
@@ -157,21 +153,67 @@ export class TrialRepository {
     return r.affected;
   }
 
-  /** Leaderboard: one search, optional status filter, sorted ('-' = descending), paginated. */
-  async list(searchId: string, query: ListTrialsQuery = {}): Promise<Page<Trial>> {
+  /**
+   * Leaderboard with every column of each trial (in-process callers: CLI exports, tests). One
+   * search, optional status filter, sorted ('-' = descending), paginated by offset or keyset.
+   */
+  async list(searchId: string, query: ListTrialsQuery = {}): Promise<TrialPage<Trial>> {
+    return this.page(searchId, query, '*', trialFromRow);
+  }
+
+  /**
+   * The leaderboard as the API serves it: the same pages as `list`, each row projected to
+   * LEADERBOARD_FIELDS (a third of the bytes; on PGlite row transfer was most of a page's cost).
+   */
+  async leaderboard(searchId: string, query: ListTrialsQuery = {}): Promise<TrialPage<LeaderboardTrial>> {
+    return this.page(searchId, query, LEADERBOARD_COLUMNS, (r) => toLeaderboardTrial(trialFromRow(r)));
+  }
+
+  private async page<T>(
+    searchId: string,
+    query: ListTrialsQuery,
+    columns: string,
+    map: (row: Record<string, unknown>) => T,
+  ): Promise<TrialPage<T>> {
     const limit = clampLimit(query.limit, 50);
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
-    const order = orderBy(query.sort ?? 'number');
+    const sort = resolveSort(query.sort ?? 'number');
+    const after = query.after === undefined || query.after === '' ? null : decodeCursor(query.after, sort);
+    if (after && offset > 0)
+      throw new DomainError(
+        'TRIALS.INVALID_PAGINATION',
+        'offset: cannot be combined with after (the cursor already says where the page starts); drop one',
+        'offset',
+      );
     const statuses = query.status === undefined ? null : ([] as TrialStatus[]).concat(query.status);
-    const where = `search_id = $1${statuses ? ` AND status = ANY($2::text[])` : ''}`;
-    const params: unknown[] = statuses ? [searchId, statuses] : [searchId];
-    const rows = await this.db.query(
-      `SELECT * FROM trials WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`,
-      params,
-    );
+    const params: unknown[] = [searchId];
+    let where = `search_id = $1`;
+    if (statuses) where += ` AND status = ANY($${params.push(statuses)}::text[])`;
+    // One row more than the page tells whether there is a next one.
+    const take = limit + 1;
+    const select = `SELECT ${columns}, ${sort.cursorKeySql} AS cursor_key FROM trials WHERE ${where}`;
+    let sql: string;
+    if (!after) sql = `${select} ORDER BY ${sort.orderBy} LIMIT ${take} OFFSET ${offset}`;
+    else {
+      const branches = keysetBranches(sort, after, (value) => `$${params.push(value)}`);
+      sql =
+        branches.length === 1
+          ? `${select} AND ${branches[0]} ORDER BY ${sort.orderBy} LIMIT ${take}`
+          : // Each branch an index range scan of at most `take` rows; the union is re-sorted (a few
+            // hundred rows at most) rather than trusting UNION ALL to keep branch order.
+            `SELECT * FROM (${branches
+              .map((b) => `(${select} AND ${b} ORDER BY ${sort.orderBy} LIMIT ${take})`)
+              .join(' UNION ALL ')}) page ORDER BY ${sort.orderBy} LIMIT ${take}`;
+    }
+    const rows = await this.db.query<Record<string, unknown>>(sql, params);
+    const more = rows.length > limit;
+    const last = more ? rows[limit - 1] : undefined;
+    const nextCursor = last
+      ? encodeCursor(sort, { value: cursorValueOf(last.cursor_key), number: Number(last.number) })
+      : null;
     const counts = await this.counts(searchId);
-    const total = statuses ? statuses.reduce((n, st) => n + (counts[st] ?? 0), 0) : counts.total;
-    return { items: rows.map(trialFromRow), total, limit, offset };
+    const total = statuses ? statuses.reduce((t, st) => t + (counts[st] ?? 0), 0) : counts.total;
+    return { items: rows.slice(0, limit).map(map), total, limit, offset, nextCursor };
   }
 
   /** Every trial of a search in creation order, projected for the strategy. */
@@ -488,19 +530,6 @@ async function addToFront(tx: Sql, t: Trial): Promise<boolean> {
     beaten,
   ]);
   return true;
-}
-
-function orderBy(sort: string): string {
-  const desc = sort.startsWith('-');
-  const key = (desc ? sort.slice(1) : sort) as TrialSortKey;
-  if (!(TRIAL_SORT_KEYS as readonly string[]).includes(key))
-    throw new DomainError(
-      'TRIALS.INVALID_SORT',
-      `sort: unknown key '${key}'; expected one of ${TRIAL_SORT_KEYS.join(', ')} (prefix '-' for descending)`,
-      'sort',
-    );
-  // NULLS LAST either way: unfinished trials sink to the bottom of every leaderboard.
-  return `${SORT_COLUMNS[key]} ${desc ? 'DESC' : 'ASC'} NULLS LAST, number ASC`;
 }
 
 export function violationOf(constraints: number[] | null | undefined): number | null {

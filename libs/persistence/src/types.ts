@@ -211,6 +211,8 @@ export interface ListTrialsQuery {
   limit?: number;
   offset?: number;
   status?: TrialStatus | TrialStatus[];
+  /** Keyset cursor: the `nextCursor` of the previous page (same sort); not with offset > 0. */
+  after?: string;
 }
 
 export interface Page<T> {
@@ -218,6 +220,11 @@ export interface Page<T> {
   total: number;
   limit: number;
   offset: number;
+}
+
+/** A leaderboard page: `nextCursor` continues after its last row (null when there is no more). */
+export interface TrialPage<T> extends Page<T> {
+  nextCursor: string | null;
 }
 
 export interface TrialCounts {

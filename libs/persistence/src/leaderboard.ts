@@ -1,0 +1,211 @@
+import { DomainError } from '@detsearch/common';
+import type { Trial, TrialSort, TrialSortKey } from './types';
+import { TRIAL_SORT_KEYS } from './types';
+
+/**
+ * The leaderboard's ordering, keyset cursors and row projection (TrialRepository.list and
+ * .leaderboard). Every order is `<col> ASC|DESC NULLS LAST, number ASC`, the exact shape of an
+ * index of migration LeaderboardSortIndexes, so pages and cursors are index range scans.
+ */
+
+type SqlType = 'int' | 'float8' | 'timestamptz';
+
+interface SortColumn {
+  column: string;
+  type: SqlType;
+}
+
+const SORT_COLUMNS: Record<TrialSortKey, SortColumn> = {
+  number: { column: 'number', type: 'int' },
+  map50_95: { column: 'map50_95', type: 'float8' },
+  map50: { column: 'map50', type: 'float8' },
+  latencyMs: { column: 'latency_ms', type: 'float8' },
+  params: { column: 'params', type: 'int' },
+  gflops: { column: 'gflops', type: 'float8' },
+  sizeBytes: { column: 'size_bytes', type: 'int' },
+  createdAt: { column: 'created_at', type: 'timestamptz' },
+  finishedAt: { column: 'finished_at', type: 'timestamptz' },
+};
+
+/** A sort request resolved: the key, its direction and the SQL that orders by it. */
+export interface ResolvedSort {
+  /** As the caller wrote it, normalized ('-params'); cursors carry it. */
+  sort: TrialSort;
+  key: TrialSortKey;
+  desc: boolean;
+  column: string;
+  type: SqlType;
+  orderBy: string;
+  /** The sort value as the cursor stores it (timestamps as UTC ISO text with microseconds). */
+  cursorKeySql: string;
+}
+
+export function resolveSort(sort: string): ResolvedSort {
+  const desc = sort.startsWith('-');
+  const key = (desc ? sort.slice(1) : sort) as TrialSortKey;
+  if (!(TRIAL_SORT_KEYS as readonly string[]).includes(key))
+    throw new DomainError(
+      'TRIALS.INVALID_SORT',
+      `sort: unknown key '${key}'; expected one of ${TRIAL_SORT_KEYS.join(', ')} (prefix '-' for descending)`,
+      'sort',
+    );
+  const { column, type } = SORT_COLUMNS[key];
+  const dir = desc ? 'DESC' : 'ASC';
+  // `number` is unique and NOT NULL: ordered alone, the (search_id, number) key serves both
+  // directions. Any other column: NULLS LAST either way (unfinished trials sink to the bottom of
+  // every leaderboard), then the trial number ascending to break ties stably.
+  const orderBy = key === 'number' ? `number ${dir}` : `${column} ${dir} NULLS LAST, number ASC`;
+  const cursorKeySql =
+    type === 'timestamptz'
+      ? `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+      : column;
+  return { sort: sort as TrialSort, key, desc, column, type, orderBy, cursorKeySql };
+}
+
+/** Where a page ends: the last row's sort value and trial number. */
+export interface CursorPosition {
+  /** null: the row's sort value is NULL (the tail of the order). Floats: NaN/±Infinity as text. */
+  value: number | string | null;
+  number: number;
+}
+
+interface CursorPayload {
+  /** The sort the cursor was issued for. */
+  s: string;
+  /** Sort value of the last row. */
+  k: number | string | null;
+  /** Trial number of the last row. */
+  n: number;
+}
+
+export function encodeCursor(sort: ResolvedSort, position: CursorPosition): string {
+  const payload: CursorPayload = { s: sort.sort, k: position.value, n: position.number };
+  return Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+}
+
+/** The cursor value of a raw row (`cursor_key` as selected by `cursorKeySql`). */
+export function cursorValueOf(raw: unknown): number | string | null {
+  if (raw === null || raw === undefined) return null;
+  if (typeof raw === 'number') return Number.isFinite(raw) ? raw : String(raw);
+  return String(raw);
+}
+
+const INT32_MAX = 2 ** 31 - 1;
+const NON_FINITE = new Set(['NaN', 'Infinity', '-Infinity']);
+const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+const invalid = (why: string) =>
+  new DomainError(
+    'TRIALS.INVALID_CURSOR',
+    `after: ${why}; pass the nextCursor of a page with the same sort`,
+    'after',
+  );
+
+/** Parses an `after` cursor for this sort; a 400 naming `after` when it is not one of ours. */
+export function decodeCursor(raw: string, sort: ResolvedSort): CursorPosition {
+  let payload: unknown;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(raw)) throw new Error('not base64url');
+    payload = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('not a leaderboard cursor');
+  }
+  const p = payload as Partial<CursorPayload> | null;
+  if (typeof p !== 'object' || p === null || Array.isArray(p) || typeof p.s !== 'string')
+    throw invalid('not a leaderboard cursor');
+  if (p.s !== sort.sort) throw invalid(`the cursor is for sort '${p.s}', not '${sort.sort}'`);
+  const n = p.n;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > INT32_MAX)
+    throw invalid('not a leaderboard cursor (bad trial number)');
+  const k = p.k;
+  const ok =
+    sort.key === 'number'
+      ? k === n
+      : k === null ||
+        (sort.type === 'int' && Number.isInteger(k) && Math.abs(k as number) <= INT32_MAX) ||
+        (sort.type === 'float8' &&
+          ((typeof k === 'number' && Number.isFinite(k)) || (typeof k === 'string' && NON_FINITE.has(k)))) ||
+        (sort.type === 'timestamptz' && typeof k === 'string' && ISO_MICROS.test(k) && !isNaN(Date.parse(k)));
+  if (!ok || k === undefined) throw invalid(`not a leaderboard cursor (bad ${sort.key} value)`);
+  return { value: k, number: n };
+}
+
+/**
+ * The rows after `pos` in `sort`'s order, as disjoint predicates in that order (each one an
+ * index range on its own; an OR of them would not be): the tie group of the cursor's value past
+ * its trial number, the values strictly beyond it, then the NULLs. `param` binds a value and
+ * returns its placeholder.
+ */
+export function keysetBranches(
+  sort: ResolvedSort,
+  pos: CursorPosition,
+  param: (value: unknown) => string,
+): string[] {
+  const n = `${param(pos.number)}::int`;
+  if (sort.key === 'number') return [`number ${sort.desc ? '<' : '>'} ${n}`];
+  const c = sort.column;
+  if (pos.value === null) return [`${c} IS NULL AND number > ${n}`];
+  const v = `${param(pos.value)}::${sort.type}`;
+  return [`${c} = ${v} AND number > ${n}`, `${c} ${sort.desc ? '<' : '>'} ${v}`, `${c} IS NULL`];
+}
+
+/**
+ * What a leaderboard row carries: what the table and its charts show, not the strategy's
+ * search-space point, the per-epoch curve, notes, per-profile latencies, the lease (worker,
+ * attempts, heartbeat) or file paths. GET /trials/:id returns every field.
+ */
+export const LEADERBOARD_FIELDS = [
+  'id',
+  'searchId',
+  'number',
+  'status',
+  'genome',
+  'genomeKey',
+  'epochs',
+  'epochsDone',
+  'rung',
+  'imageSize',
+  'map50',
+  'map50_95',
+  'fp32Map50_95',
+  'latencyMs',
+  'measuredLatencyMs',
+  'params',
+  'gflops',
+  'sizeBytes',
+  'violation',
+  'onFront',
+  'evaluator',
+  'backend',
+  'error',
+  'createdAt',
+  'startedAt',
+  'finishedAt',
+] as const satisfies readonly (keyof Trial)[];
+
+export type LeaderboardTrial = Pick<Trial, (typeof LEADERBOARD_FIELDS)[number]>;
+
+/** Field name -> column (the rest are spelled the same). */
+const COLUMN_OF: Partial<Record<(typeof LEADERBOARD_FIELDS)[number], string>> = {
+  searchId: 'search_id',
+  genomeKey: 'genome_key',
+  epochsDone: 'epochs_done',
+  imageSize: 'image_size',
+  fp32Map50_95: 'fp32_map50_95',
+  latencyMs: 'latency_ms',
+  measuredLatencyMs: 'measured_latency_ms',
+  sizeBytes: 'size_bytes',
+  onFront: 'on_front',
+  createdAt: 'created_at',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
+};
+
+/** The columns of LEADERBOARD_FIELDS, for the SELECT list. */
+export const LEADERBOARD_COLUMNS = LEADERBOARD_FIELDS.map((f) => COLUMN_OF[f] ?? f).join(', ');
+
+export function toLeaderboardTrial(t: Trial): LeaderboardTrial {
+  const out: Partial<Record<keyof Trial, unknown>> = {};
+  for (const f of LEADERBOARD_FIELDS) out[f] = t[f];
+  return out as LeaderboardTrial;
+}
