@@ -143,6 +143,76 @@ export function searchApiSuite(backend: Backend): void {
       expect(beyond.body.items).toEqual([]);
     });
 
+    it.each(['-map50_95', 'latencyMs', '-params', '-number'])(
+      'pages by cursor (%s): the rows of the offset pages; the last page has no cursor',
+      async (sort) => {
+        const url = `/searches/${searchId}/trials?sort=${sort}&limit=5`;
+        const byOffset: string[] = [];
+        for (let offset = 0; offset < BUDGET; offset += 5) {
+          const res = await t.http().get(`${url}&offset=${offset}`).expect(200);
+          byOffset.push(...(res.body.items as TrialRow[]).map((r) => r.id));
+        }
+        const byCursor: string[] = [];
+        let next: string | null = null;
+        for (let page = 0; page === 0 || next; page++) {
+          expect(page).toBeLessThan(BUDGET);
+          const res = await t
+            .http()
+            .get(next ? `${url}&after=${encodeURIComponent(next)}` : url)
+            .expect(200);
+          expect(res.body).toMatchObject({ total: BUDGET, limit: 5, offset: 0 });
+          byCursor.push(...(res.body.items as TrialRow[]).map((r) => r.id));
+          next = res.body.nextCursor;
+        }
+        expect(byCursor).toEqual(byOffset);
+        expect(new Set(byCursor).size).toBe(BUDGET);
+      },
+    );
+
+    it('400 naming the field for a malformed cursor, a cursor of another sort, after with offset', async () => {
+      const url = `/searches/${searchId}/trials`;
+      const cursor = (await t.http().get(`${url}?sort=-params&limit=3`).expect(200)).body
+        .nextCursor as string;
+      expect(cursor).toEqual(expect.any(String));
+      for (const [query, field] of [
+        [`sort=-params&after=not-a-cursor`, 'after'],
+        [`sort=-params&after=`, 'after'],
+        [`sort=params&after=${cursor}`, 'after'],
+        [`after=${cursor}`, 'after'],
+        [`sort=-params&after=${cursor}&offset=3`, 'offset'],
+        [`view=everything`, 'view'],
+      ]) {
+        const res = await t.http().get(`${url}?${query}`).expect(400);
+        expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+        expect(res.body.message).toContain(field);
+      }
+      await t.http().get(`${url}?sort=-params&after=${cursor}&offset=0`).expect(200);
+    });
+
+    it('serves light leaderboard rows; view=full and GET /trials/:id carry every field', async () => {
+      const heavy = ['searchParams', 'epochMetrics', 'notes', 'latencyPerProfile', 'workerId', 'onnxPath'];
+      const light = (await t.http().get(`/searches/${searchId}/trials?sort=number&limit=3`).expect(200)).body;
+      for (const row of light.items) {
+        for (const k of heavy) expect(row).not.toHaveProperty(k);
+        expect(row).toMatchObject({
+          id: expect.any(String),
+          genome: expect.any(Object),
+          onFront: expect.any(Boolean),
+        });
+      }
+      const full = (
+        await t.http().get(`/searches/${searchId}/trials?sort=number&limit=3&view=full`).expect(200)
+      ).body;
+      expect(full.items.map((r: TrialRow) => r.id)).toEqual(light.items.map((r: TrialRow) => r.id));
+      expect(full.nextCursor).toBe(light.nextCursor);
+      const detail = (await t.http().get(`/trials/${light.items[0].id}`).expect(200)).body;
+      for (const k of heavy) expect(detail).toHaveProperty(k);
+      expect(detail.epochMetrics.length).toBeGreaterThan(0);
+      expect(full.items[0]).toEqual(detail);
+      // Every field of the light row is the trial's own.
+      expect(detail).toMatchObject(light.items[0]);
+    });
+
     it('exports the Pareto front as JSON: every point non-dominated, every non-dominated trial exported', async () => {
       const front = (await t.http().get(`/searches/${searchId}/pareto`).expect(200)).body;
       expect(front.objectives).toEqual(['map50_95', 'latency']);

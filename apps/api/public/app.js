@@ -364,11 +364,13 @@ async function searchPage(id, alive) {
     if (state.status) q.set('status', state.status);
     return `/searches/${encodeURIComponent(id)}/trials?${q}`;
   };
+  // Every trial with every field (view=full): the curves need epochMetrics, the detail panel notes
+  // and per-profile latencies, which the default leaderboard rows leave out.
   const loadAll = async () => {
     const all = [];
     for (let offset = 0; ; offset += PAGE_MAX) {
       const page = await api(
-        `/searches/${encodeURIComponent(id)}/trials?sort=number&limit=${PAGE_MAX}&offset=${offset}`,
+        `/searches/${encodeURIComponent(id)}/trials?sort=number&view=full&limit=${PAGE_MAX}&offset=${offset}`,
       );
       all.push(...page.items);
       if (page.items.length < PAGE_MAX || all.length >= page.total) return all;

@@ -119,6 +119,20 @@ describe('API edge (fake orchestrator, no database)', () => {
       offset: 10,
       status: 'completed',
     });
+    // view picks the projection (full: the orchestrator's listTrials); after passes through as it is.
+    await http().get('/searches/s1/trials?view=full&after=abc_-1').expect(200);
+    expect(orchestrator.trialQueries.at(-1)).toEqual({ after: 'abc_-1', view: 'full' });
+    const page = await http().get('/searches/s1/trials?view=leaderboard').expect(200);
+    expect(page.body).toMatchObject({ items: [], nextCursor: null });
+    expect(orchestrator.trialQueries.at(-1)).toEqual({});
+    expect((await http().get('/searches/s1/trials?after=').expect(400)).body.field).toBe('after');
+    expect(
+      (
+        await http()
+          .get(`/searches/s1/trials?after=${'a'.repeat(513)}`)
+          .expect(400)
+      ).body.field,
+    ).toBe('after');
     const res = await http().get('/searches/s1/trials?sort=-colour').expect(400);
     expect(res.body.field).toBe('sort');
     expect((await http().get('/searches/s1/trials?limit=0').expect(400)).body.field).toBe('limit');

@@ -1,5 +1,5 @@
 import type { HealthReport, ParetoFrontView, SearchEvent, SearchView, Trial } from '@detsearch/orchestrator';
-import type { ListTrialsQuery, Page } from '@detsearch/persistence';
+import type { LeaderboardTrial, ListTrialsQuery, TrialPage } from '@detsearch/persistence';
 
 /**
  * What the API needs from the orchestrator facade (libs/orchestrator's SearchOrchestrator
@@ -16,7 +16,10 @@ export interface OrchestratorPort {
   getSearch(id: string): Promise<SearchView>;
   cancel(id: string): Promise<SearchView>;
   resume(id: string): Promise<SearchView>;
-  listTrials(id: string, query: ListTrialsQuery): Promise<Page<Trial>>;
+  /** Leaderboard pages with every field of each trial (`view=full`). */
+  listTrials(id: string, query: ListTrialsQuery): Promise<TrialPage<Trial>>;
+  /** The same pages, each row projected to LEADERBOARD_FIELDS (the default view). */
+  leaderboard(id: string, query: ListTrialsQuery): Promise<TrialPage<LeaderboardTrial>>;
   pareto(id: string): Promise<ParetoFrontView>;
   paretoCsv(id: string): Promise<string>;
   getTrial(id: string): Promise<Trial>;

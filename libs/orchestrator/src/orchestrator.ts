@@ -9,10 +9,11 @@ import {
   TrialRepository,
   WorkerRepository,
   type Database,
+  type LeaderboardTrial,
   type ListTrialsQuery,
-  type Page,
   type Search,
   type Trial,
+  type TrialPage,
 } from '@detsearch/persistence';
 import { toCsv } from '@detsearch/report';
 import { createEvaluatorRegistry, type EvaluatorLoader, type EvaluatorRegistry } from './evaluators/registry';
@@ -285,9 +286,15 @@ export class SearchOrchestrator {
 
   // ------------------------------------------------------------ results
 
-  async listTrials(searchId: string, query: ListTrialsQuery = {}): Promise<Page<Trial>> {
+  async listTrials(searchId: string, query: ListTrialsQuery = {}): Promise<TrialPage<Trial>> {
     await this.requireSearch(searchId);
     return this.trials.list(searchId, query);
+  }
+
+  /** The API's leaderboard: the pages of listTrials with rows projected to LEADERBOARD_FIELDS. */
+  async leaderboard(searchId: string, query: ListTrialsQuery = {}): Promise<TrialPage<LeaderboardTrial>> {
+    await this.requireSearch(searchId);
+    return this.trials.leaderboard(searchId, query);
   }
 
   async getTrial(id: string): Promise<Trial> {

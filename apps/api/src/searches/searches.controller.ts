@@ -39,6 +39,7 @@ import {
   ParetoQueryDto,
   SearchesQueryDto,
   TrialsQueryDto,
+  TrialView,
 } from './searches.dto';
 import { ParetoFrontDto, SearchViewDto, TrialPageDto } from './views.dto';
 
@@ -107,11 +108,19 @@ export class SearchesController {
   }
 
   @Get(':id/trials')
-  @ApiOperation({ summary: 'Leaderboard: trials sorted, filtered by status, paginated' })
+  @ApiOperation({
+    summary: 'Leaderboard: trials sorted, filtered by status, paginated by offset or by cursor (after)',
+  })
   @ApiOkResponse({ type: TrialPageDto })
-  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiBadRequestResponse({
+    type: ErrorDto,
+    description: 'Invalid query: unknown sort, a malformed cursor or one for another sort, after with offset',
+  })
   trials(@Param('id') id: string, @Query() query: TrialsQueryDto): Promise<unknown> {
-    return this.orchestrator.listTrials(id, query);
+    const { view, ...page } = query;
+    return view === TrialView.full
+      ? this.orchestrator.listTrials(id, page)
+      : this.orchestrator.leaderboard(id, page);
   }
 
   @Get(':id/pareto')

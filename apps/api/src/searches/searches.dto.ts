@@ -60,6 +60,12 @@ export enum SearchStatus {
   failed = 'failed',
 }
 
+/** Leaderboard rows: the light projection (default), or every field as GET /trials/:id. */
+export enum TrialView {
+  leaderboard = 'leaderboard',
+  full = 'full',
+}
+
 export enum ParetoFormat {
   json = 'json',
   csv = 'csv',
@@ -259,7 +265,12 @@ export type TrialSort = (typeof TRIAL_SORT_FIELDS)[number] | `-${(typeof TRIAL_S
 export const TRIAL_SORT_KEYS: TrialSort[] = TRIAL_SORT_FIELDS.flatMap((f) => [f, `-${f}` as const]);
 
 export class TrialsQueryDto {
-  @ApiPropertyOptional({ enum: TRIAL_SORT_KEYS, default: '-map50_95', description: "'-' prefix: descending" })
+  @ApiPropertyOptional({
+    enum: TRIAL_SORT_KEYS,
+    default: 'number',
+    description:
+      "'-' prefix: descending. Trials without the value (unfinished) come last either way; ties by number",
+  })
   @IsOptional()
   @IsIn(TRIAL_SORT_KEYS)
   sort?: TrialSort;
@@ -272,7 +283,11 @@ export class TrialsQueryDto {
   @Max(1000)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @ApiPropertyOptional({
+    minimum: 0,
+    default: 0,
+    description: 'Rows to skip (cost grows with the offset; deep pages: use after). Not with after',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -283,6 +298,27 @@ export class TrialsQueryDto {
   @IsOptional()
   @IsEnum(TrialStatus)
   status?: TrialStatus;
+
+  @ApiPropertyOptional({
+    description:
+      'Keyset cursor: the nextCursor of the previous page, requested with the same sort. Opaque; ' +
+      'constant cost at any depth. Not with offset > 0',
+    maxLength: 512,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  after?: string;
+
+  @ApiPropertyOptional({
+    enum: TrialView,
+    enumName: 'TrialView',
+    default: TrialView.leaderboard,
+    description: 'leaderboard: the fields of LeaderboardTrial; full: every field, as GET /trials/:id',
+  })
+  @IsOptional()
+  @IsEnum(TrialView)
+  view?: TrialView;
 }
 
 export class ParetoQueryDto {

@@ -61,7 +61,8 @@ export class EpochMetricDto {
   @ApiPropertyOptional() map50_95?: number;
 }
 
-export class TrialDto {
+/** A leaderboard row (GET /searches/:id/trials): LEADERBOARD_FIELDS of libs/persistence. */
+export class LeaderboardTrialDto {
   @ApiProperty() id!: string;
   @ApiProperty() searchId!: string;
   @ApiProperty({ description: '0-based creation order within the search' }) number!: number;
@@ -71,30 +72,69 @@ export class TrialDto {
   @ApiProperty() genomeKey!: string;
   @ApiProperty({ description: 'Target epochs (full fidelity)' }) epochs!: number;
   @ApiProperty() epochsDone!: number;
-  @ApiProperty({ type: [EpochMetricDto] }) epochMetrics!: EpochMetricDto[];
+  @ApiProperty({ description: 'Highest ASHA rung reached (0 = first)' }) rung!: number;
+  @ApiProperty({ nullable: true, type: Number, description: "Training image size when not the genome's" })
+  imageSize!: number | null;
   @ApiProperty({ nullable: true, type: Number }) map50!: number | null;
   @ApiProperty({ nullable: true, type: Number }) map50_95!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'mAP@0.5:0.95 of the fp32 model' })
+  fp32Map50_95!: number | null;
   @ApiProperty({ nullable: true, type: Number, description: "On the search's hardware profile" })
   latencyMs!: number | null;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' } })
-  latencyPerProfile!: Record<string, number>;
+  @ApiProperty({ nullable: true, type: Number, description: 'Measured on the evaluating host' })
+  measuredLatencyMs!: number | null;
   @ApiProperty({ nullable: true, type: Number }) params!: number | null;
   @ApiProperty({ nullable: true, type: Number }) gflops!: number | null;
   @ApiProperty({ nullable: true, type: Number }) sizeBytes!: number | null;
-  @ApiProperty({ nullable: true, type: String }) backend!: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Sum of constraint excesses; 0 = feasible' })
+  violation!: number | null;
+  @ApiProperty({ description: "On the search's Pareto front" }) onFront!: boolean;
   @ApiProperty({ nullable: true, type: String }) evaluator!: string | null;
-  @ApiProperty({ nullable: true, type: String }) workerId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) backend!: string | null;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
 }
 
+/** One trial with every field (GET /trials/:id, and leaderboard rows with view=full). */
+export class TrialDto extends LeaderboardTrialDto {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: "The strategy's search-space point",
+  })
+  searchParams!: Record<string, unknown>;
+  @ApiProperty({ type: [EpochMetricDto] }) epochMetrics!: EpochMetricDto[];
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' } })
+  latencyPerProfile!: Record<string, number>;
+  @ApiProperty({ nullable: true, type: [Number], description: "Minimized, in the search's objective order" })
+  objectiveValues!: number[] | null;
+  @ApiProperty({ nullable: true, type: [Number], description: 'Feasible when every one is <= 0' })
+  constraintValues!: number[] | null;
+  @ApiProperty({ nullable: true, type: String }) notes!: string | null;
+  @ApiProperty({ nullable: true, type: String }) workerId!: string | null;
+  @ApiProperty() attempts!: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) heartbeatAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Exported model on the server' })
+  onnxPath!: string | null;
+}
+
 export class TrialPageDto {
-  @ApiProperty({ type: [TrialDto] }) items!: TrialDto[];
+  @ApiProperty({
+    type: [LeaderboardTrialDto],
+    description: 'With view=full each item has every field of TrialDto',
+  })
+  items!: LeaderboardTrialDto[];
   @ApiProperty({ description: 'Trials matching the filter, all pages' }) total!: number;
   @ApiProperty() limit!: number;
   @ApiProperty() offset!: number;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Pass as after (with the same sort) for the next page; null on the last page',
+  })
+  nextCursor!: string | null;
 }
 
 export class ParetoPointDto {

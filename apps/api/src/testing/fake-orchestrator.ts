@@ -1,5 +1,5 @@
 import { DomainError } from '@detsearch/common';
-import type { ListTrialsQuery, Page } from '@detsearch/persistence';
+import type { ListTrialsQuery, TrialPage } from '@detsearch/persistence';
 import type { SearchEvent } from '@detsearch/orchestrator';
 import type { OrchestratorPort } from '../orchestrator.port';
 
@@ -49,9 +49,15 @@ export class FakeOrchestrator implements OrchestratorPort {
     return fixture({ ...this.search(id), status: 'running' });
   }
   async listTrials(id: string, query: ListTrialsQuery): Promise<Returned<'listTrials'>> {
+    return this.emptyPage(id, { ...query, view: 'full' });
+  }
+  async leaderboard(id: string, query: ListTrialsQuery): Promise<Returned<'leaderboard'>> {
+    return this.emptyPage(id, query);
+  }
+  private emptyPage(id: string, query: ListTrialsQuery & { view?: string }): TrialPage<never> {
     this.search(id);
     this.trialQueries.push(query);
-    return fixture<Page<never>>({ total: 0, items: [], limit: query.limit ?? 50, offset: query.offset ?? 0 });
+    return { total: 0, items: [], limit: query.limit ?? 50, offset: query.offset ?? 0, nextCursor: null };
   }
   async pareto(id: string): Promise<Returned<'pareto'>> {
     this.search(id);
