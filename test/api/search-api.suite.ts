@@ -156,13 +156,14 @@ export function searchApiSuite(backend: Backend): void {
         let next: string | null = null;
         for (let page = 0; page === 0 || next; page++) {
           expect(page).toBeLessThan(BUDGET);
-          const res = await t
-            .http()
-            .get(next ? `${url}&after=${encodeURIComponent(next)}` : url)
-            .expect(200);
-          expect(res.body).toMatchObject({ total: BUDGET, limit: 5, offset: 0 });
-          byCursor.push(...(res.body.items as TrialRow[]).map((r) => r.id));
-          next = res.body.nextCursor;
+          const path: string = next ? `${url}&after=${encodeURIComponent(next)}` : url;
+          const body = (await t.http().get(path).expect(200)).body as {
+            items: TrialRow[];
+            nextCursor: string | null;
+          };
+          expect(body).toMatchObject({ total: BUDGET, limit: 5, offset: 0 });
+          byCursor.push(...body.items.map((r) => r.id));
+          next = body.nextCursor;
         }
         expect(byCursor).toEqual(byOffset);
         expect(new Set(byCursor).size).toBe(BUDGET);
