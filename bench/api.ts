@@ -3,7 +3,8 @@
  * 1,000 and 100,000 stored trials in one search, on embedded PGlite and (when DATABASE_URL is set)
  * on Postgres. Trials are bulk-seeded with persistence's seedTrials (synthetic rows, realistic
  * spread of statuses and metrics). Each case: warm-up, then sequential keep-alive requests, the
- * clock stopping when the whole body has been read.
+ * clock stopping when the whole body has been read. Deep pages are asked for twice, by offset
+ * and by keyset cursor (after=), at the same positions.
  *
  *   npm run bench:api        (env: BENCH_REQUESTS, default 200; BENCH_SIZES, default 1000,100000;
  *                             BENCH_BACKENDS, default pglite plus postgres when DATABASE_URL is set;
@@ -39,8 +40,38 @@ interface Case {
   path: (i: number) => string;
 }
 
-function cases(id: string, n: number): Case[] {
-  const deep = Math.max(0, Math.floor(n * 0.9) - 50);
+/** Distinct deep positions the two deep-page rows visit, in the same order. */
+const DEEP_POSITIONS = 50;
+
+/** Offset of deep request i: pseudo-random over the first 90% of the trials. */
+const deepOffset = (n: number, i: number) =>
+  Math.floor(((((i % DEEP_POSITIONS) * 7919) % 1000) / 1000) * Math.max(0, Math.floor(n * 0.9) - 50));
+
+/**
+ * The nextCursor a client holds on reaching each deep position (the cursor ending the page just
+ * before it), fetched once, untimed, so the cursor row asks for exactly the pages the offset row does.
+ */
+async function deepCursors(orchestrator: SearchOrchestrator, id: string, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < DEEP_POSITIONS; i++) {
+    const offset = deepOffset(n, i);
+    if (offset === 0) {
+      out.push('');
+      continue;
+    }
+    // The page ending right before `offset` (a short first page when offset < 50).
+    const before = await orchestrator.leaderboard(id, {
+      sort: '-params',
+      limit: Math.min(50, offset),
+      offset: Math.max(0, offset - 50),
+    });
+    out.push(before.nextCursor ?? '');
+  }
+  return out;
+}
+
+function cases(id: string, n: number, cursors: string[]): Case[] {
+  const page = `/searches/${id}/trials?sort=-params&limit=50`;
   return [
     { name: 'leaderboard top 50 by -map50_95', path: () => `/searches/${id}/trials?sort=-map50_95&limit=50` },
     {
@@ -49,8 +80,14 @@ function cases(id: string, n: number): Case[] {
     },
     {
       name: 'leaderboard page at random offset, by -params',
-      path: (i) =>
-        `/searches/${id}/trials?sort=-params&limit=50&offset=${Math.floor((((i * 7919) % 1000) / 1000) * deep)}`,
+      path: (i) => `${page}&offset=${deepOffset(n, i)}`,
+    },
+    {
+      name: 'leaderboard deep page via cursor, by -params',
+      path: (i) => {
+        const c = cursors[i % DEEP_POSITIONS]!;
+        return c ? `${page}&after=${c}` : page;
+      },
     },
     { name: 'Pareto front JSON', path: () => `/searches/${id}/pareto` },
     { name: 'Pareto front CSV', path: () => `/searches/${id}/pareto?format=csv` },
@@ -148,7 +185,8 @@ async function benchBackend(backend: 'pglite' | 'postgres'): Promise<Row[]> {
       // What autovacuum would do on a live Postgres; PGlite has no autovacuum daemon.
       await orchestrator.db.query('ANALYZE trials');
       log(`${backend}: seeded ${n} trials in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      for (const c of cases(id, n)) {
+      const cursors = await deepCursors(orchestrator, id, n);
+      for (const c of cases(id, n, cursors)) {
         const r = await measure(base, c);
         rows.push({ backend, trials: n, target: TARGET_P99_MS(n), ...r });
         log(`${backend} ${n} ${r.case}: n ${r.n}, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`);
@@ -185,7 +223,9 @@ async function main(): Promise<void> {
     `${cpus().length} cores · Node ${process.version} · up to ${REQUESTS} sequential keep-alive requests per row ` +
     `(n) after ${WARMUP} warm-up, ${CASE_SECONDS} s per row at most · load average ${loadStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end (shared machine)\n\n` +
     'Trials bulk-seeded with `seedTrials` (about 78% completed, 20% pruned, 2% failed) into one search, then ' +
-    '`ANALYZE trials`. Times are client-side: request sent to last body byte, over loopback.\n';
+    '`ANALYZE trials`. Times are client-side: request sent to last body byte, over loopback. The two deep-page ' +
+    `rows visit the same ${DEEP_POSITIONS} pseudo-random positions in the first 90% of the \`-params\` order, one by ` +
+    '`offset`, one by `after` (the nextCursor a client paging there holds, fetched untimed beforehand).\n';
   const text = `${header}\n${table}\n`;
   process.stdout.write(text);
   const dir = join(__dirname, 'results');
