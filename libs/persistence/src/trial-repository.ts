@@ -163,7 +163,8 @@ export class TrialRepository {
 
   /**
    * The leaderboard as the API serves it: the same pages as `list`, each row projected to
-   * LEADERBOARD_FIELDS (a third of the bytes; on PGlite row transfer was most of a page's cost).
+   * LEADERBOARD_FIELDS (30% fewer bytes on seeded rows, more once trials have per-epoch metrics;
+   * on PGlite each column fetched costs time).
    */
   async leaderboard(searchId: string, query: ListTrialsQuery = {}): Promise<TrialPage<LeaderboardTrial>> {
     return this.page(searchId, query, LEADERBOARD_COLUMNS, (r) => toLeaderboardTrial(trialFromRow(r)));
