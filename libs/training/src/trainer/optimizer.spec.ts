@@ -67,6 +67,43 @@ describe('AdamW', () => {
     adam.dispose();
     tf.dispose([w, b, ...Object.values(grads)]);
   });
+  it('matches torch.optim.AdamW step by step, with a gradient scale (clipping)', async () => {
+    await initBackend('wasm', { log: () => undefined });
+    const w = tf.variable(tf.tensor2d([1, -2, 0.5, 3], [2, 2]), true, 'aw2');
+    const b = tf.variable(tf.tensor1d([0.5]), true, 'ab2');
+    const adam = new AdamW([
+      { name: 'w', variable: w, group: 'decay' },
+      { name: 'b', variable: b, group: 'bias' },
+    ]);
+    const [b1, b2, eps, wd] = [0.9, 0.999, 1e-8, 0.01];
+    // Reference (torch.optim.AdamW): p *= 1 - lr*wd; m, v moments; p -= lr/c1 * m / (sqrt(v)/sqrt(c2) + eps).
+    const ref = {
+      w: { p: [1, -2, 0.5, 3], m: [0, 0, 0, 0], v: [0, 0, 0, 0], lr: 0.1, wd },
+      b: { p: [0.5], m: [0], v: [0], lr: 0.2, wd: 0 },
+    };
+    for (let t = 1; t <= 4; t++) {
+      const scale = t === 3 ? 0.25 : 1;
+      const g = { w: [0.3 * t, -0.1, 0.02 / t, -0.5], b: [0.05 * (t % 2 ? 1 : -1)] };
+      const grads = { w: tf.tensor2d(g.w, [2, 2]), b: tf.tensor1d(g.b) };
+      adam.step(grads, { weightLr: 0.1, biasLr: 0.2, momentum: b1, weightDecay: wd, gradScale: scale });
+      tf.dispose(Object.values(grads));
+      for (const k of ['w', 'b'] as const) {
+        const r = ref[k];
+        r.p = r.p.map((p, i) => {
+          const gi = g[k][i]! * scale;
+          r.m[i] = b1 * r.m[i]! + (1 - b1) * gi;
+          r.v[i] = b2 * r.v[i]! + (1 - b2) * gi * gi;
+          const denom = Math.sqrt(r.v[i]!) / Math.sqrt(1 - b2 ** t) + eps;
+          return p * (1 - r.lr * r.wd) - (r.lr / (1 - b1 ** t)) * (r.m[i]! / denom);
+        });
+      }
+      Array.from(w.dataSync()).forEach((v, k) => expect(v).toBeCloseTo(ref.w.p[k]!, 5));
+      expect(b.dataSync()[0]).toBeCloseTo(ref.b.p[0]!, 5);
+    }
+    expect(w.shape).toEqual([2, 2]);
+    adam.dispose();
+    tf.dispose([w, b]);
+  });
 });
 
 describe('ModelEma', () => {

@@ -296,10 +296,10 @@ export async function trainDetector(job: TrainJob, hooks: TrainHooks = {}): Prom
             ? Math.max(1, Math.round(1 + ((acc.accumulate - 1) * ni) / Math.max(nw, 1)))
             : acc.accumulate;
         if (ni - lastOptStep >= accumulate) {
-          clipGradNorm(accum, MAX_GRAD_NORM);
+          const gradScale = clipScale(accum, MAX_GRAD_NORM);
           // Adam's betas are not warmed up (Ultralytics warms only an SGD 'momentum').
           const momentum = hyp.optimizer === 'AdamW' ? hyp.momentum : settings.momentum;
-          optimizer.step(accum, { ...settings, momentum, weightDecay: acc.weightDecay });
+          optimizer.step(accum, { ...settings, momentum, weightDecay: acc.weightDecay, gradScale });
           tf.dispose(Object.values(accum));
           accum = undefined;
           lastOptStep = ni;
@@ -390,17 +390,12 @@ export async function trainDetector(job: TrainJob, hooks: TrainHooks = {}): Prom
   return { summary, genome, ir, weights, data, profile };
 }
 
-/** Scales gradients in place so their global L2 norm is at most maxNorm (clip_grad_norm_). */
-function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): void {
+/** The factor that brings the gradients' global L2 norm down to maxNorm, or 1 (clip_grad_norm_). */
+export function clipScale(grads: Record<string, tf.Tensor>, maxNorm: number): number {
   const norm = tf.tidy(
     () => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]!,
   );
-  if (!(norm > maxNorm)) return;
-  const scale = maxNorm / (norm + 1e-6);
-  for (const [k, g] of Object.entries(grads)) {
-    grads[k] = tf.mul(g, scale);
-    g.dispose();
-  }
+  return norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;
 }
 
 /** Validation mAP of a weight map through tfjs (the fp32 model as trained). */
