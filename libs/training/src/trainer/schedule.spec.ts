@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { accumulation, lrFactor, SCRATCH_LOW_OPTIMIZER, stepSettings, warmupIterations } from './schedule';
+import { DEFAULT_BATCH_SIZE, DEFAULT_TRAIN_HYP } from './train';
 
 const hyp = { ...SCRATCH_LOW_OPTIMIZER };
 
@@ -43,5 +44,18 @@ describe('learning-rate schedule (train.py)', () => {
     expect(accumulation(24, hyp).accumulate).toBe(3);
     expect(accumulation(24, hyp).weightDecay).toBeCloseTo((0.0005 * 72) / 64);
     expect(accumulation(128, hyp)).toEqual({ accumulate: 1, weightDecay: 0.001 });
+  });
+
+  it('without a nominal batch steps every batch with the weight decay as given', () => {
+    const perBatch = { ...hyp, nominalBatch: undefined };
+    expect(accumulation(8, perBatch)).toEqual({ accumulate: 1, weightDecay: 0.0005 });
+    expect(accumulation(16, perBatch)).toEqual({ accumulate: 1, weightDecay: 0.0005 });
+  });
+
+  it('the trainer default is AdamW lr0 4e-3, a step per batch of 8, scratch-low otherwise', () => {
+    expect(DEFAULT_TRAIN_HYP).toMatchObject({ optimizer: 'AdamW', lr0: 0.004, augment: true, lrf: 0.01 });
+    expect(DEFAULT_TRAIN_HYP.nominalBatch).toBeUndefined();
+    expect(DEFAULT_BATCH_SIZE).toBe(8);
+    expect(accumulation(DEFAULT_BATCH_SIZE, DEFAULT_TRAIN_HYP).accumulate).toBe(1);
   });
 });

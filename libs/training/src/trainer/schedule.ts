@@ -18,8 +18,11 @@ export interface OptimizerHyp {
   cosLr: boolean;
   /** Ultralytics' --optimizer: SGD (nesterov) or AdamW (use lr0 about 1e-3). */
   optimizer: 'SGD' | 'AdamW';
-  /** Nominal batch size: gradients accumulate until about this many images (Ultralytics nbs 64). */
-  nominalBatch: number;
+  /**
+   * Nominal batch size: gradients accumulate until about this many images (Ultralytics nbs 64);
+   * undefined: the batch size (an optimizer step per batch, weight decay as given).
+   */
+  nominalBatch?: number;
 }
 
 export const SCRATCH_LOW_OPTIMIZER: Readonly<OptimizerHyp> = Object.freeze({
@@ -43,8 +46,9 @@ export function lrFactor(epoch: number, epochs: number, hyp: Pick<OptimizerHyp, 
 
 /** Gradient accumulation steps and the weight decay scaled to the effective batch (train.py). */
 export function accumulation(batchSize: number, hyp: Pick<OptimizerHyp, 'nominalBatch' | 'weightDecay'>) {
-  const accumulate = Math.max(Math.round(hyp.nominalBatch / batchSize), 1);
-  return { accumulate, weightDecay: (hyp.weightDecay * batchSize * accumulate) / hyp.nominalBatch };
+  const nbs = hyp.nominalBatch ?? batchSize;
+  const accumulate = Math.max(Math.round(nbs / batchSize), 1);
+  return { accumulate, weightDecay: (hyp.weightDecay * batchSize * accumulate) / nbs };
 }
 
 /**

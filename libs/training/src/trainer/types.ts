@@ -1,5 +1,6 @@
 import type { OptimizerHyp } from './schedule';
 import type { LossHyp } from '../loss/yolo-loss';
+import type { AugmentOptions } from '../dataset/augment';
 
 /** Where the images come from: an Ultralytics data.yaml, or a synthetic set generated on the fly. */
 export type DatasetSpec =
@@ -15,8 +16,11 @@ export interface TrainHyp extends OptimizerHyp {
   emaTau?: number;
   /** Loss gains before scaling to classes and image size (hyp.scratch-low). */
   loss?: Partial<LossHyp>;
-  /** Augmentation: true for hyp.scratch-low (mosaic off), false for none. */
-  augment: boolean;
+  /**
+   * Augmentation: true for hyp.scratch-low (mosaic off), false for none, or hyp.scratch-low with
+   * these values changed (e.g. `{ mosaic: 1 }`).
+   */
+  augment: boolean | Partial<AugmentOptions>;
 }
 
 /** One training job: everything needed, as plain JSON, so it can cross a process boundary. */
@@ -25,7 +29,7 @@ export interface TrainJob {
   genome: unknown;
   dataset: DatasetSpec;
   epochs: number;
-  /** Default 16. */
+  /** Default DEFAULT_BATCH_SIZE (8). */
   batchSize?: number;
   /** Training and evaluation image size; default the genome's. */
   imageSize?: number;
