@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseGenome } from '@detsearch/genome';
-import { runInChild, type TrainJob, type TrainSummary } from '@detsearch/training';
+import { DEFAULT_BATCH_SIZE, runInChild, type TrainJob, type TrainSummary } from '@detsearch/training';
 import { action, formatTable, parseIntOption, readJsonOrFile, UsageError } from '../cli-kit';
 
 interface TrainCliOptions {
@@ -25,7 +25,12 @@ export function registerTrain(program: Command): void {
     .requiredOption('--genome <file|json>', 'genome as inline JSON or a JSON/YAML file')
     .requiredOption('--data <data.yaml>', 'Ultralytics data.yaml (read below DATA_ROOT)')
     .requiredOption('--epochs <n>', 'training epochs', parseIntOption('epochs', 1, 10_000))
-    .option('--batch <n>', 'batch size', parseIntOption('batch', 1, 1024), 16)
+    .option(
+      '--batch <n>',
+      'batch size (one optimizer step per batch; the default recipe was tuned at this size)',
+      parseIntOption('batch', 1, 1024),
+      DEFAULT_BATCH_SIZE,
+    )
     .option('--img <n>', "image size in pixels (default the genome's)", parseIntOption('img', 32, 4096))
     .option('--out <dir>', 'run folder for weights (and logs)', 'runs/train')
     .option('--seed <n>', 'random seed', parseIntOption('seed', 0), 0)
