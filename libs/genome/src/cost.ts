@@ -34,7 +34,10 @@ export function opMacs(op: IrOp, ir: ModelIR): number {
  * TFLite do. These are the records a latency predictor works on.
  */
 export interface FusedOpRecord {
+  /** The tensor the fused operator writes: the activation's (or BN's) output for a fused conv. */
   name: string;
+  /** The IR op the record starts at: the conv itself for a fused conv + BN + activation. */
+  opName: string;
   kind: 'conv' | 'detect' | 'add' | 'concat' | 'maxpool' | 'resize';
   layer: number;
   macs: number;
@@ -90,6 +93,7 @@ export function fusedOps(ir: ModelIR): FusedOpRecord[] {
       const outputShape = ir.tensors[op.name]!;
       records.push({
         name: last,
+        opName: op.name,
         kind: op.kind,
         layer: op.layer,
         macs,
@@ -115,6 +119,7 @@ export function fusedOps(ir: ModelIR): FusedOpRecord[] {
     const kernel = op.kind === 'maxpool' ? op.kernel : 1;
     records.push({
       name: op.name,
+      opName: op.name,
       kind: op.kind,
       layer: op.layer,
       macs: 0,

@@ -1,5 +1,6 @@
 import {
   DETECT_ROW,
+  fusedOps,
   type ActivationOp,
   type BatchNormOp,
   type ConvOp,
@@ -76,19 +77,38 @@ export function onnxTensorName(ir: ModelIR, irName: string): string {
 }
 
 /**
+ * Quantized convs that run fused with a ReLU (conv + BN + ReLU as `fusedOps` groups them): the int8
+ * static export gives their output no Q/DQ of its own, so the graph reads DQ -> Conv -> Relu -> Q.
+ * onnxruntime drops a Relu before a Q whose zero point is the range minimum (the ReLU's calibrated
+ * range starts at 0) and fuses the rest into one QLinearConv. With a Q/DQ pair before the ReLU too,
+ * a DequantizeLinear + QuantizeLinear round trip stayed behind every conv (seen in the optimized
+ * graph), and the output was quantized twice.
+ */
+export function reluFusedConvs(ir: ModelIR, keep: ReadonlySet<number>): Set<string> {
+  return new Set(
+    fusedOps(ir)
+      .filter((r) => r.kind === 'conv' && r.activation === 'relu' && !keep.has(r.layer))
+      .map((r) => r.opName),
+  );
+}
+
+/**
  * Tensors whose ranges int8 static needs: in every quantized row, each conv's input and (BN-folded)
- * output and each activation, Add and Concat output. MaxPool and Resize reuse their input's range;
+ * output (unless fused with a ReLU) and each activation, Add and Concat output. MaxPool and Resize reuse their input's range;
  * a sigmoid's is [0, 1]. Names are those of the fp32 export.
  */
 export function calibrationTensors(ir: ModelIR, keepFloatLayers = DEFAULT_KEEP_FLOAT_LAYERS): string[] {
   const keep = new Set(keepFloatLayers);
+  const reluFused = reluFusedConvs(ir, keep);
   const names = new Set<string>();
   for (const op of ir.ops) {
     if (keep.has(op.layer)) continue;
     if (op.kind === 'conv' || op.kind === 'detect') {
       names.add(onnxTensorName(ir, op.inputs[0]!));
-      // A Detect conv writes the graph output itself in the fp32 export.
-      names.add(op.kind === 'detect' ? `output${op.level}` : op.name);
+      // A Detect conv writes the graph output itself in the fp32 export; a conv fused with its ReLU
+      // is quantized only after the ReLU.
+      if (op.kind === 'detect') names.add(`output${op.level}`);
+      else if (!reluFused.has(op.name)) names.add(op.name);
     } else if (op.kind === 'activation' || op.kind === 'add' || op.kind === 'concat') {
       names.add(op.name);
     }
@@ -344,26 +364,8 @@ export function buildOnnxModel(ir: ModelIR, weights: WeightMap, options: ExportO
     return staticRegion(op) && range ? quantizeFixed(v, range) : v;
   };
 
-  // Convs whose only consumer (through a folded BatchNorm) is a ReLU: their output gets no Q/DQ of
-  // its own, so the graph reads DQ -> Conv -> Relu -> Q. onnxruntime drops a Relu before a Q whose
-  // zero point is the range minimum (the Relu's calibrated range starts at 0) and fuses the rest into
-  // one QLinearConv. With a Q/DQ pair before the Relu too, a DequantizeLinear + QuantizeLinear round
-  // trip stayed behind every conv (seen in the optimized graph), and the output was quantized twice.
-  const reluFused = new Set<string>();
-  if (precision === 'int8' && scheme === 'static' && fold) {
-    const consumers = new Map<string, IrOp[]>();
-    for (const op of ir.ops) for (const i of op.inputs) consumers.set(i, [...(consumers.get(i) ?? []), op]);
-    const only = (t: string) => {
-      const c = consumers.get(t);
-      return c?.length === 1 ? c[0]! : undefined;
-    };
-    for (const op of ir.ops) {
-      if (op.kind !== 'conv' || keep.has(op.layer)) continue;
-      const bn = only(op.name);
-      const act = bn?.kind === 'batchnorm' ? only(bn.name) : undefined;
-      if (act?.kind === 'activation' && act.fn === 'relu' && !keep.has(act.layer)) reluFused.add(op.name);
-    }
-  }
+  const reluFused =
+    precision === 'int8' && scheme === 'static' && fold ? reluFusedConvs(ir, keep) : new Set<string>();
 
   function emitOp(op: IrOp): void {
     const dims = shapeOf(op.name);
