@@ -146,14 +146,14 @@ export const hardwareProfileSchema = z
         message: `must be at least memoryBandwidthGBs (${p.memoryBandwidthGBs})`,
       });
     if (!p.calibration) {
-      const stated: [string[], Partial<OpEfficiency> | undefined][] = [
-        [['efficiency'], p.efficiency],
-        ...(Object.entries(p.byPrecision).map(([k, v]) => [
-          ['byPrecision', k, 'efficiency'],
-          v?.efficiency,
-        ]) as [string[], Partial<OpEfficiency> | undefined][]),
+      const stated = [
+        { path: ['efficiency'], e: p.efficiency },
+        ...Object.entries(p.byPrecision).map(([k, o]) => ({
+          path: ['byPrecision', k, 'efficiency'],
+          e: o?.efficiency,
+        })),
       ];
-      for (const [path, e] of stated)
+      for (const { path, e } of stated)
         for (const [c, v] of Object.entries(e ?? {}))
           if (v !== undefined && v > 1)
             ctx.addIssue({
