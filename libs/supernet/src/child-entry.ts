@@ -1,10 +1,10 @@
 /**
  * Entry of a supernet child process (runInChild with supernetChildEntry): one job, 'supernet-train'
- * or 'supernet-score', with progress streamed back over IPC, then the result or the error.
+ * 'supernet-score' or 'supernet-score-many', with progress streamed back over IPC, then the result or the error.
  */
 import { isDomainError } from '@detsearch/common';
 import type { ChildMessage, ParentMessage } from '@detsearch/training';
-import { scoreCandidateInProcess } from './score';
+import { scoreCandidateInProcess, scoreCandidatesInProcess, type ScoreCandidatesOptions } from './score';
 import { trainSupernetInProcess } from './train';
 import type { ScoreCandidateOptions, TrainSupernetOptions } from './types';
 
@@ -25,6 +25,8 @@ async function run(kind: string, payload: unknown): Promise<void> {
       );
     else if (kind === 'supernet-score')
       result = await scoreCandidateInProcess(payload as ScoreCandidateOptions);
+    else if (kind === 'supernet-score-many')
+      result = await scoreCandidatesInProcess(payload as ScoreCandidatesOptions);
     else throw new Error(`unknown job kind '${kind}'`);
     await send({ type: 'result', result });
   } catch (e) {

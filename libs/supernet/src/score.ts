@@ -1,7 +1,7 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { buildIR, modelCost, parseGenome } from '@detsearch/genome';
+import { buildIR, modelCost, parseGenome, type Genome } from '@detsearch/genome';
 import { getHardwareProfile, measureOnnx, predictLatency } from '@detsearch/latency';
 import { saveWeights } from '@detsearch/model-onnx';
 import { initBackend } from '@detsearch/model-tfjs';
@@ -31,6 +31,29 @@ export async function scoreCandidate(opts: ScoreCandidateOptions): Promise<Candi
   if (opts.inProcess) return scoreCandidateInProcess(opts);
   const { signal, ...payload } = opts;
   return runInChild<CandidateScore>('supernet-score', payload, { entry: supernetChildEntry(), signal });
+}
+
+/** Many candidates in one child process (one core), one sub-folder of outDir each, in order. */
+export interface ScoreCandidatesOptions extends Omit<ScoreCandidateOptions, 'genome' | 'inProcess'> {
+  genomes: Genome[];
+}
+
+export async function scoreCandidates(opts: ScoreCandidatesOptions): Promise<CandidateScore[]> {
+  const { signal, ...payload } = opts;
+  return runInChild<CandidateScore[]>('supernet-score-many', payload, {
+    entry: supernetChildEntry(),
+    signal,
+  });
+}
+
+export async function scoreCandidatesInProcess(opts: ScoreCandidatesOptions): Promise<CandidateScore[]> {
+  const { genomes, ...rest } = opts;
+  const out: CandidateScore[] = [];
+  for (let i = 0; i < genomes.length; i++)
+    out.push(
+      await scoreCandidateInProcess({ ...rest, genome: genomes[i]!, outDir: join(opts.outDir, String(i)) }),
+    );
+  return out;
 }
 
 /**
