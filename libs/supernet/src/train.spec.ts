@@ -84,5 +84,6 @@ describe('supernet training', () => {
         inProcess: true,
       }),
     ).rejects.toThrow(/checkpoint of another run/);
-  });
+    // Two training processes, each paying the wasm warm-up: slow on a loaded machine.
+  }, 240_000);
 });
