@@ -238,7 +238,11 @@ export async function trainSupernetInProcess(
       step: state.step % Math.max(stepsPerEpoch, 1),
       stepsPerEpoch,
       elapsedMs: ms,
-      etaMs: Math.max(0, Math.min(etaSteps, budgetMs - ms)),
+      // 0 while unknown (no step yet and no time budget): progress crosses JSON.
+      etaMs: Math.max(
+        0,
+        Number.isFinite(Math.min(etaSteps, budgetMs - ms)) ? Math.min(etaSteps, budgetMs - ms) : 0,
+      ),
       loss,
       phase,
     };
