@@ -104,8 +104,10 @@ export async function scoreCandidateInProcess(opts: ScoreCandidateOptions): Prom
     cache.bnBatches.set(bnKey, bn);
   }
   const weights = await recalibrateBatchNorm(extractPlan(sn, s.plan), s.genome, await bn);
+  const tRecal = performance.now();
 
   const onnx = await exportAtPrecision(s.ir, weights, s.genome, data.train, opts.calibrationImages ?? 32);
+  const tExport = performance.now();
   const val = data.val.slice(0, opts.maxValImages ?? data.val.length);
   const scoreOpts = { imageSize: size, numClasses: s.genome.numClasses, names: data.names, threads: 1 };
   const deployed = await scoreOnnx(onnx, val, scoreOpts);
@@ -122,6 +124,7 @@ export async function scoreCandidateInProcess(opts: ScoreCandidateOptions): Prom
           val,
           scoreOpts,
         );
+  const tScore = performance.now();
   const measured = await measureOnnx(onnx, { runs: opts.latencyRuns ?? 10, warmup: 2, threads: 1 });
   // Latency, parameters and FLOPs of the candidate as deployed: the genome at its own image size.
   const own = { ...s.genome, imageSize: genome.imageSize };
@@ -147,5 +150,11 @@ export async function scoreCandidateInProcess(opts: ScoreCandidateOptions): Prom
     onnxPath,
     weightsPath,
     seconds: (performance.now() - t0) / 1000,
+    phaseSeconds: {
+      recalibrate: (tRecal - t0) / 1000,
+      export: (tExport - tRecal) / 1000,
+      score: (tScore - tExport) / 1000,
+      latency: (performance.now() - tScore) / 1000,
+    },
   };
 }

@@ -137,6 +137,8 @@ export interface CandidateScore {
   /** The extracted, recalibrated weights (safetensors), ready for fine-tuning. */
   weightsPath: string;
   seconds: number;
+  /** Where the seconds went (the first candidate of a process also reads the dataset). */
+  phaseSeconds?: { recalibrate: number; export: number; score: number; latency: number };
 }
 
 /** A batch of images NHWC [size, S, S, 3] in 0..1 (the training loader's Batch fits). */
