@@ -8,3 +8,4 @@ export * from './sampling';
 export * from './measure';
 export * from './measure-genomes';
 export * from './cpu-time';
+export * from './published';
