@@ -5,6 +5,7 @@ import { DomainError } from '@detsearch/common';
 import { parseSearchSpaceYaml, type SearchSpaceSpec } from '@detsearch/search-space';
 import { parsePreset, type Preset } from './preset';
 import { parseHardwareProfile, type HardwareProfile } from './profile';
+import { hostCpu } from './host-cpu';
 import { withPublishedCalibration } from './published';
 
 // File adapters around the pure profile/preset/predictor modules.
@@ -108,7 +109,13 @@ export function getHardwareProfile(name: string, lookup: ProfileLookup = {}): Ha
   for (const dir of fittedDir ? [fittedDir] : []) {
     for (const ext of ['.yaml', '.yml']) {
       const path = join(dir, `${name}${ext}`);
-      if (existsSync(path)) return loadHardwareProfileFile(path);
+      if (!existsSync(path)) continue;
+      const fitted = loadHardwareProfileFile(path);
+      // A self-calibrated host profile belongs to the CPU it was measured on: on another machine
+      // the built-in prior is the honest answer (ensureHostProfile then calibrates this one).
+      const key = fitted.calibration?.hostKey;
+      if (key !== undefined && key !== hostCpu().key) break;
+      return fitted;
     }
   }
   const dir = lookup.dir ?? defaultHardwareDir();

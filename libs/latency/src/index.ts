@@ -9,3 +9,5 @@ export * from './measure';
 export * from './measure-genomes';
 export * from './cpu-time';
 export * from './published';
+export * from './host-cpu';
+export * from './host';

@@ -86,6 +86,7 @@ export function registerSearch(program: Command): void {
           process.stderr.write(
             'detsearch: evaluator "surrogate" is an analytic stand-in: no model is trained.\n',
           );
+        await ensureHostCalibrated(o);
         const orchestrator = await SearchOrchestrator.open({
           databaseUrl: process.env.DATABASE_URL || undefined,
           home: process.env.DETSEARCH_HOME,
@@ -164,5 +165,32 @@ export function registerSearch(program: Command): void {
           if (!interrupted) await orchestrator.close();
         }
       }),
+    );
+}
+
+/**
+ * A search on the `host` profile on a CPU without its own fit first calibrates the host (about a
+ * minute, stored under $DETSEARCH_HOME/profiles and reused), so its predictions describe this machine.
+ */
+async function ensureHostCalibrated(o: SearchOptions): Promise<void> {
+  const { ensureHostProfile, getPreset, hostCpu, loadHostProfile } = await import('@detsearch/latency');
+  let profile: string;
+  try {
+    profile = getPreset(o.preset ?? 'quick-demo').hardwareProfile;
+  } catch {
+    return; // an unknown preset: createSearch reports it with the field's name
+  }
+  if (profile !== 'host') return;
+  const home = resolve(process.env.DETSEARCH_HOME || '.detsearch');
+  const cpu = hostCpu();
+  if (loadHostProfile(home, cpu)) return;
+  if (o.progress !== false)
+    process.stderr.write(
+      `detsearch: first use of profile host on ${cpu.model}: measuring genomes to calibrate it (about a minute)\n`,
+    );
+  const { calibrated } = await ensureHostProfile({ home, cpu });
+  if (calibrated && o.progress !== false)
+    process.stderr.write(
+      `detsearch: host calibrated in ${calibrated.seconds.toFixed(0)} s -> ${calibrated.path}\n`,
     );
 }
