@@ -11,3 +11,4 @@ export * from './cpu-time';
 export * from './published';
 export * from './host-cpu';
 export * from './host';
+export * from './provenance';

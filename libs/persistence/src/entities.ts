@@ -166,6 +166,12 @@ export class TrialEntity {
   @Column({ name: 'measured_latency_ms', type: 'double precision', nullable: true })
   measuredLatencyMs!: number | null;
 
+  @Column({ name: 'latency_source', type: 'text', nullable: true })
+  latencySource!: string | null;
+
+  @Column({ name: 'latency_provenance', type: 'text', nullable: true })
+  latencyProvenance!: string | null;
+
   @Column({ type: 'integer', nullable: true })
   params!: number | null;
 

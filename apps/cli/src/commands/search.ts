@@ -131,14 +131,24 @@ export function registerSearch(program: Command): void {
               number: p.number,
               map50_95: p.map50_95,
               latencyMs: p.latencyMs,
+              latencySource: p.latencySource,
+              latencyProvenance: p.latencyProvenance,
               genome: p.genome,
             })),
             out: outputs.dir,
             files: outputs.files,
             models: outputs.models,
           };
+          const sources = [...new Set(front.points.map((p) => p.latencySource ?? 'unrecorded'))];
           const table = formatTable(
-            ['trial', 'mAP@.5:.95', 'mAP@.5', `latency ms (${search.hardwareProfile})`, 'params', 'genome'],
+            [
+              'trial',
+              'mAP@.5:.95',
+              'mAP@.5',
+              `latency ms (${search.hardwareProfile}, ${sources.join('/') || 'none'})`,
+              'params',
+              'genome',
+            ],
             front.points.map((p) => [
               p.number,
               p.map50_95.toFixed(3),
@@ -155,6 +165,9 @@ export function registerSearch(program: Command): void {
               : '',
             `Pareto front (${front.points.length} of ${front.considered} feasible trials):`,
             table,
+            ...[...new Set(front.points.map((p) => p.latencyProvenance).filter(Boolean))].map(
+              (p) => `latency: ${p}`,
+            ),
             `wrote ${outputs.files.length} files and ${outputs.models.length} ONNX models to ${outputs.dir}`,
           ]
             .filter(Boolean)

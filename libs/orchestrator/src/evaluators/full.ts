@@ -1,5 +1,11 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import {
+  getHardwareProfile,
+  hostCpu,
+  measuredProvenance,
+  predictedProvenance,
+} from '@detsearch/latency';
 import type {
   EpochReport,
   EvaluationContext,
@@ -86,11 +92,29 @@ export class FullEvaluator implements TrialEvaluator {
         },
       },
     );
+    // On the `host` profile the search runs where it deploys: the latency it optimizes is the one
+    // measured here (when measured at the genome's own size), not a prediction beside it.
+    const measuredHere = req.hardwareProfile === 'host' && result.imageSize === req.genome.imageSize;
+    const latency = measuredHere
+      ? {
+          latencyMs: result.measuredLatencyMs,
+          latencySource: 'measured' as const,
+          latencyProvenance: measuredProvenance({
+            where: `this host (${hostCpu().model})`,
+            threads: result.measuredLatencyThreads,
+            runs: result.measuredLatencyRuns,
+          }),
+        }
+      : {
+          latencyMs: result.latencyMs,
+          latencySource: 'predicted' as const,
+          latencyProvenance: predictedProvenance(getHardwareProfile(req.hardwareProfile)),
+        };
     return {
       map50: result.map50,
       map50_95: result.map50_95,
       fp32Map50_95: result.fp32Map50_95,
-      latencyMs: result.latencyMs,
+      ...latency,
       measuredLatencyMs: result.measuredLatencyMs,
       params: result.params,
       gflops: result.gflops,
