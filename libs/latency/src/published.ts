@@ -1,5 +1,5 @@
 import { buildIR, parseGenome, STANDARD_MODELS, type Genome, type ModelIR } from '@detsearch/genome';
-import { calibrateFromFeatures, modelFeatures, predictFeatures } from './calibrate';
+import { calibrateFromFeatures, calibrateProfile, modelFeatures, predictFeatures } from './calibrate';
 import { kendallTau } from './accuracy';
 import type { LatencyFeatures } from './predict';
 import { parseHardwareProfile, type HardwareProfile, type PublishedFigure } from './profile';
@@ -169,4 +169,35 @@ export function leaveOneOut(profile: HardwareProfile): LooReport {
       rows.map((r) => r.figure.ms),
     ),
   };
+}
+
+/**
+ * A device profile refitted to latencies measured on the device (`detsearch worker --measure-only`):
+ * starts from the profile fitted to its published figures (or its stated values) and fits the
+ * precisions the measurements cover. The result says it is calibrated on the device.
+ */
+export function calibrateToDevice(
+  profile: HardwareProfile,
+  samples: readonly { genome: unknown; medianMs: number }[],
+  options: { fittedAt?: string; source?: string } = {},
+): HardwareProfile {
+  const start = withPublishedCalibration(profile);
+  const { profile: fitted } = calibrateProfile(
+    start,
+    samples.map((s) => ({ model: s.genome, measuredMs: s.medianMs })),
+    { fittedAt: options.fittedAt },
+  );
+  return parseHardwareProfile(
+    {
+      ...fitted,
+      calibration: {
+        ...fitted.calibration!,
+        basis: 'device',
+        notes:
+          `${samples.length} latencies measured on the device${options.source ? ` (${options.source})` : ''}` +
+          (start.calibration ? `, starting from the fit to ${profile.publishedFigures.length} published figures` : ''),
+      },
+    },
+    `profile '${profile.name}' calibrated on device measurements`,
+  );
 }
