@@ -9,7 +9,11 @@ import {
   calibrateProfile,
   type CalibrationResult,
   getHardwareProfile,
+  hostCpu,
+  measuredProvenance,
   measureOnnx,
+  parseHardwareProfile,
+  predictedProvenance,
   predictLatency,
   sampleLatencyGenomes,
   saveProfile,
@@ -75,8 +79,14 @@ export function registerLatency(program: Command): void {
             minMs: round(m.minMs),
             runs: m.runs,
             threads: m.threads,
+            latencySource: 'measured',
+            latencyProvenance: measuredProvenance({
+              where: `this host (${hostCpu().model})`,
+              threads: m.threads,
+              runs: m.runs,
+            }),
           };
-          const text = `${o.onnx}: median ${json.medianMs} ms, p90 ${json.p90Ms} ms (${m.runs} runs, ${m.threads} threads)`;
+          const text = `${o.onnx}: median ${json.medianMs} ms, p90 ${json.p90Ms} ms (${json.latencyProvenance})`;
           return { json, text };
         }
         if (!o.profile) throw new UsageError('latency: --genome needs --profile <name>');
@@ -99,6 +109,8 @@ export function registerLatency(program: Command): void {
           overheadMs: round(p.overheadMs),
           ops: p.ops,
           calibrated: profile.calibration !== undefined,
+          latencySource: 'predicted',
+          latencyProvenance: predictedProvenance(profile),
           ...(p.perOp
             ? {
                 perOp: p.perOp.map((r) => ({
@@ -112,7 +124,7 @@ export function registerLatency(program: Command): void {
               }
             : {}),
         };
-        let text = `${p.profile} (${p.precision}${json.calibrated ? ', calibrated' : ''}): ${json.predictedMs} ms predicted, ${p.bound}-bound (compute ${json.computeBoundMs} ms, memory ${json.memoryBoundMs} ms, overhead ${json.overheadMs} ms over ${p.ops} ops)`;
+        let text = `${p.profile} (${p.precision}${json.calibrated ? ', calibrated' : ''}): ${json.predictedMs} ms predicted, ${p.bound}-bound (compute ${json.computeBoundMs} ms, memory ${json.memoryBoundMs} ms, overhead ${json.overheadMs} ms over ${p.ops} ops); ${json.latencyProvenance}`;
         if (p.perOp)
           text =
             formatTable(
@@ -189,6 +201,14 @@ export function registerLatency(program: Command): void {
               notes: `${rows.length} measurements from ${o.measurements.trim().startsWith('[') ? 'the command line' : o.measurements}`,
             },
           );
+          // Numbers measured on the device the profile describes: predictions say so.
+          result = {
+            ...result,
+            profile: parseHardwareProfile(
+              { ...result.profile, calibration: { ...result.profile.calibration!, basis: 'device' } },
+              `calibrated profile '${o.profile}'`,
+            ),
+          };
           samples = rows.length;
         } else {
           const genomes = sampleLatencyGenomes(o.genomes, o.seed, {
