@@ -251,8 +251,7 @@ if (!DATABASE_URL) {
       // The worker fed both measurements back into the device's profile under its DETSEARCH_HOME.
       const saved = join(home, 'profiles', `${profile}.yaml`);
       await waitFor(
-        async () =>
-          existsSync(saved) && loadHardwareProfileFile(saved).calibration?.samples.fp32 === 2,
+        async () => existsSync(saved) && loadHardwareProfileFile(saved).calibration?.samples.fp32 === 2,
         30_000,
         'the refitted profile',
       );

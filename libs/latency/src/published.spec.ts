@@ -152,7 +152,7 @@ describe('host CPU identity', () => {
     expect(hostCpu(CPUINFO('AMD EPYC 9B14', 'sse4_2 avx avx2 fma')).key).not.toBe(zen3.key);
   });
 
-  it("uses a self-calibrated host profile only on the CPU it was measured on", () => {
+  it('uses a self-calibrated host profile only on the CPU it was measured on', () => {
     const dir = mkdtempSync(join(tmpdir(), 'detsearch-host-'));
     try {
       const prior = getHardwareProfile('host', { fittedDir: null });
@@ -174,7 +174,9 @@ describe('host CPU identity', () => {
       saveProfile(fit(hostCpu().key), join(dir, 'host.yaml'));
       const mine = getHardwareProfile('host', { fittedDir: dir });
       expect(mine.calibration?.hostKey).toBe(hostCpu().key);
-      expect(predictedProvenance(mine)).toMatch(/^predicted for host \(roofline calibrated on 20 genomes measured on /);
+      expect(predictedProvenance(mine)).toMatch(
+        /^predicted for host \(roofline calibrated on 20 genomes measured on /,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

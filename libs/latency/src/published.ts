@@ -142,7 +142,11 @@ export interface LooReport {
  */
 export function leaveOneOut(profile: HardwareProfile): LooReport {
   const figures = profile.publishedFigures ?? [];
-  const base = { profile: profile.name, figures: figures.length, tooFew: figures.length < MIN_PUBLISHED_FIGURES };
+  const base = {
+    profile: profile.name,
+    figures: figures.length,
+    tooFew: figures.length < MIN_PUBLISHED_FIGURES,
+  };
   if (figures.length < 2)
     return { ...base, rows: [], medianAbsError: null, worstRatio: null, kendallTau: null };
   const rows = figures.map((figure, i) => {
@@ -195,7 +199,9 @@ export function calibrateToDevice(
         basis: 'device',
         notes:
           `${samples.length} latencies measured on the device${options.source ? ` (${options.source})` : ''}` +
-          (start.calibration ? `, starting from the fit to ${profile.publishedFigures.length} published figures` : ''),
+          (start.calibration
+            ? `, starting from the fit to ${profile.publishedFigures.length} published figures`
+            : ''),
       },
     },
     `profile '${profile.name}' calibrated on device measurements`,

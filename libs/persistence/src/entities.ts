@@ -83,10 +83,7 @@ export class SearchEntity {
 
 @Entity({ name: 'trials' })
 @Check('trials_status_check', `status IN ('queued', 'running', 'completed', 'pruned', 'failed')`)
-@Check(
-  'trials_latency_source_check',
-  `latency_source IS NULL OR latency_source IN ('measured', 'predicted')`,
-)
+@Check('trials_latency_source_check', `latency_source IS NULL OR latency_source IN ('measured', 'predicted')`)
 @Unique('trials_search_number_key', ['searchId', 'number'])
 @Index('trials_search_status_idx', ['searchId', 'status'])
 @Index('trials_search_genome_key_idx', ['searchId', 'genomeKey'])

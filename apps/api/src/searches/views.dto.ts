@@ -86,13 +86,15 @@ export class LeaderboardTrialDto {
   @ApiProperty({
     nullable: true,
     enum: ['measured', 'predicted'],
-    description: "Whether latencyMs was timed on a machine or predicted by the profile's roofline (null: not recorded)",
+    description:
+      "Whether latencyMs was timed on a machine or predicted by the profile's roofline (null: not recorded)",
   })
   latencySource!: 'measured' | 'predicted' | null;
   @ApiProperty({
     nullable: true,
     type: String,
-    description: 'Where and how: machine and threads when measured, profile and its calibration when predicted',
+    description:
+      'Where and how: machine and threads when measured, profile and its calibration when predicted',
   })
   latencyProvenance!: string | null;
   @ApiProperty({ nullable: true, type: Number }) params!: number | null;
@@ -162,13 +164,15 @@ export class ParetoPointDto {
   @ApiProperty({
     nullable: true,
     enum: ['measured', 'predicted'],
-    description: "Whether latencyMs was timed on a machine or predicted by the profile's roofline (null: not recorded)",
+    description:
+      "Whether latencyMs was timed on a machine or predicted by the profile's roofline (null: not recorded)",
   })
   latencySource!: 'measured' | 'predicted' | null;
   @ApiProperty({
     nullable: true,
     type: String,
-    description: 'Where and how: machine and threads when measured, profile and its calibration when predicted',
+    description:
+      'Where and how: machine and threads when measured, profile and its calibration when predicted',
   })
   latencyProvenance!: string | null;
   @ApiProperty({ nullable: true, type: Number }) sizeBytes!: number | null;

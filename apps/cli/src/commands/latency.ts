@@ -180,8 +180,7 @@ export function registerLatency(program: Command): void {
         const profile = getHardwareProfile(o.profile, { fittedDir: null });
         if (o.profile === 'host' && !o.measurements && !o.out && o.threads === undefined)
           return hostCalibration(o);
-        const clock =
-          o.clock === 'auto' ? (loadavg()[0]! > cpus().length / 2 ? 'cpu' : 'wall') : o.clock;
+        const clock = o.clock === 'auto' ? (loadavg()[0]! > cpus().length / 2 ? 'cpu' : 'wall') : o.clock;
         const threads = clock === 'cpu' ? 1 : (o.threads ?? profile.threads);
         let result: CalibrationResult;
         let samples: number;

@@ -1,11 +1,6 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  getHardwareProfile,
-  hostCpu,
-  measuredProvenance,
-  predictedProvenance,
-} from '@detsearch/latency';
+import { getHardwareProfile, hostCpu, measuredProvenance, predictedProvenance } from '@detsearch/latency';
 import type {
   EpochReport,
   EvaluationContext,

@@ -285,7 +285,11 @@ export class QueueWorker {
             this.options.log?.('recalibration failed', { profile: data.profile, error: String(err) });
             return null;
           });
-          if (fit) this.options.log?.('profile recalibrated from device measurements', { profile: data.profile, ...fit });
+          if (fit)
+            this.options.log?.('profile recalibrated from device measurements', {
+              profile: data.profile,
+              ...fit,
+            });
         }
       } else {
         const search = await this.search(data.searchId);
