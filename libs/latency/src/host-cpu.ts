@@ -43,8 +43,16 @@ export interface HostCpu {
   key: string;
 }
 
+let thisCpu: HostCpu | undefined;
+
 /** Identifies this machine's CPU from /proc/cpuinfo (Linux) or os.cpus(); `cpuinfo` for tests. */
 export function hostCpu(cpuinfo?: string): HostCpu {
+  // The CPU does not change under a running process: read /proc/cpuinfo once.
+  if (cpuinfo === undefined) return (thisCpu ??= identify());
+  return identify(cpuinfo);
+}
+
+function identify(cpuinfo?: string): HostCpu {
   let text = cpuinfo;
   if (text === undefined && existsSync('/proc/cpuinfo')) text = readFileSync('/proc/cpuinfo', 'utf8');
   const field = (name: string) =>
