@@ -217,6 +217,36 @@ export function repositoryContract(
       expect((await trials.get(t!.id))!.status).toBe('completed');
     });
 
+    it('stores where a latency comes from: predicted at creation, measured when a result says so', async () => {
+      const s = await searches.create(newSearch());
+      const [t] = await trials.create([
+        {
+          ...newTrial(s.id, 0),
+          latencyMs: 9,
+          latencySource: 'predicted',
+          latencyProvenance: 'predicted for host (uncalibrated datasheet profile)',
+        },
+      ]);
+      expect(t).toMatchObject({
+        latencySource: 'predicted',
+        latencyProvenance: expect.stringMatching(/^predicted/),
+      });
+      const c = (await trials.claim(t!.id, 'w'))!;
+      const done = await trials.finish(t!.id, c.lease, {
+        status: 'completed',
+        map50_95: 0.3,
+        latencyMs: 7.5,
+        latencySource: 'measured',
+        latencyProvenance: 'measured on this host (EPYC) with onnxruntime CPU, 1 thread, median of 30 runs',
+      });
+      expect(done).toMatchObject({ latencyMs: 7.5, latencySource: 'measured' });
+      const page = await trials.list(s.id, {});
+      expect(page.items[0]).toMatchObject({
+        latencySource: 'measured',
+        latencyProvenance: expect.stringContaining('1 thread'),
+      });
+    });
+
     it('re-queues stale running trials and fails unfinished ones', async () => {
       const s = await searches.create(newSearch());
       const ts = await trials.create([newTrial(s.id, 0), newTrial(s.id, 1), newTrial(s.id, 2)]);

@@ -21,6 +21,8 @@ const LEADERBOARD_COLUMNS = [
   'fp32Map50_95',
   'latencyMs',
   'measuredLatencyMs',
+  'latencySource',
+  'latencyProvenance',
   'params',
   'gflops',
   'sizeBytes',

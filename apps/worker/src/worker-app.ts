@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import pino from 'pino';
 import { z } from 'zod';
 import { QueueWorker, type QueueWorkerOptions } from '@detsearch/orchestrator';
@@ -22,6 +23,8 @@ const configSchema = z.object({
   WORKER_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   TRIAL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Where a --measure-only worker writes the profile it refits to this device's measurements. */
+  DETSEARCH_HOME: z.string().trim().default('./.detsearch'),
 });
 
 export type WorkerConfig = z.infer<typeof configSchema>;
@@ -60,6 +63,7 @@ export function workerOptions(config: WorkerConfig, overrides: WorkerOverrides =
     queueSchema: config.DETSEARCH_QUEUE_SCHEMA ?? (schema ? `${schema}_pgboss` : undefined),
     kind: overrides.measureOnly ? 'measure' : 'trials',
     ...(overrides.profile ? { profile: overrides.profile } : {}),
+    ...(overrides.measureOnly ? { measure: { calibrationHome: resolve(config.DETSEARCH_HOME) } } : {}),
     concurrency: overrides.concurrency ?? config.WORKER_CONCURRENCY,
     heartbeatMs: config.WORKER_HEARTBEAT_MS,
     staleMs: config.WORKER_STALE_MS,

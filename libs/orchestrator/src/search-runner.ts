@@ -1,5 +1,5 @@
 import { buildIR, genomeKey, modelCost } from '@detsearch/genome';
-import { predictLatency, type HardwareProfile } from '@detsearch/latency';
+import { predictLatency, predictedProvenance, type HardwareProfile } from '@detsearch/latency';
 import type {
   Database,
   NewTrial,
@@ -277,6 +277,8 @@ export class SearchRunner {
             sizeBytes: cost.weightBytes[genome.quantization.precision],
             latencyMs,
             latencyPerProfile: { [profile.name]: latencyMs },
+            latencySource: 'predicted',
+            latencyProvenance: predictedProvenance(profile),
             evaluator: this.search.evaluator,
           };
         });

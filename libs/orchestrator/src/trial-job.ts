@@ -260,6 +260,8 @@ export function resultOf(
     latencyMs: metrics.latencyMs,
     latencyPerProfile: { [search.hardwareProfile]: metrics.latencyMs },
     measuredLatencyMs: metrics.measuredLatencyMs ?? null,
+    latencySource: metrics.latencySource ?? null,
+    latencyProvenance: metrics.latencyProvenance ?? null,
     params: metrics.params,
     gflops: metrics.gflops,
     sizeBytes: metrics.sizeBytes,

@@ -1,6 +1,7 @@
 import type { Genome } from '@detsearch/genome';
 import type {
   BestSoFar,
+  LatencySource,
   ObjectiveName,
   Search,
   SearchStatus,
@@ -52,6 +53,9 @@ export interface TrialMetrics {
   latencyMs: number;
   /** Latency measured on this host, when measured. */
   measuredLatencyMs?: number;
+  /** Whether latencyMs was measured or predicted, and where/how (stored on the trial). */
+  latencySource?: LatencySource;
+  latencyProvenance?: string;
   params: number;
   gflops: number;
   sizeBytes: number;
@@ -89,6 +93,10 @@ export interface ParetoPoint {
   map50: number | null;
   map50_95: number;
   latencyMs: number;
+  /** 'measured' (timed on a machine) or 'predicted' (the profile's roofline); null: not recorded. */
+  latencySource: LatencySource | null;
+  /** Where and how it was measured, or which profile predicted it and what that is calibrated on. */
+  latencyProvenance: string | null;
   sizeBytes: number | null;
   params: number | null;
   gflops: number | null;

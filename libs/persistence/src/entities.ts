@@ -83,6 +83,7 @@ export class SearchEntity {
 
 @Entity({ name: 'trials' })
 @Check('trials_status_check', `status IN ('queued', 'running', 'completed', 'pruned', 'failed')`)
+@Check('trials_latency_source_check', `latency_source IS NULL OR latency_source IN ('measured', 'predicted')`)
 @Unique('trials_search_number_key', ['searchId', 'number'])
 @Index('trials_search_status_idx', ['searchId', 'status'])
 @Index('trials_search_genome_key_idx', ['searchId', 'genomeKey'])
@@ -165,6 +166,12 @@ export class TrialEntity {
 
   @Column({ name: 'measured_latency_ms', type: 'double precision', nullable: true })
   measuredLatencyMs!: number | null;
+
+  @Column({ name: 'latency_source', type: 'text', nullable: true })
+  latencySource!: string | null;
+
+  @Column({ name: 'latency_provenance', type: 'text', nullable: true })
+  latencyProvenance!: string | null;
 
   @Column({ type: 'integer', nullable: true })
   params!: number | null;

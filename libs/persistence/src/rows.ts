@@ -3,6 +3,7 @@ import type { Params } from '@detsearch/search-space';
 import type {
   BestSoFar,
   EpochMetric,
+  LatencySource,
   ObjectiveName,
   Search,
   SearchBudget,
@@ -71,6 +72,8 @@ export function trialFromRow(r: Row): Trial {
     latencyMs: num(r.latency_ms),
     latencyPerProfile: (r.latency_per_profile ?? {}) as Record<string, number>,
     measuredLatencyMs: num(r.measured_latency_ms),
+    latencySource: str(r.latency_source) as LatencySource | null,
+    latencyProvenance: str(r.latency_provenance),
     params: num(r.params),
     gflops: num(r.gflops),
     sizeBytes: num(r.size_bytes),

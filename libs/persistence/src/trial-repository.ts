@@ -72,13 +72,14 @@ export class TrialRepository {
     const col = <T>(f: (t: NewTrial) => T) => trials.map(f);
     const rows = await this.db.sql(tx).query(
       `INSERT INTO trials (id, search_id, number, genome, genome_key, search_params, status, epochs, image_size,
-         params, gflops, size_bytes, latency_ms, latency_per_profile, evaluator)
+         params, gflops, size_bytes, latency_ms, latency_per_profile, evaluator, latency_source, latency_provenance)
        SELECT id, search_id, number, genome, genome_key, search_params, 'queued', epochs, image_size,
-         params, gflops, size_bytes, latency_ms, coalesce(latency_per_profile, '{}'), evaluator
+         params, gflops, size_bytes, latency_ms, coalesce(latency_per_profile, '{}'), evaluator,
+         latency_source, latency_provenance
        FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::jsonb[], $5::text[], $6::jsonb[], $7::int[], $8::int[],
-         $9::int[], $10::float8[], $11::int[], $12::float8[], $13::jsonb[], $14::text[])
+         $9::int[], $10::float8[], $11::int[], $12::float8[], $13::jsonb[], $14::text[], $15::text[], $16::text[])
          AS t(id, search_id, number, genome, genome_key, search_params, epochs, image_size,
-           params, gflops, size_bytes, latency_ms, latency_per_profile, evaluator)
+           params, gflops, size_bytes, latency_ms, latency_per_profile, evaluator, latency_source, latency_provenance)
        RETURNING *`,
       [
         col((t) => t.id ?? randomUUID()),
@@ -95,6 +96,8 @@ export class TrialRepository {
         col((t) => t.latencyMs ?? null),
         col((t) => json(t.latencyPerProfile ?? {})),
         col((t) => t.evaluator ?? null),
+        col((t) => t.latencySource ?? null),
+        col((t) => t.latencyProvenance ?? null),
       ],
     );
     return rows.map(trialFromRow).sort((a, b) => a.number - b.number);
@@ -306,7 +309,8 @@ export class TrialRepository {
          objective_values = $14::jsonb, constraint_values = $15::jsonb, violation = $16,
          backend = coalesce($17, backend), notes = coalesce($18, notes), error = $19, onnx_path = coalesce($20, onnx_path),
          epoch_metrics = coalesce($21::jsonb, epoch_metrics),
-         epochs_done = CASE WHEN $21::jsonb IS NULL THEN epochs_done ELSE jsonb_array_length($21::jsonb) END
+         epochs_done = CASE WHEN $21::jsonb IS NULL THEN epochs_done ELSE jsonb_array_length($21::jsonb) END,
+         latency_source = coalesce($22, latency_source), latency_provenance = coalesce($23, latency_provenance)
        WHERE id = $1 AND status = 'running' AND worker_id = $2 AND attempts = $3
        RETURNING *`,
       [
@@ -331,6 +335,8 @@ export class TrialRepository {
         result.error ?? null,
         result.onnxPath ?? null,
         result.epochMetrics ? json(result.epochMetrics) : null,
+        result.latencySource ?? null,
+        result.latencyProvenance ?? null,
       ],
     );
     if (!row) return null;

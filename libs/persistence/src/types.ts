@@ -12,6 +12,10 @@ export const FINISHED_TRIAL_STATUSES: readonly TrialStatus[] = ['completed', 'pr
 export const OBJECTIVES = ['map50_95', 'latency', 'size'] as const;
 export type ObjectiveName = (typeof OBJECTIVES)[number];
 
+/** A latency timed on a machine, or predicted by a hardware profile's roofline. */
+export const LATENCY_SOURCES = ['measured', 'predicted'] as const;
+export type LatencySource = (typeof LATENCY_SOURCES)[number];
+
 /** Upper (or, for mAP, lower) limits a trial must meet to be feasible. */
 export interface SearchConstraints {
   maxLatencyMs?: number;
@@ -127,6 +131,10 @@ export interface Trial {
   latencyPerProfile: Record<string, number>;
   /** Measured on the evaluating host with onnxruntime, when the evaluator measures. */
   measuredLatencyMs: number | null;
+  /** Whether latencyMs was timed on a machine or predicted by the profile's roofline (null: not recorded). */
+  latencySource: LatencySource | null;
+  /** Where and how: machine and threads when measured, profile and its calibration when predicted. */
+  latencyProvenance: string | null;
   /** Trainable parameters. */
   params: number | null;
   gflops: number | null;
@@ -167,6 +175,8 @@ export interface NewTrial {
   sizeBytes?: number | null;
   latencyMs?: number | null;
   latencyPerProfile?: Record<string, number>;
+  latencySource?: LatencySource | null;
+  latencyProvenance?: string | null;
   evaluator?: string | null;
 }
 
@@ -179,6 +189,8 @@ export interface TrialResult {
   latencyMs?: number | null;
   latencyPerProfile?: Record<string, number>;
   measuredLatencyMs?: number | null;
+  latencySource?: LatencySource | null;
+  latencyProvenance?: string | null;
   params?: number | null;
   gflops?: number | null;
   sizeBytes?: number | null;

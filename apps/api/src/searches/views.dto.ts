@@ -83,6 +83,20 @@ export class LeaderboardTrialDto {
   latencyMs!: number | null;
   @ApiProperty({ nullable: true, type: Number, description: 'Measured on the evaluating host' })
   measuredLatencyMs!: number | null;
+  @ApiProperty({
+    nullable: true,
+    enum: ['measured', 'predicted'],
+    description:
+      "Whether latencyMs was timed on a machine or predicted by the profile's roofline (null: not recorded)",
+  })
+  latencySource!: 'measured' | 'predicted' | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      'Where and how: machine and threads when measured, profile and its calibration when predicted',
+  })
+  latencyProvenance!: string | null;
   @ApiProperty({ nullable: true, type: Number }) params!: number | null;
   @ApiProperty({ nullable: true, type: Number }) gflops!: number | null;
   @ApiProperty({ nullable: true, type: Number }) sizeBytes!: number | null;
@@ -147,6 +161,20 @@ export class ParetoPointDto {
   @ApiProperty({ nullable: true, type: Number }) map50!: number | null;
   @ApiProperty() map50_95!: number;
   @ApiProperty() latencyMs!: number;
+  @ApiProperty({
+    nullable: true,
+    enum: ['measured', 'predicted'],
+    description:
+      "Whether latencyMs was timed on a machine or predicted by the profile's roofline (null: not recorded)",
+  })
+  latencySource!: 'measured' | 'predicted' | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      'Where and how: machine and threads when measured, profile and its calibration when predicted',
+  })
+  latencyProvenance!: string | null;
   @ApiProperty({ nullable: true, type: Number }) sizeBytes!: number | null;
   @ApiProperty({ nullable: true, type: Number }) params!: number | null;
   @ApiProperty({ nullable: true, type: Number }) gflops!: number | null;

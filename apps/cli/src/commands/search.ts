@@ -86,6 +86,7 @@ export function registerSearch(program: Command): void {
           process.stderr.write(
             'detsearch: evaluator "surrogate" is an analytic stand-in: no model is trained.\n',
           );
+        await ensureHostCalibrated(o);
         const orchestrator = await SearchOrchestrator.open({
           databaseUrl: process.env.DATABASE_URL || undefined,
           home: process.env.DETSEARCH_HOME,
@@ -130,14 +131,24 @@ export function registerSearch(program: Command): void {
               number: p.number,
               map50_95: p.map50_95,
               latencyMs: p.latencyMs,
+              latencySource: p.latencySource,
+              latencyProvenance: p.latencyProvenance,
               genome: p.genome,
             })),
             out: outputs.dir,
             files: outputs.files,
             models: outputs.models,
           };
+          const sources = [...new Set(front.points.map((p) => p.latencySource ?? 'unrecorded'))];
           const table = formatTable(
-            ['trial', 'mAP@.5:.95', 'mAP@.5', `latency ms (${search.hardwareProfile})`, 'params', 'genome'],
+            [
+              'trial',
+              'mAP@.5:.95',
+              'mAP@.5',
+              `latency ms (${search.hardwareProfile}, ${sources.join('/') || 'none'})`,
+              'params',
+              'genome',
+            ],
             front.points.map((p) => [
               p.number,
               p.map50_95.toFixed(3),
@@ -154,6 +165,9 @@ export function registerSearch(program: Command): void {
               : '',
             `Pareto front (${front.points.length} of ${front.considered} feasible trials):`,
             table,
+            ...[...new Set(front.points.map((p) => p.latencyProvenance).filter(Boolean))].map(
+              (p) => `latency: ${p}`,
+            ),
             `wrote ${outputs.files.length} files and ${outputs.models.length} ONNX models to ${outputs.dir}`,
           ]
             .filter(Boolean)
@@ -164,5 +178,32 @@ export function registerSearch(program: Command): void {
           if (!interrupted) await orchestrator.close();
         }
       }),
+    );
+}
+
+/**
+ * A search on the `host` profile on a CPU without its own fit first calibrates the host (about a
+ * minute, stored under $DETSEARCH_HOME/profiles and reused), so its predictions describe this machine.
+ */
+async function ensureHostCalibrated(o: SearchOptions): Promise<void> {
+  const { ensureHostProfile, getPreset, hostCpu, loadHostProfile } = await import('@detsearch/latency');
+  let profile: string;
+  try {
+    profile = getPreset(o.preset ?? 'quick-demo').hardwareProfile;
+  } catch {
+    return; // an unknown preset: createSearch reports it with the field's name
+  }
+  if (profile !== 'host') return;
+  const home = resolve(process.env.DETSEARCH_HOME || '.detsearch');
+  const cpu = hostCpu();
+  if (loadHostProfile(home, cpu)) return;
+  if (o.progress !== false)
+    process.stderr.write(
+      `detsearch: first use of profile host on ${cpu.model}: measuring genomes to calibrate it (about a minute)\n`,
+    );
+  const { calibrated } = await ensureHostProfile({ home, cpu });
+  if (calibrated && o.progress !== false)
+    process.stderr.write(
+      `detsearch: host calibrated in ${calibrated.seconds.toFixed(0)} s -> ${calibrated.path}\n`,
     );
 }

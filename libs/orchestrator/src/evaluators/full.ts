@@ -1,5 +1,12 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import {
+  getHardwareProfile,
+  hostCpu,
+  measuredProvenance,
+  predictedProvenance,
+  type HardwareProfile,
+} from '@detsearch/latency';
 import type {
   EpochReport,
   EvaluationContext,
@@ -86,11 +93,12 @@ export class FullEvaluator implements TrialEvaluator {
         },
       },
     );
+    const latency = reportedLatency(req, result);
     return {
       map50: result.map50,
       map50_95: result.map50_95,
       fp32Map50_95: result.fp32Map50_95,
-      latencyMs: result.latencyMs,
+      ...latency,
       measuredLatencyMs: result.measuredLatencyMs,
       params: result.params,
       gflops: result.gflops,
@@ -134,4 +142,41 @@ export class FullEvaluator implements TrialEvaluator {
     });
     return this.datasetReady;
   }
+}
+
+/** What runTrial reports about latency, as far as choosing the trial's latency is concerned. */
+export interface TrialLatencies {
+  latencyMs: number;
+  measuredLatencyMs: number;
+  measuredLatencyRuns: number;
+  measuredLatencyThreads: number;
+  /** Image size the model was exported and measured at. */
+  imageSize: number;
+}
+
+/**
+ * The latency a trial reports. On the `host` profile the search runs where it deploys: the
+ * latency it optimizes is the one measured here (when measured at the genome's own input size),
+ * not a prediction beside it. Elsewhere, the profile's prediction; both say which they are.
+ */
+export function reportedLatency(
+  req: Pick<EvaluationRequest, 'hardwareProfile' | 'genome'>,
+  result: TrialLatencies,
+  profile: () => HardwareProfile = () => getHardwareProfile(req.hardwareProfile),
+): Pick<TrialMetrics, 'latencyMs' | 'latencySource' | 'latencyProvenance'> {
+  if (req.hardwareProfile === 'host' && result.imageSize === req.genome.imageSize)
+    return {
+      latencyMs: result.measuredLatencyMs,
+      latencySource: 'measured',
+      latencyProvenance: measuredProvenance({
+        where: `this host (${hostCpu().model})`,
+        threads: result.measuredLatencyThreads,
+        runs: result.measuredLatencyRuns,
+      }),
+    };
+  return {
+    latencyMs: result.latencyMs,
+    latencySource: 'predicted',
+    latencyProvenance: predictedProvenance(profile()),
+  };
 }

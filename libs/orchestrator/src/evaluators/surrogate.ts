@@ -7,7 +7,12 @@ import {
   type Genome,
   type Quantization,
 } from '@detsearch/genome';
-import { getHardwareProfile, predictLatency, type HardwareProfile } from '@detsearch/latency';
+import {
+  getHardwareProfile,
+  predictLatency,
+  predictedProvenance,
+  type HardwareProfile,
+} from '@detsearch/latency';
 import type {
   EpochReport,
   EvaluationContext,
@@ -143,6 +148,8 @@ export class SurrogateEvaluator implements TrialEvaluator {
       map50_95: map,
       fp32Map50_95: fp32,
       latencyMs,
+      latencySource: 'predicted',
+      latencyProvenance: predictedProvenance(profile),
       params: cost.params,
       gflops: cost.gflops,
       sizeBytes,

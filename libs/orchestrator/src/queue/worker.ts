@@ -14,7 +14,7 @@ import {
 import { createEvaluatorRegistry, type EvaluatorLoader } from '../evaluators/registry';
 import { TrialJobHandler, type EventSink } from '../trial-job';
 import type { SearchEvent, TrialEvaluator } from '../types';
-import { runMeasurement, type MeasureSettings } from './measurements';
+import { recalibrateFromMeasurements, runMeasurement, type MeasureSettings } from './measurements';
 import { channelFor, PgNotifier } from './notifier';
 import {
   measurementQueue,
@@ -275,6 +275,22 @@ export class QueueWorker {
         });
         if (r === 'not-claimed') this.stats.notClaimed++;
         else this.stats.finished++;
+        if (r === 'done' && settings.calibrationHome) {
+          const fit = await recalibrateFromMeasurements(
+            this.measurements,
+            data.profile,
+            settings.calibrationHome,
+            settings.minCalibrationSamples,
+          ).catch((err: unknown) => {
+            this.options.log?.('recalibration failed', { profile: data.profile, error: String(err) });
+            return null;
+          });
+          if (fit)
+            this.options.log?.('profile recalibrated from device measurements', {
+              profile: data.profile,
+              ...fit,
+            });
+        }
       } else {
         const search = await this.search(data.searchId);
         const ctx = { workerId: this.id, signal, ...(search ? { search } : {}) };

@@ -63,6 +63,9 @@ export interface TrialResult {
   hardwareProfile: string;
   /** Median on this host with onnxruntime (the exported model, trial image size). */
   measuredLatencyMs: number;
+  /** How measuredLatencyMs was taken: timed runs and intra-op threads. */
+  measuredLatencyRuns: number;
+  measuredLatencyThreads: number;
   params: number;
   gflops: number;
   /** Bytes of the exported ONNX model. */
@@ -229,6 +232,8 @@ export async function runTrialInProcess(request: TrialRequest, hooks: TrainHooks
     latencyBound: predicted.bound,
     hardwareProfile: profile.name,
     measuredLatencyMs: measured.medianMs,
+    measuredLatencyRuns: measured.runs,
+    measuredLatencyThreads: measured.threads,
     params: cost.params,
     gflops: cost.gflops,
     sizeBytes: onnx.byteLength,
