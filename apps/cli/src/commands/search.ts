@@ -193,7 +193,8 @@ async function ensureHostCalibrated(o: SearchOptions): Promise<void> {
   } catch {
     return; // an unknown preset: createSearch reports it with the field's name
   }
-  if (profile !== 'host') return;
+  // The analytic stand-in measures nothing, so it is not worth a minute of measuring first.
+  if (profile !== 'host' || o.evaluator === 'surrogate') return;
   const home = resolve(process.env.DETSEARCH_HOME || '.detsearch');
   const cpu = hostCpu();
   if (loadHostProfile(home, cpu)) return;
