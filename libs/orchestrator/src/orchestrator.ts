@@ -545,5 +545,11 @@ function paretoPoint(t: Trial, search: Search): ParetoPoint {
     genomeKey: t.genomeKey,
     evaluator: t.evaluator,
     backend: t.backend,
+    estimateMap50: t.estimateMap50,
+    estimateMap50_95: t.estimateMap50_95,
+    finetunedMap50: t.finetunedMap50,
+    finetunedMap50_95: t.finetunedMap50_95,
+    finetunedMap50Std: t.finetunedMap50Std,
+    finetunedMap50_95Std: t.finetunedMap50_95Std,
   };
 }

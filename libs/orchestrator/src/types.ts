@@ -96,6 +96,13 @@ export interface ParetoPoint {
   genomeKey: string;
   evaluator: string | null;
   backend: string | null;
+  /** Two-stage searches: the supernet's estimate and, for the fine-tuned top K, the fine-tuned mAP. */
+  estimateMap50: number | null;
+  estimateMap50_95: number | null;
+  finetunedMap50: number | null;
+  finetunedMap50_95: number | null;
+  finetunedMap50Std: number | null;
+  finetunedMap50_95Std: number | null;
 }
 
 export interface ParetoFrontView {

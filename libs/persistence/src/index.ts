@@ -27,6 +27,7 @@ export {
   type CursorPosition,
 } from './leaderboard';
 export { DocumentRepository } from './document-repository';
+export { SupernetRepository, type SupernetMatch, type SupernetOutcome } from './supernet-repository';
 export { WorkerRepository } from './worker-repository';
 export { MeasurementRepository, measurementFromRow, type MeasurementOutcome } from './measurement-repository';
 export {
@@ -47,5 +48,6 @@ export {
   PresetEntity,
   WorkerEntity,
   LatencyMeasurementEntity,
+  SupernetEntity,
 } from './entities';
 export { MIGRATIONS } from '../../../migrations';

@@ -7,6 +7,7 @@ import { clampLimit, isUuid } from './search-repository';
 import type {
   BestSoFar,
   EpochMetric,
+  FineTuneResult,
   ListTrialsQuery,
   NewTrial,
   ObjectiveName,
@@ -56,7 +57,9 @@ export interface RungEntry {
 
 /** A re-run starts clean: results of an earlier attempt are dropped (genome-derived costs stay). */
 const RESET_RESULTS = `map50 = NULL, map50_95 = NULL, fp32_map50_95 = NULL, objective_values = NULL,
-  constraint_values = NULL, violation = NULL, measured_latency_ms = NULL, onnx_path = NULL`;
+  constraint_values = NULL, violation = NULL, measured_latency_ms = NULL, onnx_path = NULL,
+  estimate_map50 = NULL, estimate_map50_95 = NULL, finetuned_map50 = NULL, finetuned_map50_95 = NULL,
+  finetuned_map50_std = NULL, finetuned_map50_95_std = NULL, finetune_epochs = NULL, finetune_seeds = NULL`;
 
 const RESET_COLUMNS = [...RESET_RESULTS.matchAll(/(\w+) = NULL/g)].map((m) => m[1]!);
 
@@ -306,7 +309,8 @@ export class TrialRepository {
          objective_values = $14::jsonb, constraint_values = $15::jsonb, violation = $16,
          backend = coalesce($17, backend), notes = coalesce($18, notes), error = $19, onnx_path = coalesce($20, onnx_path),
          epoch_metrics = coalesce($21::jsonb, epoch_metrics),
-         epochs_done = CASE WHEN $21::jsonb IS NULL THEN epochs_done ELSE jsonb_array_length($21::jsonb) END
+         epochs_done = CASE WHEN $21::jsonb IS NULL THEN epochs_done ELSE jsonb_array_length($21::jsonb) END,
+         estimate_map50 = coalesce($22, estimate_map50), estimate_map50_95 = coalesce($23, estimate_map50_95)
        WHERE id = $1 AND status = 'running' AND worker_id = $2 AND attempts = $3
        RETURNING *`,
       [
@@ -331,6 +335,8 @@ export class TrialRepository {
         result.error ?? null,
         result.onnxPath ?? null,
         result.epochMetrics ? json(result.epochMetrics) : null,
+        result.estimateMap50 ?? null,
+        result.estimateMap50_95 ?? null,
       ],
     );
     if (!row) return null;
@@ -338,6 +344,34 @@ export class TrialRepository {
     if (trial.status === 'completed' && (trial.violation ?? 0) <= 0)
       trial.onFront = await addToFront(tx, trial);
     return trial;
+  }
+
+  /**
+   * Stores the final stage's result on a finished trial: the fine-tuned mAP beside the estimate
+   * (which stays in estimate_*; map50/map50_95 keep the value the search ranked by), and the
+   * fine-tuned model, which replaces the exported one. Null when the trial is not completed.
+   */
+  async recordFineTune(id: string, r: FineTuneResult, tx?: Sql): Promise<Trial | null> {
+    const [row] = await this.db.sql(tx).query(
+      `UPDATE trials SET finetuned_map50 = $2, finetuned_map50_95 = $3, finetuned_map50_std = $4,
+         finetuned_map50_95_std = $5, finetune_epochs = $6, finetune_seeds = $7,
+         onnx_path = coalesce($8, onnx_path),
+         notes = CASE WHEN $9::text IS NULL THEN notes ELSE concat_ws('; ', notes, $9::text) END
+       WHERE id = $1 AND status = 'completed'
+       RETURNING *`,
+      [
+        id,
+        r.finetunedMap50,
+        r.finetunedMap50_95,
+        r.finetunedMap50Std,
+        r.finetunedMap50_95Std,
+        r.finetuneEpochs,
+        r.finetuneSeeds,
+        r.onnxPath ?? null,
+        r.notes ?? null,
+      ],
+    );
+    return row ? trialFromRow(row) : null;
   }
 
   /**

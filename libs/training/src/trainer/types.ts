@@ -43,6 +43,8 @@ export interface TrainJob {
   workers?: number;
   /** TensorFlow.js backend preference (default DETSEARCH_BACKEND or auto). */
   backend?: string;
+  /** A weights file (the detsearch format) to start from instead of a fresh initialization. */
+  initialWeights?: string;
   /** Teacher model (an exported ONNX of the same classes and image size) for distillation. */
   teacherOnnx?: string;
   /** Weight of the distillation loss (default 1.0). */

@@ -32,6 +32,8 @@ export interface TrialRequest {
   hardwareProfile: string;
   seed: number;
   outDir: string;
+  /** Weights file to fine-tune from (e.g. inherited from a supernet); default a fresh initialization. */
+  initialWeights?: string;
   /** Exported ONNX of a teacher (same classes, same image size) to distil from. */
   teacherOnnx?: string;
   distillWeight?: number;
@@ -184,6 +186,7 @@ export async function runTrialInProcess(request: TrialRequest, hooks: TrainHooks
       evalEvery: request.evalEvery,
       workers: request.workers,
       backend: request.backend,
+      initialWeights: request.initialWeights,
       teacherOnnx: request.teacherOnnx,
       distillWeight: request.distillWeight,
       maxBatchesPerEpoch: request.maxBatchesPerEpoch,
