@@ -6,6 +6,7 @@ export {
   resolveLaunch,
   MAX_TRIALS,
   DEFAULT_EVALUATOR,
+  DEFAULT_FINE_TUNE_TOP_K,
   DEFAULT_FIDELITY,
   DEFAULT_HARDWARE_PROFILE,
   type LaunchRequest,
@@ -30,6 +31,7 @@ export {
 } from './evaluators/registry';
 export {
   FullEvaluator,
+  sharedSyntheticDataset,
   DEFAULT_SYNTHETIC,
   type FullEvaluatorOptions,
   type SyntheticDatasetOptions,
@@ -81,3 +83,20 @@ export {
   runMeasurement,
   type MeasureSettings,
 } from './queue/measurements';
+export {
+  SupernetService,
+  supernetRequestSchema,
+  DEFAULT_SUPERNET_MINUTES,
+  type SupernetRequest,
+  type ResolvedSupernet,
+  type SupernetServiceOptions,
+} from './supernets/supernet-service';
+export { toSupernetView, type SupernetView } from './supernets/view';
+export {
+  datasetFingerprint,
+  spaceFingerprint,
+  syntheticFingerprint,
+  canonicalJson,
+} from './supernets/fingerprint';
+export { SupernetEvaluator, INHERITED_WEIGHTS, type SupernetEvaluatorOptions } from './evaluators/supernet';
+export { runFinalStage, finalists, meanAndSpread, type FinalStageDeps } from './final-stage';

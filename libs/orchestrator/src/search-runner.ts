@@ -16,6 +16,7 @@ import {
 } from '@detsearch/search-space';
 import { createStrategy, type Strategy, type StrategyName, type TrialRecord } from '@detsearch/strategies';
 import type { SearchEventBus } from './events';
+import { runFinalStage, type FinalStageDeps } from './final-stage';
 import { progressOf, TrialJobHandler, type EventSink } from './trial-job';
 import type { SearchProgress, TrialEvaluator } from './types';
 
@@ -85,7 +86,7 @@ export class SearchRunner {
 
   constructor(
     private search: Search,
-    evaluator: TrialEvaluator,
+    private readonly evaluator: TrialEvaluator,
     private readonly deps: RunnerDeps,
   ) {
     this.sink = deps.sink ?? deps.events;
@@ -98,7 +99,9 @@ export class SearchRunner {
       heartbeatMs: deps.heartbeatMs ?? 10_000,
       log: deps.log,
     });
-    this.done = this.run().catch((err) => this.fail(err));
+    this.done = this.run()
+      .catch((err) => this.fail(err))
+      .finally(() => this.dispose());
   }
 
   get id(): string {
@@ -128,6 +131,7 @@ export class SearchRunner {
     this.search = started;
     this.heartbeat = setInterval(() => void this.renewLease(), Math.max(50, this.deps.leaseMs / 3));
     this.heartbeat.unref();
+    await this.prepare();
 
     const budget = this.search.budget.trials;
     const deadline =
@@ -139,6 +143,7 @@ export class SearchRunner {
       : await this.loopInProcess(budget, deadline);
 
     await Promise.allSettled(this.inFlight.values());
+    if (!this.stopReason) await runFinalStage(this.finalStageDeps());
     this.clearHeartbeat();
     if (!this.writable) return;
     if (this.stopReason === 'shutdown') {
@@ -161,6 +166,44 @@ export class SearchRunner {
     });
     if (finished) this.search = finished;
     await this.finishSearch(null);
+  }
+
+  /**
+   * The evaluator's search-level set-up (e.g. finding or training a supernet) before the first
+   * trial; a stop during it ends the search like a stop during the loop.
+   */
+  private async prepare(): Promise<void> {
+    if (!this.evaluator.prepare) return;
+    try {
+      await this.evaluator.prepare(this.search, {
+        signal: this.stop.signal,
+        publish: (e) => this.sink.publish(e),
+      });
+    } catch (err) {
+      if (!this.stopReason) throw err;
+      return;
+    }
+    // prepare may have recorded things on the row (the supernet it found or trained).
+    this.search = (await this.deps.searches.get(this.id)) ?? this.search;
+  }
+
+  private async dispose(): Promise<void> {
+    try {
+      await this.evaluator.dispose?.(this.search);
+    } catch (err) {
+      this.deps.log?.('evaluator dispose failed', { searchId: this.id, error: String(err) });
+    }
+  }
+
+  private finalStageDeps(): FinalStageDeps {
+    return {
+      search: this.search,
+      evaluator: this.evaluator,
+      trials: this.deps.trials,
+      signal: this.stop.signal,
+      publish: (e) => this.sink.publish(e),
+      log: this.deps.log,
+    };
   }
 
   /** Evaluates trials here, `concurrency` at a time. */

@@ -148,6 +148,7 @@ export class TrialJobHandler {
           hardwareProfile: search.hardwareProfile,
           ...(search.dataset ? { dataset: search.dataset } : {}),
           seed: search.seed,
+          ...(search.supernetId ? { supernetId: search.supernetId } : {}),
         },
         {
           signal: abort.signal,
@@ -269,5 +270,6 @@ export function resultOf(
     notes: metrics.notes ?? null,
     onnxPath: metrics.onnxPath ?? null,
     epochMetrics: metrics.epochs.length > 0 ? metrics.epochs : trial.epochMetrics,
+    ...(metrics.estimate ? { estimateMap50: metrics.map50, estimateMap50_95: metrics.map50_95 } : {}),
   };
 }

@@ -4,6 +4,8 @@ import type {
   ObjectiveName,
   Search,
   SearchStatus,
+  SupernetProgress as SupernetProgressView,
+  SupernetStatus,
   Trial,
   TrialCounts,
   TrialStatus,
@@ -31,6 +33,8 @@ export interface EvaluationRequest {
   dataset?: string;
   /** The search's seed, for evaluators that draw random numbers. */
   seed?: number;
+  /** The search's supernet ('supernet' evaluator), once found or trained. */
+  supernetId?: string;
 }
 
 export interface EvaluationContext {
@@ -61,11 +65,40 @@ export interface TrialMetrics {
   onnxPath?: string;
   /** Free text stored on the trial, e.g. the surrogate's disclaimer. */
   notes?: string;
+  /** The mAP is an estimate (a supernet's), kept apart from a later fine-tuned value. */
+  estimate?: boolean;
+}
+
+/** Search-level context of an evaluator's hooks. */
+export interface SearchHookContext {
+  /** Aborted when the search is cancelled or the process shuts down. */
+  signal: AbortSignal;
+  /** Progress events for the search's subscribers (CLI progress line, SSE). */
+  publish(event: SearchEvent): Promise<void> | void;
+}
+
+/** One fine-tuning run of the final stage: a finished trial trained further from its own weights. */
+export interface FineTuneRequest extends EvaluationRequest {
+  epochs: number;
+  seed: number;
+}
+
+export interface FineTuneMetrics {
+  map50: number;
+  map50_95: number;
+  onnxPath?: string;
+  seconds?: number;
 }
 
 export interface TrialEvaluator {
   readonly name: 'full' | 'surrogate' | (string & {});
   evaluate(req: EvaluationRequest, ctx: EvaluationContext): Promise<TrialMetrics>;
+  /** Before a search's first trial (e.g. find or train the supernet it scores with). */
+  prepare?(search: Search, ctx: SearchHookContext): Promise<void>;
+  /** After a search's loop has ended, whatever the outcome. */
+  dispose?(search: Search): Promise<void> | void;
+  /** The final stage: fine-tunes a finished trial's model with the full trainer and scores it again. */
+  fineTune?(req: FineTuneRequest, ctx: { signal: AbortSignal }): Promise<FineTuneMetrics>;
 }
 
 // ---------------------------------------------------------------- views
@@ -147,6 +180,28 @@ export type SearchEvent =
       progress: SearchProgress;
       best: BestSoFar | null;
       paretoSize: number;
+    }
+  | {
+      type: 'supernet-progress';
+      searchId: string;
+      supernetId: string;
+      status: SupernetStatus;
+      /** Named apart from `progress` (the trial counts other events carry). */
+      training: SupernetProgressView | null;
+      epochs: number;
+    }
+  | {
+      type: 'fine-tune';
+      searchId: string;
+      trialId: string;
+      number: number;
+      /** 1-based position among the trials of the final stage. */
+      index: number;
+      of: number;
+      phase: 'started' | 'completed' | 'failed';
+      estimateMap50_95: number | null;
+      finetunedMap50_95: number | null;
+      error?: string;
     }
   | {
       type: 'search-completed';
