@@ -1,4 +1,11 @@
-import type { HealthReport, ParetoFrontView, SearchEvent, SearchView, Trial } from '@detsearch/orchestrator';
+import type {
+  HealthReport,
+  ParetoFrontView,
+  SearchEvent,
+  SearchView,
+  SupernetView,
+  Trial,
+} from '@detsearch/orchestrator';
 import type { LeaderboardTrial, ListTrialsQuery, TrialPage } from '@detsearch/persistence';
 
 /**
@@ -28,5 +35,10 @@ export interface OrchestratorPort {
   /** Progress of one search: a snapshot first, then live events, ending after 'search-completed'. */
   events(id: string, options?: { signal?: AbortSignal }): AsyncIterable<SearchEvent>;
   health(): Promise<HealthReport>;
+  /** Starts training a supernet (a child process), or returns the ready one of the same match. */
+  createSupernet(body: unknown): Promise<{ supernet: SupernetView; training: boolean }>;
+  listSupernets(query?: { limit?: number; offset?: number }): Promise<{ items: SupernetView[] }>;
+  /** Throws SUPERNET.NOT_FOUND for an unknown id. */
+  getSupernet(id: string): Promise<SupernetView>;
   close(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  IsUUID,
   Length,
   Max,
   Min,
@@ -42,6 +43,7 @@ export enum ObjectiveName {
 export enum EvaluatorName {
   full = 'full',
   surrogate = 'surrogate',
+  supernet = 'supernet',
 }
 
 export enum TrialStatus {
@@ -159,6 +161,44 @@ export class FidelityDto {
   imageSize?: number;
 }
 
+/** Final stage of a supernet search: the front's best fine-tuned with the full trainer. */
+export class FineTuneDto {
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 100,
+    default: 3,
+    description: "Front's best K fine-tuned (0: none)",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  topK?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 1000,
+    description: "Epochs each (default the fidelity's epochs)",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  epochs?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 2,
+    default: 1,
+    description: '2: a second seed, mean and spread',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(2)
+  seeds?: number;
+}
+
 export class CreateSearchDto {
   @ApiPropertyOptional({ maxLength: 200, example: 'pi4-int8' })
   @IsOptional()
@@ -250,6 +290,34 @@ export class CreateSearchDto {
   @IsOptional()
   @IsEnum(EvaluatorName)
   evaluator?: EvaluatorName;
+
+  @ApiPropertyOptional({
+    description:
+      "evaluator 'supernet': the supernet to score with (GET /supernets); absent: a ready one of the " +
+      'same dataset and space, else one is trained first',
+    format: 'uuid',
+  })
+  @IsOptional()
+  @IsUUID('all', { message: 'supernetId must be a supernet id (a UUID)' })
+  supernetId?: string;
+
+  @ApiPropertyOptional({ type: FineTuneDto, description: "evaluator 'supernet': the final stage" })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => FineTuneDto)
+  fineTune?: FineTuneDto;
+
+  @ApiPropertyOptional({
+    minimum: 0.01,
+    maximum: 10_080,
+    description: "evaluator 'supernet': training budget when a supernet must be trained first, minutes",
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.01)
+  @Max(10_080)
+  supernetMinutes?: number;
 }
 
 export class CreatedSearchDto {

@@ -43,7 +43,11 @@ export class SearchViewDto {
   @ApiProperty() hardwareProfile!: string;
   @ApiProperty({ nullable: true, type: String }) preset!: string | null;
   @ApiProperty() evaluator!: string;
-  @ApiProperty({ nullable: true, type: String, description: "The supernet the 'supernet' evaluator scores with" })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: "The supernet the 'supernet' evaluator scores with",
+  })
   supernetId!: string | null;
   @ApiProperty({
     nullable: true,

@@ -117,6 +117,18 @@ export class FakeOrchestrator implements OrchestratorPort {
       evaluators: ['surrogate'],
     };
   }
+  readonly supernets: unknown[] = [];
+  async createSupernet(body: unknown): Promise<Returned<'createSupernet'>> {
+    this.supernets.push(body);
+    return { supernet: fixture({ id: `n${this.supernets.length}`, status: 'training' }), training: true };
+  }
+  async listSupernets(): Promise<Returned<'listSupernets'>> {
+    return { items: this.supernets.map((_, i) => fixture({ id: `n${i + 1}`, status: 'training' })) };
+  }
+  async getSupernet(id: string): Promise<Returned<'getSupernet'>> {
+    if (!/^n\d+$/.test(id)) throw new DomainError('SUPERNET.NOT_FOUND', `supernet ${id} not found`, 'id');
+    return fixture({ id, status: 'training' });
+  }
   async close(): Promise<void> {
     this.closed = true;
   }

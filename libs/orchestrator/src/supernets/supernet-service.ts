@@ -211,6 +211,11 @@ export class SupernetService {
     return this.o.supernets.list(query);
   }
 
+  /** The ready supernet of exactly this dataset, space and activation, if any: never another's. */
+  findReusable(m: SupernetMatch): Promise<Supernet | null> {
+    return this.o.supernets.findMatch(m, ['ready']);
+  }
+
   /** Absolute path of a ready supernet's weights file. */
   weightsPath(s: Supernet): string {
     if (s.status !== 'ready' || !s.artifactPath)
@@ -223,7 +228,7 @@ export class SupernetService {
    * an interrupted one of the same match is trained again from its checkpoints. Returns at once.
    */
   async train(r: ResolvedSupernet, opts: { minutes?: number; seed?: number } = {}): Promise<Supernet> {
-    const ready = await this.o.supernets.findMatch(r, ['ready']);
+    const ready = await this.findReusable(r);
     if (ready) return ready;
     const existing = await this.o.supernets.findMatch(r, ['training', 'failed', 'cancelled']);
     if (existing && this.running.has(existing.id)) return existing;
