@@ -40,8 +40,17 @@ describe('supernet extraction', () => {
   });
 
   it('the space gives largest, smallest and random genomes with the fixed activation', () => {
-    expect(largest).toMatchObject({ depthMultiple: 0.67, widthMultiple: 0.125, imageSize: 96, separable: [] });
-    expect(smallestGenome(TINY_SPACE)).toMatchObject({ depthMultiple: 0.33, widthMultiple: 0.0625, imageSize: 64 });
+    expect(largest).toMatchObject({
+      depthMultiple: 0.67,
+      widthMultiple: 0.125,
+      imageSize: 96,
+      separable: [],
+    });
+    expect(smallestGenome(TINY_SPACE)).toMatchObject({
+      depthMultiple: 0.33,
+      widthMultiple: 0.0625,
+      imageSize: 64,
+    });
     let seed = 1;
     const rng = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
     for (let i = 0; i < 20; i++) {
@@ -110,7 +119,10 @@ describe('supernet extraction', () => {
     for (const sep of [[], [3, 4, 18], [4]]) {
       const g = parseGenome({ ...largest, imageSize: 64, separable: sep });
       const before = forwardFlat(buildIR(g), extractWeights(sn, g), x, 2);
-      const copy: SupernetWeights = { ...sn, weights: new Map([...sn.weights].map(([k, v]) => [k, Float32Array.from(v)])) };
+      const copy: SupernetWeights = {
+        ...sn,
+        weights: new Map([...sn.weights].map(([k, v]) => [k, Float32Array.from(v)])),
+      };
       reorderByImportance(copy);
       const after = forwardFlat(buildIR(g), extractWeights(copy, g), x, 2);
       const scale = Math.max(...before.map((f) => f.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));

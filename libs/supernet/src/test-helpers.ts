@@ -21,7 +21,12 @@ export function pseudoImages(n: number, s: number, salt = 0): Float32Array {
 }
 
 /** Raw Detect outputs of a model (inference mode), flattened per level. */
-export function forwardFlat(ir: ModelIR, weights: WeightMap, images: Float32Array, n: number): Float32Array[] {
+export function forwardFlat(
+  ir: ModelIR,
+  weights: WeightMap,
+  images: Float32Array,
+  n: number,
+): Float32Array[] {
   const model = TfjsDetector.build(ir, weights);
   try {
     const s = ir.input.shape.height;

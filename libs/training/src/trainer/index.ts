@@ -6,3 +6,4 @@ export * from './evaluate';
 export * from './train';
 export * from './child-process';
 export * from './precise-bn';
+export * from './process-protocol';
