@@ -6,6 +6,7 @@ import type {
   SupernetView,
   Trial,
 } from '@detsearch/orchestrator';
+import type { EvaluatorInfo } from '@detsearch/domain';
 import type { LeaderboardTrial, ListTrialsQuery, TrialPage } from '@detsearch/persistence';
 
 /**
@@ -40,5 +41,7 @@ export interface OrchestratorPort {
   listSupernets(query?: { limit?: number; offset?: number }): Promise<{ items: SupernetView[] }>;
   /** Throws SUPERNET.NOT_FOUND for an unknown id. */
   getSupernet(id: string): Promise<SupernetView>;
+  /** The evaluators this process can run, described. */
+  evaluatorInfos(): EvaluatorInfo[];
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { Search, Trial, TrialRepository } from '@detsearch/persistence';
-import type { FineTuneMetrics, SearchEvent, TrialEvaluator } from './types';
+import { canFineTune, type FineTuneMetrics, type SearchEvent, type TrialEvaluator } from './types';
 
 export interface FinalStageDeps {
   search: Search;
@@ -39,7 +39,8 @@ export function finalists(front: Trial[], k: number): Trial[] {
  */
 export async function runFinalStage(d: FinalStageDeps): Promise<void> {
   const settings = d.search.fineTune;
-  if (!settings || settings.topK <= 0 || !d.evaluator.fineTune) return;
+  const evaluator = d.evaluator;
+  if (!settings || settings.topK <= 0 || !canFineTune(evaluator)) return;
   const chosen = finalists(await d.trials.pareto(d.search.id), settings.topK);
   for (const [i, t] of chosen.entries()) {
     if (d.signal.aborted) return;
@@ -58,7 +59,7 @@ export async function runFinalStage(d: FinalStageDeps): Promise<void> {
       const runs: FineTuneMetrics[] = [];
       for (let s = 0; s < settings.seeds; s++)
         runs.push(
-          await d.evaluator.fineTune(
+          await evaluator.fineTune(
             {
               trialId: t.id,
               searchId: d.search.id,
@@ -66,7 +67,6 @@ export async function runFinalStage(d: FinalStageDeps): Promise<void> {
               fidelity: { epochs: settings.epochs },
               hardwareProfile: d.search.hardwareProfile,
               ...(d.search.dataset ? { dataset: d.search.dataset } : {}),
-              ...(d.search.supernetId ? { supernetId: d.search.supernetId } : {}),
               epochs: settings.epochs,
               seed: d.search.seed + s,
             },

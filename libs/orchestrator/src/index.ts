@@ -21,10 +21,12 @@ export {
 } from './search-runner';
 export { SearchEventBus, searchEventStream } from './events';
 export { rungEpochs, rungIndex, promotes, rungVector, type RungCompetitor } from './asha';
-export { objectiveVector, constraintVector, type ObjectiveInputs } from './objectives';
+export { objectiveVector, constraintVector, type ObjectiveMetrics } from '@detsearch/domain';
 export {
   EvaluatorRegistry,
+  BUILT_IN_EVALUATORS,
   createEvaluatorRegistry,
+  evaluatorInfos,
   registerEvaluator,
   fullEvaluatorUnavailable,
   type EvaluatorLoader,
@@ -32,12 +34,14 @@ export {
 export {
   FullEvaluator,
   sharedSyntheticDataset,
+  fullEvaluator,
   DEFAULT_SYNTHETIC,
   type FullEvaluatorOptions,
   type SyntheticDatasetOptions,
 } from './evaluators/full';
 export {
   SurrogateEvaluator,
+  surrogateEvaluator,
   surrogateEstimate,
   map50From,
   SURROGATE_NOTE,
@@ -98,5 +102,10 @@ export {
   syntheticFingerprint,
   canonicalJson,
 } from './supernets/fingerprint';
-export { SupernetEvaluator, INHERITED_WEIGHTS, type SupernetEvaluatorOptions } from './evaluators/supernet';
+export {
+  SupernetEvaluator,
+  supernetEvaluator,
+  INHERITED_WEIGHTS,
+  type SupernetEvaluatorOptions,
+} from './evaluators/supernet';
 export { runFinalStage, finalists, meanAndSpread, type FinalStageDeps } from './final-stage';

@@ -13,7 +13,8 @@ import {
   type HardwareProfile,
   type Preset,
 } from '@detsearch/latency';
-import { OBJECTIVES, type NewSearch, type SearchFidelity } from '@detsearch/persistence';
+import { isStrategyName, OBJECTIVES, STRATEGY_NAMES } from '@detsearch/domain';
+import type { NewSearch, SearchFidelity } from '@detsearch/persistence';
 import {
   compileSearchSpace,
   overrideSpec,
@@ -21,7 +22,6 @@ import {
   type SearchSpaceOverride,
   type SearchSpaceSpec,
 } from '@detsearch/search-space';
-import { isStrategyName, STRATEGY_NAMES } from '@detsearch/strategies';
 import { SYNTHETIC_NUM_CLASSES } from './evaluators/full';
 
 const unique = (a: unknown[]) => new Set(a).size === a.length;

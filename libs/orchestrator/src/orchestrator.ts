@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { DomainError } from '@detsearch/common';
+import { objectiveValues, type EvaluatorInfo } from '@detsearch/domain';
 import { getHardwareProfile, type HardwareProfile } from '@detsearch/latency';
 import {
   createDataSource,
@@ -484,6 +485,11 @@ export class SearchOrchestrator {
     return this.bus.subscribe(searchId, listener);
   }
 
+  /** The evaluators this orchestrator can run, described for catalogs. */
+  evaluatorInfos(): EvaluatorInfo[] {
+    return this.evaluators.infos();
+  }
+
   async health(): Promise<HealthReport> {
     let ok = true;
     let latencyMs = 0;
@@ -639,9 +645,7 @@ function distributedFromEnv(): boolean {
 }
 
 function paretoPoint(t: Trial, search: Search): ParetoPoint {
-  const objectives: ParetoPoint['objectives'] = {};
-  for (const o of search.objectives)
-    objectives[o] = o === 'map50_95' ? t.map50_95! : o === 'latency' ? t.latencyMs! : t.sizeBytes!;
+  const objectives = objectiveValues(search.objectives, t);
   return {
     trialId: t.id,
     number: t.number,

@@ -9,10 +9,11 @@ import type {
   Tx,
 } from '@detsearch/persistence';
 import { promotes, rungIndex } from './asha';
-import { constraintVector, objectiveVector } from './objectives';
+import { constraintVector, objectiveVector } from '@detsearch/domain';
 import type {
   EpochDecision,
   EpochReport,
+  EstimatedMetrics,
   SearchEvent,
   SearchProgress,
   TrialEvaluator,
@@ -148,7 +149,6 @@ export class TrialJobHandler {
           hardwareProfile: search.hardwareProfile,
           ...(search.dataset ? { dataset: search.dataset } : {}),
           seed: search.seed,
-          ...(search.supernetId ? { supernetId: search.supernetId } : {}),
         },
         {
           signal: abort.signal,
@@ -270,6 +270,8 @@ export function resultOf(
     notes: metrics.notes ?? null,
     onnxPath: metrics.onnxPath ?? null,
     epochMetrics: metrics.epochs.length > 0 ? metrics.epochs : trial.epochMetrics,
-    ...(metrics.estimate ? { estimateMap50: metrics.map50, estimateMap50_95: metrics.map50_95 } : {}),
+    ...((metrics as EstimatedMetrics).estimate
+      ? { estimateMap50: metrics.map50, estimateMap50_95: metrics.map50_95 }
+      : {}),
   };
 }

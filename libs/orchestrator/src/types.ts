@@ -1,11 +1,16 @@
+import type {
+  EpochDecision,
+  EpochReport,
+  EvaluationRequest,
+  TrialEvaluator,
+  TrialMetrics,
+} from '@detsearch/domain';
 import type { Genome } from '@detsearch/genome';
 import type {
   BestSoFar,
   ObjectiveName,
   Search,
   SearchStatus,
-  SupernetProgress as SupernetProgressView,
-  SupernetStatus,
   Trial,
   TrialCounts,
   TrialStatus,
@@ -13,69 +18,21 @@ import type {
 
 // ---------------------------------------------------------------- evaluators
 
-export interface EpochReport {
-  epoch: number;
-  loss?: number;
-  map50?: number;
-  map50_95?: number;
-}
+export type {
+  EpochReport,
+  EpochDecision,
+  EvaluationRequest,
+  EvaluationContext,
+  TrialMetrics,
+  TrialEvaluator,
+  SearchPreparation,
+  PrepareProgress,
+  EvaluatorDefinition,
+  EvaluatorInfo,
+} from '@detsearch/domain';
 
-export type EpochDecision = 'continue' | 'stop';
-
-export interface EvaluationRequest {
-  trialId: string;
-  searchId: string;
-  genome: Genome;
-  /** Epochs to train (the trial's full fidelity) and, optionally, a training image size. */
-  fidelity: { epochs: number; imageSize?: number };
-  /** Name of the search's hardware profile: latency is reported for it. */
-  hardwareProfile: string;
-  dataset?: string;
-  /** The search's seed, for evaluators that draw random numbers. */
-  seed?: number;
-  /** The search's supernet ('supernet' evaluator), once found or trained. */
-  supernetId?: string;
-}
-
-export interface EvaluationContext {
-  /** Aborted when the search is cancelled or the process shuts down. */
-  signal: AbortSignal;
-  /**
-   * Called after every epoch. 'stop' means the multi-fidelity scheduler pruned the trial: the
-   * evaluator returns at once with the metrics it has (the trial is stored as pruned).
-   */
-  onEpoch(m: EpochReport): Promise<EpochDecision> | EpochDecision;
-}
-
-export interface TrialMetrics {
-  map50: number;
-  map50_95: number;
-  /** mAP of the fp32 model before quantization (when the genome is quantized). */
-  fp32Map50_95?: number;
-  /** Latency on the request's hardware profile. */
-  latencyMs: number;
-  /** Latency measured on this host, when measured. */
-  measuredLatencyMs?: number;
-  params: number;
-  gflops: number;
-  sizeBytes: number;
-  /** Execution backend (tfjs backend, 'surrogate', ...), stored on the trial. */
-  backend: string;
-  epochs: EpochReport[];
-  onnxPath?: string;
-  /** Free text stored on the trial, e.g. the surrogate's disclaimer. */
-  notes?: string;
-  /** The mAP is an estimate (a supernet's), kept apart from a later fine-tuned value. */
-  estimate?: boolean;
-}
-
-/** Search-level context of an evaluator's hooks. */
-export interface SearchHookContext {
-  /** Aborted when the search is cancelled or the process shuts down. */
-  signal: AbortSignal;
-  /** Progress events for the search's subscribers (CLI progress line, SSE). */
-  publish(event: SearchEvent): Promise<void> | void;
-}
+/** Metrics of an evaluator whose mAP is an estimate (a supernet's), kept apart from a later fine-tuned value. */
+export type EstimatedMetrics = TrialMetrics & { estimate?: boolean };
 
 /** One fine-tuning run of the final stage: a finished trial trained further from its own weights. */
 export interface FineTuneRequest extends EvaluationRequest {
@@ -90,15 +47,13 @@ export interface FineTuneMetrics {
   seconds?: number;
 }
 
-export interface TrialEvaluator {
-  readonly name: 'full' | 'surrogate' | (string & {});
-  evaluate(req: EvaluationRequest, ctx: EvaluationContext): Promise<TrialMetrics>;
-  /** Before a search's first trial (e.g. find or train the supernet it scores with). */
-  prepare?(search: Search, ctx: SearchHookContext): Promise<void>;
-  /** After a search's loop has ended, whatever the outcome. */
-  dispose?(search: Search): Promise<void> | void;
-  /** The final stage: fine-tunes a finished trial's model with the full trainer and scores it again. */
-  fineTune?(req: FineTuneRequest, ctx: { signal: AbortSignal }): Promise<FineTuneMetrics>;
+/** An evaluator with a final stage: fine-tunes a finished trial's model and scores it again. */
+export interface FineTuningEvaluator extends TrialEvaluator {
+  fineTune(req: FineTuneRequest, ctx: { signal: AbortSignal }): Promise<FineTuneMetrics>;
+}
+
+export function canFineTune(e: TrialEvaluator): e is FineTuningEvaluator {
+  return typeof (e as Partial<FineTuningEvaluator>).fineTune === 'function';
 }
 
 // ---------------------------------------------------------------- views
@@ -182,13 +137,11 @@ export type SearchEvent =
       paretoSize: number;
     }
   | {
-      type: 'supernet-progress';
+      /** The evaluator's search-level work before the first trial (e.g. training a supernet). */
+      type: 'prepare-progress';
       searchId: string;
-      supernetId: string;
-      status: SupernetStatus;
-      /** Named apart from `progress` (the trial counts other events carry). */
-      training: SupernetProgressView | null;
-      epochs: number;
+      message: string;
+      fraction?: number;
     }
   | {
       type: 'fine-tune';

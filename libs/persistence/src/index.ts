@@ -30,14 +30,7 @@ export { DocumentRepository } from './document-repository';
 export { SupernetRepository, type SupernetMatch, type SupernetOutcome } from './supernet-repository';
 export { WorkerRepository } from './worker-repository';
 export { MeasurementRepository, measurementFromRow, type MeasurementOutcome } from './measurement-repository';
-export {
-  paretoFront,
-  recomputeFront,
-  nonDominated,
-  dominates,
-  OBJECTIVE_COLUMNS,
-  type ObjectiveColumn,
-} from './pareto';
+export { paretoFront, recomputeFront, nonDominated, OBJECTIVE_COLUMNS } from './pareto';
 export { seedTrials, type SeedTrialsOptions } from './seed';
 export {
   ENTITIES,

@@ -1,4 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  OBJECTIVES,
+  SEARCH_STATUSES,
+  STRATEGY_NAMES,
+  TRIAL_STATUSES,
+  type ObjectiveName as DomainObjectiveName,
+  type SearchStatus as DomainSearchStatus,
+  type StrategyName as DomainStrategyName,
+  type TrialStatus as DomainTrialStatus,
+} from '@detsearch/domain';
+import { BUILT_IN_EVALUATORS, DEFAULT_EVALUATOR } from '@detsearch/orchestrator';
 import { TRIAL_SORT_KEYS as TRIAL_SORT_FIELDS } from '@detsearch/persistence';
 import { Type } from 'class-transformer';
 import {
@@ -27,40 +38,25 @@ import {
  * Named enums so the OpenAPI document names them (and stays stable); the domain re-validates
  * everything, these catch shape errors at the edge with a message naming the field.
  */
-export enum StrategyName {
-  random = 'random',
-  evolution = 'evolution',
-  nsga2 = 'nsga2',
-  bayes = 'bayes',
+/** An enum-like object (name -> name) of a registry's names, as class-validator and Swagger take it. */
+function enumOf<const N extends string>(names: readonly N[]): { readonly [K in N]: K } {
+  return Object.fromEntries(names.map((n) => [n, n])) as { readonly [K in N]: K };
 }
 
-export enum ObjectiveName {
-  map50_95 = 'map50_95',
-  latency = 'latency',
-  size = 'size',
-}
+export const StrategyName = enumOf(STRATEGY_NAMES);
+export type StrategyName = DomainStrategyName;
 
-export enum EvaluatorName {
-  full = 'full',
-  surrogate = 'surrogate',
-  supernet = 'supernet',
-}
+export const ObjectiveName = enumOf(OBJECTIVES);
+export type ObjectiveName = DomainObjectiveName;
 
-export enum TrialStatus {
-  queued = 'queued',
-  running = 'running',
-  completed = 'completed',
-  pruned = 'pruned',
-  failed = 'failed',
-}
+export const EvaluatorName = enumOf(BUILT_IN_EVALUATORS.map((e) => e.name));
+export type EvaluatorName = string;
 
-export enum SearchStatus {
-  queued = 'queued',
-  running = 'running',
-  completed = 'completed',
-  cancelled = 'cancelled',
-  failed = 'failed',
-}
+export const TrialStatus = enumOf(TRIAL_STATUSES);
+export type TrialStatus = DomainTrialStatus;
+
+export const SearchStatus = enumOf(SEARCH_STATUSES);
+export type SearchStatus = DomainSearchStatus;
 
 /** Leaderboard rows: the light projection (default), or every field as GET /trials/:id. */
 export enum TrialView {
@@ -286,7 +282,7 @@ export class CreateSearchDto {
   @Type(() => FidelityDto)
   fidelity?: FidelityDto;
 
-  @ApiPropertyOptional({ enum: EvaluatorName, enumName: 'EvaluatorName', default: EvaluatorName.full })
+  @ApiPropertyOptional({ enum: EvaluatorName, enumName: 'EvaluatorName', default: DEFAULT_EVALUATOR })
   @IsOptional()
   @IsEnum(EvaluatorName)
   evaluator?: EvaluatorName;

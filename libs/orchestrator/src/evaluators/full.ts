@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type {
   EpochReport,
+  EvaluatorDefinition,
   EvaluationContext,
   EvaluationRequest,
   TrialEvaluator,
@@ -145,3 +146,12 @@ export async function sharedSyntheticDataset(
   }
   return yaml;
 }
+export const fullEvaluator: EvaluatorDefinition = {
+  name: 'full',
+  label: 'Train and score',
+  description:
+    'Trains the candidate, exports ONNX at its precision, scores the exported model with onnxruntime and measures its latency.',
+  trains: true,
+  analytic: false,
+  load: () => new FullEvaluator(),
+};

@@ -1,16 +1,18 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Search, SearchRepository, Supernet } from '@detsearch/persistence';
+import type { EvaluatorDefinition } from '@detsearch/domain';
+import { DomainError } from '@detsearch/common';
+import type { SearchRepository, Supernet } from '@detsearch/persistence';
 import { sharedSyntheticDataset, type SyntheticDatasetOptions, DEFAULT_SYNTHETIC } from './full';
 import type { SupernetService } from '../supernets/supernet-service';
 import type {
+  EstimatedMetrics,
   EvaluationContext,
   EvaluationRequest,
   FineTuneMetrics,
   FineTuneRequest,
-  SearchHookContext,
-  TrialEvaluator,
-  TrialMetrics,
+  FineTuningEvaluator,
+  SearchPreparation,
 } from '../types';
 
 type SupernetLib = typeof import('@detsearch/supernet');
@@ -35,7 +37,7 @@ export const INHERITED_WEIGHTS = 'inherited.weights';
  * onnxruntime, in seconds. The mAP is stored as the supernet's estimate; the search's final stage
  * fine-tunes the front's best from these inherited weights with the full trainer (fineTune).
  */
-export class SupernetEvaluator implements TrialEvaluator {
+export class SupernetEvaluator implements FineTuningEvaluator {
   readonly name = 'supernet';
   private readonly prepared = new Map<string, Supernet>();
 
@@ -45,8 +47,14 @@ export class SupernetEvaluator implements TrialEvaluator {
     return this.o.service.home;
   }
 
-  async prepare(search: Search, ctx: SearchHookContext): Promise<void> {
+  /**
+   * Before the first trial: the search's own supernet (supernetId), else the ready one of its
+   * dataset, space and activation, else one trained now; progress goes to the search's events.
+   */
+  async prepare(p: SearchPreparation): Promise<void> {
     const { service } = this.o;
+    const search = await this.o.searches.get(p.searchId);
+    if (!search) throw new Error(`search ${p.searchId} not found`);
     const minutes =
       typeof search.request.supernetMinutes === 'number' ? search.request.supernetMinutes : undefined;
     let supernet = search.supernetId
@@ -54,30 +62,31 @@ export class SupernetEvaluator implements TrialEvaluator {
       : await service.train(service.resolveForSearch(search), { minutes, seed: search.seed });
     if (search.supernetId !== supernet.id) await this.o.searches.setSupernet(search.id, supernet.id);
     const report = (s: Supernet) =>
-      void ctx.publish({
-        type: 'supernet-progress',
-        searchId: search.id,
-        supernetId: s.id,
-        status: s.status,
-        training: s.progress,
-        epochs: s.epochs,
+      p.onProgress({
+        message:
+          s.status === 'ready'
+            ? `supernet ${s.id} ready (${s.epochs} epochs, ${s.minutes.toFixed(1)} min)`
+            : `supernet ${s.id} ${s.status}: ${s.progress?.message ?? 'starting'}` +
+              (s.progress?.etaSeconds != null ? `, ETA ${s.progress.etaSeconds}s` : ''),
+        ...(s.status === 'ready' ? { fraction: 1 } : s.progress ? { fraction: s.progress.fraction } : {}),
       });
     report(supernet);
-    supernet = await service.waitReady(supernet, { signal: ctx.signal, onProgress: report });
+    supernet = await service.waitReady(supernet, { signal: p.signal, onProgress: report });
     report(supernet);
     this.prepared.set(search.id, supernet);
   }
 
-  dispose(search: Search): void {
-    this.prepared.delete(search.id);
+  async dispose(search: { searchId: string }): Promise<void> {
+    this.prepared.delete(search.searchId);
   }
 
   private async supernetFor(req: EvaluationRequest): Promise<Supernet> {
     const local = this.prepared.get(req.searchId);
     if (local) return local;
-    // A worker process: the search's runner found or trained it and recorded its id.
-    if (!req.supernetId) throw new Error(`search ${req.searchId} has no supernet yet`);
-    return this.o.service.get(req.supernetId);
+    // Another process (a worker): the search's runner found or trained it and recorded its id.
+    const search = await this.o.searches.get(req.searchId);
+    if (!search?.supernetId) throw new Error(`search ${req.searchId} has no supernet yet`);
+    return this.o.service.get(search.supernetId);
   }
 
   private async dataset(req: EvaluationRequest) {
@@ -93,7 +102,7 @@ export class SupernetEvaluator implements TrialEvaluator {
     return join(this.home, 'trials', req.searchId, req.trialId);
   }
 
-  async evaluate(req: EvaluationRequest, ctx: EvaluationContext): Promise<TrialMetrics> {
+  async evaluate(req: EvaluationRequest, ctx: EvaluationContext): Promise<EstimatedMetrics> {
     const supernet = await this.supernetFor(req);
     const lib = await (this.o.loadSupernet ?? (() => import('@detsearch/supernet')))();
     const dir = this.trialDir(req);
@@ -153,3 +162,25 @@ export class SupernetEvaluator implements TrialEvaluator {
     };
   }
 }
+
+/**
+ * The registry's entry. Its evaluator needs the process's database and DETSEARCH_HOME, so the
+ * orchestrator registers the working loader; elsewhere asking for it says so.
+ */
+export const supernetEvaluator: EvaluatorDefinition = {
+  name: 'supernet',
+  label: 'Supernet estimate, then fine-tune',
+  description:
+    'Scores each candidate with weights inherited from a weight-sharing supernet (trained once per dataset, ' +
+    'search space and activation; BatchNorm recalibrated, exported and scored as deployed), then fine-tunes ' +
+    "the front's best with the full trainer.",
+  trains: true,
+  analytic: false,
+  load: () => {
+    throw new DomainError(
+      'EVALUATOR.UNAVAILABLE',
+      "evaluator: 'supernet' needs a search orchestrator's database (open one with SearchOrchestrator.open)",
+      'evaluator',
+    );
+  },
+};

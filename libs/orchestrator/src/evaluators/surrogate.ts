@@ -10,6 +10,7 @@ import {
 import { getHardwareProfile, predictLatency, type HardwareProfile } from '@detsearch/latency';
 import type {
   EpochReport,
+  EvaluatorDefinition,
   EvaluationContext,
   EvaluationRequest,
   TrialEvaluator,
@@ -163,3 +164,13 @@ export class SurrogateEvaluator implements TrialEvaluator {
 }
 
 const clamp01 = (x: number) => Math.min(1, Math.max(0.0001, x));
+
+export const surrogateEvaluator: EvaluatorDefinition = {
+  name: 'surrogate',
+  label: 'Analytic surrogate (tests and demos)',
+  description:
+    'An analytic stand-in for tests and demos: mAP is a formula of parameters, image size and precision with seeded noise, not a trained model.',
+  trains: false,
+  analytic: true,
+  load: () => new SurrogateEvaluator(),
+};

@@ -1,3 +1,4 @@
+import type { EpochDecision } from '@detsearch/domain';
 import type { OptimizerHyp } from './schedule';
 import type { LossHyp } from '../loss/yolo-loss';
 import type { AugmentOptions } from '../dataset/augment';
@@ -70,7 +71,7 @@ export interface EpochMetrics {
   seconds: number;
 }
 
-export type EpochDecision = 'continue' | 'stop';
+export type { EpochDecision };
 
 export type TrainStatus = 'completed' | 'stopped' | 'failed';
 
