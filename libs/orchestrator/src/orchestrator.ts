@@ -104,6 +104,9 @@ const CSV_COLUMNS = [
   'gflops',
   'evaluator',
   'backend',
+  'estimate_map50_95',
+  'finetuned_map50_95',
+  'finetuned_map50',
   'genome_key',
   'genome',
 ] as const;
@@ -458,6 +461,9 @@ export class SearchOrchestrator {
       gflops: p.gflops,
       evaluator: p.evaluator,
       backend: p.backend,
+      estimate_map50_95: p.estimateMap50_95,
+      finetuned_map50_95: p.finetunedMap50_95,
+      finetuned_map50: p.finetunedMap50,
       genome_key: p.genomeKey,
       genome: p.genome,
     }));
