@@ -26,7 +26,7 @@ export class Supernets1764800000000 implements MigrationInterface {
         search_space jsonb NOT NULL,
         image_sizes jsonb NOT NULL DEFAULT '[]',
         budget_minutes double precision,
-        epochs integer NOT NULL DEFAULT 0,
+        epochs double precision NOT NULL DEFAULT 0,
         minutes double precision NOT NULL DEFAULT 0,
         progress jsonb,
         metrics jsonb,

@@ -428,7 +428,8 @@ export class SupernetEntity {
   @Column({ name: 'budget_minutes', type: 'double precision', nullable: true })
   budgetMinutes!: number | null;
 
-  @Column({ type: 'integer', default: 0 })
+  /** Epochs trained, fractional: a time budget may end one mid-way. */
+  @Column({ type: 'double precision', default: 0 })
   epochs!: number;
 
   @Column({ type: 'double precision', default: 0 })
