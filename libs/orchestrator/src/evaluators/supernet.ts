@@ -65,7 +65,7 @@ export class SupernetEvaluator implements FineTuningEvaluator {
       p.onProgress({
         message:
           s.status === 'ready'
-            ? `supernet ${s.id} ready (${s.epochs} epochs, ${s.minutes.toFixed(1)} min)`
+            ? `supernet ${s.id} ready (${s.epochs.toFixed(2)} epochs, ${s.minutes.toFixed(1)} min)`
             : `supernet ${s.id} ${s.status}: ${s.progress?.message ?? 'starting'}` +
               (s.progress?.etaSeconds != null ? `, ETA ${s.progress.etaSeconds}s` : ''),
         ...(s.status === 'ready' ? { fraction: 1 } : s.progress ? { fraction: s.progress.fraction } : {}),
