@@ -5,6 +5,7 @@
 import { isDomainError } from '@detsearch/common';
 import type { ChildMessage, ParentMessage } from '@detsearch/training';
 import { scoreCandidateInProcess, scoreCandidatesInProcess, type ScoreCandidatesOptions } from './score';
+import type { ScorerReply, ScorerRequest } from './scorer';
 import { trainSupernetInProcess } from './train';
 import type { ScoreCandidateOptions, TrainSupernetOptions } from './types';
 
@@ -40,10 +41,30 @@ async function run(kind: string, payload: unknown): Promise<void> {
   }
 }
 
+/** A long-lived scorer's request (CandidateScorer): one at a time, in arrival order. */
+let queue: Promise<void> = Promise.resolve();
+function scoreOne(r: ScorerRequest): void {
+  queue = queue.then(async () => {
+    try {
+      const result = await scoreCandidateInProcess(r.options);
+      process.send?.({ type: 'scored', id: r.id, result } satisfies ScorerReply);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      process.send?.({
+        type: 'failed',
+        id: r.id,
+        message: err.message,
+        ...(isDomainError(e) ? { code: (e as { code: string }).code } : {}),
+      } satisfies ScorerReply);
+    }
+  });
+}
+
 if (process.send) {
   process.on('message', (raw) => {
     const m = raw as ParentMessage;
     if (m.type === 'start') void run(m.kind, m.payload).finally(() => process.disconnect());
+    else if ((m as { type: string }).type === 'score') void scoreOne(m as unknown as ScorerRequest);
   });
   void send({ type: 'ready' });
 }

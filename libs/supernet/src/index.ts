@@ -9,3 +9,4 @@ export * from './supernet-file';
 export * from './recalibrate';
 export * from './train';
 export * from './score';
+export * from './scorer';

@@ -9,8 +9,9 @@ import { initBackend } from '@detsearch/model-tfjs';
 import { extractWeights } from './extract';
 import { recalibrateBatchNorm } from './recalibrate';
 import { scoreCandidate } from './score';
+import { CandidateScorer } from './scorer';
 import { largestGenome } from './space';
-import { initSupernet } from './supernet-file';
+import { initSupernet, saveSupernet } from './supernet-file';
 import { pseudoImages, TINY_SPACE } from './test-helpers';
 
 const dirs: string[] = [];
@@ -74,14 +75,8 @@ describe('BatchNorm recalibration and candidate scoring', () => {
     const largest = largestGenome(TINY_SPACE, { numClasses: 6 });
     const sn = initSupernet(largest, [3, 4, 18], { seed: 2 });
     const dataset = { synth: { images: 10, seed: 4, size: 64 } };
-    const common = {
-      weights: sn,
-      dataset,
-      hardwareProfile: 'x86-server',
-      bnImages: 8,
-      latencyRuns: 2,
-      inProcess: true,
-    };
+    const fromFile = { dataset, hardwareProfile: 'x86-server', bnImages: 8, latencyRuns: 2 };
+    const common = { ...fromFile, weights: sn, inProcess: true };
     const g = parseGenome({
       ...largest,
       depthMultiple: 0.33,
@@ -100,13 +95,31 @@ describe('BatchNorm recalibration and candidate scoring', () => {
     const file = loadWeights(fp32.weightsPath);
     expect(weightMismatches(buildIR({ ...g, numClasses: 6 }), file)).toEqual([]);
 
-    const int8 = await scoreCandidate({
-      ...common,
-      genome: parseGenome({ ...g, quantization: { precision: 'int8' } }),
-      outDir: join(outDir, 'b'),
-      calibrationImages: 4,
-    });
-    expect(int8.sizeBytes).toBeLessThan(fp32.sizeBytes);
-    expect(int8.params).toBe(fp32.params);
-  });
+    // Many candidates through one long-lived child: the supernet file, int8 export, requests queued.
+    const path = join(outDir, 'supernet.safetensors');
+    saveSupernet(path, sn);
+    const scorer = CandidateScorer.open();
+    try {
+      const [int8, again] = await Promise.all([
+        scorer.score({
+          ...fromFile,
+          supernetPath: path,
+          genome: parseGenome({ ...g, quantization: { precision: 'int8' } }),
+          outDir: join(outDir, 'b'),
+          calibrationImages: 4,
+        }),
+        scorer.score({ ...fromFile, supernetPath: path, genome: g, outDir: join(outDir, 'c') }),
+      ]);
+      expect(int8.sizeBytes).toBeLessThan(fp32.sizeBytes);
+      expect(int8.params).toBe(fp32.params);
+      // Same weights from the file as from memory: the same estimate.
+      expect(again.map50).toBeCloseTo(fp32.map50, 6);
+      expect(again.sizeBytes).toBe(fp32.sizeBytes);
+    } finally {
+      await scorer.close();
+    }
+    await expect(scorer.score({ ...fromFile, supernetPath: path, genome: g, outDir })).rejects.toThrow(
+      /closed/,
+    );
+  }, 180_000);
 });

@@ -75,14 +75,15 @@ describe('supernet training', () => {
     // A finished run is returned as it is.
     const again = await trainSupernet({ ...job(outDir), inProcess: true });
     expect(again).toEqual(r);
-    // A checkpoint of another dataset (or space, activation, settings) is never resumed.
+    // A finished run or a checkpoint of another dataset (or space, activation, settings) is never reused.
+    const other = { ...job(outDir), dataset: { synth: { images: 12, seed: 3, size: 64 } }, inProcess: true };
+    await expect(trainSupernet(other)).rejects.toThrow(/result.json: from another run/);
+    const narrower = { ...job(outDir).space, widthMultiple: { type: 'ordinal' as const, values: [0.0625] } };
+    await expect(trainSupernet({ ...job(outDir), space: narrower, inProcess: true })).rejects.toThrow(
+      /from another run/,
+    );
     rmSync(join(outDir, 'result.json'));
-    await expect(
-      trainSupernet({
-        ...job(outDir),
-        dataset: { synth: { images: 12, seed: 3, size: 64 } },
-        inProcess: true,
-      }),
-    ).rejects.toThrow(/checkpoint of another run/);
-  });
+    await expect(trainSupernet(other)).rejects.toThrow(/checkpoint.safetensors: from another run/);
+    // Two training processes, each paying the wasm warm-up: slow on a loaded machine.
+  }, 240_000);
 });

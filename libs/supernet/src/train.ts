@@ -80,17 +80,24 @@ export async function trainSupernet(opts: TrainSupernetOptions): Promise<TrainSu
   });
 }
 
-function fingerprintOf(opts: TrainSupernetOptions, data: PreparedDataset, imageSizes: number[]): string {
+/** What makes two calls the same run: a checkpoint or result of another one is never taken over. */
+function fingerprintOf(opts: TrainSupernetOptions): string {
   return JSON.stringify({
     space: opts.space,
     activation: opts.activation,
     dataset: opts.dataset,
-    nc: data.numClasses,
-    trainImages: data.train.length,
-    imageSizes,
+    imageSizes: opts.imageSizes ?? null,
     seed: opts.seed,
     batchSize: opts.batchSize ?? 8,
+    randomSubnets: opts.randomSubnets ?? 1,
+    maxBatchesPerEpoch: opts.maxBatchesPerEpoch ?? null,
   });
+}
+
+function anotherRun(path: string): Error {
+  return new Error(
+    `${path}: from another run (space, activation, dataset or settings differ); use another outDir`,
+  );
 }
 
 /** The training loop itself (the child process runs this). */
@@ -100,8 +107,16 @@ export async function trainSupernetInProcess(
 ): Promise<TrainSupernetResult> {
   const outDir = resolve(opts.outDir);
   await mkdir(outDir, { recursive: true });
-  if (existsSync(join(outDir, RESULT)) && existsSync(join(outDir, FINAL)))
-    return JSON.parse(readFileSync(join(outDir, RESULT), 'utf8')) as TrainSupernetResult;
+  const fingerprint = fingerprintOf(opts);
+  const resultPath = join(outDir, RESULT);
+  if (existsSync(resultPath) && existsSync(join(outDir, FINAL))) {
+    const done = JSON.parse(readFileSync(resultPath, 'utf8')) as {
+      fingerprint: string;
+      result: TrainSupernetResult;
+    };
+    if (done.fingerprint !== fingerprint) throw anotherRun(resultPath);
+    return done.result;
+  }
   const runStart = performance.now();
   await initBackend('wasm', { log: () => undefined });
   const data = await prepareDataset(opts.dataset, outDir);
@@ -124,7 +139,6 @@ export async function trainSupernetInProcess(
   const distillWeight = opts.distillWeight ?? 1;
   const lr0 = opts.lr0 ?? DEFAULT_LR0;
   const checkpointMs = (opts.checkpointSeconds ?? 60) * 1000;
-  const fingerprint = fingerprintOf(opts, data, imageSizes);
 
   // State: a checkpoint of this very run, or a fresh seeded supernet.
   let sn: SupernetWeights;
@@ -135,10 +149,7 @@ export async function trainSupernetInProcess(
   if (existsSync(ckptPath)) {
     const file = decodeWeights(new Uint8Array(readFileSync(ckptPath)));
     const saved = JSON.parse(file.metadata.state ?? '{}') as CheckpointState;
-    if (saved.fingerprint !== fingerprint)
-      throw new Error(
-        `${ckptPath}: a checkpoint of another run (space, activation, dataset or settings differ)`,
-      );
+    if (saved.fingerprint !== fingerprint) throw anotherRun(ckptPath);
     const loaded = loadSupernet(ckptPath);
     sn = {
       largest: loaded.largest,
@@ -227,7 +238,11 @@ export async function trainSupernetInProcess(
       step: state.step % Math.max(stepsPerEpoch, 1),
       stepsPerEpoch,
       elapsedMs: ms,
-      etaMs: Math.max(0, Math.min(etaSteps, budgetMs - ms)),
+      // 0 while unknown (no step yet and no time budget): progress crosses JSON.
+      etaMs: Math.max(
+        0,
+        Number.isFinite(Math.min(etaSteps, budgetMs - ms)) ? Math.min(etaSteps, budgetMs - ms) : 0,
+      ),
       loss,
       phase,
     };
@@ -306,7 +321,7 @@ export async function trainSupernetInProcess(
     status,
     resumed: state.resumed,
   };
-  await writeFile(join(outDir, RESULT), JSON.stringify(result, null, 2));
+  await writeFile(resultPath, JSON.stringify({ fingerprint, result }, null, 2));
   onProgress(progress('done'));
   return result;
 }
