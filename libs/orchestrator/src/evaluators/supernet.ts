@@ -23,7 +23,7 @@ export interface SupernetEvaluatorOptions {
   searches: SearchRepository;
   synthetic?: SyntheticDatasetOptions;
   /** Replaceable for tests of the evaluator's plumbing; default the real libraries, loaded lazily. */
-  loadSupernet?: () => Promise<Pick<SupernetLib, 'scoreCandidate'>>;
+  loadSupernet?: () => Promise<Pick<SupernetLib, 'scoreCandidate' | 'CandidateScorer'>>;
   loadTraining?: () => Promise<Pick<Training, 'runTrial' | 'synthDataset'>>;
 }
 
@@ -40,6 +40,8 @@ export const INHERITED_WEIGHTS = 'inherited.weights';
 export class SupernetEvaluator implements FineTuningEvaluator {
   readonly name = 'supernet';
   private readonly prepared = new Map<string, Supernet>();
+  /** One long-lived scoring process per search prepared here (the supernet and data stay loaded). */
+  private readonly scorers = new Map<string, ReturnType<SupernetLib['CandidateScorer']['open']>>();
 
   constructor(private readonly o: SupernetEvaluatorOptions) {}
 
@@ -74,10 +76,19 @@ export class SupernetEvaluator implements FineTuningEvaluator {
     supernet = await service.waitReady(supernet, { signal: p.signal, onProgress: report });
     report(supernet);
     this.prepared.set(search.id, supernet);
+    const lib = await this.lib();
+    this.scorers.set(search.id, lib.CandidateScorer.open());
   }
 
   async dispose(search: { searchId: string }): Promise<void> {
     this.prepared.delete(search.searchId);
+    const scorer = this.scorers.get(search.searchId);
+    this.scorers.delete(search.searchId);
+    await scorer?.close();
+  }
+
+  private lib() {
+    return (this.o.loadSupernet ?? (() => import('@detsearch/supernet')))();
   }
 
   private async supernetFor(req: EvaluationRequest): Promise<Supernet> {
@@ -104,17 +115,19 @@ export class SupernetEvaluator implements FineTuningEvaluator {
 
   async evaluate(req: EvaluationRequest, ctx: EvaluationContext): Promise<EstimatedMetrics> {
     const supernet = await this.supernetFor(req);
-    const lib = await (this.o.loadSupernet ?? (() => import('@detsearch/supernet')))();
     const dir = this.trialDir(req);
     mkdirSync(dir, { recursive: true });
-    const r = await lib.scoreCandidate({
+    const options = {
       supernetPath: this.o.service.weightsPath(supernet),
       genome: req.genome,
       dataset: await this.dataset(req),
       hardwareProfile: req.hardwareProfile,
       outDir: join(dir, 'estimate'),
-      signal: ctx.signal,
-    });
+    };
+    const scorer = this.scorers.get(req.searchId);
+    const r = scorer
+      ? await scorer.score(options)
+      : await (await this.lib()).scoreCandidate({ ...options, signal: ctx.signal });
     // Kept under a fixed name: the final stage fine-tunes from it, in whichever process runs it.
     copyFileSync(r.weightsPath, join(dir, INHERITED_WEIGHTS));
     return {
