@@ -30,7 +30,7 @@ import {
   trainSupernet,
   type CandidateScore,
 } from '@detsearch/supernet';
-import { runTrial, synthDataset, type TrialResult } from '@detsearch/training';
+import { runTrial, synthDataset, type TrialRunResult as TrialResult } from '@detsearch/training';
 import seedrandom from 'seedrandom';
 
 const quick = process.argv.includes('--quick');

@@ -73,10 +73,12 @@ function migrationSuite(
         expect(await sortIndexes(db)).toEqual(want);
         expect(await sortsWithoutIndex(db)).toEqual([]);
 
-        // Undo down to (and including) LeaderboardSortIndexes; later migrations go first.
+        // Undo the later migrations, then LeaderboardSortIndexes itself.
         const later =
-          MIGRATIONS.length - MIGRATIONS.findIndex((m) => m.name === 'LeaderboardSortIndexes1764700000000');
-        for (let i = 0; i < later; i++) await db.dataSource.undoLastMigration({ transaction: 'each' });
+          MIGRATIONS.length -
+          1 -
+          MIGRATIONS.findIndex((m) => m.name === 'LeaderboardSortIndexes1764700000000');
+        for (let i = 0; i <= later; i++) await db.dataSource.undoLastMigration({ transaction: 'each' });
         expect(await sortIndexes(db)).toEqual([]);
         // Without them the descending sorts of the ascending-only columns (and back) need a sort.
         const before = (await sortsWithoutIndex(db)).map((p) => p.split(':')[0]);

@@ -14,6 +14,7 @@ import { HealthController } from './health/health.controller';
 import { CatalogController } from './catalog/catalog.controller';
 import { SearchesController } from './searches/searches.controller';
 import { TrialsController } from './trials/trials.controller';
+import { SupernetsController } from './supernets/supernets.controller';
 
 export interface AppModuleOptions {
   config: ApiConfig;
@@ -49,6 +50,7 @@ export class AppModule {
       controllers: [
         SearchesController,
         TrialsController,
+        SupernetsController,
         CatalogController,
         HealthController,
         MetricsController,

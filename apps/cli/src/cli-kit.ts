@@ -65,6 +65,15 @@ export function parseIntOption(name: string, min: number, max = Number.MAX_SAFE_
   };
 }
 
+export function parseFloatOption(name: string, min: number, max = Number.MAX_VALUE) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+      throw new UsageError(`--${name}: expected a number in [${min}, ${max}], got '${value}'`);
+    return n;
+  };
+}
+
 export function formatTable(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));

@@ -83,6 +83,7 @@ export async function runWorker(overrides: WorkerOverrides = {}, env = process.e
   const logger = pino({ level: config.LOG_LEVEL, name: 'worker' }, pino.destination(2));
   const worker = await QueueWorker.start({
     ...workerOptions(config, overrides),
+    ...(env.DETSEARCH_HOME ? { home: env.DETSEARCH_HOME } : {}),
     log: (msg, extra) => logger.info(extra ?? {}, msg),
   });
   const what =

@@ -13,7 +13,8 @@ import {
   type HardwareProfile,
   type Preset,
 } from '@detsearch/latency';
-import { OBJECTIVES, type NewSearch, type SearchFidelity } from '@detsearch/persistence';
+import { isStrategyName, OBJECTIVES, STRATEGY_NAMES } from '@detsearch/domain';
+import type { NewSearch, SearchFidelity } from '@detsearch/persistence';
 import {
   compileSearchSpace,
   overrideSpec,
@@ -21,7 +22,6 @@ import {
   type SearchSpaceOverride,
   type SearchSpaceSpec,
 } from '@detsearch/search-space';
-import { isStrategyName, STRATEGY_NAMES } from '@detsearch/strategies';
 import { SYNTHETIC_NUM_CLASSES } from './evaluators/full';
 
 const unique = (a: unknown[]) => new Set(a).size === a.length;
@@ -83,6 +83,16 @@ export const launchRequestSchema = z
     dataset: z.string().min(1).max(1000).optional(),
     fidelity: fidelitySchema.optional(),
     evaluator: z.string().min(1).max(50).optional(),
+    supernetId: z.string().uuid('must be a supernet id (a UUID)').optional(),
+    fineTune: z
+      .object({
+        topK: z.number().int().min(0).max(100).optional(),
+        epochs: z.number().int().min(1).max(1000).optional(),
+        seeds: z.number().int().min(1).max(2).optional(),
+      })
+      .strict()
+      .optional(),
+    supernetMinutes: positive.max(7 * 24 * 60).optional(),
   })
   .strict();
 
@@ -91,6 +101,8 @@ export type LaunchRequest = z.input<typeof launchRequestSchema>;
 export const DEFAULT_HARDWARE_PROFILE = 'host';
 export const DEFAULT_FIDELITY: SearchFidelity = { epochs: 9, minEpochs: 1, eta: 3 };
 export const DEFAULT_EVALUATOR = 'full';
+/** Final stage of a supernet search: the front's best 3 fine-tuned, one seed. */
+export const DEFAULT_FINE_TUNE_TOP_K = 3;
 
 export interface LaunchDeps {
   /** Throws a DomainError naming the field when the evaluator cannot be used. */
@@ -98,6 +110,16 @@ export interface LaunchDeps {
   getPreset?: (name: string) => Preset;
   getHardwareProfile?: (name: string) => HardwareProfile;
   defaultSearchSpace?: () => SearchSpaceSpec;
+  /**
+   * The supernet of a launch with evaluator 'supernet': the one named by `supernetId` (checked
+   * against the search's dataset and space), else the space's activation narrowed to one. Throws
+   * DomainErrors naming `supernetId`. Absent: 'supernet' launches are refused.
+   */
+  supernetSpec?: (
+    spec: SearchSpaceSpec,
+    dataset: string | null,
+    supernetId?: string,
+  ) => Promise<SearchSpaceSpec>;
 }
 
 /**
@@ -169,13 +191,31 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
   if (constraints.maxLatencyMs === undefined && preset?.latencyBudgetMs !== undefined)
     constraints.maxLatencyMs = preset.latencyBudgetMs;
 
-  const evaluator = req.evaluator ?? DEFAULT_EVALUATOR;
+  const evaluator = req.evaluator ?? (req.supernetId !== undefined ? 'supernet' : DEFAULT_EVALUATOR);
   await deps.assertEvaluator(evaluator);
+  if (evaluator !== 'supernet')
+    for (const field of ['supernetId', 'fineTune', 'supernetMinutes'] as const)
+      if (req[field] !== undefined)
+        throw new DomainError(
+          'SEARCH.INVALID',
+          `${field}: only with evaluator 'supernet' (got evaluator '${evaluator}')`,
+          field,
+        );
 
   // A trained model has as many classes as its dataset, whatever the search space's default says.
   const dataset = req.dataset !== undefined ? resolveDataset(req.dataset) : null;
   if (dataset) spec = { ...spec, numClasses: dataset.numClasses };
-  else if (evaluator === 'full') spec = { ...spec, numClasses: SYNTHETIC_NUM_CLASSES };
+  else if (evaluator === 'full' || evaluator === 'supernet')
+    spec = { ...spec, numClasses: SYNTHETIC_NUM_CLASSES };
+  if (evaluator === 'supernet') {
+    if (!deps.supernetSpec)
+      throw new DomainError(
+        'EVALUATOR.UNAVAILABLE',
+        "evaluator: 'supernet' is not available here",
+        'evaluator',
+      );
+    spec = await deps.supernetSpec(spec, dataset?.path ?? null, req.supernetId);
+  }
 
   const seed = req.seed ?? randomInt(0, 2 ** 31 - 1);
   return {
@@ -194,6 +234,16 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
     fidelity,
     evaluator,
     request: body as Record<string, unknown>,
+    ...(evaluator === 'supernet'
+      ? {
+          supernetId: req.supernetId ?? null,
+          fineTune: {
+            topK: req.fineTune?.topK ?? DEFAULT_FINE_TUNE_TOP_K,
+            epochs: req.fineTune?.epochs ?? fidelity.epochs,
+            seeds: req.fineTune?.seeds ?? 1,
+          },
+        }
+      : {}),
   };
 }
 

@@ -1,24 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { DomainError } from '@detsearch/common';
+import { objectiveValues, type EvaluatorInfo } from '@detsearch/domain';
 import { getHardwareProfile, type HardwareProfile } from '@detsearch/latency';
 import {
   createDataSource,
   SearchRepository,
+  SupernetRepository,
   TrialRepository,
   WorkerRepository,
   type Database,
   type LeaderboardTrial,
   type ListTrialsQuery,
   type Search,
+  type Supernet,
   type Trial,
   type TrialPage,
 } from '@detsearch/persistence';
 import { toCsv } from '@detsearch/report';
 import { createEvaluatorRegistry, type EvaluatorLoader, type EvaluatorRegistry } from './evaluators/registry';
 import { SearchEventBus, searchEventStream } from './events';
-import { resolveLaunch, type LaunchDeps } from './launch';
+import { resolveDataset, resolveLaunch, type LaunchDeps } from './launch';
+import { SupernetEvaluator } from './evaluators/supernet';
+import { SupernetService, type SupernetServiceOptions } from './supernets/supernet-service';
+import { toSupernetView, type SupernetView } from './supernets/view';
 import { channelFor, PgNotifier } from './queue/notifier';
 import { PgBossDispatcher, PgBossQueue } from './queue/pg-boss-queue';
 import { DEFAULT_STALE_MS, TrialReaper, type ReaperOptions } from './queue/reaper';
@@ -75,7 +82,9 @@ export interface OrchestratorOptions {
   /** Distributed: when an attempt counts as lost, and how many attempts a trial gets. */
   reaper?: ReaperOptions;
   /** Launch-time lookups, replaceable in tests. */
-  launch?: Omit<LaunchDeps, 'assertEvaluator'>;
+  launch?: Omit<LaunchDeps, 'assertEvaluator' | 'supernetSpec'>;
+  /** Supernet training: default budget (minutes) and, for tests of the plumbing, the library loader. */
+  supernets?: Pick<SupernetServiceOptions, 'defaultMinutes' | 'loadLibrary' | 'synthetic'>;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -97,6 +106,9 @@ const CSV_COLUMNS = [
   'gflops',
   'evaluator',
   'backend',
+  'estimate_map50_95',
+  'finetuned_map50_95',
+  'finetuned_map50',
   'genome_key',
   'genome',
 ] as const;
@@ -116,6 +128,9 @@ export class SearchOrchestrator {
   readonly searches: SearchRepository;
   readonly trials: TrialRepository;
   readonly workers: WorkerRepository;
+  readonly supernetRepository: SupernetRepository;
+  /** Weight-sharing supernets: found, trained (child processes) and followed here. */
+  readonly supernets: SupernetService;
   /** Distributed mode: the queue, its notification channel and the lost-attempt reaper. */
   private queue: {
     boss: PgBossQueue;
@@ -132,6 +147,23 @@ export class SearchOrchestrator {
     this.searches = new SearchRepository(db);
     this.trials = new TrialRepository(db);
     this.workers = new WorkerRepository(db);
+    this.supernetRepository = new SupernetRepository(db);
+    this.supernets = new SupernetService({
+      db,
+      supernets: this.supernetRepository,
+      home: resolve(options.home ?? '.detsearch'),
+      runnerId: this.runnerId,
+      resolveDataset,
+      getPreset: options.launch?.getPreset,
+      defaultSearchSpace: options.launch?.defaultSearchSpace,
+      log: options.log,
+      ...options.supernets,
+    });
+    if (!options.evaluators?.supernet)
+      evaluators.register(
+        'supernet',
+        () => new SupernetEvaluator({ service: this.supernets, searches: this.searches }),
+      );
   }
 
   static async open(options: OrchestratorOptions = {}): Promise<SearchOrchestrator> {
@@ -157,6 +189,7 @@ export class SearchOrchestrator {
         throw err;
       }
     }
+    if (db.kind === 'pglite') await o.endOrphanedSupernets();
     if (options.resumeOrphans !== false) {
       await o.resumeOrphans();
       const every = Math.max(1000, o.leaseMs);
@@ -216,6 +249,7 @@ export class SearchOrchestrator {
     const resolved = await resolveLaunch(body, {
       ...this.options.launch,
       assertEvaluator: async (name) => void (await this.evaluators.get(name)),
+      supernetSpec: (spec, dataset, supernetId) => this.supernetSpec(spec, dataset, supernetId),
     });
     const search = await this.searches.create(resolved);
     await this.startRunner(search);
@@ -286,6 +320,86 @@ export class SearchOrchestrator {
     return this.getSearch(id);
   }
 
+  // ------------------------------------------------------------ supernets
+
+  /**
+   * Starts training the supernet a request describes (POST /supernets), in a child process; a
+   * ready supernet of the same dataset, space and activation is returned instead (`created`
+   * false), and one already training is followed.
+   */
+  async createSupernet(body: unknown): Promise<{ supernet: SupernetView; training: boolean }> {
+    this.assertOpen();
+    const r = this.supernets.resolveRequest(body);
+    const s = await this.supernets.train(r, { minutes: r.minutes, seed: r.seed });
+    return { supernet: toSupernetView(s), training: s.status !== 'ready' };
+  }
+
+  async listSupernets(query: { limit?: number; offset?: number } = {}): Promise<{ items: SupernetView[] }> {
+    const page = await this.supernets.list({ limit: query.limit ?? 100, offset: query.offset });
+    return { items: page.items.map(toSupernetView) };
+  }
+
+  async getSupernet(id: string): Promise<SupernetView> {
+    return toSupernetView(await this.supernets.get(id));
+  }
+
+  /** Waits for a supernet's training to end (CLI); the ready row, or a DomainError with its error. */
+  async waitForSupernet(
+    id: string,
+    onProgress?: (s: SupernetView) => void,
+    signal?: AbortSignal,
+  ): Promise<SupernetView> {
+    const s = await this.supernets.get(id);
+    const ready = await this.supernets.waitReady(s, {
+      signal,
+      onProgress: (u) => onProgress?.(toSupernetView(u)),
+    });
+    return toSupernetView(ready);
+  }
+
+  /** The launch-time check of a supernet search: its supernet must fit the search's dataset and space. */
+  private async supernetSpec(
+    spec: Parameters<SupernetService['resolveSpec']>[0],
+    dataset: string | null,
+    supernetId?: string,
+  ) {
+    if (supernetId === undefined)
+      return this.supernets.resolveSpec(spec, dataset, undefined, 'searchSpace.activation').spec;
+    const sn: Supernet | null = await this.supernetRepository.get(supernetId);
+    if (!sn)
+      throw new DomainError(
+        'SUPERNET.NOT_FOUND',
+        `supernetId: supernet ${supernetId} not found`,
+        'supernetId',
+      );
+    const r = this.supernets.resolveSpec(spec, dataset, sn.activation, 'supernetId');
+    const why =
+      r.datasetFingerprint !== sn.datasetFingerprint
+        ? `was trained on another dataset (${sn.dataset ?? 'unknown'})`
+        : r.spaceFingerprint !== sn.spaceFingerprint
+          ? 'was trained on another search space'
+          : null;
+    if (why)
+      throw new DomainError(
+        'SEARCH.SUPERNET_MISMATCH',
+        `supernetId: supernet ${supernetId} ${why}; it cannot score this search (omit supernetId to find or train a matching one)`,
+        'supernetId',
+      );
+    return r.spec;
+  }
+
+  /** Embedded database: a supernet still 'training' was left by a process that has ended. */
+  private async endOrphanedSupernets(): Promise<void> {
+    for (const s of await this.supernetRepository.findStale(0)) {
+      const taken = await this.supernetRepository.takeOver(s.id, this.runnerId, 0);
+      if (taken)
+        await this.supernetRepository.finish(s.id, this.runnerId, {
+          status: 'cancelled',
+          error: 'interrupted (its process ended); training it again resumes from its checkpoints',
+        });
+    }
+  }
+
   // ------------------------------------------------------------ results
 
   async listTrials(searchId: string, query: ListTrialsQuery = {}): Promise<TrialPage<Trial>> {
@@ -351,6 +465,9 @@ export class SearchOrchestrator {
       gflops: p.gflops,
       evaluator: p.evaluator,
       backend: p.backend,
+      estimate_map50_95: p.estimateMap50_95,
+      finetuned_map50_95: p.finetunedMap50_95,
+      finetuned_map50: p.finetunedMap50,
       genome_key: p.genomeKey,
       genome: p.genome,
     }));
@@ -376,6 +493,11 @@ export class SearchOrchestrator {
   /** Live events of a search as callbacks; returns the unsubscribe function. */
   subscribe(searchId: string, listener: (e: SearchEvent) => void): () => void {
     return this.bus.subscribe(searchId, listener);
+  }
+
+  /** The evaluators this orchestrator can run, described for catalogs. */
+  evaluatorInfos(): EvaluatorInfo[] {
+    return this.evaluators.infos();
   }
 
   async health(): Promise<HealthReport> {
@@ -413,6 +535,7 @@ export class SearchOrchestrator {
     const runners = [...this.runners.values()];
     for (const r of runners) r.requestStop(options.abandon ? 'abandon' : 'shutdown');
     await Promise.allSettled(runners.map((r) => r.done));
+    await this.supernets.close();
     if (this.queue) {
       this.queue.stopReaper();
       await this.queue.boss.stop().catch(() => undefined);
@@ -532,9 +655,7 @@ function distributedFromEnv(): boolean {
 }
 
 function paretoPoint(t: Trial, search: Search): ParetoPoint {
-  const objectives: ParetoPoint['objectives'] = {};
-  for (const o of search.objectives)
-    objectives[o] = o === 'map50_95' ? t.map50_95! : o === 'latency' ? t.latencyMs! : t.sizeBytes!;
+  const objectives = objectiveValues(search.objectives, t);
   return {
     trialId: t.id,
     number: t.number,
@@ -551,5 +672,11 @@ function paretoPoint(t: Trial, search: Search): ParetoPoint {
     genomeKey: t.genomeKey,
     evaluator: t.evaluator,
     backend: t.backend,
+    estimateMap50: t.estimateMap50,
+    estimateMap50_95: t.estimateMap50_95,
+    finetunedMap50: t.finetunedMap50,
+    finetunedMap50_95: t.finetunedMap50_95,
+    finetunedMap50Std: t.finetunedMap50Std,
+    finetunedMap50_95Std: t.finetunedMap50_95Std,
   };
 }

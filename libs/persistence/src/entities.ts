@@ -53,6 +53,12 @@ export class SearchEntity {
   @Column({ type: 'text' })
   evaluator!: string;
 
+  @Column({ name: 'supernet_id', type: 'uuid', nullable: true })
+  supernetId!: string | null;
+
+  @Column({ name: 'fine_tune', type: 'jsonb', nullable: true })
+  fineTune!: unknown;
+
   @Column({ type: 'jsonb', default: () => "'{}'" })
   request!: unknown;
 
@@ -226,6 +232,30 @@ export class TrialEntity {
 
   @Column({ name: 'on_front', type: 'boolean', default: false })
   onFront!: boolean;
+
+  @Column({ name: 'estimate_map50', type: 'double precision', nullable: true })
+  estimateMap50!: number | null;
+
+  @Column({ name: 'estimate_map50_95', type: 'double precision', nullable: true })
+  estimateMap50_95!: number | null;
+
+  @Column({ name: 'finetuned_map50', type: 'double precision', nullable: true })
+  finetunedMap50!: number | null;
+
+  @Column({ name: 'finetuned_map50_95', type: 'double precision', nullable: true })
+  finetunedMap50_95!: number | null;
+
+  @Column({ name: 'finetuned_map50_std', type: 'double precision', nullable: true })
+  finetunedMap50Std!: number | null;
+
+  @Column({ name: 'finetuned_map50_95_std', type: 'double precision', nullable: true })
+  finetunedMap50_95Std!: number | null;
+
+  @Column({ name: 'finetune_epochs', type: 'integer', nullable: true })
+  finetuneEpochs!: number | null;
+
+  @Column({ name: 'finetune_seeds', type: 'integer', nullable: true })
+  finetuneSeeds!: number | null;
 }
 
 /** Trials per (search, status), maintained by triggers on trials (see the migrations). */
@@ -373,6 +403,76 @@ export class LatencyMeasurementEntity {
   finishedAt!: Date | null;
 }
 
+@Entity({ name: 'supernets' })
+@Check('supernets_status_check', `status IN ('training', 'ready', 'failed', 'cancelled')`)
+@Index('supernets_match_idx', ['datasetFingerprint', 'spaceFingerprint', 'activation', 'status'])
+@Index('supernets_created_at_idx', ['createdAt'])
+export class SupernetEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ type: 'text' })
+  status!: string;
+
+  @Column({ type: 'text' })
+  activation!: string;
+
+  @Column({ name: 'dataset_fingerprint', type: 'text' })
+  datasetFingerprint!: string;
+
+  @Column({ name: 'space_fingerprint', type: 'text' })
+  spaceFingerprint!: string;
+
+  @Column({ type: 'text', nullable: true })
+  dataset!: string | null;
+
+  @Column({ name: 'search_space', type: 'jsonb' })
+  searchSpace!: unknown;
+
+  @Column({ name: 'image_sizes', type: 'jsonb', default: () => "'[]'" })
+  imageSizes!: unknown;
+
+  @Column({ name: 'budget_minutes', type: 'double precision', nullable: true })
+  budgetMinutes!: number | null;
+
+  /** Epochs trained, fractional: a time budget may end one mid-way. */
+  @Column({ type: 'double precision', default: 0 })
+  epochs!: number;
+
+  @Column({ type: 'double precision', default: 0 })
+  minutes!: number;
+
+  @Column({ type: 'jsonb', nullable: true })
+  progress!: unknown;
+
+  @Column({ type: 'jsonb', nullable: true })
+  metrics!: unknown;
+
+  @Column({ name: 'size_bytes', type: 'bigint', nullable: true })
+  sizeBytes!: string | null;
+
+  @Column({ name: 'artifact_path', type: 'text', nullable: true })
+  artifactPath!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @Column({ name: 'runner_id', type: 'text', nullable: true })
+  runnerId!: string | null;
+
+  @Column({ name: 'heartbeat_at', type: 'timestamptz', nullable: true })
+  heartbeatAt!: Date | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt!: Date;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt!: Date | null;
+}
+
 export const ENTITIES = [
   SearchEntity,
   TrialEntity,
@@ -381,4 +481,5 @@ export const ENTITIES = [
   PresetEntity,
   WorkerEntity,
   LatencyMeasurementEntity,
+  SupernetEntity,
 ];

@@ -27,16 +27,10 @@ export {
   type CursorPosition,
 } from './leaderboard';
 export { DocumentRepository } from './document-repository';
+export { SupernetRepository, type SupernetMatch, type SupernetOutcome } from './supernet-repository';
 export { WorkerRepository } from './worker-repository';
 export { MeasurementRepository, measurementFromRow, type MeasurementOutcome } from './measurement-repository';
-export {
-  paretoFront,
-  recomputeFront,
-  nonDominated,
-  dominates,
-  OBJECTIVE_COLUMNS,
-  type ObjectiveColumn,
-} from './pareto';
+export { paretoFront, recomputeFront, nonDominated, OBJECTIVE_COLUMNS } from './pareto';
 export { seedTrials, type SeedTrialsOptions } from './seed';
 export {
   ENTITIES,
@@ -47,5 +41,6 @@ export {
   PresetEntity,
   WorkerEntity,
   LatencyMeasurementEntity,
+  SupernetEntity,
 } from './entities';
 export { MIGRATIONS } from '../../../migrations';

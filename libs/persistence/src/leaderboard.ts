@@ -183,6 +183,14 @@ export const LEADERBOARD_FIELDS = [
   'createdAt',
   'startedAt',
   'finishedAt',
+  'estimateMap50',
+  'estimateMap50_95',
+  'finetunedMap50',
+  'finetunedMap50_95',
+  'finetunedMap50Std',
+  'finetunedMap50_95Std',
+  'finetuneEpochs',
+  'finetuneSeeds',
 ] as const satisfies readonly (keyof Trial)[];
 
 export type LeaderboardTrial = Pick<Trial, (typeof LEADERBOARD_FIELDS)[number]>;
@@ -203,6 +211,14 @@ const COLUMN_OF: Partial<Record<(typeof LEADERBOARD_FIELDS)[number], string>> = 
   createdAt: 'created_at',
   startedAt: 'started_at',
   finishedAt: 'finished_at',
+  estimateMap50: 'estimate_map50',
+  estimateMap50_95: 'estimate_map50_95',
+  finetunedMap50: 'finetuned_map50',
+  finetunedMap50_95: 'finetuned_map50_95',
+  finetunedMap50Std: 'finetuned_map50_std',
+  finetunedMap50_95Std: 'finetuned_map50_95_std',
+  finetuneEpochs: 'finetune_epochs',
+  finetuneSeeds: 'finetune_seeds',
 };
 
 /** The columns of LEADERBOARD_FIELDS, for the SELECT list. */

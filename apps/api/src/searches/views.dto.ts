@@ -43,6 +43,19 @@ export class SearchViewDto {
   @ApiProperty() hardwareProfile!: string;
   @ApiProperty({ nullable: true, type: String }) preset!: string | null;
   @ApiProperty() evaluator!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: "The supernet the 'supernet' evaluator scores with",
+  })
+  supernetId!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description: 'Final stage: {topK, epochs, seeds}',
+  })
+  fineTune!: Record<string, number> | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) fidelity!: Record<string, number>;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'Resolved search-space spec' })
   searchSpace!: Record<string, unknown>;
@@ -109,6 +122,27 @@ export class LeaderboardTrialDto {
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: "The supernet's estimate of mAP@0.5 (inherited weights, no training of its own)",
+  })
+  estimateMap50!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: "The supernet's estimate of mAP@0.5:0.95" })
+  estimateMap50_95!: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'After the final stage: mAP@0.5 as deployed of the fine-tuned model (mean over seeds)',
+  })
+  finetunedMap50!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Fine-tuned mAP@0.5:0.95 (mean over seeds)' })
+  finetunedMap50_95!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Standard deviation over seeds (2 seeds)' })
+  finetunedMap50Std!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) finetunedMap50_95Std!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) finetuneEpochs!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) finetuneSeeds!: number | null;
 }
 
 /** One trial with every field (GET /trials/:id, and leaderboard rows with view=full). */
@@ -182,6 +216,12 @@ export class ParetoPointDto {
   @ApiProperty() genomeKey!: string;
   @ApiProperty({ nullable: true, type: String }) evaluator!: string | null;
   @ApiProperty({ nullable: true, type: String }) backend!: string | null;
+  @ApiProperty({ nullable: true, type: Number }) estimateMap50!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) estimateMap50_95!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) finetunedMap50!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) finetunedMap50_95!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) finetunedMap50Std!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) finetunedMap50_95Std!: number | null;
 }
 
 export class ParetoFrontDto {

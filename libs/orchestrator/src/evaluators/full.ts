@@ -9,6 +9,7 @@ import {
 } from '@detsearch/latency';
 import type {
   EpochReport,
+  EvaluatorDefinition,
   EvaluationContext,
   EvaluationRequest,
   TrialEvaluator,
@@ -119,24 +120,7 @@ export class FullEvaluator implements TrialEvaluator {
 
   /** data.yaml of the shared synthetic dataset, generated on first use (atomically, for many workers). */
   private syntheticDataset(training: Training): Promise<string> {
-    this.datasetReady ??= (async () => {
-      const { images, seed, size } = this.synthetic;
-      const dir = join(this.home, 'datasets', `synth-n${images}-s${seed}-px${size}`);
-      const yaml = join(dir, 'data.yaml');
-      if (existsSync(yaml)) return yaml;
-      const tmp = `${dir}.tmp-${process.pid}`;
-      rmSync(tmp, { recursive: true, force: true });
-      mkdirSync(tmp, { recursive: true });
-      await training.synthDataset(tmp, { images, seed, size });
-      try {
-        renameSync(tmp, dir);
-      } catch (err) {
-        // another process finished first: same seed, same bytes, so use theirs
-        rmSync(tmp, { recursive: true, force: true });
-        if (!existsSync(yaml)) throw err;
-      }
-      return yaml;
-    })().catch((err) => {
+    this.datasetReady ??= sharedSyntheticDataset(training, this.home, this.synthetic).catch((err) => {
       this.datasetReady = null;
       throw err;
     });
@@ -180,3 +164,39 @@ export function reportedLatency(
     latencyProvenance: predictedProvenance(profile()),
   };
 }
+
+/**
+ * The synthetic dataset of these settings under <home>/datasets, generated once and shared by every
+ * trial, worker and supernet; returns its data.yaml.
+ */
+export async function sharedSyntheticDataset(
+  training: Pick<Training, 'synthDataset'>,
+  home: string,
+  synthetic: SyntheticDatasetOptions,
+): Promise<string> {
+  const { images, seed, size } = synthetic;
+  const dir = join(home, 'datasets', `synth-n${images}-s${seed}-px${size}`);
+  const yaml = join(dir, 'data.yaml');
+  if (existsSync(yaml)) return yaml;
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  await training.synthDataset(tmp, { images, seed, size });
+  try {
+    renameSync(tmp, dir);
+  } catch (err) {
+    // another process finished first: same seed, same bytes, so use theirs
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(yaml)) throw err;
+  }
+  return yaml;
+}
+export const fullEvaluator: EvaluatorDefinition = {
+  name: 'full',
+  label: 'Train and score',
+  description:
+    'Trains the candidate, exports ONNX at its precision, scores the exported model with onnxruntime and measures its latency.',
+  trains: true,
+  analytic: false,
+  load: () => new FullEvaluator(),
+};

@@ -15,6 +15,7 @@ import {
 } from '@detsearch/latency';
 import type {
   EpochReport,
+  EvaluatorDefinition,
   EvaluationContext,
   EvaluationRequest,
   TrialEvaluator,
@@ -170,3 +171,13 @@ export class SurrogateEvaluator implements TrialEvaluator {
 }
 
 const clamp01 = (x: number) => Math.min(1, Math.max(0.0001, x));
+
+export const surrogateEvaluator: EvaluatorDefinition = {
+  name: 'surrogate',
+  label: 'Analytic surrogate (tests and demos)',
+  description:
+    'An analytic stand-in for tests and demos: mAP is a formula of parameters, image size and precision with seeded noise, not a trained model.',
+  trains: false,
+  analytic: true,
+  load: () => new SurrogateEvaluator(),
+};

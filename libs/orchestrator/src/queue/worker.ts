@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { getHardwareProfile } from '@detsearch/latency';
 import {
   createDataSource,
   MeasurementRepository,
   SearchRepository,
+  SupernetRepository,
   TrialRepository,
   WorkerRepository,
   type Database,
@@ -12,6 +14,9 @@ import {
   type Tx,
 } from '@detsearch/persistence';
 import { createEvaluatorRegistry, type EvaluatorLoader } from '../evaluators/registry';
+import { SupernetEvaluator } from '../evaluators/supernet';
+import { resolveDataset } from '../launch';
+import { SupernetService } from '../supernets/supernet-service';
 import { TrialJobHandler, type EventSink } from '../trial-job';
 import type { SearchEvent, TrialEvaluator } from '../types';
 import { recalibrateFromMeasurements, runMeasurement, type MeasureSettings } from './measurements';
@@ -30,6 +35,8 @@ export const DEFAULT_HEARTBEAT_MS = 5_000;
 
 export interface QueueWorkerOptions {
   databaseUrl: string;
+  /** DETSEARCH_HOME: where the 'supernet' evaluator finds supernets and writes trial artifacts. */
+  home?: string;
   /** The detsearch tables' schema (default public). */
   schema?: string;
   /** pg-boss's schema (default 'pgboss'). */
@@ -114,6 +121,18 @@ export class QueueWorker {
     const dispatcher = new PgBossDispatcher(queue);
     this.reaper = new TrialReaper(db, this.trials, dispatcher, options, options.log);
     const registry = createEvaluatorRegistry(options.evaluators);
+    if (!options.evaluators?.supernet) {
+      // Scores trials on the supernet the search's runner found or trained (its id is on the search).
+      const service = new SupernetService({
+        db,
+        supernets: new SupernetRepository(db),
+        home: resolve(options.home ?? '.detsearch'),
+        runnerId: this.id,
+        resolveDataset,
+        log: options.log,
+      });
+      registry.register('supernet', () => new SupernetEvaluator({ service, searches: this.searches }));
+    }
     const events: EventSink = {
       publish: (event: SearchEvent) => notifier.notify(db, { kind: 'event', origin: this.id, event }),
       publishInTx: (event: SearchEvent, tx: Tx) =>

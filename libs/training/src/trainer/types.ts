@@ -1,3 +1,4 @@
+import type { EpochDecision } from '@detsearch/domain';
 import type { OptimizerHyp } from './schedule';
 import type { LossHyp } from '../loss/yolo-loss';
 import type { AugmentOptions } from '../dataset/augment';
@@ -43,6 +44,8 @@ export interface TrainJob {
   workers?: number;
   /** TensorFlow.js backend preference (default DETSEARCH_BACKEND or auto). */
   backend?: string;
+  /** A weights file (the detsearch format) to start from instead of a fresh initialization. */
+  initialWeights?: string;
   /** Teacher model (an exported ONNX of the same classes and image size) for distillation. */
   teacherOnnx?: string;
   /** Weight of the distillation loss (default 1.0). */
@@ -68,7 +71,7 @@ export interface EpochMetrics {
   seconds: number;
 }
 
-export type EpochDecision = 'continue' | 'stop';
+export type { EpochDecision };
 
 export type TrainStatus = 'completed' | 'stopped' | 'failed';
 
