@@ -23,6 +23,7 @@ export type {
   PrepareProgress,
   EvaluatorDefinition,
   EvaluatorInfo,
+  EvaluatorSettings,
 } from '@detsearch/domain';
 
 // ---------------------------------------------------------------- views

@@ -8,7 +8,7 @@ import {
   type SearchEvent,
   type SearchView,
 } from '@detsearch/orchestrator';
-import { action, formatTable, parseIntOption } from '../cli-kit';
+import { action, cliConfig, formatTable, parseIntOption } from '../cli-kit';
 import { genomeShortLabel, writeSearchOutputs } from '../search-outputs';
 
 interface SearchOptions {
@@ -96,10 +96,17 @@ export function registerSearch(program: Command): void {
           process.stderr.write(
             'detsearch: evaluator "surrogate" is an analytic stand-in: no model is trained.\n',
           );
+        const config = cliConfig();
         const orchestrator = await SearchOrchestrator.open({
-          databaseUrl: process.env.DATABASE_URL || undefined,
-          home: process.env.DETSEARCH_HOME,
-          concurrency: Number(process.env.WORKER_CONCURRENCY) || undefined,
+          databaseUrl: config.DATABASE_URL,
+          home: config.DETSEARCH_HOME,
+          concurrency: config.WORKER_CONCURRENCY,
+          distributed: config.DETSEARCH_DISTRIBUTED,
+          dataRoot: config.DATA_ROOT,
+          evaluatorSettings: {
+            backend: config.DETSEARCH_BACKEND,
+            surrogateMs: config.DETSEARCH_SURROGATE_MS,
+          },
         });
         const progress = new ProgressLine(o.progress !== false);
         let interrupted = false;

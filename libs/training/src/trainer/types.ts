@@ -7,7 +7,7 @@ import type { AugmentOptions } from '../dataset/augment';
 export type DatasetSpec =
   | {
       dataYaml: string;
-      /** Datasets are read only below this folder (default DATA_ROOT). */ dataRoot?: string;
+      /** Datasets are read only below this folder (default: the working directory). */ dataRoot?: string;
     }
   | { synth: { images: number; seed: number; size?: number } };
 
@@ -42,7 +42,7 @@ export interface TrainJob {
   evalEvery?: number;
   /** Data loader worker threads (default 1: one core trains, one prepares batches). */
   workers?: number;
-  /** TensorFlow.js backend preference (default DETSEARCH_BACKEND or auto). */
+  /** TensorFlow.js backend preference (default auto). */
   backend?: string;
   /** Teacher model (an exported ONNX of the same classes and image size) for distillation. */
   teacherOnnx?: string;
