@@ -42,7 +42,7 @@ export const fidelitySchema = z
     path: ['minEpochs'],
   });
 
-/** The body of POST /searches (CONTRACT.md section 3). A preset fills what the body leaves out. */
+/** The body of POST /searches. A preset fills what the body leaves out. */
 export const launchRequestSchema = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
