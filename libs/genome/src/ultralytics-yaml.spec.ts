@@ -106,6 +106,24 @@ describe('Ultralytics model yaml export', () => {
     // off the 1/8 grid: a separable head C3's hidden width no width-scaled plain row expresses
     [{ depthMultiple: 0.33, widthMultiple: 0.33, separable: [13, 17] }],
     [{ depthMultiple: 0.5, widthMultiple: 0.3, separable: [1, 2, 8, 20, 23] }],
+    // per-stage depth and width on top of the global multiples
+    [
+      {
+        depthMultiple: 0.33,
+        widthMultiple: 0.25,
+        stageDepth: [1, 2, 0.5, 1, 1, 1.5, 0.34, 1],
+        stageWidth: [1.5, 1, 0.5, 0.75, 1, 1.25, 1, 0.5],
+      },
+    ],
+    [
+      {
+        depthMultiple: 0.67,
+        widthMultiple: 0.33,
+        separable: [3, 13, 17, 21],
+        stageDepth: [0.25, 1, 1, 2, 0.5, 1, 1, 1],
+        stageWidth: [1, 0.6, 1.3, 1, 0.9, 1, 0.7, 2],
+      },
+    ],
   ])('describes the same architecture, with the same weight names, as the IR for %j', (g) => {
     const genome = parseGenome(g);
     const text = toUltralyticsYaml(genome);

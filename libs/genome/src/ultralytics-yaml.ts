@@ -1,5 +1,5 @@
-import type { Genome } from './genome';
-import { YOLOV5_ANCHORS, YOLOV5_TABLE, type TableRow } from './yolov5-table';
+import { rowMultiples, type Genome } from './genome';
+import { scaleChannels, scaleRepeats, YOLOV5_ANCHORS, YOLOV5_TABLE, type TableRow } from './yolov5-table';
 
 type Row = [number | number[], number, string, unknown[]];
 
@@ -26,25 +26,29 @@ export function toUltralyticsYaml(genome: Genome): string {
   const separable = new Set(genome.separable);
   const rows: Row[] = [];
   let usesSeparable = false;
+  // Per-stage multipliers have no yaml field: rows then carry their scaled channels and repeats,
+  // and the global multiples are written as 1 (parse_model leaves multiples of 8 unchanged).
+  const perStage = genome.stageDepth !== undefined || genome.stageWidth !== undefined;
+  const channels = (row: TableRow, i: number) =>
+    perStage ? scaleChannels(row.channels!, rowMultiples(genome, i).width) : row.channels!;
+  const repeats = (row: TableRow, i: number) =>
+    perStage ? scaleRepeats(row.repeats, rowMultiples(genome, i).depth) : row.repeats;
 
   YOLOV5_TABLE.forEach((row: TableRow, i) => {
     const from = row.from.length === 1 ? row.from[0]! : [...row.from];
     const sep = separable.has(i);
     if (sep) usesSeparable = true;
     if (row.block === 'Conv') {
+      const c = channels(row, i);
       const args =
         row.padding !== undefined && !sep
-          ? [row.channels, row.kernel, row.stride, row.padding]
-          : [row.channels, row.kernel, row.stride];
+          ? [c, row.kernel, row.stride, row.padding]
+          : [c, row.kernel, row.stride];
       rows.push([from, row.repeats, sep ? 'ConvDW' : 'Conv', args]);
-    } else if (row.block === 'C3')
-      rows.push([
-        from,
-        row.repeats,
-        sep ? 'C3DW' : 'C3',
-        row.shortcut ? [row.channels] : [row.channels, false],
-      ]);
-    else if (row.block === 'SPPF') rows.push([from, 1, 'SPPF', [row.channels, row.poolKernel]]);
+    } else if (row.block === 'C3') {
+      const c = channels(row, i);
+      rows.push([from, repeats(row, i), sep ? 'C3DW' : 'C3', row.shortcut ? [c] : [c, false]]);
+    } else if (row.block === 'SPPF') rows.push([from, 1, 'SPPF', [channels(row, i), row.poolKernel]]);
     else if (row.block === 'Upsample') rows.push([from, 1, 'nn.Upsample', ['None', 2, 'nearest']]);
     else if (row.block === 'Concat') rows.push([from, 1, 'Concat', [1]]);
     else rows.push([from, 1, 'Detect', ['nc', 'anchors']]);
@@ -57,8 +61,8 @@ export function toUltralyticsYaml(genome: Genome): string {
     [`${name}:`, ...list.map((r, k) => `  - ${flow(r)} # ${k + offset}`)].join('\n');
   const body = [
     `nc: ${genome.numClasses}`,
-    `depth_multiple: ${genome.depthMultiple}`,
-    `width_multiple: ${genome.widthMultiple}`,
+    `depth_multiple: ${perStage ? 1 : genome.depthMultiple}`,
+    `width_multiple: ${perStage ? 1 : genome.widthMultiple}`,
     `activation: ${ACTIVATION_MODULES[genome.activation]}`,
     'anchors:',
     ...YOLOV5_ANCHORS.map((level) => `  - ${flow(level.flat())}`),
