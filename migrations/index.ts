@@ -3,6 +3,7 @@ import { ParetoFrontAndCounts1764500000000 } from './1764500000000-ParetoFrontAn
 import { WorkersAndMeasurements1764600000000 } from './1764600000000-WorkersAndMeasurements';
 import { LeaderboardSortIndexes1764700000000 } from './1764700000000-LeaderboardSortIndexes';
 import { Supernets1764800000000 } from './1764800000000-Supernets';
+import { DropDocumentTables1764830000000 } from './1764830000000-DropDocumentTables';
 import { LatencyProvenance1764840000000 } from './1764840000000-LatencyProvenance';
 
 /** Every migration, oldest first. Listed explicitly (no glob) so bundles and tests load the same set. */
@@ -12,5 +13,6 @@ export const MIGRATIONS = [
   WorkersAndMeasurements1764600000000,
   LeaderboardSortIndexes1764700000000,
   Supernets1764800000000,
+  DropDocumentTables1764830000000,
   LatencyProvenance1764840000000,
 ];

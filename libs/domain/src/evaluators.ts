@@ -96,6 +96,18 @@ export interface TrialEvaluator {
   dispose?(search: { searchId: string }): Promise<void>;
 }
 
+/** Process settings an evaluator may need when it is created (from the process's config). */
+export interface EvaluatorSettings {
+  /** DETSEARCH_HOME: trial artifacts, generated datasets. */
+  home?: string;
+  /** Datasets are read only below this folder. */
+  dataRoot?: string;
+  /** tfjs backend to train on ('auto' tries the fastest available). */
+  backend?: string;
+  /** Milliseconds the surrogate spends per trial (scale and fault tests). */
+  surrogateMs?: number;
+}
+
 /** An evaluator as the registry knows it: what it is, and how to load it on first use. */
 export interface EvaluatorDefinition {
   name: string;
@@ -105,7 +117,7 @@ export interface EvaluatorDefinition {
   trains: boolean;
   /** An analytic stand-in for tests and demos: its mAP is a formula, not a measurement. */
   analytic: boolean;
-  load(): TrialEvaluator | Promise<TrialEvaluator>;
+  load(settings: EvaluatorSettings): TrialEvaluator | Promise<TrialEvaluator>;
 }
 
 export type EvaluatorInfo = Omit<EvaluatorDefinition, 'load'>;

@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DomainError, isDomainError } from '@detsearch/common';
+import { DataRoot } from '@detsearch/config';
 import { zodToDomainError } from '@detsearch/genome';
 import {
   getHardwareProfile,
@@ -42,7 +42,7 @@ export const fidelitySchema = z
     path: ['minEpochs'],
   });
 
-/** The body of POST /searches (CONTRACT.md section 3). A preset fills what the body leaves out. */
+/** The body of POST /searches. A preset fills what the body leaves out. */
 export const launchRequestSchema = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
@@ -120,6 +120,8 @@ export interface LaunchDeps {
     dataset: string | null,
     supernetId?: string,
   ) => Promise<SearchSpaceSpec>;
+  /** Datasets are read only below this folder (default: the working directory). */
+  dataRoot?: string;
 }
 
 /**
@@ -203,7 +205,7 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
         );
 
   // A trained model has as many classes as its dataset, whatever the search space's default says.
-  const dataset = req.dataset !== undefined ? resolveDataset(req.dataset) : null;
+  const dataset = req.dataset !== undefined ? resolveDataset(req.dataset, deps.dataRoot) : null;
   if (dataset) spec = { ...spec, numClasses: dataset.numClasses };
   else if (evaluator === 'full' || evaluator === 'supernet')
     spec = { ...spec, numClasses: SYNTHETIC_NUM_CLASSES };
@@ -251,14 +253,19 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
  * A dataset named by a launch request: a data.yaml below DATA_ROOT (default the working directory),
  * so an API client cannot make the service read arbitrary files. Returns its class count.
  */
-export function resolveDataset(path: string): { path: string; numClasses: number } {
+export function resolveDataset(path: string, dataRoot?: string): { path: string; numClasses: number } {
   const fail = (why: string) => new DomainError('SEARCH.INVALID_DATASET', `dataset: ${why}`, 'dataset');
-  const root = realpathSync(resolve(process.env.DATA_ROOT ?? '.'));
-  const abs = resolve(root, path);
-  if (!existsSync(abs)) throw fail(`no such file '${path}' below DATA_ROOT (${root})`);
-  const real = realpathSync(abs);
-  const rel = relative(root, real);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw fail(`'${path}' is outside DATA_ROOT (${root})`);
+  const root = new DataRoot(dataRoot);
+  let real: string;
+  try {
+    real = root.confine(path, 'dataset');
+  } catch (err) {
+    if (isDomainError(err) && err.code === 'DATASET.NOT_FOUND')
+      throw fail(`no such file '${path}' below DATA_ROOT (${root.realRoot})`);
+    if (isDomainError(err) && err.code === 'DATASET.OUTSIDE_ROOT')
+      throw fail(`'${path}' is outside DATA_ROOT (${root.realRoot})`);
+    throw err;
+  }
   let doc: { nc?: unknown; names?: unknown };
   try {
     doc = (parseYaml(readFileSync(real, 'utf8')) ?? {}) as typeof doc;

@@ -30,6 +30,7 @@ export type {
   PrepareProgress,
   EvaluatorDefinition,
   EvaluatorInfo,
+  EvaluatorSettings,
 } from '@detsearch/domain';
 
 /** Metrics of an evaluator whose mAP is an estimate (a supernet's), kept apart from a later fine-tuned value. */

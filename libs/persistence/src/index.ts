@@ -26,21 +26,9 @@ export {
   type LeaderboardTrial,
   type CursorPosition,
 } from './leaderboard';
-export { DocumentRepository } from './document-repository';
 export { SupernetRepository, type SupernetMatch, type SupernetOutcome } from './supernet-repository';
 export { WorkerRepository } from './worker-repository';
 export { MeasurementRepository, measurementFromRow, type MeasurementOutcome } from './measurement-repository';
 export { paretoFront, recomputeFront, nonDominated, OBJECTIVE_COLUMNS } from './pareto';
 export { seedTrials, type SeedTrialsOptions } from './seed';
-export {
-  ENTITIES,
-  SearchEntity,
-  TrialEntity,
-  SearchTrialCountEntity,
-  HardwareProfileEntity,
-  PresetEntity,
-  WorkerEntity,
-  LatencyMeasurementEntity,
-  SupernetEntity,
-} from './entities';
 export { MIGRATIONS } from '../../../migrations';

@@ -18,7 +18,7 @@ import {
   sampleLatencyGenomes,
   saveProfile,
 } from '@detsearch/latency';
-import { action, formatTable, parseIntOption, readJsonOrFile, UsageError } from '../cli-kit';
+import { action, cliConfig, formatTable, parseIntOption, readJsonOrFile, UsageError } from '../cli-kit';
 
 interface LatencyOptions {
   onnx?: string;
@@ -270,7 +270,7 @@ export function registerLatency(program: Command): void {
  * later prediction on this machine uses; on another CPU the file is ignored and redone.
  */
 async function hostCalibration(o: CalibrateOptions): Promise<{ json: unknown; text: string }> {
-  const home = resolve(process.env.DETSEARCH_HOME || '.detsearch');
+  const home = resolve(cliConfig().DETSEARCH_HOME);
   const r = await calibrateHost({
     home,
     genomes: o.genomes,

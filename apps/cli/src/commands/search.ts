@@ -8,7 +8,7 @@ import {
   type SearchEvent,
   type SearchView,
 } from '@detsearch/orchestrator';
-import { action, formatTable, parseFloatOption, parseIntOption, UsageError } from '../cli-kit';
+import { action, cliConfig, formatTable, parseFloatOption, parseIntOption, UsageError } from '../cli-kit';
 import { genomeShortLabel, writeSearchOutputs } from '../search-outputs';
 
 interface SearchOptions {
@@ -143,11 +143,18 @@ export function registerSearch(program: Command): void {
           process.stderr.write(
             'detsearch: evaluator "surrogate" is an analytic stand-in: no model is trained.\n',
           );
-        await ensureHostCalibrated(o);
+        const config = cliConfig();
+        await ensureHostCalibrated(o, config.DETSEARCH_HOME);
         const orchestrator = await SearchOrchestrator.open({
-          databaseUrl: process.env.DATABASE_URL || undefined,
-          home: process.env.DETSEARCH_HOME,
-          concurrency: Number(process.env.WORKER_CONCURRENCY) || undefined,
+          databaseUrl: config.DATABASE_URL,
+          home: config.DETSEARCH_HOME,
+          concurrency: config.WORKER_CONCURRENCY,
+          distributed: config.DETSEARCH_DISTRIBUTED,
+          dataRoot: config.DATA_ROOT,
+          evaluatorSettings: {
+            backend: config.DETSEARCH_BACKEND,
+            surrogateMs: config.DETSEARCH_SURROGATE_MS,
+          },
         });
         const progress = new ProgressLine(o.progress !== false);
         let interrupted = false;
@@ -292,7 +299,7 @@ export function registerSearch(program: Command): void {
  * A search on the `host` profile on a CPU without its own fit first calibrates the host (about a
  * minute, stored under $DETSEARCH_HOME/profiles and reused), so its predictions describe this machine.
  */
-async function ensureHostCalibrated(o: SearchOptions): Promise<void> {
+async function ensureHostCalibrated(o: SearchOptions, detsearchHome: string): Promise<void> {
   const { ensureHostProfile, getPreset, hostCpu, loadHostProfile } = await import('@detsearch/latency');
   let profile: string;
   try {
@@ -302,7 +309,7 @@ async function ensureHostCalibrated(o: SearchOptions): Promise<void> {
   }
   // The analytic stand-in measures nothing, so it is not worth a minute of measuring first.
   if (profile !== 'host' || o.evaluator === 'surrogate') return;
-  const home = resolve(process.env.DETSEARCH_HOME || '.detsearch');
+  const home = resolve(detsearchHome);
   const cpu = hostCpu();
   if (loadHostProfile(home, cpu)) return;
   if (o.progress !== false)

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { SearchOrchestrator, type SupernetView } from '@detsearch/orchestrator';
 import {
   action,
+  cliConfig,
   formatTable,
   parseFloatOption,
   parseIntOption,
@@ -21,15 +22,19 @@ interface TrainOptions {
   progress?: boolean;
 }
 
-const openOrchestrator = () =>
-  SearchOrchestrator.open({
-    databaseUrl: process.env.DATABASE_URL || undefined,
-    home: process.env.DETSEARCH_HOME,
+const openOrchestrator = () => {
+  const config = cliConfig();
+  return SearchOrchestrator.open({
+    databaseUrl: config.DATABASE_URL,
+    home: config.DETSEARCH_HOME,
+    dataRoot: config.DATA_ROOT,
+    evaluatorSettings: { backend: config.DETSEARCH_BACKEND, surrogateMs: config.DETSEARCH_SURROGATE_MS },
     // Only supernets here: searches left running belong to `detsearch search` / `serve`.
     resumeOrphans: false,
   });
+};
 
-const homeDir = () => resolve(process.env.DETSEARCH_HOME ?? '.detsearch');
+const homeDir = () => resolve(cliConfig().DETSEARCH_HOME);
 
 function summary(s: SupernetView) {
   return {

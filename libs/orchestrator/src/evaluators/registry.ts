@@ -1,5 +1,10 @@
 import { DomainError } from '@detsearch/common';
-import { evaluatorInfo, type EvaluatorDefinition, type EvaluatorInfo } from '@detsearch/domain';
+import {
+  evaluatorInfo,
+  type EvaluatorDefinition,
+  type EvaluatorInfo,
+  type EvaluatorSettings,
+} from '@detsearch/domain';
 import type { TrialEvaluator } from '../types';
 import { fullEvaluator } from './full';
 import { surrogateEvaluator } from './surrogate';
@@ -15,6 +20,8 @@ export type EvaluatorLoader = () => TrialEvaluator | Promise<TrialEvaluator>;
 export class EvaluatorRegistry {
   private readonly definitions = new Map<string, EvaluatorDefinition>();
   private readonly loaded = new Map<string, Promise<TrialEvaluator>>();
+
+  constructor(private readonly settings: EvaluatorSettings = {}) {}
 
   register(definition: EvaluatorDefinition): this;
   register(name: string, loader: EvaluatorLoader): this;
@@ -46,7 +53,7 @@ export class EvaluatorRegistry {
       );
     let p = this.loaded.get(name);
     if (!p) {
-      p = Promise.resolve().then(() => d.load());
+      p = Promise.resolve().then(() => d.load(this.settings));
       this.loaded.set(name, p);
       p.catch(() => this.loaded.delete(name));
     }
@@ -114,8 +121,9 @@ export function evaluatorInfos(): EvaluatorInfo[] {
 
 export function createEvaluatorRegistry(
   overrides: Record<string, EvaluatorLoader | TrialEvaluator | EvaluatorDefinition> = {},
+  settings: EvaluatorSettings = {},
 ) {
-  const registry = new EvaluatorRegistry();
+  const registry = new EvaluatorRegistry(settings);
   for (const d of defaultDefinitions.values()) registry.register(d);
   for (const [name, v] of Object.entries(overrides)) {
     if (typeof v === 'function') registry.register(name, v);

@@ -122,7 +122,7 @@ export class SurrogateEvaluator implements TrialEvaluator {
     const est = surrogateEstimate(req.genome, cost.params, req.fidelity.imageSize);
     const rng = seedrandom(`surrogate|${req.seed ?? 0}|${genomeKey(req.genome)}`);
     const offset = 0.006 * gaussian(rng);
-    const msPerTrial = this.options.msPerTrial ?? Number(process.env.DETSEARCH_SURROGATE_MS ?? 0);
+    const msPerTrial = this.options.msPerTrial ?? 0;
     const msPerEpoch = (Number.isFinite(msPerTrial) ? msPerTrial : 0) / req.fidelity.epochs;
 
     const epochs: EpochReport[] = [];
@@ -179,5 +179,5 @@ export const surrogateEvaluator: EvaluatorDefinition = {
     'An analytic stand-in for tests and demos: mAP is a formula of parameters, image size and precision with seeded noise, not a trained model.',
   trains: false,
   analytic: true,
-  load: () => new SurrogateEvaluator(),
+  load: (s) => new SurrogateEvaluator({ msPerTrial: s.surrogateMs }),
 };

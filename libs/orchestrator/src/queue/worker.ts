@@ -18,7 +18,7 @@ import { SupernetEvaluator } from '../evaluators/supernet';
 import { resolveDataset } from '../launch';
 import { SupernetService } from '../supernets/supernet-service';
 import { TrialJobHandler, type EventSink } from '../trial-job';
-import type { SearchEvent, TrialEvaluator } from '../types';
+import type { EvaluatorSettings, SearchEvent, TrialEvaluator } from '../types';
 import { recalibrateFromMeasurements, runMeasurement, type MeasureSettings } from './measurements';
 import { channelFor, PgNotifier } from './notifier';
 import {
@@ -57,6 +57,8 @@ export interface QueueWorkerOptions {
   /** On stop, let running trials finish this long before releasing them (default 10 s). */
   graceMs?: number;
   evaluators?: Record<string, EvaluatorLoader | TrialEvaluator>;
+  /** Settings the evaluators are created with (home, data root, backend). */
+  evaluatorSettings?: EvaluatorSettings;
   measure?: MeasureSettings;
   /** Postgres connections of this process's pool (default 2 + concurrency). */
   poolSize?: number;
@@ -120,7 +122,7 @@ export class QueueWorker {
     this.searches = new SearchRepository(db);
     const dispatcher = new PgBossDispatcher(queue);
     this.reaper = new TrialReaper(db, this.trials, dispatcher, options, options.log);
-    const registry = createEvaluatorRegistry(options.evaluators);
+    const registry = createEvaluatorRegistry(options.evaluators, options.evaluatorSettings);
     if (!options.evaluators?.supernet) {
       // Scores trials on the supernet the search's runner found or trained (its id is on the search).
       const service = new SupernetService({

@@ -294,7 +294,7 @@ export type TrialProgressListener = (
 export function runTrial(
   request: TrialRequest,
   onProgress?: TrialProgressListener | ChildHooks,
-  options: Pick<ChildHooks, 'signal' | 'timeoutMs' | 'env'> = {},
+  options: Pick<ChildHooks, 'signal' | 'timeoutMs'> = {},
 ): Promise<TrialRunResult> {
   const hooks: ChildHooks =
     typeof onProgress === 'function'
