@@ -1,10 +1,11 @@
 import { randomInt } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DomainError, isDomainError } from '@detsearch/common';
-import { zodToDomainError } from '@detsearch/genome';
+import { GENOME_LIMITS, zodToDomainError } from '@detsearch/genome';
 import {
   getHardwareProfile,
   getPreset,
@@ -25,16 +26,44 @@ import { isStrategyName, STRATEGY_NAMES } from '@detsearch/strategies';
 import { SYNTHETIC_NUM_CLASSES } from './evaluators/full';
 
 const unique = (a: unknown[]) => new Set(a).size === a.length;
-const positive = z.number({ invalid_type_error: 'must be a number' }).finite().positive('must be > 0');
+
+/** A number field whose missing and wrong-typed cases say so (zod's defaults blame the range). */
+const number = (kind: 'a number' | 'an integer' = 'a number') =>
+  z.number({ required_error: 'required', invalid_type_error: `must be ${kind}` }).finite(`must be ${kind}`);
+const integer = (min: number, max: number) =>
+  number('an integer')
+    .int('must be an integer')
+    .min(min, `must not be less than ${min}`)
+    .max(max, `must not be greater than ${max}`);
+const positive = number().positive('must be > 0');
+
+/** JSON text the database and logs can hold: no NUL, no unpaired UTF-16 surrogate. */
+export function isStorableText(s: string): boolean {
+  return !s.includes('\u0000') && s.isWellFormed();
+}
+
+/** A bounded string of storable text. */
+export const text = (max: number) =>
+  z
+    .string({ required_error: 'required', invalid_type_error: 'must be a string' })
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine(isStorableText, 'must not contain NUL characters or unpaired surrogates');
+
+const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
+  z.enum(values, {
+    errorMap: () => ({ message: `must be one of ${values.join(', ')}` }),
+  });
 
 export const MAX_TRIALS = 100_000;
+export const MAX_NAME_LENGTH = 200;
 
 export const fidelitySchema = z
   .object({
-    epochs: z.number().int().min(1).max(1000),
-    minEpochs: z.number().int().min(1).optional(),
-    eta: z.number().min(2).max(10).optional(),
-    imageSize: z.number().int().min(32).max(4096).multipleOf(32, 'must be a multiple of 32').optional(),
+    epochs: integer(1, 1000),
+    minEpochs: integer(1, 1000).optional(),
+    eta: number().min(2, 'must not be less than 2').max(10, 'must not be greater than 10').optional(),
+    imageSize: integer(32, 4096).multipleOf(32, 'must be a multiple of 32').optional(),
   })
   .strict()
   .refine((f) => f.minEpochs === undefined || f.minEpochs <= f.epochs, {
@@ -42,16 +71,19 @@ export const fidelitySchema = z
     path: ['minEpochs'],
   });
 
-/** The body of POST /searches (CONTRACT.md section 3). A preset fills what the body leaves out. */
+/**
+ * The body of POST /searches, and the one validation of it (the API documents it, the CLI builds
+ * it): unknown keys are rejected by name. A preset fills what the body leaves out.
+ */
 export const launchRequestSchema = z
   .object({
-    name: z.string().trim().min(1).max(200).optional(),
-    preset: z.string().min(1).max(100).optional(),
-    strategy: z.string().min(1).max(50).optional(),
+    name: text(MAX_NAME_LENGTH).optional(),
+    preset: text(100).optional(),
+    strategy: oneOf(STRATEGY_NAMES).optional(),
     objectives: z
-      .array(z.enum(OBJECTIVES))
-      .min(1)
-      .max(OBJECTIVES.length)
+      .array(oneOf(OBJECTIVES), { invalid_type_error: 'must be an array of objective names' })
+      .min(1, 'must not be empty')
+      .max(OBJECTIVES.length, `must have at most ${OBJECTIVES.length} entries`)
       .refine(unique, 'has duplicates')
       .refine((a) => a.includes('map50_95'), 'must include map50_95')
       .optional(),
@@ -61,28 +93,29 @@ export const launchRequestSchema = z
         maxSizeBytes: positive.optional(),
         maxParams: positive.optional(),
         maxGflops: positive.optional(),
-        minMap50_95: z.number().min(0).max(1).optional(),
+        minMap50_95: number()
+          .min(0, 'must not be less than 0')
+          .max(1, 'must not be greater than 1')
+          .optional(),
       })
       .strict()
       .optional(),
     budget: z
-      .object({
-        trials: z.number({ invalid_type_error: 'must be a number' }).int().min(1).max(MAX_TRIALS),
-        wallClockMinutes: positive.max(7 * 24 * 60).optional(),
-      })
+      .object(
+        {
+          trials: integer(1, MAX_TRIALS),
+          wallClockMinutes: positive.max(7 * 24 * 60, `must not be greater than ${7 * 24 * 60}`).optional(),
+        },
+        { invalid_type_error: 'must be an object' },
+      )
       .strict()
       .optional(),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .optional(),
-    searchSpace: z.record(z.unknown()).optional(),
-    hardwareProfile: z.string().min(1).max(100).optional(),
-    dataset: z.string().min(1).max(1000).optional(),
+    seed: integer(0, 2 ** 31 - 1).optional(),
+    searchSpace: z.record(z.unknown(), { invalid_type_error: 'must be an object' }).optional(),
+    hardwareProfile: text(100).optional(),
+    dataset: text(1000).optional(),
     fidelity: fidelitySchema.optional(),
-    evaluator: z.string().min(1).max(50).optional(),
+    evaluator: text(50).optional(),
   })
   .strict();
 
@@ -98,6 +131,10 @@ export interface LaunchDeps {
   getPreset?: (name: string) => Preset;
   getHardwareProfile?: (name: string) => HardwareProfile;
   defaultSearchSpace?: () => SearchSpaceSpec;
+  /** This deployment's cap on budget.trials (below MAX_TRIALS). */
+  maxTrials?: number;
+  /** Where datasets may live (default: the working directory). */
+  dataRoot?: string;
 }
 
 /**
@@ -133,7 +170,14 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
 
   const budget = req.budget ?? preset?.budget;
   if (budget === undefined) throw required('budget');
-  const objectives = req.objectives ?? preset?.objectives ?? ['map50_95', 'latency'];
+  if (deps.maxTrials !== undefined && budget.trials > deps.maxTrials)
+    throw new DomainError(
+      'SEARCH.INVALID',
+      `budget.trials: must not be greater than ${deps.maxTrials} (this deployment's limit)`,
+      'budget.trials',
+    );
+  const objectives = req.objectives ?? preset?.objectives;
+  if (objectives === undefined) throw required('objectives');
   if (!objectives.includes('map50_95'))
     throw new DomainError('SEARCH.INVALID', 'objectives: must include map50_95', 'objectives');
 
@@ -173,7 +217,7 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
   await deps.assertEvaluator(evaluator);
 
   // A trained model has as many classes as its dataset, whatever the search space's default says.
-  const dataset = req.dataset !== undefined ? resolveDataset(req.dataset) : null;
+  const dataset = req.dataset !== undefined ? await resolveDataset(req.dataset, deps.dataRoot) : null;
   if (dataset) spec = { ...spec, numClasses: dataset.numClasses };
   else if (evaluator === 'full') spec = { ...spec, numClasses: SYNTHETIC_NUM_CLASSES };
 
@@ -197,24 +241,57 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
   };
 }
 
+/** A data.yaml is a few kilobytes; anything far bigger is not one. */
+export const MAX_DATA_YAML_BYTES = 1 << 20;
+
 /**
- * A dataset named by a launch request: a data.yaml below DATA_ROOT (default the working directory),
- * so an API client cannot make the service read arbitrary files. Returns its class count.
+ * A dataset named by a launch request: a regular data.yaml file below DATA_ROOT (default the
+ * working directory), so an API client cannot make the service read arbitrary files. A missing
+ * file and one outside the root get the same answer (no oracle for which files exist), and the
+ * message shows only the path as given. Read asynchronously with a size cap, so a FIFO or device
+ * cannot block the event loop. Returns the real path and the class count.
  */
-export function resolveDataset(path: string): { path: string; numClasses: number } {
+export async function resolveDataset(
+  path: string,
+  dataRoot = process.env.DATA_ROOT ?? '.',
+): Promise<{ path: string; numClasses: number }> {
   const fail = (why: string) => new DomainError('SEARCH.INVALID_DATASET', `dataset: ${why}`, 'dataset');
-  const root = realpathSync(resolve(process.env.DATA_ROOT ?? '.'));
-  const abs = resolve(root, path);
-  if (!existsSync(abs)) throw fail(`no such file '${path}' below DATA_ROOT (${root})`);
-  const real = realpathSync(abs);
+  const notFound = () => fail(`no data.yaml '${path}' below DATA_ROOT`);
+  const root = await realpath(resolve(dataRoot));
+  let real: string;
+  try {
+    real = await realpath(resolve(root, path));
+  } catch {
+    throw notFound();
+  }
   const rel = relative(root, real);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw fail(`'${path}' is outside DATA_ROOT (${root})`);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw notFound();
+  let content: string;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; the check below then rejects it.
+    const handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw fail(`'${path}' is not a regular file`);
+      if (info.size > MAX_DATA_YAML_BYTES)
+        throw fail(`'${path}' is larger than ${MAX_DATA_YAML_BYTES} bytes; not a data.yaml`);
+      const buf = Buffer.alloc(info.size);
+      const { bytesRead } = await handle.read(buf, 0, info.size, 0);
+      content = buf.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    if (isDomainError(err)) throw err;
+    throw notFound();
+  }
   let doc: { nc?: unknown; names?: unknown };
   try {
-    doc = (parseYaml(readFileSync(real, 'utf8')) ?? {}) as typeof doc;
+    doc = (parseYaml(content) ?? {}) as typeof doc;
   } catch (err) {
     throw fail(`'${path}' is not a YOLO data.yaml: ${(err as Error).message}`);
   }
+  if (doc === null || typeof doc !== 'object') throw fail(`'${path}' is not a YOLO data.yaml`);
   const names = Array.isArray(doc.names)
     ? doc.names.length
     : doc.names && typeof doc.names === 'object'
@@ -222,6 +299,8 @@ export function resolveDataset(path: string): { path: string; numClasses: number
       : undefined;
   const nc = typeof doc.nc === 'number' ? doc.nc : names;
   if (!Number.isInteger(nc) || (nc as number) < 1) throw fail(`'${path}' gives no class count (nc or names)`);
+  if ((nc as number) > GENOME_LIMITS.numClasses.max)
+    throw fail(`'${path}' has nc ${nc}; at most ${GENOME_LIMITS.numClasses.max} classes are supported`);
   return { path: real, numClasses: nc as number };
 }
 
