@@ -25,6 +25,7 @@ export async function openOrchestrator(options: OpenOrchestratorOptions): Promis
     inMemory: options.inMemory,
     schema: options.schema,
     concurrency: config.WORKER_CONCURRENCY,
+    launch: { maxTrials: config.MAX_TRIALS_PER_SEARCH, dataRoot: config.DATA_ROOT },
     log: (msg, extra) => logger.info(extra ?? {}, msg),
   });
 }

@@ -17,6 +17,19 @@ const configSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, "must look like '256kb'")
     .default('256kb'),
+  /** Datasets named by a launch must lie below this directory. */
+  DATA_ROOT: z.string().trim().min(1).default('.'),
+  /** Address `serve` binds; loopback unless told otherwise (docker-compose sets 0.0.0.0). */
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** Requests one client (IP) may make per RATE_LIMIT_WINDOW_MS; 0 turns the limit off. */
+  RATE_LIMIT: z.coerce.number().int().min(0).default(3000),
+  /** Launches (POST /searches) one client may make per window; 0 turns the limit off. */
+  RATE_LIMIT_LAUNCH: z.coerce.number().int().min(0).default(30),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** This deployment's cap on a search's budget.trials (at most 100000). */
+  MAX_TRIALS_PER_SEARCH: z.coerce.number().int().min(1).max(100_000).default(100_000),
+  /** Deepest nesting accepted in a JSON body. */
+  MAX_JSON_DEPTH: z.coerce.number().int().min(4).max(256).default(32),
 });
 
 export type ApiConfig = z.infer<typeof configSchema>;

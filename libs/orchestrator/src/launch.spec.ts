@@ -107,9 +107,11 @@ describe('resolveLaunch', () => {
     expect(await msg({ ...base, budget: { trials: 2.5 } })).toBe('budget.trials: must be an integer');
     expect(await msg({ ...base, seed: '1' })).toBe('seed: must be an integer');
     expect(await msg({ ...base, objectives: undefined })).toMatch(/^objectives: required/);
-    expect(await msg(JSON.parse('{"__proto__": {"x": 1}, "strategy": "random"}'))).toMatch(/'__proto__'/);
-    expect(await msg({ ...base, constructor: 1 })).toMatch(/'constructor'/);
-    expect(await msg({ ...base, budget: { trials: 5, extra: 1 } })).toMatch(/^budget: .*'extra'/);
+    expect(await msg(JSON.parse('{"__proto__": {"x": 1}, "strategy": "random"}'))).toBe(
+      '__proto__: unknown field',
+    );
+    expect(await msg({ ...base, constructor: 1 })).toBe('constructor: unknown field');
+    expect(await msg({ ...base, budget: { trials: 5, extra: 1 } })).toBe('budget.extra: unknown field');
     expect(await msg({ ...base, name: 'a\u0000b' })).toMatch(/^name: must not contain NUL/);
     expect(await msg({ ...base, name: 'a\ud800b' })).toMatch(/^name: .*unpaired surrogates/);
     expect(await msg({ ...base, name: 'x'.repeat(201) })).toMatch(/^name: must be at most 200/);

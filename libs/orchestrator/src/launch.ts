@@ -37,9 +37,11 @@ const integer = (min: number, max: number) =>
     .max(max, `must not be greater than ${max}`);
 const positive = number().positive('must be > 0');
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** JSON text the database and logs can hold: no NUL, no unpaired UTF-16 surrogate. */
 export function isStorableText(s: string): boolean {
-  return !s.includes('\u0000') && s.isWellFormed();
+  return !s.includes('\u0000') && !LONE_SURROGATE.test(s);
 }
 
 /** A bounded string of storable text. */
@@ -121,6 +123,24 @@ export const launchRequestSchema = z
 
 export type LaunchRequest = z.input<typeof launchRequestSchema>;
 
+/**
+ * Validates a launch body with the one launch schema (the API runs it at the edge, resolveLaunch
+ * again before resolving): a DomainError naming each bad field, an unknown key by its own path
+ * (`budget.extra: unknown field`).
+ */
+export function parseLaunchRequest(body: unknown): z.output<typeof launchRequestSchema> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new DomainError('SEARCH.INVALID', 'body: must be a JSON object', 'body');
+  const parsed = launchRequestSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.flatMap((i): z.ZodIssue[] =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({ code: 'custom', path: [...i.path, k], message: 'unknown field' }))
+      : [i],
+  );
+  throw zodToDomainError(new z.ZodError(issues), 'SEARCH.INVALID', 'body');
+}
+
 export const DEFAULT_HARDWARE_PROFILE = 'host';
 export const DEFAULT_FIDELITY: SearchFidelity = { epochs: 9, minEpochs: 1, eta: 3 };
 export const DEFAULT_EVALUATOR = 'full';
@@ -144,11 +164,7 @@ export interface LaunchDeps {
  * every rejection is a DomainError naming the field.
  */
 export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<NewSearch> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body))
-    throw new DomainError('SEARCH.INVALID', 'body: must be a JSON object', 'body');
-  const parsed = launchRequestSchema.safeParse(body);
-  if (!parsed.success) throw zodToDomainError(parsed.error, 'SEARCH.INVALID', 'body');
-  const req = parsed.data;
+  const req = parseLaunchRequest(body);
 
   let preset: Preset | undefined;
   if (req.preset !== undefined) {

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { STATUS_CODES } from 'node:http';
 import type { Response } from './express-types';
 import { isDomainError, type DomainError } from '@detsearch/common';
+import { isDatabaseUnavailable } from './database-errors';
 
 /** The one error shape of the API (CONTRACT.md section 3), plus the domain code and field when known. */
 export interface ErrorBody {
@@ -54,6 +55,13 @@ function middlewareBody(err: unknown): ErrorBody | undefined {
 export function toErrorBody(err: unknown): ErrorBody {
   if (isDomainError(err)) return domainBody(err);
   if (err instanceof HttpException) return httpBody(err);
+  if (isDatabaseUnavailable(err))
+    return {
+      statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+      message: 'database unavailable; retry later',
+      error: STATUS_CODES[503]!,
+      code: 'DATABASE.UNAVAILABLE',
+    };
   return (
     middlewareBody(err) ?? {
       statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
@@ -69,8 +77,11 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(err: unknown, host: ArgumentsHost): void {
     const body = toErrorBody(err);
+    const req = host.switchToHttp().getRequest<{ id?: unknown }>();
     if (body.statusCode >= 500)
-      this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      this.logger.error(
+        `request ${String(req?.id)}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
     const res = host.switchToHttp().getResponse<Response>();
     // An SSE stream that already started cannot change its status; end it instead.
     if (res.headersSent) {

@@ -1,64 +1,39 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { TRIAL_SORT_KEYS as TRIAL_SORT_FIELDS } from '@detsearch/persistence';
-import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  ArrayUnique,
-  IsArray,
-  IsEnum,
-  IsIn,
-  IsInt,
-  IsNotEmptyObject,
-  IsNumber,
-  IsObject,
-  IsOptional,
-  IsString,
-  Length,
-  Max,
-  Min,
-  IsPositive,
-  ValidateIf,
-  ValidateNested,
-} from 'class-validator';
+  OBJECTIVES,
+  SEARCH_STATUSES,
+  TRIAL_SORT_KEYS as TRIAL_SORT_FIELDS,
+  TRIAL_STATUSES,
+} from '@detsearch/persistence';
+import { MAX_NAME_LENGTH, MAX_TRIALS } from '@detsearch/orchestrator';
+import { STRATEGY_NAMES } from '@detsearch/strategies';
+import { Type } from 'class-transformer';
+import { IsEnum, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+
+/** A string enum object (name -> name) from a registry's list, so OpenAPI names its values. */
+function enumOf<T extends string>(names: readonly T[]): { [K in T]: K } {
+  return Object.fromEntries(names.map((n) => [n, n])) as { [K in T]: K };
+}
 
 /*
- * Named enums so the OpenAPI document names them (and stays stable); the domain re-validates
- * everything, these catch shape errors at the edge with a message naming the field.
+ * Named enums so the OpenAPI document names them (and stays stable), each derived from the list
+ * the domain validates against: they cannot disagree with the launch schema.
  */
-export enum StrategyName {
-  random = 'random',
-  evolution = 'evolution',
-  nsga2 = 'nsga2',
-  bayes = 'bayes',
-}
+export const StrategyName = enumOf(STRATEGY_NAMES);
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
-export enum ObjectiveName {
-  map50_95 = 'map50_95',
-  latency = 'latency',
-  size = 'size',
-}
+export const ObjectiveName = enumOf(OBJECTIVES);
+export type ObjectiveName = (typeof OBJECTIVES)[number];
 
-export enum EvaluatorName {
-  full = 'full',
-  surrogate = 'surrogate',
-}
+/** The evaluators built in (the registry may hold more; the launch schema asks the registry). */
+export const EvaluatorName = enumOf(['full', 'surrogate'] as const);
+export type EvaluatorName = keyof typeof EvaluatorName;
 
-export enum TrialStatus {
-  queued = 'queued',
-  running = 'running',
-  completed = 'completed',
-  pruned = 'pruned',
-  failed = 'failed',
-}
+export const TrialStatus = enumOf(TRIAL_STATUSES);
+export type TrialStatus = (typeof TRIAL_STATUSES)[number];
 
-export enum SearchStatus {
-  queued = 'queued',
-  running = 'running',
-  completed = 'completed',
-  cancelled = 'cancelled',
-  failed = 'failed',
-}
+export const SearchStatus = enumOf(SEARCH_STATUSES);
+export type SearchStatus = (typeof SEARCH_STATUSES)[number];
 
 /** Leaderboard rows: the light projection (default), or every field as GET /trials/:id. */
 export enum TrialView {
@@ -71,13 +46,12 @@ export enum ParetoFormat {
   csv = 'csv',
 }
 
-export const MAX_TRIALS = 100_000;
-
+/*
+ * The launch body, for the OpenAPI document only: POST /searches is validated by the domain's one
+ * launch schema (launchRequestSchema), which rejects unknown keys and names every field.
+ */
 export class BudgetDto {
   @ApiProperty({ minimum: 1, maximum: MAX_TRIALS, example: 40, description: 'Trials to run in all' })
-  @IsInt()
-  @Min(1)
-  @Max(MAX_TRIALS)
   trials!: number;
 
   @ApiPropertyOptional({
@@ -85,10 +59,6 @@ export class BudgetDto {
     maximum: 10_080,
     description: 'Stop after this much wall-clock time',
   })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0.01)
-  @Max(10_080)
   wallClockMinutes?: number;
 }
 
@@ -98,78 +68,41 @@ export class ConstraintsDto {
     exclusiveMinimum: true,
     minimum: 0,
   })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @IsPositive()
   maxLatencyMs?: number;
 
   @ApiPropertyOptional({ description: 'Model size limit, bytes', minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @IsPositive()
   maxSizeBytes?: number;
 
   @ApiPropertyOptional({ description: 'Parameter count limit', minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @IsPositive()
   maxParams?: number;
 
   @ApiPropertyOptional({ description: 'GFLOPs limit', exclusiveMinimum: true, minimum: 0 })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @IsPositive()
   maxGflops?: number;
 
   @ApiPropertyOptional({ description: 'Lowest acceptable mAP@0.5:0.95', minimum: 0, maximum: 1 })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(1)
   minMap50_95?: number;
 }
 
 /** Training fidelity; minEpochs < epochs turns on asynchronous successive halving (ASHA). */
 export class FidelityDto {
   @ApiProperty({ minimum: 1, maximum: 1000, description: 'Full epochs of one trial' })
-  @IsInt()
-  @Min(1)
-  @Max(1000)
   epochs!: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, description: 'First ASHA rung' })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
   minEpochs?: number;
 
   @ApiPropertyOptional({ minimum: 2, maximum: 10, description: 'ASHA reduction factor' })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(2)
-  @Max(10)
   eta?: number;
 
   @ApiPropertyOptional({ minimum: 32, maximum: 1280, description: 'Training image size (multiple of 32)' })
-  @IsOptional()
-  @IsInt()
-  @Min(32)
-  @Max(1280)
   imageSize?: number;
 }
 
 export class CreateSearchDto {
-  @ApiPropertyOptional({ maxLength: 200, example: 'pi4-int8' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @ApiPropertyOptional({ maxLength: MAX_NAME_LENGTH, example: 'pi4-int8' })
   name?: string;
 
   @ApiPropertyOptional({ description: 'Preset name (GET /presets)', example: 'raspberry-pi-4' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 100)
   preset?: string;
 
   @ApiPropertyOptional({
@@ -177,44 +110,26 @@ export class CreateSearchDto {
     enumName: 'StrategyName',
     description: 'Required unless the preset gives one',
   })
-  @ValidateIf((o: CreateSearchDto) => !o.preset || o.strategy !== undefined)
-  @IsEnum(StrategyName)
   strategy?: StrategyName;
 
   @ApiPropertyOptional({
-    description: 'Objectives: map50_95 is maximized, latency (on the hardware profile) and size minimized',
+    description:
+      'Objectives: map50_95 is maximized, latency (on the hardware profile) and size minimized. ' +
+      'Required unless the preset gives them',
     enum: ObjectiveName,
     enumName: 'ObjectiveName',
     isArray: true,
     example: ['map50_95', 'latency'],
   })
-  @ValidateIf((o: CreateSearchDto) => !o.preset || o.objectives !== undefined)
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(3)
-  @ArrayUnique()
-  @IsEnum(ObjectiveName, { each: true })
   objectives?: ObjectiveName[];
 
   @ApiPropertyOptional({ type: ConstraintsDto })
-  @IsOptional()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ConstraintsDto)
   constraints?: ConstraintsDto;
 
   @ApiPropertyOptional({ type: BudgetDto, description: 'Required unless the preset gives one' })
-  @ValidateIf((o: CreateSearchDto) => !o.preset || o.budget !== undefined)
-  @IsObject()
-  @ValidateNested()
-  @Type(() => BudgetDto)
   budget?: BudgetDto;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 2 ** 31 - 1, example: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(2 ** 31 - 1)
   seed?: number;
 
   @ApiPropertyOptional({
@@ -222,33 +137,18 @@ export class CreateSearchDto {
     type: 'object',
     additionalProperties: true,
   })
-  @IsOptional()
-  @IsNotEmptyObject()
-  @IsObject()
   searchSpace?: Record<string, unknown>;
 
   @ApiPropertyOptional({ description: 'Hardware profile name (GET /hardware-profiles)', example: 't4' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 100)
   hardwareProfile?: string;
 
   @ApiPropertyOptional({ description: 'Dataset (data.yaml below DATA_ROOT, or "synthetic")' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 500)
   dataset?: string;
 
   @ApiPropertyOptional({ type: FidelityDto })
-  @IsOptional()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => FidelityDto)
   fidelity?: FidelityDto;
 
   @ApiPropertyOptional({ enum: EvaluatorName, enumName: 'EvaluatorName', default: EvaluatorName.full })
-  @IsOptional()
-  @IsEnum(EvaluatorName)
   evaluator?: EvaluatorName;
 }
 
@@ -259,6 +159,9 @@ export class CreatedSearchDto {
   @ApiProperty({ enum: SearchStatus, enumName: 'SearchStatus' })
   status!: SearchStatus;
 }
+
+/** Deepest offset a list accepts (a 32-bit row count; deeper pages use cursors). */
+export const MAX_OFFSET = 2 ** 31 - 1;
 
 /** Leaderboard sort keys (the persistence layer's sortable columns); a leading '-' sorts descending. */
 export type TrialSort = (typeof TRIAL_SORT_FIELDS)[number] | `-${(typeof TRIAL_SORT_FIELDS)[number]}`;
@@ -286,12 +189,14 @@ export class TrialsQueryDto {
   @ApiPropertyOptional({
     minimum: 0,
     default: 0,
+    maximum: MAX_OFFSET,
     description: 'Rows to skip (cost grows with the offset; deep pages: use after). Not with after',
   })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_OFFSET)
   offset?: number;
 
   @ApiPropertyOptional({ enum: TrialStatus, enumName: 'TrialStatus' })
@@ -337,11 +242,12 @@ export class SearchesQueryDto {
   @Max(1000)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_OFFSET, default: 0 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_OFFSET)
   offset?: number;
 
   @ApiPropertyOptional({ enum: SearchStatus, enumName: 'SearchStatus' })
