@@ -14,7 +14,7 @@ import { openCatalog, openOrchestrator } from './adapters';
 import { requestIdMiddleware } from './http/request-id';
 import { securityHeaders } from './http/security';
 import { apiKeyMiddleware } from './http/api-key.guard';
-import { badRequest, jsonDepth, storableTextMiddleware } from './http/json-guards';
+import { badRequest, jsonDepth, jsonSyntaxErrors, storableTextMiddleware } from './http/json-guards';
 import { API_CONFIG as API_CONFIG_TOKEN } from './tokens';
 
 export interface CreateAppOptions {
@@ -59,6 +59,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
           throw badRequest(`body: nested deeper than ${config.MAX_JSON_DEPTH} levels`);
       },
     });
+    app.use(jsonSyntaxErrors());
     app.use(storableTextMiddleware());
     app.disable('x-powered-by');
     app.enableShutdownHooks();

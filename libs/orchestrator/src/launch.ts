@@ -135,7 +135,12 @@ export function parseLaunchRequest(body: unknown): z.output<typeof launchRequest
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.flatMap((i): z.ZodIssue[] =>
     i.code === 'unrecognized_keys'
-      ? i.keys.map((k) => ({ code: 'custom', path: [...i.path, k], message: 'unknown field' }))
+      ? i.keys.map((k) => ({
+          code: 'custom',
+          // A key that is not a plain name (empty, spaces, control characters) is shown quoted.
+          path: [...i.path, /^[\w$-]+$/.test(k) ? k : JSON.stringify(k)],
+          message: 'unknown field',
+        }))
       : [i],
   );
   throw zodToDomainError(new z.ZodError(issues), 'SEARCH.INVALID', 'body');

@@ -21,7 +21,8 @@ export function presentedKey(req: Pick<Request, 'headers'>): string | undefined 
   return m?.[1]?.trim();
 }
 
-export const API_KEY_MESSAGE = 'missing or invalid API key (x-api-key header or Authorization: Bearer)';
+export const API_KEY_MESSAGE =
+  'x-api-key: missing or invalid API key (x-api-key header or Authorization: Bearer)';
 
 /** True when the request may proceed: no key configured, a safe method, or the right key. */
 export function authorized(req: Pick<Request, 'headers' | 'method'>, expected: string | undefined): boolean {
@@ -37,7 +38,9 @@ export function authorized(req: Pick<Request, 'headers' | 'method'>, expected: s
 export function apiKeyMiddleware(expected: string | undefined) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (authorized(req, expected)) return next();
-    res.status(401).json({ statusCode: 401, message: API_KEY_MESSAGE, error: 'Unauthorized' });
+    res
+      .status(401)
+      .json({ statusCode: 401, message: API_KEY_MESSAGE, error: 'Unauthorized', field: 'x-api-key' });
   };
 }
 

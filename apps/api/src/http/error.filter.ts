@@ -30,6 +30,25 @@ function domainBody(err: DomainError): ErrorBody {
   return { statusCode, message, error: STATUS_CODES[statusCode]!, code: err.code, field: err.field };
 }
 
+/**
+ * Errors Nest raises before a handler (unknown route, a path segment that is not valid
+ * percent-encoding) name no field; say which part of the request they blame.
+ */
+function withField(body: ErrorBody): ErrorBody {
+  if (body.field || body.statusCode < 400 || body.statusCode > 499) return body;
+  const named = /^([\w.[\]]+): /.exec(body.message)?.[1];
+  if (named) return { ...body, field: named };
+  const field =
+    body.statusCode === 404 || /decode param/i.test(body.message)
+      ? 'path'
+      : body.statusCode === 429
+        ? 'client'
+        : body.statusCode === 401
+          ? 'x-api-key'
+          : 'body';
+  return { ...body, field, message: `${field}: ${body.message}` };
+}
+
 function httpBody(err: HttpException): ErrorBody {
   const statusCode = err.getStatus();
   const res = err.getResponse();
@@ -49,12 +68,19 @@ function middlewareBody(err: unknown): ErrorBody | undefined {
   const e = err as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown };
   const status = typeof e?.status === 'number' ? e.status : e?.statusCode;
   if (typeof status !== 'number' || status < 400 || status > 499 || e.expose !== true) return undefined;
-  return { statusCode: status, message: String(e.message), error: STATUS_CODES[status] ?? 'Error' };
+  // body-parser's errors are all about the body: say so, as every other 4xx names its field.
+  const message = String(e.message);
+  return {
+    statusCode: status,
+    message: /^[\w.[\]]+: /.test(message) ? message : `body: ${message}`,
+    error: STATUS_CODES[status] ?? 'Error',
+    field: /^([\w.[\]]+): /.exec(message)?.[1] ?? 'body',
+  };
 }
 
 export function toErrorBody(err: unknown): ErrorBody {
   if (isDomainError(err)) return domainBody(err);
-  if (err instanceof HttpException) return httpBody(err);
+  if (err instanceof HttpException) return withField(httpBody(err));
   if (isDatabaseUnavailable(err))
     return {
       statusCode: HttpStatus.SERVICE_UNAVAILABLE,

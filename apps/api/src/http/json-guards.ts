@@ -62,3 +62,13 @@ export function storableTextMiddleware() {
     next(path ? badRequest(`${path}: must not contain NUL characters or unpaired surrogates`) : undefined);
   };
 }
+
+/**
+ * Malformed JSON as a 400 that names the body (Nest would pass body-parser's SyntaxError on with
+ * only the parser's text).
+ */
+export function jsonSyntaxErrors() {
+  return (err: unknown, _req: unknown, _res: unknown, next: NextFunction): void => {
+    next(err instanceof SyntaxError ? badRequest(`body: not valid JSON (${err.message})`) : err);
+  };
+}
