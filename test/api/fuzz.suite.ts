@@ -115,7 +115,7 @@ const badField: Record<string, fc.Arbitrary<unknown>> = {
     fc.constantFrom(
       { trials: 4, extra: 1 },
       { trials: 4, wallClockMinutes: -5 },
-      { trials: 9223372036854775807 },
+      { trials: 2 ** 63 },
     ),
   ),
   seed: fc.oneof(fc.constantFrom('1', -1, 1.5, 2 ** 31, 1e21, null, [], {}, NaN), anyText),
@@ -189,6 +189,7 @@ const rawBody = fc.oneof(
   fc.integer({ min: 33, max: 6000 }).map((n) => '['.repeat(n) + ']'.repeat(n)),
   fc.integer({ min: 33, max: 6000 }).map((n) => '{"a":'.repeat(n) + '1' + '}'.repeat(n)),
   fc.constantFrom('', '{', '{"strategy":', 'null', '[]', '"x"', '{"name":"\\u0000"}', '{"name":"\\ud800"}'),
+  fc.constantFrom('{"budget":{"trials":9223372036854775807}}', '{"seed":1e400}', '{"__proto__":{"admin":true}}'),
   fc.string({ maxLength: 40 }),
 );
 

@@ -56,6 +56,8 @@ export class AppModule {
         ThrottlerModule.forRoot({
           throttlers: [{ name: 'default', ttl: config.RATE_LIMIT_WINDOW_MS, limit: config.RATE_LIMIT }],
           getTracker: (req) => clientOf(req as Parameters<typeof clientOf>[0]),
+          // One budget per client across all routes (the default would count each route apart).
+          generateKey: (_ctx, tracker, name) => `${name}:${tracker}`,
           // Probes and scrapes are never limited; RATE_LIMIT=0 turns the limit off.
           skipIf: (ctx) =>
             config.RATE_LIMIT === 0 ||

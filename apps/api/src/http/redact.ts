@@ -26,7 +26,7 @@ const MAX_DEPTH = 6;
 
 /**
  * Rewrites the fields of API responses that would expose the host: absolute dataset and model
- * paths become relative, worker ids become opaque tokens. Returns a copy; stored rows are untouched.
+ * paths become relative, worker and runner ids (hostname:pid) become opaque tokens. Returns a copy; stored rows are untouched.
  */
 export function redact(value: unknown, options: RedactOptions, depth = 0): unknown {
   if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return value;
@@ -36,7 +36,7 @@ export function redact(value: unknown, options: RedactOptions, depth = 0): unkno
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (typeof v === 'string' && k === 'dataset') out[k] = relativePath(v, options.dataRoot);
     else if (typeof v === 'string' && k === 'onnxPath') out[k] = relativePath(v, options.home);
-    else if (typeof v === 'string' && k === 'workerId') out[k] = opaqueWorkerId(v);
+    else if (typeof v === 'string' && (k === 'workerId' || k === 'runnerId')) out[k] = opaqueWorkerId(v);
     else out[k] = redact(v, options, depth + 1);
   }
   return out;
