@@ -106,7 +106,15 @@ describe('resolveLaunch', () => {
     expect(await msg({ ...base, budget: { trials: '10' } })).toBe('budget.trials: must be an integer');
     expect(await msg({ ...base, budget: { trials: 2.5 } })).toBe('budget.trials: must be an integer');
     expect(await msg({ ...base, seed: '1' })).toBe('seed: must be an integer');
-    expect(await msg({ ...base, objectives: undefined })).toMatch(/^objectives: required/);
+    const strict = { ...deps, objectivesRequired: true };
+    await expect(resolveLaunch({ ...base, objectives: undefined }, strict)).rejects.toThrow(
+      /^objectives: required/,
+    );
+    // Library callers without the flag get the default pair.
+    expect((await resolveLaunch({ ...base, objectives: undefined }, deps)).objectives).toEqual([
+      'map50_95',
+      'latency',
+    ]);
     expect(await msg(JSON.parse('{"__proto__": {"x": 1}, "strategy": "random"}'))).toBe(
       '__proto__: unknown field',
     );

@@ -14,7 +14,7 @@ import {
   type HardwareProfile,
   type Preset,
 } from '@detsearch/latency';
-import { OBJECTIVES, type NewSearch, type SearchFidelity } from '@detsearch/persistence';
+import { OBJECTIVES, type NewSearch, type ObjectiveName, type SearchFidelity } from '@detsearch/persistence';
 import {
   compileSearchSpace,
   overrideSpec,
@@ -52,9 +52,14 @@ export const text = (max: number) =>
     .max(max, `must be at most ${max} characters`)
     .refine(isStorableText, 'must not contain NUL characters or unpaired surrogates');
 
-const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
+const oneOf = <T extends string>(values: readonly [T, ...T[]], what: string) =>
   z.enum(values, {
-    errorMap: () => ({ message: `must be one of ${values.join(', ')}` }),
+    errorMap: (issue, ctx) => ({
+      message:
+        issue.code === 'invalid_enum_value'
+          ? `unknown ${what} ${JSON.stringify(ctx.data)}; expected one of ${values.join(', ')}`
+          : `must be one of ${values.join(', ')}`,
+    }),
   });
 
 export const MAX_TRIALS = 100_000;
@@ -81,9 +86,9 @@ export const launchRequestSchema = z
   .object({
     name: text(MAX_NAME_LENGTH).optional(),
     preset: text(100).optional(),
-    strategy: oneOf(STRATEGY_NAMES).optional(),
+    strategy: oneOf(STRATEGY_NAMES, 'strategy').optional(),
     objectives: z
-      .array(oneOf(OBJECTIVES), { invalid_type_error: 'must be an array of objective names' })
+      .array(oneOf(OBJECTIVES, 'objective'), { invalid_type_error: 'must be an array of objective names' })
       .min(1, 'must not be empty')
       .max(OBJECTIVES.length, `must have at most ${OBJECTIVES.length} entries`)
       .refine(unique, 'has duplicates')
@@ -143,12 +148,19 @@ export function parseLaunchRequest(body: unknown): z.output<typeof launchRequest
         }))
       : [i],
   );
-  throw zodToDomainError(new z.ZodError(issues), 'SEARCH.INVALID', 'body');
+  // An unknown strategy keeps its own code (clients and the CLI branch on it).
+  const first = issues[0];
+  const code =
+    first?.code === 'invalid_enum_value' && first.path.join('.') === 'strategy'
+      ? 'SEARCH.UNKNOWN_STRATEGY'
+      : 'SEARCH.INVALID';
+  throw zodToDomainError(new z.ZodError(issues), code, 'body');
 }
 
 export const DEFAULT_HARDWARE_PROFILE = 'host';
 export const DEFAULT_FIDELITY: SearchFidelity = { epochs: 9, minEpochs: 1, eta: 3 };
 export const DEFAULT_EVALUATOR = 'full';
+export const DEFAULT_OBJECTIVES: ObjectiveName[] = ['map50_95', 'latency'];
 
 export interface LaunchDeps {
   /** Throws a DomainError naming the field when the evaluator cannot be used. */
@@ -156,6 +168,11 @@ export interface LaunchDeps {
   getPreset?: (name: string) => Preset;
   getHardwareProfile?: (name: string) => HardwareProfile;
   defaultSearchSpace?: () => SearchSpaceSpec;
+  /**
+   * Objectives must come from the body or the preset (the REST API); otherwise they default to
+   * DEFAULT_OBJECTIVES (library and CLI callers).
+   */
+  objectivesRequired?: boolean;
   /** This deployment's cap on budget.trials (below MAX_TRIALS). */
   maxTrials?: number;
   /** Where datasets may live (default: the working directory). */
@@ -197,7 +214,8 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
       `budget.trials: must not be greater than ${deps.maxTrials} (this deployment's limit)`,
       'budget.trials',
     );
-  const objectives = req.objectives ?? preset?.objectives;
+  const objectives =
+    req.objectives ?? preset?.objectives ?? (deps.objectivesRequired ? undefined : DEFAULT_OBJECTIVES);
   if (objectives === undefined) throw required('objectives');
   if (!objectives.includes('map50_95'))
     throw new DomainError('SEARCH.INVALID', 'objectives: must include map50_95', 'objectives');
