@@ -57,7 +57,7 @@ const oneOf = <T extends string>(values: readonly [T, ...T[]], what: string) =>
     errorMap: (issue, ctx) => ({
       message:
         issue.code === 'invalid_enum_value'
-          ? `unknown ${what} ${JSON.stringify(ctx.data)}; expected one of ${values.join(', ')}`
+          ? `unknown ${what} ${String(JSON.stringify(ctx.data)).slice(0, 60)}; expected one of ${values.join(', ')}`
           : `must be one of ${values.join(', ')}`,
     }),
   });
