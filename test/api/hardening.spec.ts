@@ -40,12 +40,11 @@ describe('the API under abuse (PGlite)', () => {
     t = await bootApp('pglite', 'hardening', { DATA_ROOT: dataRoot, MAX_TRIALS_PER_SEARCH: 500 });
   });
   afterAll(async () => {
-    delete process.env.DETSEARCH_SURROGATE_MS;
     await t?.close();
   });
 
   it('accepts upper-case ids on every route, and cancel with one stops the loop itself', async () => {
-    process.env.DETSEARCH_SURROGATE_MS = '60';
+    t.surrogate.msPerTrial = 60;
     const { id } = (
       await t
         .http()
@@ -90,6 +89,7 @@ describe('the API under abuse (PGlite)', () => {
     expect(events.text).toContain('event: snapshot');
     await t.http().post(`/searches/${ID}/resume`).expect(200);
     await t.http().post(`/searches/${ID}/cancel`).expect(200);
+    t.surrogate.msPerTrial = 0;
     // Ids that are not UUIDs are a plain 404 naming id.
     for (const bad of ['nope', `${id}0`, id.replace(/-/g, ''), '%E0%A4%A'])
       await rejects(

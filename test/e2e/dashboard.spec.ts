@@ -52,11 +52,8 @@ describe.skipIf(!HAS_CHROMIUM)(
     let browser: Browser;
     let page: Page;
     const problems: string[] = [];
-    const surrogateMs = process.env.DETSEARCH_SURROGATE_MS;
 
     beforeAll(async () => {
-      // Slow surrogate trials (read per evaluation) so they arrive one by one while the page watches.
-      process.env.DETSEARCH_SURROGATE_MS = '1500';
       // The browser starts while the app boots (both take seconds on a busy machine).
       const launching = chromium.launch({
         executablePath: CHROMIUM,
@@ -71,7 +68,10 @@ describe.skipIf(!HAS_CHROMIUM)(
         ],
       });
       try {
-        t = await bootApp(POSTGRES_URL ? 'postgres' : 'pglite', 'dashboard');
+        // Slow surrogate trials (read per evaluation) so they arrive one by one while the page watches.
+        t = await bootApp(POSTGRES_URL ? 'postgres' : 'pglite', 'dashboard', {
+          DETSEARCH_SURROGATE_MS: 1500,
+        });
       } finally {
         browser = await launching;
       }
@@ -106,8 +106,6 @@ describe.skipIf(!HAS_CHROMIUM)(
     afterAll(async () => {
       await browser?.close();
       await t?.close();
-      if (surrogateMs === undefined) delete process.env.DETSEARCH_SURROGATE_MS;
-      else process.env.DETSEARCH_SURROGATE_MS = surrogateMs;
     });
 
     it('launches a surrogate search from the form and follows it live to a Pareto plot', async () => {

@@ -82,7 +82,7 @@ export class AppModule {
         {
           provide: APP_INTERCEPTOR,
           useValue: new RedactInterceptor({
-            dataRoot: resolve(config.DATA_ROOT),
+            dataRoot: resolve(config.DATA_ROOT ?? '.'),
             home: resolve(config.DETSEARCH_HOME),
           }),
         },

@@ -1,29 +1,18 @@
 import { z } from 'zod';
+import { ConfigError, loadConfig as loadProcessConfig, type Config } from '@detsearch/config';
 
-/** Service configuration (CONTRACT.md section 4), validated once at start so a typo fails loudly. */
-const configSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
-  DATABASE_URL: z
-    .string()
-    .trim()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-    .optional(),
-  DETSEARCH_HOME: z.string().trim().min(1).default('./.detsearch'),
-  API_KEY: z.string().min(8, 'must be at least 8 characters').optional(),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Largest accepted request body; a bigger one gets 413. */
-  BODY_LIMIT: z
-    .string()
-    .regex(/^\d+(b|kb|mb)$/i, "must look like '256kb'")
-    .default('256kb'),
-  /** Datasets named by a launch must lie below this directory. */
-  DATA_ROOT: z.string().trim().min(1).default('.'),
+export { ConfigError };
+
+/**
+ * The API's own limits and binding, on top of the one process configuration (libs/config).
+ * Kept here, small, so they can move into its settings table as rows.
+ */
+const apiSettingsSchema = z.object({
   /** Address `serve` binds; loopback unless told otherwise (docker-compose sets 0.0.0.0). */
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   /** Requests one client (IP) may make per RATE_LIMIT_WINDOW_MS; 0 turns the limit off. */
   RATE_LIMIT: z.coerce.number().int().min(0).default(3000),
-  /** Launches (POST /searches) one client may make per window; 0 turns the limit off. */
+  /** Searches one client may launch per window (accepted launches only); 0 turns the limit off. */
   RATE_LIMIT_LAUNCH: z.coerce.number().int().min(0).default(30),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   /** This deployment's cap on a search's budget.trials (at most 100000). */
@@ -32,21 +21,15 @@ const configSchema = z.object({
   MAX_JSON_DEPTH: z.coerce.number().int().min(4).max(256).default(32),
 });
 
-export type ApiConfig = z.infer<typeof configSchema>;
+export type ApiConfig = Config & z.infer<typeof apiSettingsSchema>;
 
-export class ConfigError extends Error {
-  constructor(readonly issues: string[]) {
-    super(`invalid configuration: ${issues.join('; ')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-/** Reads the environment; empty strings count as unset (as `FOO= cmd` usually means). */
+/** The process configuration plus the API's settings; empty strings count as unset. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
-  const keys = Object.keys(configSchema.shape) as (keyof ApiConfig)[];
+  const base = loadProcessConfig(env);
+  const keys = Object.keys(apiSettingsSchema.shape);
   const raw = Object.fromEntries(keys.map((k) => [k, env[k] === '' ? undefined : env[k]]));
-  const parsed = configSchema.safeParse(raw);
+  const parsed = apiSettingsSchema.safeParse(raw);
   if (!parsed.success)
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  return parsed.data;
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
+  return { ...base, ...parsed.data };
 }

@@ -1,4 +1,5 @@
 import type { HealthReport, ParetoFrontView, SearchEvent, SearchView, Trial } from '@detsearch/orchestrator';
+import type { EvaluatorInfo } from '@detsearch/domain';
 import type { LeaderboardTrial, ListTrialsQuery, TrialPage } from '@detsearch/persistence';
 
 /**
@@ -28,5 +29,7 @@ export interface OrchestratorPort {
   /** Progress of one search: a snapshot first, then live events, ending after 'search-completed'. */
   events(id: string, options?: { signal?: AbortSignal }): AsyncIterable<SearchEvent>;
   health(): Promise<HealthReport>;
+  /** The evaluators this process can run, described. */
+  evaluatorInfos(): EvaluatorInfo[];
   close(): Promise<void>;
 }

@@ -11,7 +11,14 @@ import { registerTrain } from './commands/train';
 import { registerExportYaml } from './commands/export-yaml';
 import { registerWorker } from './commands/worker';
 import { registerBenchStrategy } from './commands/bench-strategy';
-import { fail } from './cli-kit';
+import { setDetsearchHome } from '@detsearch/latency';
+import { cliConfig, fail } from './cli-kit';
+
+try {
+  setDetsearchHome(cliConfig().DETSEARCH_HOME);
+} catch (err) {
+  fail(err);
+}
 
 const program = new Command();
 program

@@ -37,9 +37,16 @@ export function defaultPresetDir(): string {
   return join(findRepoRoot(), 'search-spaces', 'presets');
 }
 
-/** Where fitted profiles live: $DETSEARCH_HOME/profiles (DETSEARCH_HOME defaults to ./.detsearch). */
-export function fittedProfileDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.DETSEARCH_HOME || '.detsearch', 'profiles');
+let detsearchHome = '.detsearch';
+
+/** Sets this process's DETSEARCH_HOME (processes call it once, from their loaded config). */
+export function setDetsearchHome(home: string): void {
+  detsearchHome = home;
+}
+
+/** Where fitted profiles live: <DETSEARCH_HOME>/profiles. */
+export function fittedProfileDir(home: string = detsearchHome): string {
+  return resolve(home, 'profiles');
 }
 
 function readYaml(path: string, code: string): unknown {

@@ -23,22 +23,26 @@ export {
 } from './search-runner';
 export { SearchEventBus, searchEventStream } from './events';
 export { rungEpochs, rungIndex, promotes, rungVector, type RungCompetitor } from './asha';
-export { objectiveVector, constraintVector, type ObjectiveInputs } from './objectives';
+export { objectiveVector, constraintVector, type ObjectiveMetrics } from '@detsearch/domain';
 export {
   EvaluatorRegistry,
+  BUILT_IN_EVALUATORS,
   createEvaluatorRegistry,
+  evaluatorInfos,
   registerEvaluator,
   fullEvaluatorUnavailable,
   type EvaluatorLoader,
 } from './evaluators/registry';
 export {
   FullEvaluator,
+  fullEvaluator,
   DEFAULT_SYNTHETIC,
   type FullEvaluatorOptions,
   type SyntheticDatasetOptions,
 } from './evaluators/full';
 export {
   SurrogateEvaluator,
+  surrogateEvaluator,
   surrogateEstimate,
   map50From,
   SURROGATE_NOTE,

@@ -1,10 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { open } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DomainError, isDomainError } from '@detsearch/common';
+import { DataRoot } from '@detsearch/config';
 import { GENOME_LIMITS, zodToDomainError } from '@detsearch/genome';
 import {
   getHardwareProfile,
@@ -14,7 +14,8 @@ import {
   type HardwareProfile,
   type Preset,
 } from '@detsearch/latency';
-import { OBJECTIVES, type NewSearch, type ObjectiveName, type SearchFidelity } from '@detsearch/persistence';
+import { isStrategyName, OBJECTIVES, STRATEGY_NAMES, type ObjectiveName } from '@detsearch/domain';
+import type { NewSearch, SearchFidelity } from '@detsearch/persistence';
 import {
   compileSearchSpace,
   overrideSpec,
@@ -22,7 +23,6 @@ import {
   type SearchSpaceOverride,
   type SearchSpaceSpec,
 } from '@detsearch/search-space';
-import { isStrategyName, STRATEGY_NAMES } from '@detsearch/strategies';
 import { SYNTHETIC_NUM_CLASSES } from './evaluators/full';
 
 const unique = (a: unknown[]) => new Set(a).size === a.length;
@@ -292,19 +292,18 @@ export const MAX_DATA_YAML_BYTES = 1 << 20;
  */
 export async function resolveDataset(
   path: string,
-  dataRoot = process.env.DATA_ROOT ?? '.',
+  dataRoot?: string,
 ): Promise<{ path: string; numClasses: number }> {
   const fail = (why: string) => new DomainError('SEARCH.INVALID_DATASET', `dataset: ${why}`, 'dataset');
   const notFound = () => fail(`no data.yaml '${path}' below DATA_ROOT`);
-  const root = await realpath(resolve(dataRoot));
   let real: string;
   try {
-    real = await realpath(resolve(root, path));
-  } catch {
-    throw notFound();
+    real = new DataRoot(dataRoot).confine(path, 'dataset');
+  } catch (err) {
+    if (isDomainError(err) && (err.code === 'DATASET.NOT_FOUND' || err.code === 'DATASET.OUTSIDE_ROOT'))
+      throw notFound();
+    throw err;
   }
-  const rel = relative(root, real);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw notFound();
   let content: string;
   try {
     // O_NONBLOCK: opening a FIFO must not wait for a writer; the check below then rejects it.

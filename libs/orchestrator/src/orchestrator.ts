@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { DomainError } from '@detsearch/common';
+import { objectiveValues, type EvaluatorInfo } from '@detsearch/domain';
 import { getHardwareProfile, type HardwareProfile } from '@detsearch/latency';
 import {
   createDataSource,
@@ -37,17 +38,18 @@ import type {
   SearchEvent,
   SearchView,
   TrialEvaluator,
+  EvaluatorSettings,
 } from './types';
 
 export interface OrchestratorOptions {
-  /** Postgres URL; absent: embedded PGlite under `home`. Callers usually pass process.env.DATABASE_URL. */
+  /** Postgres URL; absent: embedded PGlite under `home`. */
   databaseUrl?: string;
   /** DETSEARCH_HOME (default ./.detsearch). */
   home?: string;
   inMemory?: boolean;
   /** Postgres schema (test isolation). */
   schema?: string;
-  /** Trials evaluated at once per search in this process (default 2). */
+  /** Trials evaluated at once per search in this process (default 2; the apps pass WORKER_CONCURRENCY). */
   concurrency?: number;
   /**
    * How long a search's runner may go silent before another process takes it over (default 30 s).
@@ -58,12 +60,16 @@ export interface OrchestratorOptions {
   resumeOrphans?: boolean;
   /** Extra or replacement evaluators (e.g. the 'full' one once it exists). */
   evaluators?: Record<string, EvaluatorLoader | TrialEvaluator>;
+  /** Settings the evaluators are created with (`home` and `dataRoot` default to the options here). */
+  evaluatorSettings?: EvaluatorSettings;
+  /** DATA_ROOT: datasets named by searches are read only below it (default: the working directory). */
+  dataRoot?: string;
   dispatcher?: TrialDispatcher;
   /**
    * Distributed mode (needs Postgres): trials become pg-boss jobs, created in the transaction that
    * creates their rows, and `detsearch worker` processes evaluate them; this process only runs the
-   * search loops, relays progress and reaps lost attempts. Default: DETSEARCH_DISTRIBUTED=1 in the
-   * environment. Off: trials run in this process (the embedded behaviour), same job handler.
+   * search loops, relays progress and reaps lost attempts (the DETSEARCH_DISTRIBUTED setting).
+   * Off (default): trials run in this process (the embedded behaviour), same job handler.
    */
   distributed?: boolean;
   /** pg-boss's schema in distributed mode (default 'pgboss', or '<schema>_pgboss' with `schema`). */
@@ -133,7 +139,7 @@ export class SearchOrchestrator {
   }
 
   static async open(options: OrchestratorOptions = {}): Promise<SearchOrchestrator> {
-    const distributed = options.distributed ?? distributedFromEnv();
+    const distributed = options.distributed ?? false;
     if (distributed && !options.databaseUrl)
       throw new DomainError(
         'ORCHESTRATOR.DISTRIBUTED_NEEDS_POSTGRES',
@@ -146,7 +152,12 @@ export class SearchOrchestrator {
       inMemory: options.inMemory,
       schema: options.schema,
     });
-    const o = new SearchOrchestrator(db, createEvaluatorRegistry(options.evaluators), options);
+    const evaluators = createEvaluatorRegistry(options.evaluators, {
+      home: options.home,
+      dataRoot: options.dataRoot,
+      ...options.evaluatorSettings,
+    });
+    const o = new SearchOrchestrator(db, evaluators, options);
     if (distributed) {
       try {
         await o.startQueue(options.databaseUrl!);
@@ -212,6 +223,7 @@ export class SearchOrchestrator {
   async createSearch(body: unknown): Promise<{ id: string; status: Search['status'] }> {
     this.assertOpen();
     const resolved = await resolveLaunch(body, {
+      ...(this.options.dataRoot ? { dataRoot: this.options.dataRoot } : {}),
       ...this.options.launch,
       assertEvaluator: async (name) => void (await this.evaluators.get(name)),
     });
@@ -374,6 +386,11 @@ export class SearchOrchestrator {
     return this.bus.subscribe(searchId, listener);
   }
 
+  /** The evaluators this orchestrator can run, described for catalogs. */
+  evaluatorInfos(): EvaluatorInfo[] {
+    return this.evaluators.infos();
+  }
+
   async health(): Promise<HealthReport> {
     let ok = true;
     let latencyMs = 0;
@@ -516,21 +533,8 @@ export class SearchOrchestrator {
   }
 }
 
-function distributedFromEnv(): boolean {
-  const v = (process.env.DETSEARCH_DISTRIBUTED ?? '').trim().toLowerCase();
-  if (v === '' || v === '0' || v === 'false' || v === 'no') return false;
-  if (v === '1' || v === 'true' || v === 'yes') return true;
-  throw new DomainError(
-    'CONFIG.INVALID',
-    `DETSEARCH_DISTRIBUTED: expected 1/true/yes or 0/false/no, got '${process.env.DETSEARCH_DISTRIBUTED}'`,
-    'DETSEARCH_DISTRIBUTED',
-  );
-}
-
 function paretoPoint(t: Trial, search: Search): ParetoPoint {
-  const objectives: ParetoPoint['objectives'] = {};
-  for (const o of search.objectives)
-    objectives[o] = o === 'map50_95' ? t.map50_95! : o === 'latency' ? t.latencyMs! : t.sizeBytes!;
+  const objectives = objectiveValues(search.objectives, t);
   return {
     trialId: t.id,
     number: t.number,

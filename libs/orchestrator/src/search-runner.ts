@@ -14,7 +14,8 @@ import {
   validateSearchSpaceSpec,
   type CompiledSearchSpace,
 } from '@detsearch/search-space';
-import { createStrategy, type Strategy, type StrategyName, type TrialRecord } from '@detsearch/strategies';
+import { createStrategy } from '@detsearch/domain';
+import type { Strategy, TrialRecord } from '@detsearch/strategies';
 import type { SearchEventBus } from './events';
 import { progressOf, TrialJobHandler, type EventSink } from './trial-job';
 import type { SearchProgress, TrialEvaluator } from './types';
@@ -85,7 +86,7 @@ export class SearchRunner {
 
   constructor(
     private search: Search,
-    evaluator: TrialEvaluator,
+    private readonly evaluator: TrialEvaluator,
     private readonly deps: RunnerDeps,
   ) {
     this.sink = deps.sink ?? deps.events;
@@ -122,7 +123,7 @@ export class SearchRunner {
   private async run(): Promise<void> {
     const { searches, trials } = this.deps;
     this.space = compileSearchSpace(validateSearchSpaceSpec(this.search.searchSpace));
-    this.strategy = createStrategy(this.search.strategy as StrategyName);
+    this.strategy = createStrategy(this.search.strategy);
     const started = await searches.transition(this.id, ['queued', 'running'], 'running', { started: true });
     if (!started) return; // cancelled between launch and start
     this.search = started;
@@ -134,11 +135,17 @@ export class SearchRunner {
       this.search.budget.wallClockMinutes !== undefined && this.search.startedAt
         ? this.search.startedAt.getTime() + this.search.budget.wallClockMinutes * 60_000
         : Infinity;
-    const { timeUp, exhausted } = this.deps.queue
-      ? await this.loopQueued(budget, deadline, this.deps.queue)
-      : await this.loopInProcess(budget, deadline);
-
-    await Promise.allSettled(this.inFlight.values());
+    let outcome: { timeUp: boolean; exhausted: string | null };
+    try {
+      await this.prepareEvaluator();
+      outcome = this.deps.queue
+        ? await this.loopQueued(budget, deadline, this.deps.queue)
+        : await this.loopInProcess(budget, deadline);
+    } finally {
+      await Promise.allSettled(this.inFlight.values());
+      await this.disposeEvaluator();
+    }
+    const { timeUp, exhausted } = outcome;
     this.clearHeartbeat();
     if (!this.writable) return;
     if (this.stopReason === 'shutdown') {
@@ -348,6 +355,32 @@ export class SearchRunner {
       if (row && row.status === 'cancelled') this.requestStop('cancel');
     } catch (err) {
       this.deps.log?.('lease renewal failed', { searchId: this.id, error: String(err) });
+    }
+  }
+
+  /** The evaluator's search-level work (e.g. a shared supernet), once, before the first trial. */
+  private async prepareEvaluator(): Promise<void> {
+    if (!this.evaluator.prepare || this.stopReason) return;
+    const f = this.search.fidelity;
+    await this.evaluator.prepare({
+      searchId: this.id,
+      space: this.space.spec,
+      ...(this.search.dataset ? { dataset: this.search.dataset } : {}),
+      hardwareProfile: this.search.hardwareProfile,
+      fidelity: { ...f },
+      seed: this.search.seed,
+      signal: this.stop.signal,
+      onProgress: (p) => this.deps.log?.('evaluator prepare', { searchId: this.id, ...p }),
+    });
+  }
+
+  /** Releases what `prepare` built; a failure here is logged, never the search's outcome. */
+  private async disposeEvaluator(): Promise<void> {
+    if (!this.evaluator.dispose) return;
+    try {
+      await this.evaluator.dispose({ searchId: this.id });
+    } catch (err) {
+      this.deps.log?.('evaluator dispose failed', { searchId: this.id, error: String(err) });
     }
   }
 

@@ -9,7 +9,7 @@ import type {
   Tx,
 } from '@detsearch/persistence';
 import { promotes, rungIndex } from './asha';
-import { constraintVector, objectiveVector } from './objectives';
+import { constraintVector, objectiveVector } from '@detsearch/domain';
 import type {
   EpochDecision,
   EpochReport,

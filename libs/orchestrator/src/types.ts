@@ -1,3 +1,4 @@
+import type { EpochDecision, EpochReport } from '@detsearch/domain';
 import type { Genome } from '@detsearch/genome';
 import type {
   BestSoFar,
@@ -11,62 +12,19 @@ import type {
 
 // ---------------------------------------------------------------- evaluators
 
-export interface EpochReport {
-  epoch: number;
-  loss?: number;
-  map50?: number;
-  map50_95?: number;
-}
-
-export type EpochDecision = 'continue' | 'stop';
-
-export interface EvaluationRequest {
-  trialId: string;
-  searchId: string;
-  genome: Genome;
-  /** Epochs to train (the trial's full fidelity) and, optionally, a training image size. */
-  fidelity: { epochs: number; imageSize?: number };
-  /** Name of the search's hardware profile: latency is reported for it. */
-  hardwareProfile: string;
-  dataset?: string;
-  /** The search's seed, for evaluators that draw random numbers. */
-  seed?: number;
-}
-
-export interface EvaluationContext {
-  /** Aborted when the search is cancelled or the process shuts down. */
-  signal: AbortSignal;
-  /**
-   * Called after every epoch. 'stop' means the multi-fidelity scheduler pruned the trial: the
-   * evaluator returns at once with the metrics it has (the trial is stored as pruned).
-   */
-  onEpoch(m: EpochReport): Promise<EpochDecision> | EpochDecision;
-}
-
-export interface TrialMetrics {
-  map50: number;
-  map50_95: number;
-  /** mAP of the fp32 model before quantization (when the genome is quantized). */
-  fp32Map50_95?: number;
-  /** Latency on the request's hardware profile. */
-  latencyMs: number;
-  /** Latency measured on this host, when measured. */
-  measuredLatencyMs?: number;
-  params: number;
-  gflops: number;
-  sizeBytes: number;
-  /** Execution backend (tfjs backend, 'surrogate', ...), stored on the trial. */
-  backend: string;
-  epochs: EpochReport[];
-  onnxPath?: string;
-  /** Free text stored on the trial, e.g. the surrogate's disclaimer. */
-  notes?: string;
-}
-
-export interface TrialEvaluator {
-  readonly name: 'full' | 'surrogate' | (string & {});
-  evaluate(req: EvaluationRequest, ctx: EvaluationContext): Promise<TrialMetrics>;
-}
+export type {
+  EpochReport,
+  EpochDecision,
+  EvaluationRequest,
+  EvaluationContext,
+  TrialMetrics,
+  TrialEvaluator,
+  SearchPreparation,
+  PrepareProgress,
+  EvaluatorDefinition,
+  EvaluatorInfo,
+  EvaluatorSettings,
+} from '@detsearch/domain';
 
 // ---------------------------------------------------------------- views
 

@@ -202,7 +202,7 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
   } else {
     let dataDir: string | undefined;
     if (!options.inMemory) {
-      dataDir = resolve(options.home ?? process.env.DETSEARCH_HOME ?? '.detsearch', 'pgdata');
+      dataDir = resolve(options.home ?? '.detsearch', 'pgdata');
       mkdirSync(dataDir, { recursive: true });
     }
     pglite = await PGlite.create(dataDir);

@@ -29,14 +29,7 @@ export {
 export { DocumentRepository } from './document-repository';
 export { WorkerRepository } from './worker-repository';
 export { MeasurementRepository, measurementFromRow, type MeasurementOutcome } from './measurement-repository';
-export {
-  paretoFront,
-  recomputeFront,
-  nonDominated,
-  dominates,
-  OBJECTIVE_COLUMNS,
-  type ObjectiveColumn,
-} from './pareto';
+export { paretoFront, recomputeFront, nonDominated, OBJECTIVE_COLUMNS } from './pareto';
 export { seedTrials, type SeedTrialsOptions } from './seed';
 export {
   ENTITIES,

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '@detsearch/common';
 import type { Database, Sql } from './data-source';
-import { dominates, OBJECTIVE_COLUMNS, recomputeFront } from './pareto';
+import { objectiveDefinition } from '@detsearch/domain';
+import { dominates } from '@detsearch/strategies';
+import { OBJECTIVE_COLUMNS, recomputeFront } from './pareto';
 import { json, trialFromRow } from './rows';
 import { clampLimit, isUuid } from './search-repository';
 import type {
@@ -52,6 +54,8 @@ export interface RungEntry {
   map50_95: number;
   latencyMs: number | null;
   sizeBytes: number | null;
+  params: number | null;
+  gflops: number | null;
 }
 
 /** A re-run starts clean: results of an earlier attempt are dropped (genome-derived costs stay). */
@@ -431,7 +435,7 @@ export class TrialRepository {
   /** Every trial of the search that reached `epoch`, with its mAP at that epoch (ASHA rungs). */
   async rungEntries(searchId: string, epoch: number): Promise<RungEntry[]> {
     const rows = await this.db.query<Record<string, unknown>>(
-      `SELECT id, number, latency_ms, size_bytes,
+      `SELECT id, number, latency_ms, size_bytes, params, gflops,
          (SELECT (e->>'map50_95')::float8 FROM jsonb_array_elements(epoch_metrics) e
            WHERE (e->>'epoch')::int = $2 LIMIT 1) AS m
        FROM trials WHERE search_id = $1 AND epochs_done >= $2 AND status <> 'failed'`,
@@ -445,6 +449,8 @@ export class TrialRepository {
         map50_95: Number(r.m),
         latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
         sizeBytes: r.size_bytes === null ? null : Number(r.size_bytes),
+        params: r.params === null ? null : Number(r.params),
+        gflops: r.gflops === null ? null : Number(r.gflops),
       }));
   }
 
@@ -513,15 +519,15 @@ async function addToFront(tx: Sql, t: Trial): Promise<boolean> {
     `SELECT objectives FROM searches WHERE id = $1 FOR NO KEY UPDATE`,
     [t.searchId],
   );
-  const vec = (r: { map50_95: number | null; latency_ms?: number | null; size_bytes?: number | null }) =>
-    s!.objectives.map((o) => {
-      const v = o === 'map50_95' ? r.map50_95 : o === 'latency' ? r.latency_ms : r.size_bytes;
-      return v === null || v === undefined ? NaN : OBJECTIVE_COLUMNS[o].maximize ? -Number(v) : Number(v);
-    });
-  const p = vec({ map50_95: t.map50_95, latency_ms: t.latencyMs, size_bytes: t.sizeBytes });
+  const cols = s!.objectives.map((o) => OBJECTIVE_COLUMNS[o]);
+  const minimized = (v: unknown, maximize: boolean) =>
+    v === null || v === undefined ? NaN : maximize ? -Number(v) : Number(v);
+  const vec = (r: Record<string, unknown>) => cols.map((c) => minimized(r[c.column], c.maximize));
+  const p = s!.objectives.map((o, i) => minimized(objectiveDefinition(o).value(t), cols[i]!.maximize));
   if (p.some(Number.isNaN)) return false;
-  const members = await tx.query<{ id: string; map50_95: number; latency_ms: number; size_bytes: number }>(
-    `SELECT id, map50_95, latency_ms, size_bytes FROM trials WHERE search_id = $1 AND on_front AND id <> $2`,
+  const members = await tx.query<Record<string, unknown> & { id: string }>(
+    `SELECT id, ${[...new Set(cols.map((c) => c.column))].join(', ')}
+     FROM trials WHERE search_id = $1 AND on_front AND id <> $2`,
     [t.searchId, t.id],
   );
   if (members.some((m) => dominates(vec(m), p))) return false;

@@ -1,25 +1,18 @@
 import type { Genome } from '@detsearch/genome';
 import type { Params } from '@detsearch/search-space';
+import type { ObjectiveName, SearchConstraints, SearchStatus, TrialStatus } from '@detsearch/domain';
 
-export const SEARCH_STATUSES = ['queued', 'running', 'completed', 'cancelled', 'failed'] as const;
-export type SearchStatus = (typeof SEARCH_STATUSES)[number];
-export const TRIAL_STATUSES = ['queued', 'running', 'completed', 'pruned', 'failed'] as const;
-export type TrialStatus = (typeof TRIAL_STATUSES)[number];
-/** Statuses after which a trial never changes again. */
-export const FINISHED_TRIAL_STATUSES: readonly TrialStatus[] = ['completed', 'pruned', 'failed'];
-
-/** Objectives a search can optimize; map50_95 is maximized, the others minimized. */
-export const OBJECTIVES = ['map50_95', 'latency', 'size'] as const;
-export type ObjectiveName = (typeof OBJECTIVES)[number];
-
-/** Upper (or, for mAP, lower) limits a trial must meet to be feasible. */
-export interface SearchConstraints {
-  maxLatencyMs?: number;
-  maxSizeBytes?: number;
-  maxParams?: number;
-  maxGflops?: number;
-  minMap50_95?: number;
-}
+// The vocabulary lives in the domain registries; re-exported for the repositories' callers.
+export {
+  SEARCH_STATUSES,
+  TRIAL_STATUSES,
+  FINISHED_TRIAL_STATUSES,
+  OBJECTIVES,
+  type SearchStatus,
+  type TrialStatus,
+  type ObjectiveName,
+  type SearchConstraints,
+} from '@detsearch/domain';
 
 export interface SearchBudget {
   trials: number;

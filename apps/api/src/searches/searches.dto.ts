@@ -2,38 +2,41 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   OBJECTIVES,
   SEARCH_STATUSES,
-  TRIAL_SORT_KEYS as TRIAL_SORT_FIELDS,
+  STRATEGY_NAMES,
   TRIAL_STATUSES,
-} from '@detsearch/persistence';
-import { MAX_NAME_LENGTH, MAX_TRIALS } from '@detsearch/orchestrator';
-import { STRATEGY_NAMES } from '@detsearch/strategies';
+  type ObjectiveName as DomainObjectiveName,
+  type SearchStatus as DomainSearchStatus,
+  type StrategyName as DomainStrategyName,
+  type TrialStatus as DomainTrialStatus,
+} from '@detsearch/domain';
+import { BUILT_IN_EVALUATORS, DEFAULT_EVALUATOR, MAX_NAME_LENGTH, MAX_TRIALS } from '@detsearch/orchestrator';
+import { TRIAL_SORT_KEYS as TRIAL_SORT_FIELDS } from '@detsearch/persistence';
 import { Type } from 'class-transformer';
 import { IsEnum, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-
-/** A string enum object (name -> name) from a registry's list, so OpenAPI names its values. */
-function enumOf<T extends string>(names: readonly T[]): { [K in T]: K } {
-  return Object.fromEntries(names.map((n) => [n, n])) as { [K in T]: K };
-}
 
 /*
  * Named enums so the OpenAPI document names them (and stays stable), each derived from the list
  * the domain validates against: they cannot disagree with the launch schema.
  */
+/** An enum-like object (name -> name) of a registry's names, as class-validator and Swagger take it. */
+function enumOf<const N extends string>(names: readonly N[]): { readonly [K in N]: K } {
+  return Object.fromEntries(names.map((n) => [n, n])) as { readonly [K in N]: K };
+}
+
 export const StrategyName = enumOf(STRATEGY_NAMES);
-export type StrategyName = (typeof STRATEGY_NAMES)[number];
+export type StrategyName = DomainStrategyName;
 
 export const ObjectiveName = enumOf(OBJECTIVES);
-export type ObjectiveName = (typeof OBJECTIVES)[number];
+export type ObjectiveName = DomainObjectiveName;
 
-/** The evaluators built in (the registry may hold more; the launch schema asks the registry). */
-export const EvaluatorName = enumOf(['full', 'surrogate'] as const);
-export type EvaluatorName = keyof typeof EvaluatorName;
+export const EvaluatorName = enumOf(BUILT_IN_EVALUATORS.map((e) => e.name));
+export type EvaluatorName = string;
 
 export const TrialStatus = enumOf(TRIAL_STATUSES);
-export type TrialStatus = (typeof TRIAL_STATUSES)[number];
+export type TrialStatus = DomainTrialStatus;
 
 export const SearchStatus = enumOf(SEARCH_STATUSES);
-export type SearchStatus = (typeof SEARCH_STATUSES)[number];
+export type SearchStatus = DomainSearchStatus;
 
 /** Leaderboard rows: the light projection (default), or every field as GET /trials/:id. */
 export enum TrialView {
@@ -148,7 +151,7 @@ export class CreateSearchDto {
   @ApiPropertyOptional({ type: FidelityDto })
   fidelity?: FidelityDto;
 
-  @ApiPropertyOptional({ enum: EvaluatorName, enumName: 'EvaluatorName', default: EvaluatorName.full })
+  @ApiPropertyOptional({ enum: EvaluatorName, enumName: 'EvaluatorName', default: DEFAULT_EVALUATOR })
   evaluator?: EvaluatorName;
 }
 

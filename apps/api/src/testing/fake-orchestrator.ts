@@ -1,6 +1,6 @@
 import { DomainError } from '@detsearch/common';
 import type { ListTrialsQuery, TrialPage } from '@detsearch/persistence';
-import type { SearchEvent } from '@detsearch/orchestrator';
+import { evaluatorInfos, type EvaluatorInfo, type SearchEvent } from '@detsearch/orchestrator';
 import type { OrchestratorPort } from '../orchestrator.port';
 
 type Port = OrchestratorPort;
@@ -123,6 +123,10 @@ export class FakeOrchestrator implements OrchestratorPort {
     };
   }
   healthy = true;
+  evaluatorInfos(): EvaluatorInfo[] {
+    return evaluatorInfos();
+  }
+
   async health(): Promise<Returned<'health'>> {
     return {
       ok: this.healthy,

@@ -1,7 +1,14 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
-import { SearchOrchestrator, type SearchEvent, type SearchView } from '@detsearch/orchestrator';
-import { action, formatTable, parseIntOption, UsageError } from '../cli-kit';
+import { Option, type Command } from 'commander';
+import { STRATEGY_NAMES } from '@detsearch/domain';
+import {
+  DEFAULT_EVALUATOR,
+  evaluatorInfos,
+  SearchOrchestrator,
+  type SearchEvent,
+  type SearchView,
+} from '@detsearch/orchestrator';
+import { action, cliConfig, formatTable, parseIntOption } from '../cli-kit';
 import { genomeShortLabel, writeSearchOutputs } from '../search-outputs';
 
 interface SearchOptions {
@@ -54,13 +61,18 @@ export function registerSearch(program: Command): void {
       'run a whole search on the embedded database (or DATABASE_URL), with progress, plots and ONNX models',
     )
     .option('--preset <name>', 'hardware-targeted preset (see GET /presets)', 'quick-demo')
-    .option('--strategy <name>', "random | evolution | nsga2 | bayes (default: the preset's)")
+    .addOption(
+      new Option('--strategy <name>', "search strategy (default: the preset's)").choices(STRATEGY_NAMES),
+    )
     .option('--trials <n>', "trial budget (default: the preset's)", parseIntOption('trials', 1, 100_000))
     .option('--seed <k>', 'random seed', parseIntOption('seed', 0, 2 ** 31 - 1), 0)
-    .option(
-      '--evaluator <name>',
-      'full (train, export, score) | surrogate (analytic stand-in for demos)',
-      'full',
+    .addOption(
+      new Option(
+        '--evaluator <name>',
+        'full (train, export, score) | surrogate (analytic stand-in for demos)',
+      )
+        .choices(evaluatorInfos().map((e) => e.name))
+        .default(DEFAULT_EVALUATOR),
     )
     .option('--epochs <n>', "epochs per trial (default: the preset's)", parseIntOption('epochs', 1, 1000))
     .option('--data <data.yaml>', 'YOLO-format dataset (default: a generated synthetic one)')
@@ -70,8 +82,6 @@ export function registerSearch(program: Command): void {
     .option('--json', 'one JSON object on stdout')
     .action(
       action<SearchOptions>(async (o) => {
-        if (o.evaluator !== 'full' && o.evaluator !== 'surrogate')
-          throw new UsageError(`--evaluator: expected full or surrogate, got '${o.evaluator}'`);
         const body: Record<string, unknown> = {
           preset: o.preset,
           seed: o.seed,
@@ -86,10 +96,17 @@ export function registerSearch(program: Command): void {
           process.stderr.write(
             'detsearch: evaluator "surrogate" is an analytic stand-in: no model is trained.\n',
           );
+        const config = cliConfig();
         const orchestrator = await SearchOrchestrator.open({
-          databaseUrl: process.env.DATABASE_URL || undefined,
-          home: process.env.DETSEARCH_HOME,
-          concurrency: Number(process.env.WORKER_CONCURRENCY) || undefined,
+          databaseUrl: config.DATABASE_URL,
+          home: config.DETSEARCH_HOME,
+          concurrency: config.WORKER_CONCURRENCY,
+          distributed: config.DETSEARCH_DISTRIBUTED,
+          dataRoot: config.DATA_ROOT,
+          evaluatorSettings: {
+            backend: config.DETSEARCH_BACKEND,
+            surrogateMs: config.DETSEARCH_SURROGATE_MS,
+          },
         });
         const progress = new ProgressLine(o.progress !== false);
         let interrupted = false;

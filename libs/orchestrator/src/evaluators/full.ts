@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type {
   EpochReport,
+  EvaluatorDefinition,
   EvaluationContext,
   EvaluationRequest,
   TrialEvaluator,
@@ -23,6 +24,10 @@ export interface FullEvaluatorOptions {
   batchSize?: number;
   /** Kill a trial's training process after this long (default: no limit). */
   timeoutMs?: number;
+  /** Datasets named by searches are read only below this folder (default: the working directory). */
+  dataRoot?: string;
+  /** tfjs backend to train on (default 'auto'). */
+  backend?: string;
 }
 
 export const DEFAULT_SYNTHETIC: SyntheticDatasetOptions = { images: 240, seed: 0, size: 160 };
@@ -44,14 +49,17 @@ export class FullEvaluator implements TrialEvaluator {
   private datasetReady: Promise<string> | null = null;
 
   constructor(private readonly options: FullEvaluatorOptions = {}) {
-    this.home = resolve(options.home ?? process.env.DETSEARCH_HOME ?? '.detsearch');
+    this.home = resolve(options.home ?? '.detsearch');
     this.synthetic = options.synthetic ?? DEFAULT_SYNTHETIC;
   }
 
   async evaluate(req: EvaluationRequest, ctx: EvaluationContext): Promise<TrialMetrics> {
     const training: Training = await import('@detsearch/training');
     const dataset = req.dataset
-      ? { dataYaml: resolve(req.dataset) }
+      ? {
+          dataYaml: resolve(req.dataset),
+          ...(this.options.dataRoot ? { dataRoot: this.options.dataRoot } : {}),
+        }
       : { dataYaml: await this.syntheticDataset(training), dataRoot: join(this.home, 'datasets') };
     const outDir = join(this.home, 'trials', req.searchId, req.trialId);
     mkdirSync(outDir, { recursive: true });
@@ -66,6 +74,7 @@ export class FullEvaluator implements TrialEvaluator {
         // per batch of 8): search trials train for a few epochs, where the number of optimizer steps
         // limits accuracy; it reaches a given mAP fastest of the recipes measured in bench/train.ts.
         batchSize: this.options.batchSize,
+        ...(this.options.backend ? { backend: this.options.backend } : {}),
         hardwareProfile: req.hardwareProfile,
         seed: req.seed ?? 0,
         outDir,
@@ -135,3 +144,13 @@ export class FullEvaluator implements TrialEvaluator {
     return this.datasetReady;
   }
 }
+
+export const fullEvaluator: EvaluatorDefinition = {
+  name: 'full',
+  label: 'Train and score',
+  description:
+    'Trains the candidate, exports ONNX at its precision, scores the exported model with onnxruntime and measures its latency.',
+  trains: true,
+  analytic: false,
+  load: (s) => new FullEvaluator({ home: s.home, dataRoot: s.dataRoot, backend: s.backend }),
+};

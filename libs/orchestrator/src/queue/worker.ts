@@ -13,7 +13,7 @@ import {
 } from '@detsearch/persistence';
 import { createEvaluatorRegistry, type EvaluatorLoader } from '../evaluators/registry';
 import { TrialJobHandler, type EventSink } from '../trial-job';
-import type { SearchEvent, TrialEvaluator } from '../types';
+import type { EvaluatorSettings, SearchEvent, TrialEvaluator } from '../types';
 import { runMeasurement, type MeasureSettings } from './measurements';
 import { channelFor, PgNotifier } from './notifier';
 import {
@@ -50,6 +50,8 @@ export interface QueueWorkerOptions {
   /** On stop, let running trials finish this long before releasing them (default 10 s). */
   graceMs?: number;
   evaluators?: Record<string, EvaluatorLoader | TrialEvaluator>;
+  /** Settings the evaluators are created with (home, data root, backend). */
+  evaluatorSettings?: EvaluatorSettings;
   measure?: MeasureSettings;
   /** Postgres connections of this process's pool (default 2 + concurrency). */
   poolSize?: number;
@@ -113,7 +115,7 @@ export class QueueWorker {
     this.searches = new SearchRepository(db);
     const dispatcher = new PgBossDispatcher(queue);
     this.reaper = new TrialReaper(db, this.trials, dispatcher, options, options.log);
-    const registry = createEvaluatorRegistry(options.evaluators);
+    const registry = createEvaluatorRegistry(options.evaluators, options.evaluatorSettings);
     const events: EventSink = {
       publish: (event: SearchEvent) => notifier.notify(db, { kind: 'event', origin: this.id, event }),
       publishInTx: (event: SearchEvent, tx: Tx) =>

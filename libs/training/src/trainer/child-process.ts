@@ -7,8 +7,6 @@ import type { EpochDecision, EpochMetrics } from './types';
 export interface ChildHooks {
   onLog?: (line: string) => void;
   onEpoch?: (m: EpochMetrics) => EpochDecision | Promise<EpochDecision>;
-  /** Extra environment for the child (merged over process.env). */
-  env?: NodeJS.ProcessEnv;
   /** Kill the child after this many ms (default: no limit). */
   timeoutMs?: number;
   /** Aborting kills the child (a cancelled search must not keep training). */
@@ -51,7 +49,6 @@ export function runInChild<T>(kind: string, payload: unknown, hooks: ChildHooks 
   const entry = childEntry();
   const child = fork(entry.file, [], {
     execArgv: entry.execArgv,
-    env: { ...process.env, ...hooks.env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     serialization: 'advanced',
   });

@@ -13,7 +13,7 @@ import {
 import { initBackend, TfjsDetector } from '@detsearch/model-tfjs';
 import { OnnxModel, saveWeights } from '@detsearch/model-onnx';
 import { createBatchLoader, type BatchLoader } from '../dataset/batch-loader';
-import { DataRoot } from '../dataset/data-root';
+import { DataRoot } from '@detsearch/config';
 import type { Batch } from '../dataset/pipeline';
 import { synthDataset } from '../dataset/synth';
 import type { YoloSample } from '../dataset/types';

@@ -48,7 +48,7 @@ export interface TrialRequest {
   maxValImages?: number;
 }
 
-export interface TrialResult {
+export interface TrialRunResult {
   /** 'stopped' when onEpoch asked to stop early (pruned); the model is still exported and scored. */
   status: Exclude<TrainStatus, 'failed'>;
   /** mAP of the exported ONNX model at the genome's precision, through onnxruntime (as deployed). */
@@ -167,7 +167,10 @@ function inferNchwShape(length: number, imageSize: number, level: number, numCla
  * ONNX at the genome's precision (int8 static calibrated on training images), score the exported
  * model on the val split with onnxruntime, measure it on this host, predict it on the profile.
  */
-export async function runTrialInProcess(request: TrialRequest, hooks: TrainHooks = {}): Promise<TrialResult> {
+export async function runTrialInProcess(
+  request: TrialRequest,
+  hooks: TrainHooks = {},
+): Promise<TrialRunResult> {
   const t0 = performance.now();
   const profile = getHardwareProfile(request.hardwareProfile);
   const outDir = resolve(request.outDir);
@@ -283,8 +286,8 @@ export type TrialProgressListener = (
 export function runTrial(
   request: TrialRequest,
   onProgress?: TrialProgressListener | ChildHooks,
-  options: Pick<ChildHooks, 'signal' | 'timeoutMs' | 'env'> = {},
-): Promise<TrialResult> {
+  options: Pick<ChildHooks, 'signal' | 'timeoutMs'> = {},
+): Promise<TrialRunResult> {
   const hooks: ChildHooks =
     typeof onProgress === 'function'
       ? {
@@ -293,7 +296,7 @@ export function runTrial(
           onEpoch: async (metrics) => (await onProgress({ type: 'epoch', metrics })) ?? 'continue',
         }
       : { ...options, ...onProgress };
-  return runInChild<TrialResult>('trial', request, hooks).catch((e: unknown) => {
+  return runInChild<TrialRunResult>('trial', request, hooks).catch((e: unknown) => {
     if (e instanceof DomainError && e.code === 'TRIAL.FAILED') throw new TrialFailedError(e.message);
     throw e;
   });
