@@ -1,5 +1,5 @@
 /**
- * Issue 6 acceptance: calibrate the `host` profile on 20 random genomes measured with onnxruntime,
+ * Latency benchmark: calibrate the `host` profile on 20 random genomes measured with onnxruntime,
  * then predict 30 other random genomes (fp32 and int8, separable variants included) and compare with
  * their measured medians: Kendall tau >= 0.85 and >= 80% within +-15%.
  *
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
     `| uncalibrated \`host\` prior | ${before.tau.toFixed(3)} | ${pct(before.within15)} | ${pct(before.within10)} | ${pct(before.mape)} |`,
     `| calibrated on ${nCalibrate} genomes | **${after.tau.toFixed(3)}** | **${pct(after.within15)}** | ${pct(after.within10)} | ${pct(after.mape)} |`,
     '',
-    `Target (issue 6): tau >= 0.85 and >= 80% within ±15% on ${nTest} held-out genomes: **${pass ? 'met' : 'NOT met'}**.`,
+    `Target: tau >= 0.85 and >= 80% within ±15% on ${nTest} held-out genomes: **${pass ? 'met' : 'NOT met'}**.`,
     '',
     'Per precision (calibrated): ' +
       perPrecision

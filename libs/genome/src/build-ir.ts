@@ -88,7 +88,7 @@ class IrWriter {
     );
   }
 
-  /** A kxk Conv, or when `separable` its depthwise kxk + pointwise 1x1 substitute (CONTRACT.md). */
+  /** A kxk Conv, or when `separable` its depthwise kxk + pointwise 1x1 substitute. */
   convMaybeSeparable(
     prefix: string,
     layer: number,

@@ -15,7 +15,7 @@ function rejection(input: unknown): DomainError {
 }
 
 describe('parseGenome', () => {
-  it('fills the defaults of CONTRACT.md', () => {
+  it('fills the documented defaults', () => {
     expect(parseGenome(base)).toEqual({
       ...base,
       numClasses: 80,

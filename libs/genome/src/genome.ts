@@ -18,7 +18,7 @@ export interface Quantization {
   calibration?: (typeof CALIBRATIONS)[number];
 }
 
-/** One candidate architecture (CONTRACT.md section 1), with every default filled in. */
+/** One candidate architecture, with every default filled in. */
 export interface Genome {
   depthMultiple: number;
   widthMultiple: number;

@@ -23,7 +23,7 @@ import type { SearchProgress, TrialEvaluator } from './types';
 /** Error text of trials ended by a cancel; a resume re-queues exactly these. */
 export const CANCELLED_REASON = 'search cancelled';
 
-/** Hook for a job queue: called in the transaction that creates trials (issue 8: pg-boss jobs). */
+/** Hook for a job queue: called in the transaction that creates trials (pg-boss jobs). */
 export interface TrialDispatcher {
   enqueue(tx: Tx, trials: Trial[]): Promise<void>;
 }

@@ -26,19 +26,8 @@ export {
   type LeaderboardTrial,
   type CursorPosition,
 } from './leaderboard';
-export { DocumentRepository } from './document-repository';
 export { WorkerRepository } from './worker-repository';
 export { MeasurementRepository, measurementFromRow, type MeasurementOutcome } from './measurement-repository';
 export { paretoFront, recomputeFront, nonDominated, OBJECTIVE_COLUMNS } from './pareto';
 export { seedTrials, type SeedTrialsOptions } from './seed';
-export {
-  ENTITIES,
-  SearchEntity,
-  TrialEntity,
-  SearchTrialCountEntity,
-  HardwareProfileEntity,
-  PresetEntity,
-  WorkerEntity,
-  LatencyMeasurementEntity,
-} from './entities';
 export { MIGRATIONS } from '../../../migrations';

@@ -229,15 +229,6 @@ export interface TrialCounts {
   failed: number;
 }
 
-/** A stored hardware profile or preset (a copy of a built-in one, or a fitted profile). */
-export interface StoredDocument {
-  name: string;
-  source: 'builtin' | 'fitted' | 'user';
-  document: Record<string, unknown>;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
 /** A registered worker process (see WorkerRepository). */
 export interface WorkerInfo {
   /** host:pid:random */

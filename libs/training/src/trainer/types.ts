@@ -26,7 +26,7 @@ export interface TrainHyp extends OptimizerHyp {
 
 /** One training job: everything needed, as plain JSON, so it can cross a process boundary. */
 export interface TrainJob {
-  /** Genome JSON (CONTRACT.md section 1); validated by parseGenome. */
+  /** Genome JSON; validated by parseGenome. */
   genome: unknown;
   dataset: DatasetSpec;
   epochs: number;
