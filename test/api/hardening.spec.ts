@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -322,4 +323,72 @@ describe('serve binds loopback unless told otherwise', () => {
       await server.app.close();
     }
   });
+});
+
+// Postgres behind a proxy this test can cut: every route answers 503 while the database is gone.
+const POSTGRES = process.env.DATABASE_URL;
+(POSTGRES ? describe : describe.skip)('503 on every route while Postgres is unreachable', () => {
+  it('answers 503, not 500, and recovers when the database is back', async () => {
+    const target = new URL(POSTGRES!);
+    const sockets = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const upstream = connect(Number(target.port || 5432), target.hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => s.destroy());
+        s.on('close', () => sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    const listen = () =>
+      new Promise<number>((r) =>
+        proxy.listen(0, '127.0.0.1', () => r((proxy.address() as AddressInfo).port)),
+      );
+    const port = await listen();
+    const proxied = new URL(POSTGRES!);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(port);
+    const schema = `api_down_${process.pid}`;
+    const app = await createApp({
+      env: {},
+      config: { LOG_LEVEL: 'silent', DATABASE_URL: proxied.toString() },
+      schema,
+    });
+    const http = () => request(app.getHttpServer());
+    try {
+      const { id } = (await http().post('/searches').send(VALID).expect(201)).body as { id: string };
+      await http().get(`/searches/${id}`).expect(200);
+      // Cut it: no new connections, the open ones dropped.
+      await new Promise<void>((r) => {
+        proxy.close(() => r());
+        for (const s of sockets) s.destroy();
+      });
+      for (const [method, url] of [
+        ['GET', `/searches/${id}`],
+        ['GET', '/searches'],
+        ['GET', `/searches/${id}/trials`],
+        ['GET', `/searches/${id}/pareto`],
+        ['GET', `/trials/${fakeId('t', 1)}`],
+        ['POST', '/searches'],
+        ['POST', `/searches/${id}/cancel`],
+        ['GET', '/health'],
+      ] as const) {
+        const res = method === 'GET' ? await http().get(url) : await http().post(url).send(VALID);
+        expect(res.status, `${method} ${url}: ${JSON.stringify(res.body)}`).toBe(503);
+      }
+      proxy.listen(port, '127.0.0.1');
+      await waitFor(
+        async () => ((await http().get(`/searches/${id}`)).status === 200 ? true : undefined),
+        15_000,
+        'the API to reach the database again',
+      );
+    } finally {
+      await app.close().catch(() => undefined);
+      proxy.close();
+      const client = new Client({ connectionString: POSTGRES });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    }
+  }, 60_000);
 });
