@@ -112,11 +112,7 @@ const badField: Record<string, fc.Arbitrary<unknown>> = {
   budget: fc.oneof(
     fc.constantFrom(null, 4, '4', [], {}, { trials: '4' }, { trials: 0 }, { trials: 1e21 }),
     fc.constantFrom({ trials: 2.5 }, { trials: -1 }, { trials: 100_001 }, { trials: null }),
-    fc.constantFrom(
-      { trials: 4, extra: 1 },
-      { trials: 4, wallClockMinutes: -5 },
-      { trials: 2 ** 63 },
-    ),
+    fc.constantFrom({ trials: 4, extra: 1 }, { trials: 4, wallClockMinutes: -5 }, { trials: 2 ** 63 }),
   ),
   seed: fc.oneof(fc.constantFrom('1', -1, 1.5, 2 ** 31, 1e21, null, [], {}, NaN), anyText),
   searchSpace: fc.oneof(
@@ -189,7 +185,11 @@ const rawBody = fc.oneof(
   fc.integer({ min: 33, max: 6000 }).map((n) => '['.repeat(n) + ']'.repeat(n)),
   fc.integer({ min: 33, max: 6000 }).map((n) => '{"a":'.repeat(n) + '1' + '}'.repeat(n)),
   fc.constantFrom('', '{', '{"strategy":', 'null', '[]', '"x"', '{"name":"\\u0000"}', '{"name":"\\ud800"}'),
-  fc.constantFrom('{"budget":{"trials":9223372036854775807}}', '{"seed":1e400}', '{"__proto__":{"admin":true}}'),
+  fc.constantFrom(
+    '{"budget":{"trials":9223372036854775807}}',
+    '{"seed":1e400}',
+    '{"__proto__":{"admin":true}}',
+  ),
   fc.string({ maxLength: 40 }),
 );
 
