@@ -49,6 +49,20 @@ export const GENOME_DIMENSION_TABLE: readonly GenomeDimensionInfo[] = [
     description: 'Deployed precision: fp32, fp16, or int8 (static or dynamic, per-tensor or per-channel).',
   },
   {
+    name: 'stageDepth',
+    label: 'stage depth',
+    kind: 'multiple',
+    description:
+      'Optional per-stage multipliers of C3 repeats (4 backbone stages, 4 neck blocks) on top of depthMultiple.',
+  },
+  {
+    name: 'stageWidth',
+    label: 'stage width',
+    kind: 'multiple',
+    description:
+      'Optional per-stage multipliers of channels (4 backbone stages, 4 neck blocks) on top of widthMultiple: structured pruning as architecture.',
+  },
+  {
     name: 'numClasses',
     label: 'nc',
     kind: 'fixed',

@@ -67,7 +67,11 @@ export class LeaderboardTrialDto {
   @ApiProperty() searchId!: string;
   @ApiProperty({ description: '0-based creation order within the search' }) number!: number;
   @ApiProperty({ enum: TrialStatus, enumName: 'TrialStatus' }) status!: TrialStatus;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The genome (its fields: GET /catalog genomeDimensions)' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The genome (its fields: GET /catalog genomeDimensions)',
+  })
   genome!: Record<string, unknown>;
   @ApiProperty() genomeKey!: string;
   @ApiProperty({ description: 'Target epochs (full fidelity)' }) epochs!: number;
