@@ -19,6 +19,8 @@ COPY --from=build /app/bin ./bin
 COPY --from=build /app/search-spaces ./search-spaces
 COPY --from=build /app/apps/api/public ./apps/api/public
 VOLUME ["/data"]
+# A container listens on every interface (serve binds 127.0.0.1 by default).
+ENV HOST=0.0.0.0
 EXPOSE 3000
 USER node
 ENTRYPOINT ["node", "bin/detsearch.js"]

@@ -161,7 +161,8 @@ async function benchBackend(backend: 'pglite' | 'postgres'): Promise<Row[]> {
   });
   const { app, url } = await startServer({
     env: {},
-    config: { LOG_LEVEL: 'warn', PORT: 0 },
+    // Throughput is the measurement: no rate limit.
+    config: { LOG_LEVEL: 'warn', PORT: 0, RATE_LIMIT: 0 },
     orchestrator,
     host: '127.0.0.1',
   });

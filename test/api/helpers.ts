@@ -33,6 +33,9 @@ export async function bootApp(
     env: {},
     config: {
       LOG_LEVEL: 'silent',
+      // Suites send bursts of requests from one address; the limits have their own tests.
+      RATE_LIMIT: 0,
+      RATE_LIMIT_LAUNCH: 0,
       WORKER_CONCURRENCY: 2,
       ...config,
       DATABASE_URL: backend === 'postgres' ? POSTGRES_URL : undefined,

@@ -79,6 +79,15 @@ describe('leaderboard cursors (no database)', () => {
     const created = resolveSort('createdAt');
     const bad = b64(JSON.stringify({ s: 'createdAt', k: 'yesterday', n: 1 }));
     expect(() => decodeCursor(bad, created)).toThrow(/after/);
+    // Dates that Date.parse accepts but are not real instants Postgres can compare with.
+    for (const k of [
+      '2024-02-30T00:00:00.000000Z',
+      '0000-01-01T00:00:00.000000Z',
+      '2024-13-01T00:00:00.000000Z',
+    ])
+      expect(() => decodeCursor(b64(JSON.stringify({ s: 'createdAt', k, n: 1 })), created)).toThrow(
+        /after: not a leaderboard cursor \(bad createdAt value\)/,
+      );
     const other = encodeCursor(resolveSort('params'), { value: 5, number: 1 });
     expect(() => decodeCursor(other, resolveSort('-params'))).toThrow(/sort 'params', not '-params'/);
   });

@@ -33,6 +33,8 @@ export async function openOrchestrator(options: OpenOrchestratorOptions): Promis
     inMemory: options.inMemory,
     schema: options.schema,
     concurrency: config.WORKER_CONCURRENCY,
+    // The REST contract: objectives come from the body or the preset, never a silent default.
+    launch: { maxTrials: config.MAX_TRIALS_PER_SEARCH, objectivesRequired: true },
     log: (msg, extra) => logger.info(extra ?? {}, msg),
   });
 }

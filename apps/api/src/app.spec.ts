@@ -2,7 +2,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from './create-app';
-import { FakeOrchestrator } from './testing/fake-orchestrator';
+import { FakeOrchestrator, fakeId } from './testing/fake-orchestrator';
+
+const S1 = fakeId('s', 1);
+const T1 = fakeId('t', 1);
+const T9 = fakeId('t', 9);
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +41,7 @@ describe('API edge (fake orchestrator, no database)', () => {
 
   it('creates a search: 201 {id, status}, body passed through', async () => {
     const res = await post('/searches').send(valid).expect(201);
-    expect(res.body).toEqual({ id: 's1', status: 'queued' });
+    expect(res.body).toEqual({ id: S1, status: 'queued' });
     expect(orchestrator.created.at(-1)).toMatchObject(valid);
   });
 
@@ -65,27 +69,27 @@ describe('API edge (fake orchestrator, no database)', () => {
   it('401 on mutating routes without a valid key; reads stay open; Bearer works', async () => {
     await http().post('/searches').send(valid).expect(401);
     await http().post('/searches').set('x-api-key', 'wrong').send(valid).expect(401);
-    const res = await http().post('/searches/s1/resume').expect(401);
+    const res = await http().post(`/searches/${S1}/resume`).expect(401);
     expect(res.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
-    await http().post('/searches/s1/resume').set('authorization', `Bearer ${KEY}`).expect(200);
-    await http().get('/searches/s1').expect(200);
+    await http().post(`/searches/${S1}/resume`).set('authorization', `Bearer ${KEY}`).expect(200);
+    await http().get(`/searches/${S1}`).expect(200);
   });
 
   it('maps domain codes: NOT_FOUND 404, conflicts 409', async () => {
     const missing = await http().get('/searches/nope').expect(404);
     expect(missing.body).toMatchObject({ statusCode: 404, error: 'Not Found', code: 'SEARCH.NOT_FOUND' });
-    await http().get('/trials/t1').expect(404);
-    await http().get('/trials/t1/model.onnx').expect(404);
-    await post('/searches/s1/cancel').expect(409);
+    await http().get(`/trials/${T1}`).expect(404);
+    await http().get(`/trials/${T1}/model.onnx`).expect(404);
+    await post(`/searches/${S1}/cancel`).expect(409);
   });
 
   it('streams a trial model as an attachment', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'api-model-'));
     const bytes = Buffer.from([8, 7, 18, 3, 0, 255, 1, 2]);
     writeFileSync(join(dir, 'model.onnx'), bytes);
-    orchestrator.models.set('t9', join(dir, 'model.onnx'));
+    orchestrator.models.set(T9, join(dir, 'model.onnx'));
     const res = await http()
-      .get('/trials/t9/model.onnx')
+      .get(`/trials/${T9}/model.onnx`)
       .buffer(true)
       .parse((r, done) => {
         const chunks: Buffer[] = [];
@@ -94,7 +98,7 @@ describe('API edge (fake orchestrator, no database)', () => {
       })
       .expect(200);
     expect(res.headers['content-type']).toBe('application/octet-stream');
-    expect(res.headers['content-disposition']).toContain('trial-t9.onnx');
+    expect(res.headers['content-disposition']).toContain(`trial-${T9}.onnx`);
     expect(Buffer.compare(res.body as Buffer, bytes)).toBe(0);
     rmSync(dir, { recursive: true });
   });
@@ -112,7 +116,7 @@ describe('API edge (fake orchestrator, no database)', () => {
   });
 
   it('validates leaderboard queries and converts numbers', async () => {
-    await http().get('/searches/s1/trials?sort=-map50_95&limit=5&offset=10&status=completed').expect(200);
+    await http().get(`/searches/${S1}/trials?sort=-map50_95&limit=5&offset=10&status=completed`).expect(200);
     expect(orchestrator.trialQueries.at(-1)).toEqual({
       sort: '-map50_95',
       limit: 5,
@@ -120,34 +124,34 @@ describe('API edge (fake orchestrator, no database)', () => {
       status: 'completed',
     });
     // view picks the projection (full: the orchestrator's listTrials); after passes through as it is.
-    await http().get('/searches/s1/trials?view=full&after=abc_-1').expect(200);
+    await http().get(`/searches/${S1}/trials?view=full&after=abc_-1`).expect(200);
     expect(orchestrator.trialQueries.at(-1)).toEqual({ after: 'abc_-1', view: 'full' });
-    const page = await http().get('/searches/s1/trials?view=leaderboard').expect(200);
+    const page = await http().get(`/searches/${S1}/trials?view=leaderboard`).expect(200);
     expect(page.body).toMatchObject({ items: [], nextCursor: null });
     expect(orchestrator.trialQueries.at(-1)).toEqual({});
-    expect((await http().get('/searches/s1/trials?after=').expect(400)).body.field).toBe('after');
+    expect((await http().get(`/searches/${S1}/trials?after=`).expect(400)).body.field).toBe('after');
     expect(
       (
         await http()
-          .get(`/searches/s1/trials?after=${'a'.repeat(513)}`)
+          .get(`/searches/${S1}/trials?after=${'a'.repeat(513)}`)
           .expect(400)
       ).body.field,
     ).toBe('after');
-    const res = await http().get('/searches/s1/trials?sort=-colour').expect(400);
+    const res = await http().get(`/searches/${S1}/trials?sort=-colour`).expect(400);
     expect(res.body.field).toBe('sort');
-    expect((await http().get('/searches/s1/trials?limit=0').expect(400)).body.field).toBe('limit');
-    expect((await http().get('/searches/s1/trials?status=done').expect(400)).body.field).toBe('status');
+    expect((await http().get(`/searches/${S1}/trials?limit=0`).expect(400)).body.field).toBe('limit');
+    expect((await http().get(`/searches/${S1}/trials?status=done`).expect(400)).body.field).toBe('status');
   });
 
   it('exports the Pareto front as CSV', async () => {
-    const res = await http().get('/searches/s1/pareto?format=csv').expect(200);
+    const res = await http().get(`/searches/${S1}/pareto?format=csv`).expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     expect(res.text.split('\n')[0]).toBe('trialId,map50_95,latencyMs');
-    expect((await http().get('/searches/s1/pareto?format=xml').expect(400)).body.field).toBe('format');
+    expect((await http().get(`/searches/${S1}/pareto?format=xml`).expect(400)).body.field).toBe('format');
   });
 
   it('streams events as SSE and ends the stream; 404 before streaming for an unknown search', async () => {
-    const res = await http().get('/searches/s1/events').expect(200);
+    const res = await http().get(`/searches/${S1}/events`).expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
     const events = res.text.split('\n\n').filter((b) => b.trim());
     expect(events).toHaveLength(3);

@@ -11,6 +11,10 @@ import { MetricsService } from './metrics/metrics.service';
 import { setupOpenApi } from './openapi';
 import { serveDashboard } from './dashboard';
 import { openCatalog, openOrchestrator, type OpenOrchestratorOptions } from './adapters';
+import { requestIdMiddleware } from './http/request-id';
+import { securityHeaders } from './http/security';
+import { apiKeyMiddleware } from './http/api-key.guard';
+import { badRequest, jsonDepth, jsonSyntaxErrors, storableTextMiddleware } from './http/json-guards';
 import { API_CONFIG as API_CONFIG_TOKEN } from './tokens';
 
 export interface CreateAppOptions {
@@ -49,8 +53,21 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
       { bodyParser: false, bufferLogs: true, abortOnError: false },
     );
     app.useLogger(app.get(Logger));
+    app.use(requestIdMiddleware());
+    app.use(securityHeaders());
     app.use(httpMetricsMiddleware(app.get(MetricsService)));
-    app.useBodyParser('json', { limit: config.BODY_LIMIT });
+    // Before the body parser: an unauthenticated client cannot make the service parse a body.
+    app.use(apiKeyMiddleware(config.API_KEY));
+    app.useBodyParser('json', {
+      limit: config.BODY_LIMIT,
+      // Nesting is bounded on the raw text, before JSON.parse or any validator recurses over it.
+      verify: (_req: unknown, _res: unknown, buf: Buffer) => {
+        if (jsonDepth(buf, config.MAX_JSON_DEPTH) > config.MAX_JSON_DEPTH)
+          throw badRequest(`body: nested deeper than ${config.MAX_JSON_DEPTH} levels`);
+      },
+    });
+    app.use(jsonSyntaxErrors());
+    app.use(storableTextMiddleware());
     app.disable('x-powered-by');
     app.enableShutdownHooks();
     setupOpenApi(app);
@@ -69,15 +86,17 @@ export interface RunningServer {
   port: number;
 }
 
-/** createApp + listen on PORT (0 picks a free port). */
+/** createApp + listen on HOST:PORT (loopback unless told otherwise; port 0 picks a free one). */
 export async function startServer(
   options: CreateAppOptions & { host?: string } = {},
 ): Promise<RunningServer> {
   const app = await createApp(options);
   const config = app.get<ApiConfig>(API_CONFIG_TOKEN);
-  await app.listen(config.PORT, options.host ?? '0.0.0.0');
+  await app.listen(config.PORT, options.host ?? config.HOST);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  const host = options.host && options.host !== '0.0.0.0' ? options.host : 'localhost';
+  const bound = options.host ?? config.HOST;
+  const host =
+    bound === '0.0.0.0' || bound === '::' ? 'localhost' : bound.includes(':') ? `[${bound}]` : bound;
   return { app, url: `http://${host}:${port}`, port };
 }

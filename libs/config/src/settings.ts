@@ -38,6 +38,31 @@ export const SETTINGS = {
       .default('256kb'),
     description: 'largest accepted request body; a bigger one gets 413',
   },
+  HOST: {
+    schema: z.string().trim().min(1).default('127.0.0.1'),
+    description: 'address `serve` binds; loopback unless told otherwise (docker-compose sets 0.0.0.0)',
+  },
+  RATE_LIMIT: {
+    schema: z.coerce.number().int().min(0).default(3000),
+    description:
+      'requests one client address may make per window, across routes (/health, /metrics exempt); 0: off',
+  },
+  RATE_LIMIT_LAUNCH: {
+    schema: z.coerce.number().int().min(0).default(30),
+    description: 'searches one client may launch per window (accepted launches only); 0: off',
+  },
+  RATE_LIMIT_WINDOW_MS: {
+    schema: z.coerce.number().int().min(1000).default(60_000),
+    description: 'the window of RATE_LIMIT and RATE_LIMIT_LAUNCH',
+  },
+  MAX_TRIALS_PER_SEARCH: {
+    schema: z.coerce.number().int().min(1).max(100_000).default(100_000),
+    description: "this deployment's cap on a search's budget.trials",
+  },
+  MAX_JSON_DEPTH: {
+    schema: z.coerce.number().int().min(4).max(256).default(32),
+    description: 'deepest nesting accepted in a JSON request body',
+  },
   DATA_ROOT: {
     schema: z.string().trim().min(1).optional(),
     description: 'datasets are only read below it (default: the working directory)',

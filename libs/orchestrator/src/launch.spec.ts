@@ -9,7 +9,12 @@ const deps: LaunchDeps = {
       throw new DomainError('EVALUATOR.UNKNOWN', `evaluator: unknown '${name}'`, 'evaluator');
   },
 };
-const base = { strategy: 'random', evaluator: 'surrogate', budget: { trials: 5 } };
+const base = {
+  strategy: 'random',
+  objectives: ['map50_95', 'latency'],
+  evaluator: 'surrogate',
+  budget: { trials: 5 },
+};
 
 async function rejection(body: unknown): Promise<DomainError> {
   try {
@@ -22,7 +27,7 @@ async function rejection(body: unknown): Promise<DomainError> {
 }
 
 describe('resolveLaunch', () => {
-  it('fills defaults: objectives, fidelity, profile, seed, name', async () => {
+  it('fills defaults: fidelity, profile, seed, name', async () => {
     const s = await resolveLaunch(base, deps);
     expect(s).toMatchObject({
       strategy: 'random',
@@ -93,5 +98,55 @@ describe('resolveLaunch', () => {
     const e = await rejection({ ...base, hardwareProfile: 'raspberry-pi-4' });
     expect(e.field).toBe('searchSpace.quantization');
     expect(e.message).toMatch(/fp16/);
+  });
+
+  it('says what is wrong: required, the type, the unknown key by name', async () => {
+    const msg = async (body: unknown) => (await rejection(body)).message;
+    expect(await msg({ ...base, budget: {} })).toBe('budget.trials: required');
+    expect(await msg({ ...base, budget: { trials: '10' } })).toBe('budget.trials: must be an integer');
+    expect(await msg({ ...base, budget: { trials: 2.5 } })).toBe('budget.trials: must be an integer');
+    expect(await msg({ ...base, seed: '1' })).toBe('seed: must be an integer');
+    const strict = { ...deps, objectivesRequired: true };
+    await expect(resolveLaunch({ ...base, objectives: undefined }, strict)).rejects.toThrow(
+      /^objectives: required/,
+    );
+    // Library callers without the flag get the default pair.
+    expect((await resolveLaunch({ ...base, objectives: undefined }, deps)).objectives).toEqual([
+      'map50_95',
+      'latency',
+    ]);
+    expect(await msg(JSON.parse('{"__proto__": {"x": 1}, "strategy": "random"}'))).toBe(
+      '__proto__: unknown field',
+    );
+    expect(await msg({ ...base, constructor: 1 })).toBe('constructor: unknown field');
+    expect(await msg({ ...base, budget: { trials: 5, extra: 1 } })).toBe('budget.extra: unknown field');
+    expect(await msg({ ...base, name: 'a\u0000b' })).toMatch(/^name: must not contain NUL/);
+    expect(await msg({ ...base, name: 'a\ud800b' })).toMatch(/^name: .*unpaired surrogates/);
+    expect(await msg({ ...base, name: 'x'.repeat(201) })).toMatch(/^name: must be at most 200/);
+  });
+
+  it('caps budget.trials at the deployment limit', async () => {
+    const capped = { ...deps, maxTrials: 50 };
+    await expect(resolveLaunch({ ...base, budget: { trials: 50 } }, capped)).resolves.toBeTruthy();
+    await expect(resolveLaunch({ ...base, budget: { trials: 51 } }, capped)).rejects.toThrow(
+      /^budget.trials: must not be greater than 50/,
+    );
+  });
+
+  it('validates the resolved search space completely, naming the field', async () => {
+    const field = async (searchSpace: unknown) => (await rejection({ ...base, searchSpace })).field;
+    for (const imageSize of [0, -32, 32_000_000, 99_968])
+      expect(await field({ imageSize })).toBe('searchSpace.imageSize');
+    expect(await field({ imageSize: { type: 'int', low: 160, high: 640, step: 0 } })).toBe(
+      'searchSpace.imageSize.step',
+    );
+    expect(await field({ imageSize: { type: 'int', low: 160, high: 640, step: -32 } })).toBe(
+      'searchSpace.imageSize.step',
+    );
+    expect(await field({ imageSize: { type: 'ordinal', values: [320, 99_968] } })).toBe(
+      'searchSpace.imageSize.values[1]',
+    );
+    expect(await field({ separable: [1, 1] })).toBe('searchSpace.separable');
+    expect(await field({ description: 'd'.repeat(1001) })).toBe('searchSpace.description');
   });
 });

@@ -1,10 +1,11 @@
 import { randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DomainError, isDomainError } from '@detsearch/common';
 import { DataRoot } from '@detsearch/config';
-import { zodToDomainError } from '@detsearch/genome';
+import { GENOME_LIMITS, zodToDomainError } from '@detsearch/genome';
 import {
   getHardwareProfile,
   getPreset,
@@ -13,7 +14,7 @@ import {
   type HardwareProfile,
   type Preset,
 } from '@detsearch/latency';
-import { isStrategyName, OBJECTIVES, STRATEGY_NAMES } from '@detsearch/domain';
+import { isStrategyName, OBJECTIVES, STRATEGY_NAMES, type ObjectiveName } from '@detsearch/domain';
 import type { NewSearch, SearchFidelity } from '@detsearch/persistence';
 import {
   compileSearchSpace,
@@ -25,16 +26,51 @@ import {
 import { SYNTHETIC_NUM_CLASSES } from './evaluators/full';
 
 const unique = (a: unknown[]) => new Set(a).size === a.length;
-const positive = z.number({ invalid_type_error: 'must be a number' }).finite().positive('must be > 0');
+
+/** A number field whose missing and wrong-typed cases say so (zod's defaults blame the range). */
+const number = (kind: 'a number' | 'an integer' = 'a number') =>
+  z.number({ required_error: 'required', invalid_type_error: `must be ${kind}` }).finite(`must be ${kind}`);
+const integer = (min: number, max: number) =>
+  number('an integer')
+    .int('must be an integer')
+    .min(min, `must not be less than ${min}`)
+    .max(max, `must not be greater than ${max}`);
+const positive = number().positive('must be > 0');
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** JSON text the database and logs can hold: no NUL, no unpaired UTF-16 surrogate. */
+export function isStorableText(s: string): boolean {
+  return !s.includes('\u0000') && !LONE_SURROGATE.test(s);
+}
+
+/** A bounded string of storable text. */
+export const text = (max: number) =>
+  z
+    .string({ required_error: 'required', invalid_type_error: 'must be a string' })
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine(isStorableText, 'must not contain NUL characters or unpaired surrogates');
+
+const oneOf = <T extends string>(values: readonly [T, ...T[]], what: string) =>
+  z.enum(values, {
+    errorMap: (issue, ctx) => ({
+      message:
+        issue.code === 'invalid_enum_value'
+          ? `unknown ${what} ${String(JSON.stringify(ctx.data)).slice(0, 60)}; expected one of ${values.join(', ')}`
+          : `must be one of ${values.join(', ')}`,
+    }),
+  });
 
 export const MAX_TRIALS = 100_000;
+export const MAX_NAME_LENGTH = 200;
 
 export const fidelitySchema = z
   .object({
-    epochs: z.number().int().min(1).max(1000),
-    minEpochs: z.number().int().min(1).optional(),
-    eta: z.number().min(2).max(10).optional(),
-    imageSize: z.number().int().min(32).max(4096).multipleOf(32, 'must be a multiple of 32').optional(),
+    epochs: integer(1, 1000),
+    minEpochs: integer(1, 1000).optional(),
+    eta: number().min(2, 'must not be less than 2').max(10, 'must not be greater than 10').optional(),
+    imageSize: integer(32, 4096).multipleOf(32, 'must be a multiple of 32').optional(),
   })
   .strict()
   .refine((f) => f.minEpochs === undefined || f.minEpochs <= f.epochs, {
@@ -42,16 +78,19 @@ export const fidelitySchema = z
     path: ['minEpochs'],
   });
 
-/** The body of POST /searches. A preset fills what the body leaves out. */
+/**
+ * The body of POST /searches, and the one validation of it (the API documents it, the CLI builds
+ * it): unknown keys are rejected by name. A preset fills what the body leaves out.
+ */
 export const launchRequestSchema = z
   .object({
-    name: z.string().trim().min(1).max(200).optional(),
-    preset: z.string().min(1).max(100).optional(),
-    strategy: z.string().min(1).max(50).optional(),
+    name: text(MAX_NAME_LENGTH).optional(),
+    preset: text(100).optional(),
+    strategy: oneOf(STRATEGY_NAMES, 'strategy').optional(),
     objectives: z
-      .array(z.enum(OBJECTIVES))
-      .min(1)
-      .max(OBJECTIVES.length)
+      .array(oneOf(OBJECTIVES, 'objective'), { invalid_type_error: 'must be an array of objective names' })
+      .min(1, 'must not be empty')
+      .max(OBJECTIVES.length, `must have at most ${OBJECTIVES.length} entries`)
       .refine(unique, 'has duplicates')
       .refine((a) => a.includes('map50_95'), 'must include map50_95')
       .optional(),
@@ -61,28 +100,29 @@ export const launchRequestSchema = z
         maxSizeBytes: positive.optional(),
         maxParams: positive.optional(),
         maxGflops: positive.optional(),
-        minMap50_95: z.number().min(0).max(1).optional(),
+        minMap50_95: number()
+          .min(0, 'must not be less than 0')
+          .max(1, 'must not be greater than 1')
+          .optional(),
       })
       .strict()
       .optional(),
     budget: z
-      .object({
-        trials: z.number({ invalid_type_error: 'must be a number' }).int().min(1).max(MAX_TRIALS),
-        wallClockMinutes: positive.max(7 * 24 * 60).optional(),
-      })
+      .object(
+        {
+          trials: integer(1, MAX_TRIALS),
+          wallClockMinutes: positive.max(7 * 24 * 60, `must not be greater than ${7 * 24 * 60}`).optional(),
+        },
+        { invalid_type_error: 'must be an object' },
+      )
       .strict()
       .optional(),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .optional(),
-    searchSpace: z.record(z.unknown()).optional(),
-    hardwareProfile: z.string().min(1).max(100).optional(),
-    dataset: z.string().min(1).max(1000).optional(),
+    seed: integer(0, 2 ** 31 - 1).optional(),
+    searchSpace: z.record(z.unknown(), { invalid_type_error: 'must be an object' }).optional(),
+    hardwareProfile: text(100).optional(),
+    dataset: text(1000).optional(),
     fidelity: fidelitySchema.optional(),
-    evaluator: z.string().min(1).max(50).optional(),
+    evaluator: text(50).optional(),
     supernetId: z.string().uuid('must be a supernet id (a UUID)').optional(),
     fineTune: z
       .object({
@@ -98,11 +138,41 @@ export const launchRequestSchema = z
 
 export type LaunchRequest = z.input<typeof launchRequestSchema>;
 
+/**
+ * Validates a launch body with the one launch schema (the API runs it at the edge, resolveLaunch
+ * again before resolving): a DomainError naming each bad field, an unknown key by its own path
+ * (`budget.extra: unknown field`).
+ */
+export function parseLaunchRequest(body: unknown): z.output<typeof launchRequestSchema> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new DomainError('SEARCH.INVALID', 'body: must be a JSON object', 'body');
+  const parsed = launchRequestSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.flatMap((i): z.ZodIssue[] =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({
+          code: 'custom',
+          // A key that is not a plain name (empty, spaces, control characters) is shown quoted.
+          path: [...i.path, /^[\w$-]+$/.test(k) ? k : JSON.stringify(k)],
+          message: 'unknown field',
+        }))
+      : [i],
+  );
+  // An unknown strategy keeps its own code (clients and the CLI branch on it).
+  const first = issues[0];
+  const code =
+    first?.code === 'invalid_enum_value' && first.path.join('.') === 'strategy'
+      ? 'SEARCH.UNKNOWN_STRATEGY'
+      : 'SEARCH.INVALID';
+  throw zodToDomainError(new z.ZodError(issues), code, 'body');
+}
+
 export const DEFAULT_HARDWARE_PROFILE = 'host';
 export const DEFAULT_FIDELITY: SearchFidelity = { epochs: 9, minEpochs: 1, eta: 3 };
 export const DEFAULT_EVALUATOR = 'full';
 /** Final stage of a supernet search: the front's best 3 fine-tuned, one seed. */
 export const DEFAULT_FINE_TUNE_TOP_K = 3;
+export const DEFAULT_OBJECTIVES: ObjectiveName[] = ['map50_95', 'latency'];
 
 export interface LaunchDeps {
   /** Throws a DomainError naming the field when the evaluator cannot be used. */
@@ -120,7 +190,14 @@ export interface LaunchDeps {
     dataset: string | null,
     supernetId?: string,
   ) => Promise<SearchSpaceSpec>;
-  /** Datasets are read only below this folder (default: the working directory). */
+  /**
+   * Objectives must come from the body or the preset (the REST API); otherwise they default to
+   * DEFAULT_OBJECTIVES (library and CLI callers).
+   */
+  objectivesRequired?: boolean;
+  /** This deployment's cap on budget.trials (below MAX_TRIALS). */
+  maxTrials?: number;
+  /** Where datasets may live (default: the working directory). */
   dataRoot?: string;
 }
 
@@ -131,11 +208,7 @@ export interface LaunchDeps {
  * every rejection is a DomainError naming the field.
  */
 export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<NewSearch> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body))
-    throw new DomainError('SEARCH.INVALID', 'body: must be a JSON object', 'body');
-  const parsed = launchRequestSchema.safeParse(body);
-  if (!parsed.success) throw zodToDomainError(parsed.error, 'SEARCH.INVALID', 'body');
-  const req = parsed.data;
+  const req = parseLaunchRequest(body);
 
   let preset: Preset | undefined;
   if (req.preset !== undefined) {
@@ -157,7 +230,15 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
 
   const budget = req.budget ?? preset?.budget;
   if (budget === undefined) throw required('budget');
-  const objectives = req.objectives ?? preset?.objectives ?? ['map50_95', 'latency'];
+  if (deps.maxTrials !== undefined && budget.trials > deps.maxTrials)
+    throw new DomainError(
+      'SEARCH.INVALID',
+      `budget.trials: must not be greater than ${deps.maxTrials} (this deployment's limit)`,
+      'budget.trials',
+    );
+  const objectives =
+    req.objectives ?? preset?.objectives ?? (deps.objectivesRequired ? undefined : DEFAULT_OBJECTIVES);
+  if (objectives === undefined) throw required('objectives');
   if (!objectives.includes('map50_95'))
     throw new DomainError('SEARCH.INVALID', 'objectives: must include map50_95', 'objectives');
 
@@ -205,7 +286,7 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
         );
 
   // A trained model has as many classes as its dataset, whatever the search space's default says.
-  const dataset = req.dataset !== undefined ? resolveDataset(req.dataset, deps.dataRoot) : null;
+  const dataset = req.dataset !== undefined ? await resolveDataset(req.dataset, deps.dataRoot) : null;
   if (dataset) spec = { ...spec, numClasses: dataset.numClasses };
   else if (evaluator === 'full' || evaluator === 'supernet')
     spec = { ...spec, numClasses: SYNTHETIC_NUM_CLASSES };
@@ -249,29 +330,56 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
   };
 }
 
+/** A data.yaml is a few kilobytes; anything far bigger is not one. */
+export const MAX_DATA_YAML_BYTES = 1 << 20;
+
 /**
- * A dataset named by a launch request: a data.yaml below DATA_ROOT (default the working directory),
- * so an API client cannot make the service read arbitrary files. Returns its class count.
+ * A dataset named by a launch request: a regular data.yaml file below DATA_ROOT (default the
+ * working directory), so an API client cannot make the service read arbitrary files. A missing
+ * file and one outside the root get the same answer (no oracle for which files exist), and the
+ * message shows only the path as given. Read asynchronously with a size cap, so a FIFO or device
+ * cannot block the event loop. Returns the real path and the class count.
  */
-export function resolveDataset(path: string, dataRoot?: string): { path: string; numClasses: number } {
+export async function resolveDataset(
+  path: string,
+  dataRoot?: string,
+): Promise<{ path: string; numClasses: number }> {
   const fail = (why: string) => new DomainError('SEARCH.INVALID_DATASET', `dataset: ${why}`, 'dataset');
-  const root = new DataRoot(dataRoot);
+  const notFound = () => fail(`no data.yaml '${path}' below DATA_ROOT`);
   let real: string;
   try {
-    real = root.confine(path, 'dataset');
+    real = new DataRoot(dataRoot).confine(path, 'dataset');
   } catch (err) {
-    if (isDomainError(err) && err.code === 'DATASET.NOT_FOUND')
-      throw fail(`no such file '${path}' below DATA_ROOT (${root.realRoot})`);
-    if (isDomainError(err) && err.code === 'DATASET.OUTSIDE_ROOT')
-      throw fail(`'${path}' is outside DATA_ROOT (${root.realRoot})`);
+    if (isDomainError(err) && (err.code === 'DATASET.NOT_FOUND' || err.code === 'DATASET.OUTSIDE_ROOT'))
+      throw notFound();
     throw err;
+  }
+  let content: string;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; the check below then rejects it.
+    const handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw fail(`'${path}' is not a regular file`);
+      if (info.size > MAX_DATA_YAML_BYTES)
+        throw fail(`'${path}' is larger than ${MAX_DATA_YAML_BYTES} bytes; not a data.yaml`);
+      const buf = Buffer.alloc(info.size);
+      const { bytesRead } = await handle.read(buf, 0, info.size, 0);
+      content = buf.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    if (isDomainError(err)) throw err;
+    throw notFound();
   }
   let doc: { nc?: unknown; names?: unknown };
   try {
-    doc = (parseYaml(readFileSync(real, 'utf8')) ?? {}) as typeof doc;
+    doc = (parseYaml(content) ?? {}) as typeof doc;
   } catch (err) {
     throw fail(`'${path}' is not a YOLO data.yaml: ${(err as Error).message}`);
   }
+  if (doc === null || typeof doc !== 'object') throw fail(`'${path}' is not a YOLO data.yaml`);
   const names = Array.isArray(doc.names)
     ? doc.names.length
     : doc.names && typeof doc.names === 'object'
@@ -279,6 +387,8 @@ export function resolveDataset(path: string, dataRoot?: string): { path: string;
       : undefined;
   const nc = typeof doc.nc === 'number' ? doc.nc : names;
   if (!Number.isInteger(nc) || (nc as number) < 1) throw fail(`'${path}' gives no class count (nc or names)`);
+  if ((nc as number) > GENOME_LIMITS.numClasses.max)
+    throw fail(`'${path}' has nc ${nc}; at most ${GENOME_LIMITS.numClasses.max} classes are supported`);
   return { path: real, numClasses: nc as number };
 }
 

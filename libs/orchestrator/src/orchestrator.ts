@@ -158,7 +158,7 @@ export class SearchOrchestrator {
       supernets: this.supernetRepository,
       home: resolve(options.home ?? '.detsearch'),
       runnerId: this.runnerId,
-      resolveDataset,
+      resolveDataset: (path) => resolveDataset(path, options.dataRoot),
       getPreset: options.launch?.getPreset,
       defaultSearchSpace: options.launch?.defaultSearchSpace,
       log: options.log,
@@ -340,7 +340,7 @@ export class SearchOrchestrator {
    */
   async createSupernet(body: unknown): Promise<{ supernet: SupernetView; training: boolean }> {
     this.assertOpen();
-    const r = this.supernets.resolveRequest(body);
+    const r = await this.supernets.resolveRequest(body);
     const s = await this.supernets.train(r, { minutes: r.minutes, seed: r.seed });
     return { supernet: toSupernetView(s), training: s.status !== 'ready' };
   }

@@ -94,6 +94,18 @@ const INT32_MAX = 2 ** 31 - 1;
 const NON_FINITE = new Set(['NaN', 'Infinity', '-Infinity']);
 const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
+/**
+ * A real instant in the years a trial can have: Date.parse rolls 2024-02-30 over to March and
+ * accepts year 0000, which Postgres rejects, so the date must survive the round trip.
+ */
+function isCursorTimestamp(k: string): boolean {
+  if (!ISO_MICROS.test(k)) return false;
+  const ms = Date.parse(k);
+  if (isNaN(ms)) return false;
+  const year = Number(k.slice(0, 4));
+  return year >= 1970 && new Date(ms).toISOString().slice(0, 19) === k.slice(0, 19);
+}
+
 const invalid = (why: string) =>
   new DomainError(
     'TRIALS.INVALID_CURSOR',
@@ -125,7 +137,7 @@ export function decodeCursor(raw: string, sort: ResolvedSort): CursorPosition {
         (sort.type === 'int' && Number.isInteger(k) && Math.abs(k as number) <= INT32_MAX) ||
         (sort.type === 'float8' &&
           ((typeof k === 'number' && Number.isFinite(k)) || (typeof k === 'string' && NON_FINITE.has(k)))) ||
-        (sort.type === 'timestamptz' && typeof k === 'string' && ISO_MICROS.test(k) && !isNaN(Date.parse(k)));
+        (sort.type === 'timestamptz' && typeof k === 'string' && isCursorTimestamp(k));
   if (!ok || k === undefined) throw invalid(`not a leaderboard cursor (bad ${sort.key} value)`);
   return { value: k, number: n };
 }

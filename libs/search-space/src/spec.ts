@@ -47,6 +47,7 @@ const multipleGrid = z
     values: z
       .array(z.number().min(GENOME_LIMITS.multiple.min).max(GENOME_LIMITS.multiple.max))
       .min(1)
+      .max(64)
       .refine(sortedUnique, 'values must be strictly increasing'),
   })
   .strict();
@@ -64,14 +65,28 @@ const multipleField = z.union([
   multipleRange,
 ]);
 
+const IMG = GENOME_LIMITS.imageSize;
+/** An image size a model can be built at: a multiple of 32 inside the genome's limits. */
+const imageSizeValue = z
+  .number({ invalid_type_error: 'must be an integer' })
+  .int('must be an integer')
+  .min(IMG.min, `must not be less than ${IMG.min}`)
+  .max(IMG.max, `must not be greater than ${IMG.max}`)
+  .multipleOf(32, 'must be a multiple of 32');
+
 const imageSizeField = z.union([
-  z.number().int().multipleOf(32, 'must be a multiple of 32'),
+  imageSizeValue,
   z
     .object({
       type: z.literal('int'),
-      low: z.number().int().min(32).multipleOf(32, 'must be a multiple of 32'),
-      high: z.number().int().max(GENOME_LIMITS.imageSize.max).multipleOf(32, 'must be a multiple of 32'),
-      step: z.number().int().multipleOf(32, 'must be a multiple of 32').default(32),
+      low: imageSizeValue,
+      high: imageSizeValue,
+      step: z
+        .number({ invalid_type_error: 'must be an integer' })
+        .int('must be an integer')
+        .positive('must be > 0')
+        .multipleOf(32, 'must be a multiple of 32')
+        .default(32),
     })
     .strict()
     .refine((d) => d.low <= d.high, 'low must not exceed high'),
@@ -79,8 +94,9 @@ const imageSizeField = z.union([
     .object({
       type: z.literal('ordinal'),
       values: z
-        .array(z.number().int().min(32).multipleOf(32, 'must be a multiple of 32'))
+        .array(imageSizeValue)
         .min(1)
+        .max(64)
         .refine(sortedUnique, 'values must be strictly increasing'),
     })
     .strict(),
@@ -99,7 +115,7 @@ const separableLayer = z
     `is not a layer that can be separable; allowed: ${SEPARABLE_ROWS.join(', ')}`,
   );
 const separableField = z.union([
-  z.array(separableLayer),
+  z.array(separableLayer).refine((a) => new Set(a).size === a.length, 'has duplicates'),
   z
     .object({
       type: z.literal('subset'),
@@ -137,8 +153,8 @@ const quantizationField = z.union([
 
 export const searchSpaceSpecSchema = z
   .object({
-    name: z.string().min(1).default('custom'),
-    description: z.string().optional(),
+    name: z.string().min(1).max(100).default('custom'),
+    description: z.string().max(1000).optional(),
     depthMultiple: multipleField,
     widthMultiple: multipleField,
     numClasses: z.number().int().min(1).max(GENOME_LIMITS.numClasses.max).default(80),
@@ -159,7 +175,9 @@ export function validateSearchSpaceSpec(input: unknown, source = 'searchSpace'):
   const r = searchSpaceSpecSchema.safeParse(input);
   if (!r.success) {
     const e = zodToDomainError(r.error, 'SEARCH_SPACE.INVALID', source);
-    throw new DomainError(e.code, `${source}: ${e.message}`, e.field, e.details);
+    // A request field (searchSpace) prefixes the path; a file label ('search space') does not.
+    const field = /^[A-Za-z_][\w.]*$/.test(source) && e.field !== source ? `${source}.${e.field}` : e.field;
+    throw new DomainError(e.code, `${source}: ${e.message}`, field, e.details);
   }
   return r.data;
 }

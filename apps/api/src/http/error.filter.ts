@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { STATUS_CODES } from 'node:http';
 import type { Response } from './express-types';
 import { isDomainError, type DomainError } from '@detsearch/common';
+import { isDatabaseUnavailable } from './database-errors';
 import { httpStatusFor } from '@detsearch/domain';
 
 /** The one error shape of the API, plus the domain code and field when known. */
@@ -25,6 +26,25 @@ function domainBody(err: DomainError): ErrorBody {
   return { statusCode, message, error: STATUS_CODES[statusCode]!, code: err.code, field: err.field };
 }
 
+/**
+ * Errors Nest raises before a handler (unknown route, a path segment that is not valid
+ * percent-encoding) name no field; say which part of the request they blame.
+ */
+function withField(body: ErrorBody): ErrorBody {
+  if (body.field || body.statusCode < 400 || body.statusCode > 499) return body;
+  const named = /^([\w.[\]]+): /.exec(body.message)?.[1];
+  if (named) return { ...body, field: named };
+  const field =
+    body.statusCode === 404 || /decode param/i.test(body.message)
+      ? 'path'
+      : body.statusCode === 429
+        ? 'client'
+        : body.statusCode === 401
+          ? 'x-api-key'
+          : 'body';
+  return { ...body, field, message: `${field}: ${body.message}` };
+}
+
 function httpBody(err: HttpException): ErrorBody {
   const statusCode = err.getStatus();
   const res = err.getResponse();
@@ -44,12 +64,26 @@ function middlewareBody(err: unknown): ErrorBody | undefined {
   const e = err as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown };
   const status = typeof e?.status === 'number' ? e.status : e?.statusCode;
   if (typeof status !== 'number' || status < 400 || status > 499 || e.expose !== true) return undefined;
-  return { statusCode: status, message: String(e.message), error: STATUS_CODES[status] ?? 'Error' };
+  // body-parser's errors are all about the body: say so, as every other 4xx names its field.
+  const message = String(e.message);
+  return {
+    statusCode: status,
+    message: /^[\w.[\]]+: /.test(message) ? message : `body: ${message}`,
+    error: STATUS_CODES[status] ?? 'Error',
+    field: /^([\w.[\]]+): /.exec(message)?.[1] ?? 'body',
+  };
 }
 
 export function toErrorBody(err: unknown): ErrorBody {
   if (isDomainError(err)) return domainBody(err);
-  if (err instanceof HttpException) return httpBody(err);
+  if (err instanceof HttpException) return withField(httpBody(err));
+  if (isDatabaseUnavailable(err))
+    return {
+      statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+      message: 'database unavailable; retry later',
+      error: STATUS_CODES[503]!,
+      code: 'DATABASE.UNAVAILABLE',
+    };
   return (
     middlewareBody(err) ?? {
       statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
@@ -65,8 +99,11 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(err: unknown, host: ArgumentsHost): void {
     const body = toErrorBody(err);
+    const req = host.switchToHttp().getRequest<{ id?: unknown }>();
     if (body.statusCode >= 500)
-      this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      this.logger.error(
+        `request ${String(req?.id)}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
     const res = host.switchToHttp().getResponse<Response>();
     // An SSE stream that already started cannot change its status; end it instead.
     if (res.headersSent) {

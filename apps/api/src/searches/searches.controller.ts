@@ -7,12 +7,14 @@ import {
   Param,
   Post,
   Query,
+  Req,
   Res,
   Sse,
   type MessageEvent,
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBody,
   ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -22,9 +24,14 @@ import {
   ApiProduces,
   ApiSecurity,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import type { Response } from '../http/express-types';
+import type { Request, Response } from '../http/express-types';
+import { SearchId } from '../http/ids';
+import { LaunchBodyPipe } from './launch-body.pipe';
+import { LaunchQuota } from '../http/launch-quota';
+import { clientOf } from '../http/client';
 import { Observable } from 'rxjs';
 import type { SearchEvent } from '@detsearch/orchestrator';
 import { ORCHESTRATOR } from '../tokens';
@@ -50,6 +57,7 @@ export class SearchesController {
   constructor(
     @Inject(ORCHESTRATOR) private readonly orchestrator: OrchestratorPort,
     private readonly metrics: MetricsService,
+    private readonly launchQuota: LaunchQuota,
   ) {}
 
   @Post()
@@ -59,8 +67,17 @@ export class SearchesController {
   @ApiCreatedResponse({ type: CreatedSearchDto })
   @ApiBadRequestResponse({ type: ErrorDto, description: 'Invalid body; the message names the field' })
   @ApiUnauthorizedResponse({ type: ErrorDto })
-  async create(@Body() body: CreateSearchDto): Promise<CreatedSearchDto> {
+  @ApiBody({ type: CreateSearchDto })
+  @ApiTooManyRequestsResponse({
+    type: ErrorDto,
+    description: 'Too many launches or requests from this client',
+  })
+  async create(@Body(LaunchBodyPipe) body: unknown, @Req() req: Request): Promise<CreatedSearchDto> {
+    // The one launch schema validates the body inside createSearch; nothing is stored on a 400.
+    const client = clientOf(req);
+    this.launchQuota.check(client);
     const created = await this.orchestrator.createSearch(body);
+    this.launchQuota.record(client);
     this.metrics.searchesCreated.inc();
     return created as CreatedSearchDto;
   }
@@ -75,7 +92,7 @@ export class SearchesController {
   @Get(':id')
   @ApiOperation({ summary: 'One search: status, progress, best so far' })
   @ApiOkResponse({ type: SearchViewDto })
-  get(@Param('id') id: string): Promise<unknown> {
+  get(@Param('id', SearchId) id: string): Promise<unknown> {
     return this.orchestrator.getSearch(id);
   }
 
@@ -87,7 +104,7 @@ export class SearchesController {
   @ApiBearerAuth(BEARER_SCHEME)
   @ApiUnauthorizedResponse({ type: ErrorDto })
   @ApiConflictResponse({ type: ErrorDto, description: 'The search already ended' })
-  async cancel(@Param('id') id: string): Promise<SearchViewDto> {
+  async cancel(@Param('id', SearchId) id: string): Promise<SearchViewDto> {
     const search = await this.orchestrator.cancel(id);
     this.metrics.searchTransitions.inc({ action: 'cancel' });
     return search as unknown as SearchViewDto;
@@ -101,7 +118,7 @@ export class SearchesController {
   @ApiBearerAuth(BEARER_SCHEME)
   @ApiUnauthorizedResponse({ type: ErrorDto })
   @ApiConflictResponse({ type: ErrorDto, description: 'The search is running or complete' })
-  async resume(@Param('id') id: string): Promise<SearchViewDto> {
+  async resume(@Param('id', SearchId) id: string): Promise<SearchViewDto> {
     const search = await this.orchestrator.resume(id);
     this.metrics.searchTransitions.inc({ action: 'resume' });
     return search as unknown as SearchViewDto;
@@ -116,7 +133,7 @@ export class SearchesController {
     type: ErrorDto,
     description: 'Invalid query: unknown sort, a malformed cursor or one for another sort, after with offset',
   })
-  trials(@Param('id') id: string, @Query() query: TrialsQueryDto): Promise<unknown> {
+  trials(@Param('id', SearchId) id: string, @Query() query: TrialsQueryDto): Promise<unknown> {
     const { view, ...page } = query;
     return view === TrialView.full
       ? this.orchestrator.listTrials(id, page)
@@ -127,7 +144,11 @@ export class SearchesController {
   @ApiOperation({ summary: 'Pareto front of the completed trials, as JSON or CSV' })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: ParetoFrontDto, description: 'JSON; with format=csv one row per point (RFC 4180)' })
-  async pareto(@Param('id') id: string, @Query() query: ParetoQueryDto, @Res() res: Response): Promise<void> {
+  async pareto(
+    @Param('id', SearchId) id: string,
+    @Query() query: ParetoQueryDto,
+    @Res() res: Response,
+  ): Promise<void> {
     if (query.format === ParetoFormat.csv) {
       const csv = await this.orchestrator.paretoCsv(id);
       res.type('text/csv').attachment(`pareto-${id}.csv`).send(csv);
@@ -139,7 +160,7 @@ export class SearchesController {
   @Sse(':id/events')
   @ApiOperation({ summary: 'Server-sent progress events; the stream ends when the search ends' })
   @ApiProduces('text/event-stream')
-  async events(@Param('id') id: string): Promise<Observable<MessageEvent>> {
+  async events(@Param('id', SearchId) id: string): Promise<Observable<MessageEvent>> {
     // Resolve the search first so an unknown id is a plain 404, not an empty stream.
     await this.orchestrator.getSearch(id);
     return sseStream(this.orchestrator.events.bind(this.orchestrator), id);

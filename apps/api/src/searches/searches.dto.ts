@@ -9,34 +9,14 @@ import {
   type StrategyName as DomainStrategyName,
   type TrialStatus as DomainTrialStatus,
 } from '@detsearch/domain';
-import { BUILT_IN_EVALUATORS, DEFAULT_EVALUATOR } from '@detsearch/orchestrator';
+import { BUILT_IN_EVALUATORS, DEFAULT_EVALUATOR, MAX_NAME_LENGTH, MAX_TRIALS } from '@detsearch/orchestrator';
 import { TRIAL_SORT_KEYS as TRIAL_SORT_FIELDS } from '@detsearch/persistence';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  ArrayUnique,
-  IsArray,
-  IsEnum,
-  IsIn,
-  IsInt,
-  IsNotEmptyObject,
-  IsNumber,
-  IsObject,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Length,
-  Max,
-  Min,
-  IsPositive,
-  ValidateIf,
-  ValidateNested,
-} from 'class-validator';
+import { IsEnum, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 
 /*
- * Named enums so the OpenAPI document names them (and stays stable); the domain re-validates
- * everything, these catch shape errors at the edge with a message naming the field.
+ * Named enums so the OpenAPI document names them (and stays stable), each derived from the list
+ * the domain validates against: they cannot disagree with the launch schema.
  */
 /** An enum-like object (name -> name) of a registry's names, as class-validator and Swagger take it. */
 function enumOf<const N extends string>(names: readonly N[]): { readonly [K in N]: K } {
@@ -69,13 +49,12 @@ export enum ParetoFormat {
   csv = 'csv',
 }
 
-export const MAX_TRIALS = 100_000;
-
+/*
+ * The launch body, for the OpenAPI document only: POST /searches is validated by the domain's one
+ * launch schema (launchRequestSchema), which rejects unknown keys and names every field.
+ */
 export class BudgetDto {
   @ApiProperty({ minimum: 1, maximum: MAX_TRIALS, example: 40, description: 'Trials to run in all' })
-  @IsInt()
-  @Min(1)
-  @Max(MAX_TRIALS)
   trials!: number;
 
   @ApiPropertyOptional({
@@ -83,10 +62,6 @@ export class BudgetDto {
     maximum: 10_080,
     description: 'Stop after this much wall-clock time',
   })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0.01)
-  @Max(10_080)
   wallClockMinutes?: number;
 }
 
@@ -96,64 +71,33 @@ export class ConstraintsDto {
     exclusiveMinimum: true,
     minimum: 0,
   })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @IsPositive()
   maxLatencyMs?: number;
 
   @ApiPropertyOptional({ description: 'Model size limit, bytes', minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @IsPositive()
   maxSizeBytes?: number;
 
   @ApiPropertyOptional({ description: 'Parameter count limit', minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @IsPositive()
   maxParams?: number;
 
   @ApiPropertyOptional({ description: 'GFLOPs limit', exclusiveMinimum: true, minimum: 0 })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @IsPositive()
   maxGflops?: number;
 
   @ApiPropertyOptional({ description: 'Lowest acceptable mAP@0.5:0.95', minimum: 0, maximum: 1 })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(1)
   minMap50_95?: number;
 }
 
 /** Training fidelity; minEpochs < epochs turns on asynchronous successive halving (ASHA). */
 export class FidelityDto {
   @ApiProperty({ minimum: 1, maximum: 1000, description: 'Full epochs of one trial' })
-  @IsInt()
-  @Min(1)
-  @Max(1000)
   epochs!: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, description: 'First ASHA rung' })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
   minEpochs?: number;
 
   @ApiPropertyOptional({ minimum: 2, maximum: 10, description: 'ASHA reduction factor' })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(2)
-  @Max(10)
   eta?: number;
 
   @ApiPropertyOptional({ minimum: 32, maximum: 1280, description: 'Training image size (multiple of 32)' })
-  @IsOptional()
-  @IsInt()
-  @Min(32)
-  @Max(1280)
   imageSize?: number;
 }
 
@@ -165,10 +109,6 @@ export class FineTuneDto {
     default: 3,
     description: "Front's best K fine-tuned (0: none)",
   })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(100)
   topK?: number;
 
   @ApiPropertyOptional({
@@ -176,10 +116,6 @@ export class FineTuneDto {
     maximum: 1000,
     description: "Epochs each (default the fidelity's epochs)",
   })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
   epochs?: number;
 
   @ApiPropertyOptional({
@@ -188,24 +124,14 @@ export class FineTuneDto {
     default: 1,
     description: '2: a second seed, mean and spread',
   })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(2)
   seeds?: number;
 }
 
 export class CreateSearchDto {
-  @ApiPropertyOptional({ maxLength: 200, example: 'pi4-int8' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @ApiPropertyOptional({ maxLength: MAX_NAME_LENGTH, example: 'pi4-int8' })
   name?: string;
 
   @ApiPropertyOptional({ description: 'Preset name (GET /presets)', example: 'raspberry-pi-4' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 100)
   preset?: string;
 
   @ApiPropertyOptional({
@@ -213,44 +139,26 @@ export class CreateSearchDto {
     enumName: 'StrategyName',
     description: 'Required unless the preset gives one',
   })
-  @ValidateIf((o: CreateSearchDto) => !o.preset || o.strategy !== undefined)
-  @IsEnum(StrategyName)
   strategy?: StrategyName;
 
   @ApiPropertyOptional({
-    description: 'Objectives: map50_95 is maximized, latency (on the hardware profile) and size minimized',
+    description:
+      'Objectives: map50_95 is maximized, latency (on the hardware profile) and size minimized. ' +
+      'Required unless the preset gives them',
     enum: ObjectiveName,
     enumName: 'ObjectiveName',
     isArray: true,
     example: ['map50_95', 'latency'],
   })
-  @ValidateIf((o: CreateSearchDto) => !o.preset || o.objectives !== undefined)
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(3)
-  @ArrayUnique()
-  @IsEnum(ObjectiveName, { each: true })
   objectives?: ObjectiveName[];
 
   @ApiPropertyOptional({ type: ConstraintsDto })
-  @IsOptional()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ConstraintsDto)
   constraints?: ConstraintsDto;
 
   @ApiPropertyOptional({ type: BudgetDto, description: 'Required unless the preset gives one' })
-  @ValidateIf((o: CreateSearchDto) => !o.preset || o.budget !== undefined)
-  @IsObject()
-  @ValidateNested()
-  @Type(() => BudgetDto)
   budget?: BudgetDto;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 2 ** 31 - 1, example: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(2 ** 31 - 1)
   seed?: number;
 
   @ApiPropertyOptional({
@@ -258,33 +166,18 @@ export class CreateSearchDto {
     type: 'object',
     additionalProperties: true,
   })
-  @IsOptional()
-  @IsNotEmptyObject()
-  @IsObject()
   searchSpace?: Record<string, unknown>;
 
   @ApiPropertyOptional({ description: 'Hardware profile name (GET /hardware-profiles)', example: 't4' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 100)
   hardwareProfile?: string;
 
   @ApiPropertyOptional({ description: 'Dataset (data.yaml below DATA_ROOT, or "synthetic")' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 500)
   dataset?: string;
 
   @ApiPropertyOptional({ type: FidelityDto })
-  @IsOptional()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => FidelityDto)
   fidelity?: FidelityDto;
 
   @ApiPropertyOptional({ enum: EvaluatorName, enumName: 'EvaluatorName', default: DEFAULT_EVALUATOR })
-  @IsOptional()
-  @IsEnum(EvaluatorName)
   evaluator?: EvaluatorName;
 
   @ApiPropertyOptional({
@@ -293,15 +186,9 @@ export class CreateSearchDto {
       'same dataset and space, else one is trained first',
     format: 'uuid',
   })
-  @IsOptional()
-  @IsUUID('all', { message: 'supernetId must be a supernet id (a UUID)' })
   supernetId?: string;
 
   @ApiPropertyOptional({ type: FineTuneDto, description: "evaluator 'supernet': the final stage" })
-  @IsOptional()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => FineTuneDto)
   fineTune?: FineTuneDto;
 
   @ApiPropertyOptional({
@@ -309,10 +196,6 @@ export class CreateSearchDto {
     maximum: 10_080,
     description: "evaluator 'supernet': training budget when a supernet must be trained first, minutes",
   })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0.01)
-  @Max(10_080)
   supernetMinutes?: number;
 }
 
@@ -323,6 +206,9 @@ export class CreatedSearchDto {
   @ApiProperty({ enum: SearchStatus, enumName: 'SearchStatus' })
   status!: SearchStatus;
 }
+
+/** Deepest offset a list accepts (a 32-bit row count; deeper pages use cursors). */
+export const MAX_OFFSET = 2 ** 31 - 1;
 
 /** Leaderboard sort keys (the persistence layer's sortable columns); a leading '-' sorts descending. */
 export type TrialSort = (typeof TRIAL_SORT_FIELDS)[number] | `-${(typeof TRIAL_SORT_FIELDS)[number]}`;
@@ -350,12 +236,14 @@ export class TrialsQueryDto {
   @ApiPropertyOptional({
     minimum: 0,
     default: 0,
+    maximum: MAX_OFFSET,
     description: 'Rows to skip (cost grows with the offset; deep pages: use after). Not with after',
   })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_OFFSET)
   offset?: number;
 
   @ApiPropertyOptional({ enum: TrialStatus, enumName: 'TrialStatus' })
@@ -401,11 +289,12 @@ export class SearchesQueryDto {
   @Max(1000)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_OFFSET, default: 0 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_OFFSET)
   offset?: number;
 
   @ApiPropertyOptional({ enum: SearchStatus, enumName: 'SearchStatus' })

@@ -13,17 +13,31 @@ const fixture = <T>(value: object): T => value as T;
  * and raises the domain errors the real one raises. For controller specs and for writing the
  * OpenAPI document.
  */
+/** The UUID the fake gives its n-th search ('s') or trial ('t'), e.g. 00000000-0000-4000-8000-5000000000001. */
+export function fakeId(kind: 's' | 't', n: number): string {
+  return `00000000-0000-4000-8000-${kind === 's' ? '5' : '7'}${String(n).padStart(11, '0')}`;
+}
+
+/** n of fakeId(kind, n), or NaN for any other id. */
+function fakeNumber(kind: 's' | 't', id: string): number {
+  const m = /^00000000-0000-4000-8000-([57])(\d{11})$/.exec(id);
+  return m && m[1] === (kind === 's' ? '5' : '7') ? Number(m[2]) : NaN;
+}
+
 export class FakeOrchestrator implements OrchestratorPort {
   readonly created: unknown[] = [];
   readonly trialQueries: unknown[] = [];
   closed = false;
 
   async createSearch(body: unknown): Promise<{ id: string; status: string }> {
-    const b = body as { preset?: string };
+    const b = body as { preset?: string; evaluator?: string };
+    // Evaluators are a registry behind the orchestrator; the fake knows the built-in two.
+    if (b.evaluator !== undefined && !['full', 'surrogate'].includes(b.evaluator))
+      throw new DomainError('EVALUATOR.UNKNOWN', `unknown evaluator '${b.evaluator}'`, 'evaluator');
     if (b.preset === 'no-such-preset')
       throw new DomainError('SEARCH.UNKNOWN_PRESET', `unknown preset 'no-such-preset'`, 'preset');
     this.created.push(body);
-    return { id: `s${this.created.length}`, status: 'queued' };
+    return { id: fakeId('s', this.created.length), status: 'queued' };
   }
   async listSearches(): Promise<Returned<'listSearches'>> {
     const progress = {
@@ -36,7 +50,7 @@ export class FakeOrchestrator implements OrchestratorPort {
       budget: 3,
       fraction: 2 / 3,
     };
-    return this.created.map((_, i) => fixture({ id: `s${i + 1}`, status: 'running', progress }));
+    return this.created.map((_, i) => fixture({ id: fakeId('s', i + 1), status: 'running', progress }));
   }
   async getSearch(id: string): Promise<Returned<'getSearch'>> {
     return fixture(this.search(id));
@@ -93,7 +107,7 @@ export class FakeOrchestrator implements OrchestratorPort {
     yield fixture({
       type: 'trial-completed',
       searchId: id,
-      trialId: 't2',
+      trialId: fakeId('t', 2),
       number: 1,
       status: 'completed',
       progress,
@@ -138,8 +152,8 @@ export class FakeOrchestrator implements OrchestratorPort {
   }
 
   private search(id: string): { id: string; status: string } {
-    const n = Number(id.replace(/^s/, ''));
-    if (!id.startsWith('s') || !(n >= 1 && n <= this.created.length))
+    const n = fakeNumber('s', id);
+    if (!(n >= 1 && n <= this.created.length))
       throw new DomainError('SEARCH.NOT_FOUND', `no search '${id}'`, 'id');
     return { id, status: 'completed' };
   }

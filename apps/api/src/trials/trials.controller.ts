@@ -5,6 +5,7 @@ import type { Response } from '../http/express-types';
 import { ORCHESTRATOR } from '../tokens';
 import type { OrchestratorPort } from '../orchestrator.port';
 import { ErrorDto } from '../http/error.dto';
+import { TrialId } from '../http/ids';
 import { TrialDto } from '../searches/views.dto';
 
 @ApiTags('trials')
@@ -16,7 +17,7 @@ export class TrialsController {
   @Get(':id')
   @ApiOperation({ summary: 'One trial: genome, metrics per epoch, latency per profile, timing, errors' })
   @ApiOkResponse({ type: TrialDto })
-  get(@Param('id') id: string): Promise<unknown> {
+  get(@Param('id', TrialId) id: string): Promise<unknown> {
     return this.orchestrator.getTrial(id);
   }
 
@@ -24,7 +25,7 @@ export class TrialsController {
   @ApiOperation({ summary: "The trial's exported ONNX model" })
   @ApiProduces('application/octet-stream')
   @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
-  async model(@Param('id') id: string, @Res() res: Response): Promise<void> {
+  async model(@Param('id', TrialId) id: string, @Res() res: Response): Promise<void> {
     const path = await this.orchestrator.trialModelPath(id);
     if (!path) throw new NotFoundException(`trial ${id} has no exported model`);
     // sendFile streams with Content-Length and handles client aborts.

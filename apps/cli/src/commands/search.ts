@@ -4,6 +4,7 @@ import { STRATEGY_NAMES } from '@detsearch/domain';
 import {
   DEFAULT_EVALUATOR,
   evaluatorInfos,
+  MAX_TRIALS,
   SearchOrchestrator,
   type SearchEvent,
   type SearchView,
@@ -69,7 +70,7 @@ export function registerSearch(program: Command): void {
     .addOption(
       new Option('--strategy <name>', "search strategy (default: the preset's)").choices(STRATEGY_NAMES),
     )
-    .option('--trials <n>', "trial budget (default: the preset's)", parseIntOption('trials', 1, 100_000))
+    .option('--trials <n>', "trial budget (default: the preset's)", parseIntOption('trials', 1, MAX_TRIALS))
     .option('--seed <k>', 'random seed', parseIntOption('seed', 0, 2 ** 31 - 1), 0)
     .addOption(
       new Option(

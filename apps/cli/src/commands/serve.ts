@@ -15,7 +15,7 @@ export function registerServe(program: Command): void {
       'port to listen on (default PORT or 3000; 0 picks a free one)',
       parseIntOption('port', 0, 65_535),
     )
-    .option('--host <addr>', 'address to bind', '0.0.0.0')
+    .option('--host <addr>', 'address to bind (default HOST or 127.0.0.1; 0.0.0.0 for every interface)')
     .action(async (o: ServeOptions) => {
       try {
         // Loaded here so other commands do not pay for Nest and the database drivers.

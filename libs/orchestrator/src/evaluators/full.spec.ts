@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ describe('the full evaluator and its datasets', () => {
     expect(SYNTHETIC_NUM_CLASSES).toBe(SYNTH_CLASSES.length);
   });
 
-  it('reads the class count of a dataset below DATA_ROOT and refuses anything outside it', () => {
+  it('reads the class count of a dataset below DATA_ROOT and refuses anything outside it', async () => {
     const root = mkdtempSync(join(tmpdir(), 'ds-root-'));
     const outside = mkdtempSync(join(tmpdir(), 'ds-out-'));
     mkdirSync(join(root, 'a'));
@@ -24,12 +25,28 @@ describe('the full evaluator and its datasets', () => {
     writeFileSync(join(outside, 'data.yaml'), 'nc: 2\n');
     symlinkSync(join(outside, 'data.yaml'), join(root, 'link.yaml'));
 
-    expect(resolveDataset('a/data.yaml', root).numClasses).toBe(3);
-    expect(resolveDataset(join(root, 'nc.yaml'), root).numClasses).toBe(7);
-    expect(() => resolveDataset('bad.yaml', root)).toThrow(/dataset: .*no class count/);
-    expect(() => resolveDataset('missing.yaml', root)).toThrow(/dataset: no such file/);
-    expect(() => resolveDataset(join(outside, 'data.yaml'), root)).toThrow(/outside DATA_ROOT/);
-    expect(() => resolveDataset('../x/data.yaml', root)).toThrow(/dataset:/);
-    expect(() => resolveDataset('link.yaml', root)).toThrow(/outside DATA_ROOT/);
+    writeFileSync(join(root, 'huge-nc.yaml'), 'nc: 100000000\n');
+    execFileSync('mkfifo', [join(root, 'fifo.yaml')]);
+    mkdirSync(join(root, 'dir.yaml'));
+
+    expect((await resolveDataset('a/data.yaml', root)).numClasses).toBe(3);
+    expect((await resolveDataset(join(root, 'nc.yaml'), root)).numClasses).toBe(7);
+    await expect(resolveDataset('bad.yaml', root)).rejects.toThrow(/dataset: .*no class count/);
+    await expect(resolveDataset('huge-nc.yaml', root)).rejects.toThrow(/dataset: .*nc 100000000/);
+    // Missing and outside the root read alike, and neither shows the root's absolute path.
+    const missing = await resolveDataset('missing.yaml', root).catch((e: Error) => e.message);
+    const outsideMsg = await resolveDataset(join(outside, 'data.yaml'), root).catch((e: Error) => e.message);
+    const shadow = await resolveDataset('/etc/shadow', root).catch((e: Error) => e.message);
+    expect(missing).toBe("dataset: no data.yaml 'missing.yaml' below DATA_ROOT");
+    expect(outsideMsg).toBe(`dataset: no data.yaml '${join(outside, 'data.yaml')}' below DATA_ROOT`);
+    expect(shadow).toBe("dataset: no data.yaml '/etc/shadow' below DATA_ROOT");
+    expect([missing, shadow].join()).not.toContain(root);
+    await expect(resolveDataset('../x/data.yaml', root)).rejects.toThrow(/dataset:/);
+    await expect(resolveDataset('link.yaml', root)).rejects.toThrow(
+      /no data.yaml 'link.yaml' below DATA_ROOT/,
+    );
+    // A FIFO (nobody writing) or a directory is refused at once, not read.
+    await expect(resolveDataset('fifo.yaml', root)).rejects.toThrow(/not a regular file/);
+    await expect(resolveDataset('dir.yaml', root)).rejects.toThrow(/not a regular file/);
   });
 });

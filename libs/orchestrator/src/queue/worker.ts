@@ -130,7 +130,7 @@ export class QueueWorker {
         supernets: new SupernetRepository(db),
         home: resolve(options.home ?? '.detsearch'),
         runnerId: this.id,
-        resolveDataset,
+        resolveDataset: (path) => resolveDataset(path, options.evaluatorSettings?.dataRoot),
         log: options.log,
       });
       registry.register('supernet', () => new SupernetEvaluator({ service, searches: this.searches }));

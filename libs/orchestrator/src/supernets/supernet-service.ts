@@ -79,7 +79,7 @@ export interface SupernetServiceOptions {
   runnerId: string;
   synthetic?: SyntheticDatasetOptions;
   /** Resolves a dataset path of a request (DATA_ROOT confinement) to its data.yaml and class count. */
-  resolveDataset: (path: string) => { path: string; numClasses: number };
+  resolveDataset: (path: string) => Promise<{ path: string; numClasses: number }>;
   getPreset?: (name: string) => Preset;
   defaultSearchSpace?: () => SearchSpaceSpec;
   /** The supernet library (lazily loaded: it brings tfjs). Replaceable for tests of this service. */
@@ -136,7 +136,7 @@ export class SupernetService {
   }
 
   /** Validates a train request and resolves its space, dataset and activation; DomainErrors name the field. */
-  resolveRequest(body: unknown): ResolvedSupernet & { minutes?: number; seed: number } {
+  async resolveRequest(body: unknown): Promise<ResolvedSupernet & { minutes?: number; seed: number }> {
     if (body === null || typeof body !== 'object' || Array.isArray(body))
       throw new DomainError('SUPERNET.INVALID', 'body: must be a JSON object', 'body');
     const parsed = supernetRequestSchema.safeParse(body);
@@ -153,7 +153,7 @@ export class SupernetService {
     const base = (this.o.defaultSearchSpace ?? loadDefaultSearchSpace)();
     let spec = preset ? presetSearchSpace(preset, base) : base;
     if (req.searchSpace) spec = overrideSpec(spec, req.searchSpace as SearchSpaceOverride, 'searchSpace');
-    const dataset = req.dataset !== undefined ? this.o.resolveDataset(req.dataset) : null;
+    const dataset = req.dataset !== undefined ? await this.o.resolveDataset(req.dataset) : null;
     spec = { ...spec, numClasses: dataset?.numClasses ?? SYNTHETIC_NUM_CLASSES };
     return {
       ...this.resolveSpec(spec, dataset?.path ?? null, req.activation, 'activation'),

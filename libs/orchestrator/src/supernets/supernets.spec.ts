@@ -87,7 +87,7 @@ describe('supernet reuse and launch checks', () => {
 
   /** A ready supernet row for a resolved request, as a finished training run leaves it. */
   async function readySupernet(body: Record<string, unknown>) {
-    const r = o.supernets.resolveRequest(body);
+    const r = await o.supernets.resolveRequest(body);
     const row = await o.supernetRepository.create({
       activation: r.activation,
       datasetFingerprint: r.datasetFingerprint,
@@ -112,13 +112,16 @@ describe('supernet reuse and launch checks', () => {
   it('reuses a ready supernet only for the same dataset, space and activation', async () => {
     const sn = await readySupernet({ preset: 'quick-demo' });
     expect(sn.activation).toBe('silu');
-    const same = o.supernets.resolveRequest({ preset: 'quick-demo', minutes: 3 });
+    const same = await o.supernets.resolveRequest({ preset: 'quick-demo', minutes: 3 });
     expect((await o.supernets.findReusable(same))?.id).toBe(sn.id);
     // train() hands back the ready one instead of starting a run.
     expect((await o.supernets.train(same)).id).toBe(sn.id);
-    const otherSpace = o.supernets.resolveRequest({ preset: 'quick-demo', searchSpace: { imageSize: 128 } });
+    const otherSpace = await o.supernets.resolveRequest({
+      preset: 'quick-demo',
+      searchSpace: { imageSize: 128 },
+    });
     expect(await o.supernets.findReusable(otherSpace)).toBeNull();
-    const otherActivation = o.supernets.resolveRequest({ preset: 'quick-demo', activation: 'relu' });
+    const otherActivation = await o.supernets.resolveRequest({ preset: 'quick-demo', activation: 'relu' });
     expect(await o.supernets.findReusable(otherActivation)).toBeNull();
     const otherDataset = {
       ...same,
