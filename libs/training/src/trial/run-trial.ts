@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { DomainError } from '@detsearch/common';
 import { modelCost, type Genome, type ModelIR, type WeightMap } from '@detsearch/genome';
 import { getHardwareProfile, measureOnnx, predictLatency } from '@detsearch/latency';
-import { exportOnnx, OnnxModel } from '@detsearch/model-onnx';
+import { exportOnnxWithReport, OnnxModel } from '@detsearch/model-onnx';
 import { createBatchLoader } from '../dataset/batch-loader';
 import type { YoloSample } from '../dataset/types';
 import type { Detection } from '../eval/boxes';
@@ -74,7 +74,18 @@ export interface TrialResult {
   imagesPerSecond: number;
   onnxPath: string;
   weightsPath: string;
+  /** What quantization cost: how the model was quantized and its mAP before and after. */
+  quantization: QuantizationReport;
   seconds: { train: number; export: number; score: number; latency: number; total: number };
+}
+
+export interface QuantizationReport {
+  /** e.g. "int8 static per-channel, entropy calibration on 32 training images, fp32 rows 0,9,24". */
+  method: string;
+  /** int8: the rows kept in fp32 (the stem, Detect, and any mixed-precision rows). */
+  floatLayers: number[];
+  fp32Map50: number;
+  deployedMap50: number;
 }
 
 /** The trial's training diverged or broke: the message says why; the epochs so far are attached. */
@@ -196,7 +207,9 @@ export async function runTrialInProcess(request: TrialRequest, hooks: TrainHooks
     throw new TrialFailedError(summary.reason ?? 'training produced no weights', summary.epochs);
   const tTrain = performance.now();
 
-  const onnx = await exportAtPrecision(ir, weights, genome, data.train, request.calibrationImages ?? 32);
+  const calibrationCount = request.calibrationImages ?? 32;
+  const exported = await exportAtPrecision(ir, weights, genome, data.train, calibrationCount);
+  const onnx = exported.bytes;
   const onnxPath = join(outDir, 'model.onnx');
   await writeFile(onnxPath, onnx);
   const tExport = performance.now();
@@ -215,7 +228,14 @@ export async function runTrialInProcess(request: TrialRequest, hooks: TrainHooks
     threads: request.latencyThreads ?? 1,
   });
   // The search optimizes the candidate as deployed: the genome at its own image size and precision.
-  const predicted = predictLatency({ ...(request.genome as object), numClasses: genome.numClasses }, profile);
+  const predicted = predictLatency(
+    { ...(request.genome as object), numClasses: genome.numClasses },
+    profile,
+    {
+      // The rows this export actually kept in float (automatic mixed precision picks them from the weights).
+      ...(genome.quantization.precision === 'int8' ? { floatLayers: exported.floatLayers } : {}),
+    },
+  );
   const cost = modelCost(ir);
   const tEnd = performance.now();
   const s = (a: number, b: number) => (b - a) / 1000;
@@ -239,6 +259,12 @@ export async function runTrialInProcess(request: TrialRequest, hooks: TrainHooks
     imagesPerSecond: summary.imagesPerSecond,
     onnxPath,
     weightsPath: summary.weightsPath,
+    quantization: {
+      method: describeQuantization(genome, exported.floatLayers, calibrationCount),
+      floatLayers: exported.floatLayers,
+      fp32Map50: summary.map50,
+      deployedMap50: deployed.map50,
+    },
     seconds: {
       train: s(t0, tTrain),
       export: s(tTrain, tExport),
@@ -249,17 +275,37 @@ export async function runTrialInProcess(request: TrialRequest, hooks: TrainHooks
   };
 }
 
-/** ONNX bytes of trained weights at the genome's precision; int8 static is calibrated on training images. */
+/** How a genome's model is deployed, in words: precision, scheme, calibration, float rows. */
+export function describeQuantization(
+  genome: Genome,
+  floatLayers: number[],
+  calibrationImages: number,
+): string {
+  const q = genome.quantization;
+  if (q.precision !== 'int8') return `${q.precision} (not quantized)`;
+  const parts = [`int8 ${q.scheme} ${q.granularity}`];
+  if (q.scheme === 'static')
+    parts.push(`${q.calibration} calibration on ${calibrationImages} training images`);
+  else parts.push('activation ranges computed at run time');
+  parts.push(`fp32 rows ${floatLayers.join(',')}`);
+  if (q.autoFloatLayers) parts.push(`${q.autoFloatLayers} chosen by sensitivity`);
+  return parts.join(', ');
+}
+
+/**
+ * ONNX bytes of trained weights at the genome's precision (int8 static calibrated on training
+ * images), with the rows the export kept in float.
+ */
 export async function exportAtPrecision(
   ir: ModelIR,
   weights: WeightMap,
   genome: Genome,
   trainSamples: YoloSample[],
   calibrationCount = 32,
-): Promise<Uint8Array> {
+): Promise<{ bytes: Uint8Array; floatLayers: number[] }> {
   const q = genome.quantization;
   const needsCalibration = q.precision === 'int8' && (q.scheme ?? 'static') === 'static';
-  return exportOnnx(ir, weights, {
+  return exportOnnxWithReport(ir, weights, {
     precision: q.precision,
     quantization: q,
     ...(needsCalibration
