@@ -1,4 +1,4 @@
-import type { Genome } from './genome';
+import type { Genome, Quantization } from './genome';
 import { pythonRound, YOLOV5_ANCHORS, YOLOV5_TABLE, type TableRow } from './yolov5-table';
 
 type Row = [number | number[], number, string, unknown[]];
@@ -92,6 +92,7 @@ export function toUltralyticsYaml(genome: Genome): string {
     `# deploy at ${q.precision}${q.precision === 'int8' ? ` (${q.scheme}, ${q.granularity})` : ''}, input ${genome.imageSize}x${genome.imageSize}`,
     `# Detect is row ${detect}.`,
   ];
+  if (q.precision === 'int8') header.push(int8Note(q, detect));
   if (usesC3DW)
     header.push(
       '# C3DW = C3 whose Bottlenecks use a depthwise-separable 3x3 conv. Add to models/common.py',
@@ -118,4 +119,14 @@ function inputChannels(row: number): number {
     if (c !== undefined) return c;
   }
   return 3;
+}
+
+/** The int8 deployment in one comment line: calibration and the rows kept in fp32. */
+function int8Note(q: Quantization, detect: number): string {
+  const rows = [0, ...(q.floatLayers ?? []), detect].join(', ');
+  const auto = q.autoFloatLayers
+    ? ` and the ${q.autoFloatLayers} most quantization-sensitive (chosen at export)`
+    : '';
+  const calibration = q.scheme === 'static' ? `${q.calibration} calibration on training images; ` : '';
+  return `# int8: ${calibration}rows kept in fp32: ${rows}${auto}.`;
 }
