@@ -1,6 +1,7 @@
 import type { ModelIR, WeightMap } from '@detsearch/genome';
 import { calibrate } from './calibrate';
 import { buildOnnxModel, DEFAULT_KEEP_FLOAT_LAYERS, type ExportOptions } from './export';
+import type { ActivationRanges } from './quantize';
 import { rankQuantizationSensitivity, type RowSensitivity } from './sensitivity';
 
 export interface ExportReport {
@@ -9,6 +10,8 @@ export interface ExportReport {
   floatLayers: number[];
   /** int8 static with `autoFloatLayers`: every quantizable row's sensitivity, most sensitive first. */
   sensitivity?: RowSensitivity[];
+  /** int8 static: the calibrated activation ranges the export used. */
+  ranges?: ActivationRanges;
 }
 
 /**
@@ -70,5 +73,5 @@ export async function exportOnnxWithReport(
     );
   }
   const bytes = buildOnnxModel(ir, weights, { ...options, activationRanges: ranges, keepFloatLayers: keep });
-  return { bytes, floatLayers: sorted(keep), ...(sensitivity ? { sensitivity } : {}) };
+  return { bytes, floatLayers: sorted(keep), ranges, ...(sensitivity ? { sensitivity } : {}) };
 }

@@ -24,17 +24,18 @@ export function fakeQuantUint8(x: tf.Tensor, min: number, max: number): tf.Tenso
   const zeroPoint = Math.min(255, Math.max(0, Math.round(-lo / scale)));
   const qmin = -zeroPoint * scale;
   const qmax = (255 - zeroPoint) * scale;
-  const f = tf.customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([input]);
     const value = tf.tidy(() =>
       tf.mul(tf.clipByValue(tf.round(tf.div(input, scale)), -zeroPoint, 255 - zeroPoint), scale),
     );
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [v] = saved as [tf.Tensor];
         const inside = tf.logicalAnd(tf.greaterEqual(v, qmin), tf.lessEqual(v, qmax));
-        return tf.mul(dy, tf.cast(inside, 'float32'));
+        return tf.mul(dy as tf.Tensor, tf.cast(inside, 'float32'));
       },
     };
   });
@@ -48,8 +49,8 @@ export function fakeQuantUint8(x: tf.Tensor, min: number, max: number): tf.Tenso
  * channel by one factor.
  */
 export function fakeQuantWeightsInt8(w: tf.Tensor4D, perChannel: boolean, depthwise: boolean): tf.Tensor4D {
-  const f = tf.customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([]);
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input] = args as [tf.Tensor];
     const value = tf.tidy(() => {
       const axes = depthwise ? [0, 1, 3] : [0, 1, 2];
       const maxAbs = perChannel ? tf.max(tf.abs(input), axes, true) : tf.max(tf.abs(input));
@@ -57,7 +58,7 @@ export function fakeQuantWeightsInt8(w: tf.Tensor4D, perChannel: boolean, depthw
       return tf.mul(tf.clipByValue(tf.round(tf.div(input, scale)), -127, 127), scale);
     });
     // Weights never saturate against their own max: the estimator passes the gradient through.
-    return { value, gradFunc: (dy: tf.Tensor) => dy };
+    return { value, gradFunc: (dy: tf.Tensor | tf.Tensor[]) => dy as tf.Tensor };
   });
   return f(w) as tf.Tensor4D;
 }

@@ -5,3 +5,4 @@ export * from './ema';
 export * from './evaluate';
 export * from './train';
 export * from './child-process';
+export * from './precise-bn';
