@@ -327,7 +327,7 @@ export async function runTrialInProcess(request: TrialRequest, hooks: TrainHooks
  * Fine-tunes the trained weights with the export's own rounding in the forward pass (fake
  * quantization on its calibrated ranges and float rows), then exports them on the same grid.
  */
-async function quantizationAwareFineTune(
+export async function quantizationAwareFineTune(
   request: TrialRequest,
   trainedWeights: string,
   ptq: ExportReport,
