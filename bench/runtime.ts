@@ -28,6 +28,7 @@ import {
 } from '@detsearch/model-onnx';
 import { initBackend, TfjsDetector, useWasmGradientKernels } from '@detsearch/model-tfjs';
 import { measureOnnx } from '../libs/latency/src/measure';
+import { measureInt8Speedups, speedTable } from './int8-speed';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const THREADS = Number(process.env.BENCH_THREADS ?? cpus().length);
@@ -207,6 +208,8 @@ async function main(): Promise<void> {
     log(`train step cpu fallback: ${fallbackNote}`);
   }
 
+  const speed = await measureInt8Speedups({ log, runs: RUNS });
+
   const v5s640 = rows.find((r) => r.model === 'yolov5s' && r.size === 640)!;
   const achieved = (r: ModelRow, ms: number) => r.gflops / (ms / 1000);
   const lines = [
@@ -240,6 +243,10 @@ async function main(): Promise<void> {
       'rows 0 and 24 (Detect) float. fp16 = float16 weights and compute with float32 input/output. ' +
       'The training step uses a stand-in loss (mean squared outputs) so that it times the model, not the YOLO loss. ' +
       `Total bench time ${fmt((Date.now() - started) / 60000)} min.`,
+    '',
+    '## int8 speed-up over fp32 by activation and threads',
+    '',
+    ...speedTable(speed),
   ];
   const md = lines.join('\n') + '\n';
   process.stdout.write(md);

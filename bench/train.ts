@@ -118,7 +118,7 @@ async function main(): Promise<void> {
             ? { precision, scheme: 'static', granularity: 'per-channel', calibration: 'minmax' }
             : { precision },
       };
-      const bytes = await exportAtPrecision(buildIR(genome), out.weights, genome, out.data.train, 32);
+      const { bytes } = await exportAtPrecision(buildIR(genome), out.weights, genome, out.data.train, 32);
       const r = await scoreOnnx(bytes, out.data.val, {
         imageSize,
         numClasses: genome.numClasses,

@@ -142,9 +142,20 @@ describe('runTrial', () => {
         maxValImages: 8,
         calibrationImages: 4,
         latencyRuns: 3,
+        // A negative threshold forces the quantization-aware stage (an untrained model loses nothing).
+        qat: { threshold: -1, epochs: 1 },
       },
       (e) => void events.push(e.type),
     );
+    expect(r.quantization.method).toMatch(
+      /^int8 static per-channel, minmax calibration on 4 training images/,
+    );
+    expect(r.quantization.method).toMatch(/quantization-aware fine-tuning/);
+    expect(r.quantization.floatLayers).toEqual([0, 24]);
+    expect(r.quantization.ptqMap50).toBeGreaterThanOrEqual(0);
+    expect(r.quantization.qatMap50).toBeGreaterThanOrEqual(0);
+    expect(r.quantization.deployedMap50).toBe(Math.max(r.quantization.ptqMap50!, r.quantization.qatMap50!));
+    expect(r.map50).toBe(r.quantization.deployedMap50);
     expect(r.status).toBe('completed');
     expect(events).toContain('epoch');
     for (const v of [r.map50, r.map50_95, r.fp32Map50, r.fp32Map50_95]) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DomainError } from '@detsearch/common';
-import { SEPARABLE_ROWS } from './yolov5-table';
+import { QUANTIZABLE_ROWS, SEPARABLE_ROWS } from './yolov5-table';
 
 export const ACTIVATIONS = ['silu', 'relu', 'hardswish', 'leakyrelu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -8,7 +8,7 @@ export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 export const INT8_SCHEMES = ['static', 'dynamic'] as const;
 export const GRANULARITIES = ['per-tensor', 'per-channel'] as const;
-export const CALIBRATIONS = ['minmax', 'percentile'] as const;
+export const CALIBRATIONS = ['minmax', 'percentile', 'entropy'] as const;
 
 export interface Quantization {
   precision: Precision;
@@ -16,7 +16,17 @@ export interface Quantization {
   scheme?: (typeof INT8_SCHEMES)[number];
   granularity?: (typeof GRANULARITIES)[number];
   calibration?: (typeof CALIBRATIONS)[number];
+  /**
+   * int8 mixed precision: table rows kept in fp32 while the rest is int8 (the stem and Detect are
+   * always float). fp32 only: onnxruntime's CPU fp16 kernels are no faster than fp32.
+   */
+  floatLayers?: number[];
+  /** int8 static: keep the k rows most sensitive to quantization in fp32 too (ranked at export). */
+  autoFloatLayers?: number;
 }
+
+/** The most rows an automatic mixed-precision export keeps in float. */
+export const MAX_AUTO_FLOAT_LAYERS = 8;
 
 /** One candidate architecture, with every default filled in. */
 export interface Genome {
@@ -69,16 +79,34 @@ const quantizationSchema = z
     scheme: z.enum(INT8_SCHEMES).optional(),
     granularity: z.enum(GRANULARITIES).optional(),
     calibration: z.enum(CALIBRATIONS).optional(),
+    floatLayers: z
+      .array(
+        z
+          .number()
+          .int()
+          .refine((i) => QUANTIZABLE_ROWS.includes(i), {
+            message: `is not a row an int8 export can keep in float; allowed: ${QUANTIZABLE_ROWS.join(', ')}`,
+          }),
+      )
+      .refine((a) => new Set(a).size === a.length, 'has duplicate layer indices')
+      .optional(),
+    autoFloatLayers: z.number().int().min(0).max(MAX_AUTO_FLOAT_LAYERS).optional(),
   })
   .strict()
   .superRefine((q, ctx) => {
     if (q.precision !== 'int8') {
-      for (const key of ['scheme', 'granularity', 'calibration'] as const) {
+      for (const key of ['scheme', 'granularity', 'calibration', 'floatLayers', 'autoFloatLayers'] as const) {
         if (q[key] !== undefined)
           ctx.addIssue({ code: 'custom', path: [key], message: `only applies to int8, not ${q.precision}` });
       }
     } else if (q.scheme === 'dynamic' && q.calibration !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['calibration'], message: 'dynamic int8 needs no calibration' });
+    } else if (q.scheme === 'dynamic' && q.autoFloatLayers) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['autoFloatLayers'],
+        message: 'ranks rows by calibrated sensitivity: static int8 only',
+      });
     }
   });
 
@@ -147,6 +175,11 @@ export function parseGenome(input: unknown): Genome {
           ...((g.quantization.scheme ?? 'static') === 'static'
             ? { calibration: g.quantization.calibration ?? 'minmax' }
             : {}),
+          // Absent rather than empty, so genomes (and their keys) without mixed precision are unchanged.
+          ...(g.quantization.floatLayers?.length
+            ? { floatLayers: [...g.quantization.floatLayers].sort((a, b) => a - b) }
+            : {}),
+          ...(g.quantization.autoFloatLayers ? { autoFloatLayers: g.quantization.autoFloatLayers } : {}),
         }
       : { precision: g.quantization.precision };
   const { stageDepth, stageWidth, ...rest } = g;
@@ -180,7 +213,16 @@ export function genomeKey(g: Genome): string {
     `i${g.imageSize}`,
     `s${g.separable.join('.')}`,
     g.activation,
-    [q.precision, q.scheme, q.granularity, q.calibration].filter(Boolean).join('-'),
+    [
+      q.precision,
+      q.scheme,
+      q.granularity,
+      q.calibration,
+      q.floatLayers?.length ? `f${q.floatLayers.join('.')}` : undefined,
+      q.autoFloatLayers ? `a${q.autoFloatLayers}` : undefined,
+    ]
+      .filter(Boolean)
+      .join('-'),
     ...(g.stageDepth ? [`sd${g.stageDepth.join('.')}`] : []),
     ...(g.stageWidth ? [`sw${g.stageWidth.join('.')}`] : []),
   ].join('|');

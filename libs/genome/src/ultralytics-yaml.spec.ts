@@ -178,3 +178,17 @@ describe('Ultralytics model yaml export', () => {
     expect(parse(text).backbone[2]).toEqual([-1, 3, 'C3DW', [128]]);
   });
 });
+
+describe('int8 deployment note', () => {
+  it('states the calibration and the rows kept in fp32', () => {
+    const yaml = toUltralyticsYaml(
+      parseGenome({
+        depthMultiple: 0.33,
+        widthMultiple: 0.25,
+        quantization: { precision: 'int8', calibration: 'entropy', floatLayers: [9], autoFloatLayers: 2 },
+      }),
+    );
+    expect(yaml).toContain('# int8: entropy calibration on training images; rows kept in fp32: 0, 9, 24');
+    expect(yaml).toContain('the 2 most quantization-sensitive');
+  });
+});

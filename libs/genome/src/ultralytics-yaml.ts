@@ -1,4 +1,4 @@
-import { rowMultiples, type Genome } from './genome';
+import { rowMultiples, type Genome, type Quantization } from './genome';
 import { scaleChannels, scaleRepeats, YOLOV5_ANCHORS, YOLOV5_TABLE, type TableRow } from './yolov5-table';
 
 type Row = [number | number[], number, string, unknown[]];
@@ -77,6 +77,7 @@ export function toUltralyticsYaml(genome: Genome): string {
     `# Detect is row ${detect}.`,
   ];
   if (usesSeparable) header.push(...SEPARABLE_MODULES);
+  if (q.precision === 'int8') header.push(int8Note(q, detect));
   return `${header.join('\n')}\n${body}\n`;
 }
 
@@ -100,3 +101,13 @@ const SEPARABLE_MODULES = [
   '#           super().__init__(c1, c2, n, shortcut, g, e); c_ = int(c2 * e)',
   '#           self.m = nn.Sequential(*(BottleneckDW(c_, c_, shortcut, g, e=1.0) for _ in range(n)))',
 ];
+
+/** The int8 deployment in one comment line: calibration and the rows kept in fp32. */
+function int8Note(q: Quantization, detect: number): string {
+  const rows = [0, ...(q.floatLayers ?? []), detect].join(', ');
+  const auto = q.autoFloatLayers
+    ? ` and the ${q.autoFloatLayers} most quantization-sensitive (chosen at export)`
+    : '';
+  const calibration = q.scheme === 'static' ? `${q.calibration} calibration on training images; ` : '';
+  return `# int8: ${calibration}rows kept in fp32: ${rows}${auto}.`;
+}

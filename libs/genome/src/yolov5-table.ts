@@ -80,6 +80,11 @@ export const SEPARABLE_ROWS: readonly number[] = [...SEPARABLE_CONV_ROWS, ...SEP
 );
 
 /** The published model scales: [depthMultiple, widthMultiple]. */
+/** Rows holding convolutions besides the stem and Detect: the rows an int8 export may keep in float. */
+export const QUANTIZABLE_ROWS: readonly number[] = [
+  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14, 17, 18, 20, 21, 23,
+];
+
 export const STANDARD_MODELS = {
   yolov5n: [0.33, 0.25],
   yolov5s: [0.33, 0.5],

@@ -5,6 +5,7 @@ import { buildIR, parseGenome, SEPARABLE_ROWS, type Genome } from '@detsearch/ge
 import { getHardwareProfile, loadHardwareProfiles } from './files';
 import { OP_CLASSES } from './profile';
 import {
+  int8FloatLayers,
   latencyFeatures,
   opRooflines,
   predictFromFeatures,
@@ -146,5 +147,30 @@ describe('predictor monotonicity: more FLOPs or bytes never predicts faster', ()
         else expect(t).toBeGreaterThanOrEqual(base);
       }
     }
+  });
+});
+
+describe('int8 mixed precision', () => {
+  const profile = getHardwareProfile('x86-server');
+  const base = { depthMultiple: 0.33, widthMultiple: 0.25, imageSize: 320 };
+  const int8 = (extra: object = {}) =>
+    predictLatency({ ...base, quantization: { precision: 'int8', ...extra } }, profile).predictedMs;
+
+  it('charges fp32 rows and their quantize/dequantize boundaries', () => {
+    const plain = int8();
+    const mixed = int8({ floatLayers: [9] });
+    expect(mixed).toBeGreaterThan(plain);
+    const fp32 = predictLatency({ ...base, quantization: { precision: 'fp32' } }, profile).predictedMs;
+    expect(int8({ floatLayers: [2, 4, 6, 8, 9] })).toBeLessThan(fp32 * 1.2);
+  });
+
+  it('bounds automatic mixed precision by the heaviest rows and uses the rows an export reports', () => {
+    const ir = buildIR(parseGenome({ ...base, quantization: { precision: 'int8', autoFloatLayers: 2 } }));
+    const rows = int8FloatLayers(ir, profile);
+    expect(rows).toHaveLength(4);
+    expect(rows).toEqual(expect.arrayContaining([0, 24]));
+    const auto = predictLatency(ir, profile).predictedMs;
+    const reported = predictLatency(ir, profile, { floatLayers: [0, 1, 2, 24] }).predictedMs;
+    expect(auto).toBeGreaterThanOrEqual(reported);
   });
 });

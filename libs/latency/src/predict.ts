@@ -4,6 +4,7 @@ import {
   fusedOpBytes,
   fusedOps,
   parseGenome,
+  QUANTIZABLE_ROWS,
   type FusedOpRecord,
   type ModelIR,
   type Precision,
@@ -41,6 +42,26 @@ export function opClassOf(r: FusedOpRecord): OpClass {
  */
 export const INT8_FLOAT_LAYERS: readonly number[] = [0, 24];
 
+/**
+ * Rows an int8 genome runs in fp32: the stem and Detect, the genome's mixed-precision rows, and for
+ * `autoFloatLayers = k` (chosen from trained weights at export) the k quantizable rows that would
+ * cost the most in fp32 on this profile, so a prediction before training bounds the float cost from
+ * above. A trial predicts with the rows its export actually kept.
+ */
+export function int8FloatLayers(ir: ModelIR, profile: HardwareProfile): number[] {
+  const q = ir.genome.quantization;
+  const rows = new Set([...INT8_FLOAT_LAYERS, ...(q.floatLayers ?? [])]);
+  if (q.autoFloatLayers) {
+    const extra = new Map<number, number>();
+    const ms = (floatLayers: number[]) =>
+      predictLatency(ir, profile, { precision: 'int8', floatLayers }).predictedMs;
+    for (const layer of QUANTIZABLE_ROWS) if (!rows.has(layer)) extra.set(layer, ms([...rows, layer]));
+    const costliest = [...extra].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    for (const [l] of costliest.slice(0, q.autoFloatLayers)) rows.add(l);
+  }
+  return [...rows].sort((a, b) => a - b);
+}
+
 /** One operator's unscaled roofline: the time at 100% efficiency, before overhead. */
 export interface OpRoofline {
   name: string;
@@ -62,13 +83,17 @@ export function opRooflines(
   ir: ModelIR,
   profile: HardwareProfile,
   precision: Precision,
-  floatLayers: readonly number[] = INT8_FLOAT_LAYERS,
+  floatLayers?: readonly number[],
 ): OpRoofline[] {
   assertPrecisionSupported(profile, precision);
   const dram = profile.memoryBandwidthGBs * 1e9;
   const cache = profile.cache;
   // int8 exports keep some rows in float; a device without fp32 runs them quantized too.
-  const keepFloat = new Set(precision === 'int8' && profile.precisions.includes('fp32') ? floatLayers : []);
+  const keepFloat = new Set(
+    precision === 'int8' && profile.precisions.includes('fp32')
+      ? (floatLayers ?? int8FloatLayers(ir, profile))
+      : [],
+  );
   const roofline = (
     p: Precision,
     name: string,
@@ -94,6 +119,18 @@ export function opRooflines(
     };
   };
   const out: OpRoofline[] = [];
+  // A mixed-precision row sits between int8 rows: a DequantizeLinear before it and a QuantizeLinear
+  // after it, each an elementwise pass over an fp32 and a uint8 tensor (the stem's and Detect's
+  // boundaries are part of every int8 model the profiles were calibrated on).
+  const boundaryRows = new Set([...keepFloat].filter((l) => !INT8_FLOAT_LAYERS.includes(l)));
+  const lastOfRow = new Map<number, FusedOpRecord>();
+  for (const r of fusedOps(ir)) if (boundaryRows.has(r.layer)) lastOfRow.set(r.layer, r);
+  for (const [layer, r] of lastOfRow) {
+    const elements = r.inputElements + r.outputElements;
+    out.push(
+      roofline('fp32', `model.${layer}/qdq`, 'activation', 'elementwise', layer, elements, 5 * elements),
+    );
+  }
   for (const r of fusedOps(ir)) {
     // Fusions the runtime does beyond conv+BN+act: no kernel, no launch, no extra pass.
     if (r.kind === 'concat' && profile.fusion?.concat === 'in-place') continue;

@@ -4,7 +4,7 @@ import { buildOnnxModel, calibrationTensors, DEFAULT_KEEP_FLOAT_LAYERS } from '.
 import { RangeCollector, type ActivationRanges } from './quantize';
 import { OnnxModel } from './runtime';
 
-export type CalibrationMethod = 'minmax' | 'percentile';
+export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
 
 export interface CalibrateOptions {
   method?: CalibrationMethod;
@@ -16,7 +16,8 @@ export interface CalibrateOptions {
 
 /**
  * Runs the fp32 export on the calibration images with onnxruntime, the quantized convs' inputs and
- * outputs added as graph outputs, and returns their ranges (min-max, or percentiles of a sample).
+ * outputs added as graph outputs, and returns their ranges: min-max, percentiles of a sample, or the
+ * entropy (KL) threshold of the sample's histogram.
  */
 export async function calibrate(
   ir: ModelIR,
@@ -34,7 +35,7 @@ export async function calibrate(
     extraOutputs: fromGraph.filter((t) => !/^output\d+$/.test(t)),
   });
   const model = await OnnxModel.load(bytes, { threads: options.threads });
-  const collectors = new Map(tensors.map((t) => [t, new RangeCollector(percentile ? 200_000 : 0)]));
+  const collectors = new Map(tensors.map((t) => [t, new RangeCollector(method === 'minmax' ? 0 : 200_000)]));
   try {
     for (const image of images) {
       collectors.get('images')?.add(image);
@@ -44,7 +45,9 @@ export async function calibrate(
   } finally {
     await model.dispose();
   }
-  return new Map([...collectors].map(([t, c]) => [t, c.range(percentile)]));
+  return new Map(
+    [...collectors].map(([t, c]) => [t, method === 'entropy' ? c.entropyRange() : c.range(percentile)]),
+  );
 }
 
 /** Seeded uniform-noise images in 0..1: a stand-in when no real calibration images are given. */

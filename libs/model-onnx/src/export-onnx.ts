@@ -1,6 +1,18 @@
 import type { ModelIR, WeightMap } from '@detsearch/genome';
 import { calibrate } from './calibrate';
-import { buildOnnxModel, type ExportOptions } from './export';
+import { buildOnnxModel, DEFAULT_KEEP_FLOAT_LAYERS, type ExportOptions } from './export';
+import type { ActivationRanges } from './quantize';
+import { rankQuantizationSensitivity, type RowSensitivity } from './sensitivity';
+
+export interface ExportReport {
+  bytes: Uint8Array;
+  /** int8: table rows the export kept in fp32 (the stem, Detect, the genome's and the automatic ones). */
+  floatLayers: number[];
+  /** int8 static with `autoFloatLayers`: every quantizable row's sensitivity, most sensitive first. */
+  sensitivity?: RowSensitivity[];
+  /** int8 static: the calibrated activation ranges the export used. */
+  ranges?: ActivationRanges;
+}
 
 /**
  * IR + weights -> ONNX bytes at the given precision. For int8 static the activation ranges are
@@ -12,15 +24,54 @@ export async function exportOnnx(
   weights: WeightMap,
   options: ExportOptions,
 ): Promise<Uint8Array> {
+  return (await exportOnnxWithReport(ir, weights, options)).bytes;
+}
+
+/**
+ * `exportOnnx` that also says which rows stayed float. Mixed precision comes from the genome's
+ * quantization (`floatLayers`, and `autoFloatLayers`: the k rows whose quantization alone disturbs
+ * the outputs most) unless `options.keepFloatLayers` fixes the rows.
+ */
+export async function exportOnnxWithReport(
+  ir: ModelIR,
+  weights: WeightMap,
+  options: ExportOptions,
+): Promise<ExportReport> {
   const q = options.quantization;
-  if (options.precision === 'int8' && (q?.scheme ?? 'static') === 'static' && !options.activationRanges) {
+  const keep = [
+    ...new Set(options.keepFloatLayers ?? [...DEFAULT_KEEP_FLOAT_LAYERS, ...(q?.floatLayers ?? [])]),
+  ];
+  const sorted = (rows: number[]) => [...rows].sort((a, b) => a - b);
+  if (options.precision !== 'int8') return { bytes: buildOnnxModel(ir, weights, options), floatLayers: [] };
+  if ((q?.scheme ?? 'static') !== 'static') {
+    const bytes = buildOnnxModel(ir, weights, { ...options, keepFloatLayers: keep });
+    return { bytes, floatLayers: sorted(keep) };
+  }
+  const auto = options.keepFloatLayers ? 0 : (q?.autoFloatLayers ?? 0);
+  let ranges = options.activationRanges;
+  if (!ranges) {
     if (!options.calibrationImages?.length)
       throw new Error('export: int8 static needs calibrationImages (or activationRanges)');
-    const activationRanges = await calibrate(ir, weights, options.calibrationImages, {
+    ranges = await calibrate(ir, weights, options.calibrationImages, {
       method: q?.calibration ?? 'minmax',
-      keepFloatLayers: options.keepFloatLayers,
+      // Ranking needs every row's ranges, not only those the final export quantizes.
+      keepFloatLayers: auto > 0 ? DEFAULT_KEEP_FLOAT_LAYERS : keep,
     });
-    return buildOnnxModel(ir, weights, { ...options, activationRanges });
   }
-  return buildOnnxModel(ir, weights, options);
+  let sensitivity: RowSensitivity[] | undefined;
+  if (auto > 0) {
+    if (!options.calibrationImages?.length)
+      throw new Error('export: automatic mixed precision needs calibrationImages to rank rows');
+    sensitivity = await rankQuantizationSensitivity(ir, weights, options.calibrationImages, ranges, {
+      quantization: q,
+    });
+    keep.push(
+      ...sensitivity
+        .map((s) => s.layer)
+        .filter((l) => !keep.includes(l))
+        .slice(0, auto),
+    );
+  }
+  const bytes = buildOnnxModel(ir, weights, { ...options, activationRanges: ranges, keepFloatLayers: keep });
+  return { bytes, floatLayers: sorted(keep), ranges, ...(sensitivity ? { sensitivity } : {}) };
 }

@@ -458,10 +458,41 @@ export function buildOnnxModel(ir: ModelIR, weights: WeightMap, options: ExportO
       case 'relu':
         return g.node('Relu', [x], out);
       case 'hardswish':
-        return g.node('HardSwish', [x], out);
+        return dequantized.has(x) ? quantizedHardSwish(op, x, dims) : g.node('HardSwish', [x], out);
       case 'leakyrelu':
         return g.node('LeakyRelu', [x], out, { alpha: { float: 0.1 } });
     }
+  }
+
+  /**
+   * hardswish(x) = x * relu6(x + 3) / 6 with integer kernels only: onnxruntime has no quantized
+   * HardSigmoid, so DQ -> HardSigmoid -> Mul -> Q would stay a float island. Quantizing x + 3 on
+   * [0, 6] saturates exactly like relu6 (no Clip node), and dequantizing that uint8 with a sixth of
+   * its scale divides by 6 for free, so the graph fuses into QLinearAdd -> QLinearMul.
+   */
+  function quantizedHardSwish(op: ActivationOp, x: string, dims: number[]): string {
+    const three = g.initializer(`${op.name}.three_quantized`, 'uint8', [], Uint8Array.of(255));
+    const threeScale = g.scalarFloat(`${op.name}.three_scale`, 3 / 255);
+    const zero = g.initializer(`${op.name}.zero_point`, 'uint8', [], Uint8Array.of(0));
+    const threeDq = g.node(
+      'DequantizeLinear',
+      [three, threeScale, zero],
+      [{ name: `${op.name}.three`, type: 'float32', dims: [] }],
+    );
+    const shifted = g.node('Add', [x, threeDq], [{ name: `${op.name}.shifted`, type: 'float32', dims }]);
+    const relu6Scale = g.scalarFloat(`${op.name}.relu6_scale`, 6 / 255);
+    const gateScale = g.scalarFloat(`${op.name}.gate_scale`, 1 / 255);
+    const relu6 = g.node(
+      'QuantizeLinear',
+      [shifted, relu6Scale, zero],
+      [{ name: `${op.name}.relu6_quantized`, type: 'uint8', dims }],
+    );
+    const gate = g.node(
+      'DequantizeLinear',
+      [relu6, gateScale, zero],
+      [{ name: `${op.name}.hardsigmoid`, type: 'float32', dims }],
+    );
+    return g.node('Mul', [x, gate], [{ name: op.name, type: 'float32', dims }]);
   }
 
   for (const op of ir.ops) emitOp(op);

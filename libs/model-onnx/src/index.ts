@@ -9,3 +9,4 @@ export * from './runtime';
 export * from './check';
 export * from './weights-file';
 export * from './compare';
+export * from './sensitivity';

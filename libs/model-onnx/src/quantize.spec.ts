@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  entropyRange,
+  klThresholdBins,
   minWeightScalesForBias,
   quantizeBiasInt32,
   quantizeWeightsInt8,
@@ -51,6 +53,53 @@ describe('quantization arithmetic', () => {
     const p = c.range(99.9);
     expect(p.max).toBeLessThan(1.01);
     expect(p.max).toBeGreaterThan(0.99);
+  });
+});
+
+describe('entropy (KL) calibration', () => {
+  /** Mean squared error of uint8 fake quantization over a range. */
+  const mse = (values: Float32Array, r: { min: number; max: number }) => {
+    const { scale, zeroPoint } = uint8QParams(r);
+    let e = 0;
+    for (const v of values) {
+      const q = Math.min(255, Math.max(0, Math.round(v / scale) + zeroPoint));
+      e += ((q - zeroPoint) * scale - v) ** 2;
+    }
+    return e / values.length;
+  };
+  // A Laplace-like activation: most mass near zero, a long positive tail, a short negative one.
+  const rng = (() => {
+    let s = 12345;
+    return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) + 0.5) / 2 ** 31;
+  })();
+  const values = Float32Array.from({ length: 200_000 }, () => {
+    const u = rng();
+    return u < 0.1 ? -0.25 * rng() : -Math.log(1 - rng()) * 0.5;
+  });
+
+  it('ignores rare outliers: the bulk is quantized with far less error than with min-max', () => {
+    const withOutliers = Float32Array.from(values);
+    for (let i = 0; i < 20; i++) withOutliers[i * 9973] = 100 + i;
+    const c = new RangeCollector(200_000);
+    c.add(withOutliers);
+    const minmax = c.range();
+    const kl = c.entropyRange();
+    expect(minmax.max).toBeGreaterThanOrEqual(119);
+    expect(kl.max).toBeLessThan(10);
+    expect(kl.max).toBeGreaterThan(1); // the bulk's tail is kept: clipping it would cost KL
+    expect(kl.min).toBeLessThan(0);
+    expect(kl.min).toBeGreaterThanOrEqual(minmax.min);
+    expect(mse(values, kl)).toBeLessThan(mse(values, minmax) / 4);
+  });
+
+  it('keeps the whole range of a uniform distribution (nothing worth clipping)', () => {
+    const u = Float32Array.from({ length: 50_000 }, () => rng());
+    const r = entropyRange(u, 0, 1);
+    expect(r.max).toBeGreaterThan(0.95);
+  });
+
+  it('keeps every bin when the levels cover the histogram', () => {
+    expect(klThresholdBins(Float64Array.of(1, 2, 3), 256)).toBe(3);
   });
 });
 

@@ -105,6 +105,12 @@ export class RangeCollector {
     this.seen += values.length;
   }
 
+  /** The sample's range clipped where the KL divergence to its 8-bit version is smallest. */
+  entropyRange(): ActivationRange {
+    if (this.samples.length === 0) return { min: this.min, max: this.max };
+    return entropyRange(this.samples, this.min, this.max);
+  }
+
   /** min-max, or the [100 - p, p] percentiles of the sample (p = 99.99 clips rare outliers). */
   range(percentile?: number): ActivationRange {
     if (percentile === undefined || this.samples.length === 0) return { min: this.min, max: this.max };
@@ -113,4 +119,84 @@ export class RangeCollector {
       sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))]!;
     return { min: at(1 - percentile / 100), max: at(percentile / 100) };
   }
+}
+
+const KL_BINS = 8192;
+const KL_STEP = 32;
+
+/**
+ * Entropy (KL) calibration, TensorRT's method adapted to asymmetric uint8: each side of zero gets its
+ * share of the 255 steps and, on its own histogram, the clipping threshold whose quantized
+ * distribution (clipped mass folded into the last bin) diverges least from the original. Rare
+ * outliers then stop stretching the scale that every other value pays for.
+ */
+export function entropyRange(samples: ArrayLike<number>, min: number, max: number): ActivationRange {
+  const lo = Math.min(min, 0);
+  const hi = Math.max(max, 0);
+  if (!(hi > lo)) return { min, max };
+  const side = (sign: 1 | -1, extent: number): number => {
+    if (extent <= 0) return 0;
+    const levels = Math.max(2, Math.round((255 * extent) / (hi - lo)));
+    const hist = new Float64Array(KL_BINS);
+    for (let i = 0; i < samples.length; i++) {
+      const v = samples[i]! * sign;
+      if (v <= 0) continue;
+      hist[Math.min(KL_BINS - 1, Math.floor((v / extent) * KL_BINS))]! += 1;
+    }
+    return (klThresholdBins(hist, levels) / KL_BINS) * extent;
+  };
+  return { min: min < 0 ? -side(-1, -lo) : min, max: max > 0 ? side(1, hi) : max };
+}
+
+/** Number of leading histogram bins to keep: the candidate with the least KL(P || Q). */
+export function klThresholdBins(hist: Float64Array, levels: number): number {
+  const n = hist.length;
+  // Prefix sums make each candidate O(levels): within a group Q is constant, so the group's share
+  // of the divergence is sum(h log h) - sum(h) log q.
+  const sum = new Float64Array(n + 1);
+  const hLogH = new Float64Array(n + 1);
+  const nonEmpty = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const h = hist[i]!;
+    sum[i + 1] = sum[i]! + h;
+    hLogH[i + 1] = hLogH[i]! + (h > 0 ? h * Math.log(h) : 0);
+    nonEmpty[i + 1] = nonEmpty[i]! + (h > 0 ? 1 : 0);
+  }
+  const total = sum[n]!;
+  if (total === 0 || levels >= n) return n;
+  const xlogx = (x: number) => (x > 0 ? x * Math.log(x) : 0);
+  let best = n;
+  let bestKl = Infinity;
+  for (let keep = Math.max(levels, KL_STEP); keep <= n; keep += KL_STEP) {
+    // P: hist[0, keep) with the clipped tail folded into the last kept bin. Q: hist[0, keep) alone,
+    // merged into `levels` groups, each group's mass spread over its non-empty bins. Leaving the
+    // tail out of Q (as TensorRT does) is what makes clipping cost something: P carries it, Q cannot.
+    const qTotal = sum[keep]!;
+    const tail = total - qTotal;
+    let kl = 0; // in units of total: sum p log(p / q) with p = P/total, q = Q/qTotal
+    let lastQ = 0;
+    for (let g = 0; g < levels; g++) {
+      const a = Math.floor((g * keep) / levels);
+      const b = Math.floor(((g + 1) * keep) / levels);
+      const mass = sum[b]! - sum[a]!;
+      const nz = nonEmpty[b]! - nonEmpty[a]!;
+      if (nz === 0) continue;
+      const q = mass / nz / qTotal;
+      kl += hLogH[b]! - hLogH[a]! - mass * Math.log(total) - mass * Math.log(q);
+      if (b === keep) lastQ = hist[keep - 1]! > 0 ? q : 0;
+    }
+    if (tail > 0) {
+      // Replace the last bin's term by its folded version.
+      const h = hist[keep - 1]!;
+      const q = Math.max(lastQ, 1e-12);
+      kl -= h > 0 ? xlogx(h) - h * Math.log(total) - h * Math.log(q) : 0;
+      kl += xlogx(h + tail) - (h + tail) * Math.log(total) - (h + tail) * Math.log(q);
+    }
+    kl /= total;
+    if (kl < bestKl) {
+      bestKl = kl;
+      best = keep;
+    }
+  }
+  return best;
 }

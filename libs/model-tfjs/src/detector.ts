@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fakeQuantUint8, fakeQuantWeightsInt8, type FakeQuantConfig } from './fake-quant';
 import {
   initWeights,
   parameterSpecs,
@@ -55,9 +56,12 @@ export class TfjsDetector {
   private readonly lastUse = new Map<string, number>();
   private readonly prefix: string;
   private disposed = false;
+  private fakeQuant: FakeQuantConfig | undefined;
+  private readonly opByName: Map<string, IrOp>;
 
   private constructor(readonly ir: ModelIR) {
     this.prefix = `detector${nextDetectorId++}/`;
+    this.opByName = new Map(ir.ops.map((op) => [op.name, op]));
     ir.ops.forEach((op, i) => op.inputs.forEach((t) => this.lastUse.set(t, i)));
   }
 
@@ -127,7 +131,12 @@ export class TfjsDetector {
    * In training mode BatchNorm uses batch statistics and records them for `applyBatchNormUpdates`.
    * The caller owns (and disposes) the outputs; nothing else is left behind.
    */
-  forward(x: tf.Tensor4D, training = false): tf.Tensor4D[] {
+  forward(
+    x: tf.Tensor4D,
+    training = false,
+    /** Sees every intermediate tensor by IR name (inside the forward's tidy: copy what you keep). */
+    onTensor?: (name: string, t: tf.Tensor4D) => void,
+  ): tf.Tensor4D[] {
     this.assertLive();
     if (x.rank !== 4 || x.shape[3] !== 3)
       throw new Error(`TfjsDetector: expected NHWC [B,H,W,3], got [${x.shape}]`);
@@ -141,7 +150,9 @@ export class TfjsDetector {
           if (!t) throw new Error(`TfjsDetector: tensor ${name} not computed before ${op.name}`);
           return t;
         });
-        values.set(op.name, this.runOp(op, inputs, training, stats));
+        const y = this.runOp(op, inputs, training, stats);
+        onTensor?.(op.name, y);
+        values.set(op.name, y);
         // Free what no later op reads (the tape, when recording, holds its own references).
         for (const name of op.inputs) {
           if (this.lastUse.get(name) === i && name !== 'images' && !keep.has(name)) {
@@ -160,7 +171,35 @@ export class TfjsDetector {
     return outputs;
   }
 
+  /**
+   * Quantization-aware training: from now on the forward pass rounds weights and activations of
+   * every row not in `floatLayers` to the int8 export's grid (straight-through gradients). `undefined`
+   * turns it off.
+   */
+  setFakeQuant(config: FakeQuantConfig | undefined): void {
+    this.fakeQuant = config;
+  }
+
   private runOp(
+    op: IrOp,
+    inputs: tf.Tensor4D[],
+    training: boolean,
+    stats: Map<string, PendingStats>,
+  ): tf.Tensor4D {
+    const y = this.runFloatOp(op, inputs, training, stats);
+    const fq = this.fakeQuant;
+    if (!fq || fq.floatLayers.has(op.layer)) return y;
+    const range = fq.ranges.get(this.exportName(op.name));
+    return range && op.kind !== 'conv' ? (fakeQuantUint8(y, range.min, range.max) as tf.Tensor4D) : y;
+  }
+
+  /** The export folds BatchNorm into its conv: a BN output is known by the conv's name there. */
+  private exportName(tensor: string): string {
+    const op = this.opByName.get(tensor);
+    return op?.kind === 'batchnorm' ? op.inputs[0]! : tensor;
+  }
+
+  private runFloatOp(
     op: IrOp,
     inputs: tf.Tensor4D[],
     training: boolean,
@@ -175,7 +214,9 @@ export class TfjsDetector {
       case 'batchnorm':
         return this.batchNorm(op, x, training, stats);
       case 'activation':
-        return activation(op, x);
+        return this.fakeQuant && !this.fakeQuant.floatLayers.has(op.layer)
+          ? fakeQuantActivation(op, x)
+          : activation(op, x);
       case 'add':
         return tf.add(inputs[0]!, inputs[1]!);
       case 'concat':
@@ -197,10 +238,16 @@ export class TfjsDetector {
     const stride = op.kind === 'conv' ? op.stride : 1;
     // A numeric pad is PyTorch's symmetric padding (TF 'same' pads stride-2 convs bottom/right only).
     const pad = op.kind === 'conv' ? op.padding : 0;
+    const fq = this.fakeQuant;
+    const quantized = fq !== undefined && !fq.floatLayers.has(op.layer);
+    const weight = quantized
+      ? fakeQuantWeightsInt8(p.weight as tf.Tensor4D, fq.perChannel, p.kind === 'depthwise')
+      : (p.weight as tf.Tensor4D);
+    // A quantized conv reads its input on the uint8 grid even when a float row produced it.
+    const inputRange = quantized ? fq.ranges.get(this.exportName(op.inputs[0]!)) : undefined;
+    if (inputRange) x = fakeQuantUint8(x, inputRange.min, inputRange.max) as tf.Tensor4D;
     const y =
-      p.kind === 'depthwise'
-        ? tf.depthwiseConv2d(x, p.weight as tf.Tensor4D, stride, pad)
-        : tf.conv2d(x, p.weight as tf.Tensor4D, stride, pad);
+      p.kind === 'depthwise' ? tf.depthwiseConv2d(x, weight, stride, pad) : tf.conv2d(x, weight, stride, pad);
     return p.bias ? tf.add(y, p.bias) : y;
   }
 
@@ -372,5 +419,20 @@ function activation(op: ActivationOp, x: tf.Tensor4D): tf.Tensor4D {
       return tf.mul(x, tf.div(tf.relu6(tf.add(x, 3)), 6));
     case 'leakyrelu':
       return tf.leakyRelu(x, 0.1);
+  }
+}
+
+/**
+ * The activation as the int8 export computes it inside the function: SiLU's sigmoid on the uint8
+ * grid of [0, 1], hardswish's gate relu6(x + 3) on that of [0, 6] (the output is rounded by runOp).
+ */
+function fakeQuantActivation(op: ActivationOp, x: tf.Tensor4D): tf.Tensor4D {
+  switch (op.fn) {
+    case 'silu':
+      return tf.mul(x, fakeQuantUint8(tf.sigmoid(x), 0, 1));
+    case 'hardswish':
+      return tf.mul(x, tf.div(fakeQuantUint8(tf.relu6(tf.add(x, 3)), 0, 6), 6));
+    default:
+      return activation(op, x);
   }
 }

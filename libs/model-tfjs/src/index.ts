@@ -44,6 +44,7 @@ export {
   type InitBackendOptions,
 } from './backend';
 export { TfjsDetector } from './detector';
+export { fakeQuantUint8, fakeQuantWeightsInt8, type FakeQuantConfig } from './fake-quant';
 export {
   WASM_MISSING_GRADIENT_KERNELS,
   registerWasmGradientKernels,

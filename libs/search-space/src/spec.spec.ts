@@ -44,6 +44,8 @@ describe('the default search space file', () => {
       imageSize: 320,
       activation: 'relu',
       quantization: 'int8-static-per-tensor',
+      calibration: 'minmax',
+      autoFloatLayers: 0,
       ...Object.fromEntries(
         space.dimensions.filter((d) => d.type === 'boolean').map((d) => [d.name, d.name.endsWith('.18')]),
       ),
@@ -175,5 +177,50 @@ describe('per-stage multipliers in a search space', () => {
 
   it('rejects a list with the wrong number of stages, naming the field', () => {
     expect(() => validateSearchSpaceSpec({ ...spec, stageDepth: [1, 1] })).toThrow(/stageDepth/);
+  });
+});
+
+describe('int8 calibration and mixed-precision dimensions', () => {
+  const space = compileSearchSpace(
+    validateSearchSpaceSpec({
+      depthMultiple: 0.33,
+      widthMultiple: 0.25,
+      imageSize: 320,
+      quantization: { type: 'categorical', choices: ['fp32', 'int8-static-per-channel'] },
+      calibration: { type: 'categorical', choices: ['minmax', 'percentile', 'entropy'] },
+      autoFloatLayers: { type: 'ordinal', values: [0, 1, 2, 4] },
+    }),
+  );
+
+  it('searches the calibration method and the number of fp32 rows for int8 static genomes', () => {
+    expect(space.dimensions.map((d) => d.name)).toEqual(['quantization', 'calibration', 'autoFloatLayers']);
+    const g = space.decode({
+      quantization: 'int8-static-per-channel',
+      calibration: 'entropy',
+      autoFloatLayers: 2,
+    });
+    expect(g.quantization).toEqual({
+      precision: 'int8',
+      scheme: 'static',
+      granularity: 'per-channel',
+      calibration: 'entropy',
+      autoFloatLayers: 2,
+    });
+    expect(space.encode(g)).toEqual({
+      quantization: 'int8-static-per-channel',
+      calibration: 'entropy',
+      autoFloatLayers: 2,
+    });
+  });
+
+  it('ignores both for other precisions', () => {
+    const g = space.decode({ quantization: 'fp32', calibration: 'entropy', autoFloatLayers: 4 });
+    expect(g.quantization).toEqual({ precision: 'fp32' });
+  });
+
+  it('rejects counts above the limit, naming the field', () => {
+    expect(() =>
+      validateSearchSpaceSpec({ depthMultiple: 0.33, widthMultiple: 0.25, autoFloatLayers: 99 }),
+    ).toThrow(/autoFloatLayers/);
   });
 });

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { DomainError } from '@detsearch/common';
 import {
   ACTIVATIONS,
+  CALIBRATIONS,
   GENOME_LIMITS,
+  MAX_AUTO_FLOAT_LAYERS,
   SEPARABLE_ROWS,
   STAGE_MULTIPLE_LIMITS,
   STAGES,
@@ -151,6 +153,23 @@ const quantizationField = z.union([
   z.object({ type: z.literal('categorical'), choices: z.array(z.enum(QUANTIZATION_CODES)).min(1) }).strict(),
 ]);
 
+// int8 static only: how activation ranges are calibrated, and how many of the rows most sensitive
+// to quantization stay fp32. Other precisions ignore both.
+const calibrationField = z.union([
+  z.enum(CALIBRATIONS),
+  z.object({ type: z.literal('categorical'), choices: z.array(z.enum(CALIBRATIONS)).min(1) }).strict(),
+]);
+const floatRowsCount = z.number().int().min(0).max(MAX_AUTO_FLOAT_LAYERS);
+const autoFloatLayersField = z.union([
+  floatRowsCount,
+  z
+    .object({
+      type: z.literal('ordinal'),
+      values: z.array(floatRowsCount).min(1).refine(sortedUnique, 'values must be strictly increasing'),
+    })
+    .strict(),
+]);
+
 export const searchSpaceSpecSchema = z
   .object({
     name: z.string().min(1).max(100).default('custom'),
@@ -164,6 +183,8 @@ export const searchSpaceSpecSchema = z
     quantization: quantizationField.default('fp32'),
     stageDepth: stageField.optional(),
     stageWidth: stageField.optional(),
+    calibration: calibrationField.default('minmax'),
+    autoFloatLayers: autoFloatLayersField.default(0),
   })
   .strict();
 
@@ -252,6 +273,22 @@ export function compileSearchSpace(spec: SearchSpaceSpec): CompiledSearchSpace {
       STAGES.forEach((_, k) => dimensions.push({ name: `${key}.${k}`, type: 'ordinal', values: f.values }));
   }
   const stageParam = (name: string) => stageKeys.find((key) => name.startsWith(`${key}.`));
+  // Dimensions only where a genome can be int8 static: elsewhere they would be dead weight for the
+  // strategies (and decoding leaves them out).
+  const canBeStatic = (typeof q === 'string' ? [q] : q.choices).some((c) => c.startsWith('int8-static'));
+  const cal = spec.calibration;
+  if (typeof cal !== 'string' && canBeStatic)
+    dimensions.push({ name: 'calibration', type: 'categorical', choices: cal.choices });
+  const auto = spec.autoFloatLayers;
+  if (typeof auto !== 'number' && canBeStatic)
+    dimensions.push({ name: 'autoFloatLayers', type: 'ordinal', values: auto.values });
+  /** int8 static genomes take the calibration and float-row count; other precisions have neither. */
+  const withInt8Static = (q: Quantization, params: Params): Quantization => {
+    if (q.precision !== 'int8' || q.scheme !== 'static') return q;
+    const calibration = (typeof cal === 'string' ? cal : params.calibration) as Quantization['calibration'];
+    const k = (typeof auto === 'number' ? auto : params.autoFloatLayers) as number;
+    return { ...q, calibration, ...(k > 0 ? { autoFloatLayers: k } : {}) };
+  };
 
   const round2 = (x: number) => Math.round(x * 100) / 100;
   return {
@@ -263,7 +300,13 @@ export function compileSearchSpace(spec: SearchSpaceSpec): CompiledSearchSpace {
         const v = params[d.name];
         if (v === undefined)
           throw new DomainError('SEARCH_SPACE.MISSING_PARAM', `params: missing '${d.name}'`, d.name);
-        if (d.name.startsWith('separable.') || stageParam(d.name)) continue;
+        if (
+          d.name.startsWith('separable.') ||
+          stageParam(d.name) ||
+          d.name === 'calibration' ||
+          d.name === 'autoFloatLayers'
+        )
+          continue;
         if (d.name === 'quantization') g.quantization = quantizationFromCode(v as QuantizationCode);
         else g[d.name] = d.type === 'float' ? round2(v as number) : v;
       }
@@ -271,6 +314,7 @@ export function compileSearchSpace(spec: SearchSpaceSpec): CompiledSearchSpace {
       for (const key of stageKeys)
         if (spec[key] !== undefined && !Array.isArray(spec[key]))
           g[key] = STAGES.map((_, k) => params[`${key}.${k}`] as number);
+      g.quantization = withInt8Static(g.quantization as Quantization, params);
       return parseGenome(g);
     },
     encode(genome: Genome): Params {
@@ -281,6 +325,10 @@ export function compileSearchSpace(spec: SearchSpaceSpec): CompiledSearchSpace {
         else if (d.name.startsWith('separable.'))
           p[d.name] = genome.separable.includes(Number(d.name.slice(10)));
         else if (d.name === 'quantization') p[d.name] = quantizationToCode(genome.quantization);
+        else if (d.name === 'calibration')
+          p[d.name] =
+            genome.quantization.calibration ?? (d.type === 'categorical' ? d.choices[0]! : 'minmax');
+        else if (d.name === 'autoFloatLayers') p[d.name] = genome.quantization.autoFloatLayers ?? 0;
         else p[d.name] = genome[d.name as 'depthMultiple' | 'widthMultiple' | 'imageSize' | 'activation'];
       }
       return p;

@@ -106,7 +106,13 @@ export async function scoreCandidateInProcess(opts: ScoreCandidateOptions): Prom
   const weights = await recalibrateBatchNorm(extractPlan(sn, s.plan), s.genome, await bn);
   const tRecal = performance.now();
 
-  const onnx = await exportAtPrecision(s.ir, weights, s.genome, data.train, opts.calibrationImages ?? 32);
+  const { bytes: onnx } = await exportAtPrecision(
+    s.ir,
+    weights,
+    s.genome,
+    data.train,
+    opts.calibrationImages ?? 32,
+  );
   const tExport = performance.now();
   const val = data.val.slice(0, opts.maxValImages ?? data.val.length);
   const scoreOpts = { imageSize: size, numClasses: s.genome.numClasses, names: data.names, threads: 1 };
@@ -115,12 +121,14 @@ export async function scoreCandidateInProcess(opts: ScoreCandidateOptions): Prom
     s.genome.quantization.precision === 'fp32'
       ? deployed
       : await scoreOnnx(
-          await exportAtPrecision(
-            s.ir,
-            weights,
-            { ...s.genome, quantization: { precision: 'fp32' } },
-            data.train,
-          ),
+          (
+            await exportAtPrecision(
+              s.ir,
+              weights,
+              { ...s.genome, quantization: { precision: 'fp32' } },
+              data.train,
+            )
+          ).bytes,
           val,
           scoreOpts,
         );

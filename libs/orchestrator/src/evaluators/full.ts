@@ -119,7 +119,16 @@ export class FullEvaluator implements TrialEvaluator {
         `trained ${result.epochs.length} epochs at ${result.imageSize}px on ${result.backend} ` +
         `(${result.imagesPerSecond.toFixed(1)} img/s, ${result.seconds.total.toFixed(0)} s); ` +
         `mAP@.5:.95 ${result.map50_95.toFixed(4)} as deployed at ${result.precision}, ` +
-        `${result.fp32Map50_95.toFixed(4)} fp32; host ${result.measuredLatencyMs.toFixed(2)} ms` +
+        `${result.fp32Map50_95.toFixed(4)} fp32; quantization: ${result.quantization.method}, ` +
+        `mAP@.5 ${result.quantization.fp32Map50.toFixed(4)} fp32 -> ` +
+        (result.quantization.ptqMap50 !== undefined
+          ? `${result.quantization.ptqMap50.toFixed(4)} post-training` +
+            (result.quantization.qatMap50 !== undefined
+              ? `, ${result.quantization.qatMap50.toFixed(4)} quantization-aware`
+              : '') +
+            ' -> '
+          : '') +
+        `${result.quantization.deployedMap50.toFixed(4)} deployed; host ${result.measuredLatencyMs.toFixed(2)} ms` +
         (req.dataset
           ? ''
           : `; synthetic dataset (${this.synthetic.images} images, seed ${this.synthetic.seed})`),

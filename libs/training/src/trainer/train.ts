@@ -182,6 +182,12 @@ export async function trainDetector(job: TrainJob, hooks: TrainHooks = {}): Prom
     ir,
     job.initialWeights ? startingWeights(ir, job.initialWeights) : initWeights(ir, { seed }),
   );
+  if (job.fakeQuant)
+    model.setFakeQuant({
+      ranges: new Map(job.fakeQuant.ranges.map(([name, min, max]) => [name, { min, max }])),
+      floatLayers: new Set(job.fakeQuant.floatLayers),
+      perChannel: job.fakeQuant.perChannel,
+    });
   const params: Param[] = model.trainableVariables().map((variable) => {
     const name = variable.name.slice(variable.name.indexOf('/') + 1);
     return { name, variable, group: paramGroup(name, variable.shape) };

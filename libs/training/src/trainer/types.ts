@@ -46,6 +46,11 @@ export interface TrainJob {
   backend?: string;
   /** A weights file (the detsearch format) to start from instead of a fresh initialization. */
   initialWeights?: string;
+  /**
+   * Quantization-aware fine-tuning: the forward pass rounds weights and activations to the int8
+   * export's grid (calibrated ranges by tensor name as [name, min, max]; rows kept float excluded).
+   */
+  fakeQuant?: { ranges: [string, number, number][]; floatLayers: number[]; perChannel: boolean };
   /** Teacher model (an exported ONNX of the same classes and image size) for distillation. */
   teacherOnnx?: string;
   /** Weight of the distillation loss (default 1.0). */

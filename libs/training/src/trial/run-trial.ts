@@ -2,15 +2,15 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DomainError } from '@detsearch/common';
-import { modelCost, type Genome, type ModelIR, type WeightMap } from '@detsearch/genome';
+import { modelCost, parseGenome, type Genome, type ModelIR, type WeightMap } from '@detsearch/genome';
 import { getHardwareProfile, measureOnnx, predictLatency } from '@detsearch/latency';
-import { exportOnnx, OnnxModel } from '@detsearch/model-onnx';
+import { exportOnnxWithReport, OnnxModel, type ExportReport } from '@detsearch/model-onnx';
 import { createBatchLoader } from '../dataset/batch-loader';
 import type { YoloSample } from '../dataset/types';
 import type { Detection } from '../eval/boxes';
 import { runInChild, type ChildHooks } from '../trainer/child-process';
 import { evaluateBatches, imageToNchw, postprocess } from '../trainer/evaluate';
-import { trainDetector } from '../trainer/train';
+import { DEFAULT_TRAIN_HYP, trainDetector } from '../trainer/train';
 import type {
   DatasetSpec,
   EpochDecision,
@@ -34,6 +34,8 @@ export interface TrialRequest {
   outDir: string;
   /** Weights file to fine-tune from (e.g. inherited from a supernet); default a fresh initialization. */
   initialWeights?: string;
+  /** int8 static: quantization-aware fine-tuning when post-training quantization loses too much. */
+  qat?: Partial<QatOptions>;
   /** Exported ONNX of a teacher (same classes, same image size) to distil from. */
   teacherOnnx?: string;
   distillWeight?: number;
@@ -79,8 +81,35 @@ export interface TrialRunResult {
   imagesPerSecond: number;
   onnxPath: string;
   weightsPath: string;
+  /** What quantization cost: how the model was quantized and its mAP before and after. */
+  quantization: QuantizationReport;
   seconds: { train: number; export: number; score: number; latency: number; total: number };
 }
+
+export interface QuantizationReport {
+  /** e.g. "int8 static per-channel, entropy calibration on 32 training images, fp32 rows 0,9,24". */
+  method: string;
+  /** int8: the rows kept in fp32 (the stem, Detect, and any mixed-precision rows). */
+  floatLayers: number[];
+  fp32Map50: number;
+  /** int8: mAP@0.5 after post-training quantization, and after quantization-aware fine-tuning when it ran. */
+  ptqMap50?: number;
+  qatMap50?: number;
+  /** The better of the two (what the trial deploys). */
+  deployedMap50: number;
+}
+
+/** When int8 post-training quantization costs too much, fine-tune with fake quantization. */
+export interface QatOptions {
+  /** mAP@0.5 lost by post-training quantization above which fine-tuning runs (default 0.01). */
+  threshold: number;
+  /** Fine-tuning epochs (default 2; 0 turns it off). */
+  epochs: number;
+  /** Learning rate as a fraction of the training lr0 (default 0.1). */
+  lrScale: number;
+}
+
+export const DEFAULT_QAT: Readonly<QatOptions> = Object.freeze({ threshold: 0.01, epochs: 2, lrScale: 0.1 });
 
 /** The trial's training diverged or broke: the message says why; the epochs so far are attached. */
 export class TrialFailedError extends DomainError {
@@ -205,18 +234,39 @@ export async function runTrialInProcess(
     throw new TrialFailedError(summary.reason ?? 'training produced no weights', summary.epochs);
   const tTrain = performance.now();
 
-  const onnx = await exportAtPrecision(ir, weights, genome, data.train, request.calibrationImages ?? 32);
-  const onnxPath = join(outDir, 'model.onnx');
-  await writeFile(onnxPath, onnx);
+  const calibrationCount = request.calibrationImages ?? 32;
+  const exported = await exportAtPrecision(ir, weights, genome, data.train, calibrationCount);
   const tExport = performance.now();
 
   const valSamples = request.maxValImages ? data.val.slice(0, request.maxValImages) : data.val;
-  const deployed = await scoreOnnx(onnx, valSamples, {
-    imageSize: summary.imageSize,
-    numClasses: genome.numClasses,
-    names: data.names,
-    batchSize: request.batchSize,
-  });
+  const score = (bytes: Uint8Array) =>
+    scoreOnnx(bytes, valSamples, {
+      imageSize: summary.imageSize,
+      numClasses: genome.numClasses,
+      names: data.names,
+      batchSize: request.batchSize,
+    });
+  const ptq = await score(exported.bytes);
+  let onnx = exported.bytes;
+  let deployed = ptq;
+  let qatMap50: number | undefined;
+  const qat = { ...DEFAULT_QAT, ...request.qat };
+  const ptqLoss = summary.map50 - ptq.map50;
+  if (exported.ranges && qat.epochs > 0 && ptqLoss > qat.threshold) {
+    hooks.onLog?.(
+      `int8 post-training quantization lost ${ptqLoss.toFixed(4)} mAP@0.5 (> ${qat.threshold}): ` +
+        `quantization-aware fine-tuning for ${qat.epochs} epochs`,
+    );
+    const tuned = await quantizationAwareFineTune(request, summary.weightsPath, exported, qat, hooks);
+    const tunedScore = await score(tuned);
+    qatMap50 = tunedScore.map50;
+    if (tunedScore.map50 > ptq.map50) {
+      onnx = tuned;
+      deployed = tunedScore;
+    }
+  }
+  const onnxPath = join(outDir, 'model.onnx');
+  await writeFile(onnxPath, onnx);
   const tScore = performance.now();
 
   const measured = await measureOnnx(onnx, {
@@ -224,7 +274,14 @@ export async function runTrialInProcess(
     threads: request.latencyThreads ?? 1,
   });
   // The search optimizes the candidate as deployed: the genome at its own image size and precision.
-  const predicted = predictLatency({ ...(request.genome as object), numClasses: genome.numClasses }, profile);
+  const predicted = predictLatency(
+    { ...(request.genome as object), numClasses: genome.numClasses },
+    profile,
+    {
+      // The rows this export actually kept in float (automatic mixed precision picks them from the weights).
+      ...(genome.quantization.precision === 'int8' ? { floatLayers: exported.floatLayers } : {}),
+    },
+  );
   const cost = modelCost(ir);
   const tEnd = performance.now();
   const s = (a: number, b: number) => (b - a) / 1000;
@@ -250,6 +307,20 @@ export async function runTrialInProcess(
     imagesPerSecond: summary.imagesPerSecond,
     onnxPath,
     weightsPath: summary.weightsPath,
+    quantization: {
+      method:
+        describeQuantization(genome, exported.floatLayers, calibrationCount) +
+        (qatMap50 === undefined
+          ? ''
+          : onnx === exported.bytes
+            ? `; quantization-aware fine-tuning (${qat.epochs} epochs) did not beat post-training quantization`
+            : `; quantization-aware fine-tuning, ${qat.epochs} epochs`),
+      floatLayers: exported.floatLayers,
+      fp32Map50: summary.map50,
+      ptqMap50: ptq.map50,
+      ...(qatMap50 !== undefined ? { qatMap50 } : {}),
+      deployedMap50: deployed.map50,
+    },
     seconds: {
       train: s(t0, tTrain),
       export: s(tTrain, tExport),
@@ -260,17 +331,86 @@ export async function runTrialInProcess(
   };
 }
 
-/** ONNX bytes of trained weights at the genome's precision; int8 static is calibrated on training images. */
+/**
+ * Fine-tunes the trained weights with the export's own rounding in the forward pass (fake
+ * quantization on its calibrated ranges and float rows), then exports them on the same grid.
+ */
+export async function quantizationAwareFineTune(
+  request: TrialRequest,
+  trainedWeights: string,
+  ptq: ExportReport,
+  qat: QatOptions,
+  hooks: TrainHooks,
+): Promise<Uint8Array> {
+  const genome = parseGenome(request.genome);
+  const q = genome.quantization;
+  const lr0 = (request.hyp?.lr0 ?? DEFAULT_TRAIN_HYP.lr0) * qat.lrScale;
+  const tuned = await trainDetector(
+    {
+      genome: request.genome,
+      dataset: request.dataset,
+      epochs: qat.epochs,
+      batchSize: request.batchSize,
+      imageSize: request.imageSize,
+      seed: request.seed,
+      outDir: join(resolve(request.outDir), 'qat'),
+      hyp: { ...request.hyp, lr0, warmupEpochs: 0 },
+      evalEvery: qat.epochs,
+      workers: request.workers,
+      backend: request.backend,
+      initialWeights: trainedWeights,
+      fakeQuant: {
+        ranges: [...ptq.ranges!].map(([name, r]) => [name, r.min, r.max]),
+        floatLayers: ptq.floatLayers,
+        perChannel: q.granularity !== 'per-tensor',
+      },
+      maxBatchesPerEpoch: request.maxBatchesPerEpoch,
+      maxValImages: request.maxValImages,
+    },
+    { onLog: hooks.onLog },
+  );
+  if (tuned.summary.status === 'failed' || !tuned.weights)
+    throw new TrialFailedError(tuned.summary.reason ?? 'quantization-aware fine-tuning failed', []);
+  const report = await exportOnnxWithReport(tuned.ir, tuned.weights, {
+    precision: 'int8',
+    quantization: q,
+    activationRanges: ptq.ranges,
+    keepFloatLayers: ptq.floatLayers,
+  });
+  return report.bytes;
+}
+
+/** How a genome's model is deployed, in words: precision, scheme, calibration, float rows. */
+export function describeQuantization(
+  genome: Genome,
+  floatLayers: number[],
+  calibrationImages: number,
+): string {
+  const q = genome.quantization;
+  if (q.precision !== 'int8') return `${q.precision} (not quantized)`;
+  const parts = [`int8 ${q.scheme} ${q.granularity}`];
+  if (q.scheme === 'static')
+    parts.push(`${q.calibration} calibration on ${calibrationImages} training images`);
+  else parts.push('activation ranges computed at run time');
+  parts.push(`fp32 rows ${floatLayers.join(',')}`);
+  if (q.autoFloatLayers) parts.push(`${q.autoFloatLayers} chosen by sensitivity`);
+  return parts.join(', ');
+}
+
+/**
+ * ONNX bytes of trained weights at the genome's precision (int8 static calibrated on training
+ * images), with the rows the export kept in float.
+ */
 export async function exportAtPrecision(
   ir: ModelIR,
   weights: WeightMap,
   genome: Genome,
   trainSamples: YoloSample[],
   calibrationCount = 32,
-): Promise<Uint8Array> {
+): Promise<ExportReport> {
   const q = genome.quantization;
   const needsCalibration = q.precision === 'int8' && (q.scheme ?? 'static') === 'static';
-  return exportOnnx(ir, weights, {
+  return exportOnnxWithReport(ir, weights, {
     precision: q.precision,
     quantization: q,
     ...(needsCalibration
