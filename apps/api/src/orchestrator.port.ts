@@ -1,4 +1,6 @@
-import type { HealthReport, ParetoFrontView, SearchEvent, SearchView, Trial } from '@detsearch/orchestrator';
+import type {
+  SearchEstimate,
+  HealthReport, ParetoFrontView, SearchEvent, SearchView, Trial } from '@detsearch/orchestrator';
 import type { LeaderboardTrial, ListTrialsQuery, TrialPage } from '@detsearch/persistence';
 
 /**
@@ -8,6 +10,8 @@ import type { LeaderboardTrial, ListTrialsQuery, TrialPage } from '@detsearch/pe
  */
 export interface OrchestratorPort {
   createSearch(body: unknown): Promise<{ id: string; status: string }>;
+  /** The duration the same body would take here (nothing is created). */
+  estimateSearch(body: unknown): Promise<SearchEstimate>;
   listSearches(query?: {
     limit?: number;
     offset?: number;

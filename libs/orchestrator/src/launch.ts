@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DomainError, isDomainError } from '@detsearch/common';
@@ -208,7 +208,11 @@ export function resolveDataset(path: string): { path: string; numClasses: number
   if (!existsSync(abs)) throw fail(`no such file '${path}' below DATA_ROOT (${root})`);
   const real = realpathSync(abs);
   const rel = relative(root, real);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw fail(`'${path}' is outside DATA_ROOT (${root})`);
+  if (rel.startsWith('..') || isAbsolute(rel))
+    throw fail(
+      `'${path}' is outside DATA_ROOT (${root}): datasets are read only below DATA_ROOT (default: the ` +
+        `working directory); start from a folder above it or set DATA_ROOT, e.g. DATA_ROOT=${dirname(real)}`,
+    );
   let doc: { nc?: unknown; names?: unknown };
   try {
     doc = (parseYaml(readFileSync(real, 'utf8')) ?? {}) as typeof doc;

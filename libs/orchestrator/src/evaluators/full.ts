@@ -1,5 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { buildIR, modelCost } from '@detsearch/genome';
+import { recordTrialThroughput } from '../throughput';
 import type {
   EpochReport,
   EvaluationContext,
@@ -26,6 +28,8 @@ export interface FullEvaluatorOptions {
 }
 
 export const DEFAULT_SYNTHETIC: SyntheticDatasetOptions = { images: 240, seed: 0, size: 160 };
+/** Fraction of the synthetic images in its val split (the generator's default). */
+export const SYNTHETIC_VAL_FRACTION = 0.2;
 /** Classes of the synthetic shapes dataset (circle, square, triangle, cross, ring, star). */
 export const SYNTHETIC_NUM_CLASSES = 6;
 
@@ -86,6 +90,12 @@ export class FullEvaluator implements TrialEvaluator {
         },
       },
     );
+    try {
+      const trained = modelCost(buildIR({ ...req.genome, imageSize: result.imageSize })).gflops;
+      recordTrialThroughput(this.home, trained, result.imagesPerSecond);
+    } catch {
+      // the rate only refines later duration estimates; a trial never fails over it
+    }
     return {
       map50: result.map50,
       map50_95: result.map50_95,
