@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { parse as parsePath, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Command } from 'commander';
 import { isDomainError } from '@detsearch/common';
@@ -69,4 +70,13 @@ export function formatTable(headers: string[], rows: (string | number)[][]): str
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
   return cells.map((r) => r.map((v, c) => v.padStart(widths[c]!)).join('  ')).join('\n');
+}
+
+/**
+ * The command line reads the dataset its user names, wherever it is: without DATA_ROOT set, the
+ * confinement opens to the filesystem root for this process (and its training children). With
+ * DATA_ROOT set it still applies, as it always does for the API, where clients name the paths.
+ */
+export function readAnyDataPath(path: string): void {
+  if (!process.env.DATA_ROOT) process.env.DATA_ROOT = parsePath(resolvePath(path)).root;
 }

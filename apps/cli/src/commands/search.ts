@@ -1,8 +1,16 @@
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { SearchOrchestrator, type SearchEvent, type SearchView } from '@detsearch/orchestrator';
-import { action, formatTable, parseIntOption, UsageError } from '../cli-kit';
-import { genomeShortLabel, writeSearchOutputs } from '../search-outputs';
+import {
+  formatDuration,
+  refineEta,
+  SearchOrchestrator,
+  type SearchEstimate,
+  type SearchEvent,
+  type SearchView,
+} from '@detsearch/orchestrator';
+import { action, formatTable, parseIntOption, readAnyDataPath, UsageError } from '../cli-kit';
+import { genomeShortLabel, SYNTHETIC_DATASET_NOTE, writeSearchOutputs } from '../search-outputs';
 
 interface SearchOptions {
   preset?: string;
@@ -16,24 +24,59 @@ interface SearchOptions {
   name?: string;
   json?: boolean;
   progress?: boolean;
+  yes?: boolean;
 }
 
-/** One-line progress on stderr: bar, trials done, ETA, best mAP, Pareto size. */
+/**
+ * One-line progress on stderr: bar, trials done, ETA, best mAP, Pareto size. Until the first epoch
+ * has trained the ETA is the launch estimate; from then on it is refined by how long that epoch
+ * really took (see refineEta), and once trials finish, by their pace.
+ */
 class ProgressLine {
   private readonly started = Date.now();
   private last = '';
   private lastDone = -1;
-  constructor(private readonly enabled: boolean) {}
+  private refined: { at: number; remaining: number } | null = null;
+  private readonly trialStarts = new Map<number, number>();
+  constructor(
+    private readonly enabled: boolean,
+    private readonly estimate: SearchEstimate | null,
+  ) {}
+
+  trialStarted(number: number): void {
+    this.trialStarts.set(number, Date.now());
+  }
+
+  /** The first epoch of the first trial to train one refines the ETA. */
+  firstEpoch(number: number, epoch: number): void {
+    if (this.refined || epoch !== 1 || !this.estimate) return;
+    const start = this.trialStarts.get(number) ?? this.started;
+    const elapsed = (Date.now() - this.started) / 1000;
+    this.refined = {
+      at: Date.now(),
+      remaining: refineEta(this.estimate, (Date.now() - start) / 1000, elapsed),
+    };
+  }
+
+  /** Seconds left, and how the number was obtained. */
+  private eta(done: number, total: number): string {
+    const elapsed = (Date.now() - this.started) / 1000;
+    if (total > 0 && done >= total) return '0s';
+    if (done >= 2 && total > done) return `${((elapsed / done) * (total - done)).toFixed(0)}s`;
+    if (this.refined)
+      return `${Math.max(0, this.refined.remaining - (Date.now() - this.refined.at) / 1000).toFixed(0)}s`;
+    if (this.estimate) return `~${formatDuration(Math.max(0, this.estimate.seconds - elapsed))} (est.)`;
+    return '-';
+  }
 
   update(done: number, total: number, best: number | null, pareto: number, note = ''): void {
     if (!this.enabled) return;
     const width = 24;
     const filled = total ? Math.round((width * done) / total) : 0;
     const elapsed = (Date.now() - this.started) / 1000;
-    const eta = done > 0 && total > done ? ((elapsed / done) * (total - done)).toFixed(0) + 's' : '-';
     const line =
       `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} trials  ` +
-      `elapsed ${elapsed.toFixed(0)}s  ETA ${eta}  best mAP@.5:.95 ${best === null ? '-' : best.toFixed(3)}  ` +
+      `elapsed ${elapsed.toFixed(0)}s  ETA ${this.eta(done, total)}  best mAP@.5:.95 ${best === null ? '-' : best.toFixed(3)}  ` +
       `Pareto ${pareto}${note ? `  ${note}` : ''}`;
     if (line === this.last) return;
     this.last = line;
@@ -45,6 +88,41 @@ class ProgressLine {
   end(): void {
     if (this.enabled && process.stderr.isTTY) process.stderr.write('\n');
   }
+}
+
+/** Searches expected to run longer than this ask for confirmation on a terminal. */
+const CONFIRM_ABOVE_SECONDS = 3600;
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await new Promise<string>((res) => rl.question(question, res));
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** The lines said before a search starts: its estimate, loudly when long, and the dataset. */
+function launchNotes(e: SearchEstimate, o: SearchOptions): string[] {
+  const lines = [
+    `estimate: ~${formatDuration(e.seconds)} (${e.trials} trials, ~${formatDuration(e.perTrialSeconds)} each, ` +
+      `${e.parallel} at a time; up to ${formatDuration(e.maxSeconds)} without pruning)`,
+    `  basis: ${e.basis}`,
+  ];
+  if (e.seconds > CONFIRM_ABOVE_SECONDS)
+    lines.push(
+      `WARNING: this search would run for about ${formatDuration(e.seconds)} on this machine. ` +
+        'For a first look use fewer trials or epochs (--trials 8 --epochs 3), or --evaluator surrogate.',
+    );
+  if (e.dataset.synthetic && e.evaluator !== 'surrogate')
+    lines.push(
+      `NOTE: trials train on ${SYNTHETIC_DATASET_NOTE}, not on your data; ` +
+        'pass --data path/to/data.yaml (YOLO format, see README "Bring your own dataset").',
+    );
+  if (o.evaluator === 'surrogate')
+    lines.push('NOTE: evaluator "surrogate" is an analytic stand-in: no model is trained.');
+  return lines;
 }
 
 export function registerSearch(program: Command): void {
@@ -67,6 +145,7 @@ export function registerSearch(program: Command): void {
     .option('--name <name>', 'search name')
     .option('--out <dir>', 'where to write leaderboard, Pareto front, plots and models', 'runs/<search id>')
     .option('--no-progress', 'no progress line on stderr')
+    .option('--yes', 'start without asking, even when the estimate is over an hour')
     .option('--json', 'one JSON object on stdout')
     .action(
       action<SearchOptions>(async (o) => {
@@ -82,16 +161,32 @@ export function registerSearch(program: Command): void {
           ...(o.epochs ? { fidelity: { epochs: o.epochs } } : {}),
           ...(o.data ? { dataset: resolve(o.data) } : {}),
         };
-        if (o.evaluator === 'surrogate')
-          process.stderr.write(
-            'detsearch: evaluator "surrogate" is an analytic stand-in: no model is trained.\n',
-          );
+        if (o.data) readAnyDataPath(o.data);
         const orchestrator = await SearchOrchestrator.open({
           databaseUrl: process.env.DATABASE_URL || undefined,
           home: process.env.DETSEARCH_HOME,
           concurrency: Number(process.env.WORKER_CONCURRENCY) || undefined,
         });
-        const progress = new ProgressLine(o.progress !== false);
+        let estimate: SearchEstimate;
+        try {
+          estimate = await orchestrator.estimateSearch(body);
+        } catch (err) {
+          await orchestrator.close();
+          throw err;
+        }
+        for (const line of launchNotes(estimate, o)) process.stderr.write(`detsearch: ${line}\n`);
+        if (
+          estimate.seconds > CONFIRM_ABOVE_SECONDS &&
+          !o.yes &&
+          process.stdin.isTTY &&
+          process.stderr.isTTY
+        ) {
+          if (!(await confirm(`Start it? [y/N] `))) {
+            await orchestrator.close();
+            throw new Error('not started (answer was not yes; --yes skips the question)');
+          }
+        }
+        const progress = new ProgressLine(o.progress !== false, estimate);
         let interrupted = false;
         const onSignal = () => {
           interrupted = true;
@@ -103,6 +198,9 @@ export function registerSearch(program: Command): void {
         process.once('SIGINT', onSignal);
         try {
           const { id } = await orchestrator.createSearch(body);
+          process.stderr.write(
+            `detsearch: search ${id} started; outputs go to ${o.out && o.out !== 'runs/<search id>' ? o.out : `runs/${id}`}\n`,
+          );
           const state = { done: 0, total: 0, best: null as number | null, pareto: 0 };
           const unsubscribe = orchestrator.subscribe(id, (e: SearchEvent) => {
             if ('progress' in e) {
@@ -111,6 +209,8 @@ export function registerSearch(program: Command): void {
             }
             if ('best' in e) state.best = e.best?.map50_95 ?? null;
             if ('paretoSize' in e) state.pareto = e.paretoSize;
+            if (e.type === 'trial-started') progress.trialStarted(e.number);
+            if (e.type === 'trial-epoch') progress.firstEpoch(e.number, e.epoch.epoch);
             const note = e.type === 'trial-epoch' ? `trial #${e.number} epoch ${e.epoch.epoch}` : '';
             progress.update(state.done, state.total, state.best, state.pareto, note);
           });
@@ -135,6 +235,8 @@ export function registerSearch(program: Command): void {
             out: outputs.dir,
             files: outputs.files,
             models: outputs.models,
+            estimate,
+            dataset: outputs.dataset,
           };
           const table = formatTable(
             ['trial', 'mAP@.5:.95', 'mAP@.5', `latency ms (${search.hardwareProfile})`, 'params', 'genome'],
@@ -151,6 +253,9 @@ export function registerSearch(program: Command): void {
             `search ${id} ${search.status}: ${search.progress.completed} completed, ${search.progress.pruned} pruned, ${search.progress.failed} failed (${search.evaluator} evaluator)`,
             search.evaluator === 'surrogate'
               ? 'NOTE: surrogate metrics are an analytic stand-in, not trained models.'
+              : '',
+            outputs.dataset.synthetic && search.evaluator !== 'surrogate'
+              ? `NOTE: trained and scored on ${SYNTHETIC_DATASET_NOTE}; for your own data pass --data path/to/data.yaml.`
               : '',
             `Pareto front (${front.points.length} of ${front.considered} feasible trials):`,
             table,
