@@ -71,6 +71,7 @@ describe('YOLO dataset reader', () => {
 
   it('prefers the working directory for a relative `path`, and names both places when neither has it', async () => {
     write(join(tmp, 'cwd', 'ds', 'images', 'train', 'x.png'), png());
+    write(join(tmp, 'cwd', 'ds', 'lists', 'val.txt'), '');
     const c = await loadDataConfig(join(ds, 'cfg/data.yaml'), { dataRoot: tmp, cwd: join(tmp, 'cwd') });
     expect(c.base).toBe(join(tmp, 'cwd', 'ds'));
     write(join(ds, 'cfg/missing.yaml'), 'path: nowhere\ntrain: images/train\nval: images/val\nnames: [a]\n');

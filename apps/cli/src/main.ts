@@ -11,12 +11,17 @@ import { registerTrain } from './commands/train';
 import { registerExportYaml } from './commands/export-yaml';
 import { registerWorker } from './commands/worker';
 import { registerBenchStrategy } from './commands/bench-strategy';
+import { registerPredict } from './commands/predict';
+import { registerPresets } from './commands/presets';
+import { registerReport } from './commands/report';
 import { fail } from './cli-kit';
+import { packageVersion } from './version';
 
 const program = new Command();
 program
   .name('detsearch')
   .description('Hardware-aware neural architecture search over YOLOv5 detectors')
+  .version(packageVersion(), '-V, --version', 'the detsearch version')
   .showHelpAfterError()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) })
   .exitOverride((err) => {
@@ -35,5 +40,8 @@ registerExport(program);
 registerLatency(program);
 registerTrain(program);
 registerWorker(program);
+registerPresets(program);
+registerPredict(program);
+registerReport(program);
 
 program.parseAsync(process.argv).catch(fail);

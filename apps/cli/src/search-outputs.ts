@@ -52,7 +52,7 @@ function readmeText(search: SearchView, dataset: DatasetInfo, models: number): s
         ? `; latency limit ${search.constraints.maxLatencyMs} ms`
         : ''),
     '',
-    `DATASET: ${dataset.synthetic ? 'SYNTHETIC. ' : ''}${dataset.note}.`,
+    `DATASET: ${search.evaluator === 'surrogate' ? 'none. ' : dataset.synthetic ? 'SYNTHETIC. ' : ''}${dataset.note}.`,
     dataset.synthetic && search.evaluator !== 'surrogate'
       ? 'These mAPs measure the synthetic shapes, not a real task: run `detsearch search --data path/to/data.yaml` for yours.'
       : '',
