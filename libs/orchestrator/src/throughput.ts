@@ -82,9 +82,8 @@ export async function probeThroughput(home: string): Promise<TrainingThroughput>
       dataset: { synth: { images: 40, seed: 0, size: 128 } },
       epochs: 2,
       outDir,
-      maxBatchesPerEpoch: 4,
+      maxBatchesPerEpoch: 5,
       maxValImages: 8,
-      workers: 0,
     },
     { timeoutMs: 120_000 },
   );
