@@ -310,7 +310,11 @@ export function searchApiSuite(backend: Backend): void {
     it('estimates a launch without creating anything; a bad body is a 400 naming the field', async () => {
       const before = (await t.http().get('/searches').expect(200)).body.length;
       const res = await post('/searches/estimate').send(launch).expect(200);
-      expect(res.body).toMatchObject({ trials: BUDGET, evaluator: 'surrogate', dataset: { synthetic: true } });
+      expect(res.body).toMatchObject({
+        trials: BUDGET,
+        evaluator: 'surrogate',
+        dataset: { synthetic: true },
+      });
       expect(res.body.seconds).toBeGreaterThanOrEqual(0);
       expect(res.body.seconds).toBeLessThan(120);
       expect(res.body.perTrialSeconds).toBeLessThan(5);

@@ -68,7 +68,9 @@ describe('API edge (fake orchestrator, no database)', () => {
     expect(res.body).toMatchObject({ trials: valid.budget.trials, basis: expect.any(String) });
     expect(typeof res.body.seconds).toBe('number');
     expect(typeof res.body.perTrialSeconds).toBe('number');
-    await post('/searches/estimate').send({ ...valid, strategy: 'annealing' }).expect(400);
+    await post('/searches/estimate')
+      .send({ ...valid, strategy: 'annealing' })
+      .expect(400);
     expect(orchestrator.created.length).toBe(before);
   });
 

@@ -1,6 +1,11 @@
 import type {
   SearchEstimate,
-  HealthReport, ParetoFrontView, SearchEvent, SearchView, Trial } from '@detsearch/orchestrator';
+  HealthReport,
+  ParetoFrontView,
+  SearchEvent,
+  SearchView,
+  Trial,
+} from '@detsearch/orchestrator';
 import type { LeaderboardTrial, ListTrialsQuery, TrialPage } from '@detsearch/persistence';
 
 /**
