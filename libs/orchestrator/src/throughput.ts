@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildIR, modelCost, parseGenome } from '@detsearch/genome';
-import { secondsPerImage, type TrainingThroughput } from './estimate';
+import { REFERENCE_THROUGHPUT, secondsPerImage, type TrainingThroughput } from './estimate';
 
 /**
  * This machine's training throughput, kept in `<home>/throughput.json`: written by a short probe
@@ -99,7 +99,22 @@ export async function probeThroughput(home: string): Promise<TrainingThroughput>
   return measured;
 }
 
-/** The stored measurement, or a probe when there is none yet. */
+const probing = new Map<string, Promise<TrainingThroughput>>();
+
+/** The stored measurement, or a probe when there is none yet (one at a time per home). */
 export async function measuredThroughput(home: string): Promise<TrainingThroughput> {
-  return storedThroughput(home) ?? (await probeThroughput(home));
+  const stored = storedThroughput(home);
+  if (stored) return stored;
+  let p = probing.get(home);
+  if (!p) {
+    // An estimate must never stop a launch: without a probe, fall back to the reference rate.
+    p = probeThroughput(home)
+      .catch((err: unknown) => ({
+        ...REFERENCE_THROUGHPUT,
+        source: `${REFERENCE_THROUGHPUT.source}; the probe here failed: ${(err as Error).message.split('\n')[0]}`,
+      }))
+      .finally(() => probing.delete(home));
+    probing.set(home, p);
+  }
+  return p;
 }
