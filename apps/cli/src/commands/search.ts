@@ -49,13 +49,16 @@ class ProgressLine {
 
   /** The first epoch of the first trial to train one refines the ETA. */
   firstEpoch(number: number, epoch: number): void {
-    if (this.refined || epoch !== 1 || !this.estimate) return;
+    if (this.refined || epoch !== 1 || !this.estimate || !(this.estimate.perEpochSeconds > 0)) return;
     const start = this.trialStarts.get(number) ?? this.started;
     const elapsed = (Date.now() - this.started) / 1000;
-    this.refined = {
-      at: Date.now(),
-      remaining: refineEta(this.estimate, (Date.now() - start) / 1000, elapsed),
-    };
+    const took = (Date.now() - start) / 1000;
+    this.refined = { at: Date.now(), remaining: refineEta(this.estimate, took, elapsed) };
+    if (this.enabled)
+      process.stderr.write(
+        `${process.stderr.isTTY ? '\r\x1b[K' : ''}detsearch: first epoch trained in ${took.toFixed(0)} s ` +
+          `(predicted ${this.estimate.perEpochSeconds.toFixed(0)} s + start-up); ETA now ~${formatDuration(this.refined.remaining)}\n`,
+      );
   }
 
   /** Seconds left, and how the number was obtained. */
