@@ -307,6 +307,25 @@ export function searchApiSuite(backend: Backend): void {
       expect(after).toBe(before);
     });
 
+    it('estimates a launch without creating anything; a bad body is a 400 naming the field', async () => {
+      const before = (await t.http().get('/searches').expect(200)).body.length;
+      const res = await post('/searches/estimate').send(launch).expect(200);
+      expect(res.body).toMatchObject({
+        trials: BUDGET,
+        evaluator: 'surrogate',
+        dataset: { synthetic: true },
+      });
+      expect(res.body.seconds).toBeGreaterThanOrEqual(0);
+      expect(res.body.seconds).toBeLessThan(120);
+      expect(res.body.perTrialSeconds).toBeLessThan(5);
+      expect(res.body.basis).toMatch(/surrogate/);
+      const bad = await post('/searches/estimate')
+        .send({ ...launch, budget: { trials: 0 } })
+        .expect(400);
+      expect(bad.body.message).toContain('budget.trials');
+      expect((await t.http().get('/searches').expect(200)).body.length).toBe(before);
+    });
+
     it('401 on mutating routes without a valid API key; nothing created; reads stay open', async () => {
       const before = ((await t.http().get('/searches').expect(200)).body as unknown[]).length;
       const none = await t.http().post('/searches').send(launch).expect(401);

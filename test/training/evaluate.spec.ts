@@ -62,6 +62,24 @@ describe('evaluateLabelsDir', () => {
     expect(r.warnings.join('\n')).toMatch(/'zzz'/);
   });
 
+  it('accepts image names with an extension or a folder, as label names', async () => {
+    const named = perfect.map((p, i) => ({
+      ...p,
+      image: i % 2 ? `images/val/${p.image}.png` : `${p.image}.jpg`,
+    }));
+    const r = await evaluateLabelsDir(named, labels, { imageSize: 160 });
+    expect(r.map50).toBeCloseTo(1, 12);
+    expect(r.unmatchedPredictions).toBe(0);
+  });
+
+  it('refuses to score when no prediction names a labelled image, instead of reporting mAP 0', async () => {
+    const wrong = perfect.map((p) => ({ ...p, image: `other-${p.image}` }));
+    await expect(evaluateLabelsDir(wrong, labels)).rejects.toMatchObject({
+      code: 'EVAL.NO_MATCHING_IMAGES',
+      message: expect.stringMatching(/none of the 3 predictions names an image/),
+    });
+  });
+
   it('a box at IoU 0.72 scores AP50 1 and AP50:95 0.5 (square image: normalized = pixel IoU)', async () => {
     const shifted: PredictionRecord[] = [
       { image: 'b', class: 0, score: 0.5, box: [0.5, 0.5 - 0.07, 0.5, 0.36] }, // 0.5 x 0.36 inside 0.5 x 0.5

@@ -48,7 +48,7 @@ beforeAll(() => {
   write(join(ds, 'lists/val.txt'), '../images/val/v1.jpg\n./missing.jpg\n');
   write(
     join(ds, 'cfg/data.yaml'),
-    'path: ..\ntrain: images/train\nval: lists/val.txt\nnames:\n  0: cat\n  1: dog\n',
+    'path: ds\ntrain: images/train\nval: lists/val.txt\nnames:\n  0: cat\n  1: dog\n',
   );
   write(join(ds, 'plain.yaml'), 'train: images/train\nval: ../images/val\nnc: 2\nnames: [cat, dog]\n');
   write(join(ds, 'escape.yaml'), 'train: ../../outside\nval: images/val\nnames: [a]\n');
@@ -60,13 +60,25 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('YOLO dataset reader', () => {
-  it('resolves `path` against the yaml folder and reads names as a map', async () => {
-    const c = await loadDataConfig(join(ds, 'cfg/data.yaml'), { dataRoot: root });
+  it('resolves a relative `path` like Ultralytics: working directory, then DATA_ROOT; reads names as a map', async () => {
+    // Nothing at <cwd>/ds: falls back to DATA_ROOT/ds (Ultralytics' datasets_dir), not the yaml folder.
+    const c = await loadDataConfig(join(ds, 'cfg/data.yaml'), { dataRoot: root, cwd: tmp });
     expect(c.base).toBe(ds);
     expect(c.train).toEqual([join(ds, 'images/train')]);
     expect(c.val).toEqual([join(ds, 'lists/val.txt')]);
     expect(c.names).toEqual(['cat', 'dog']);
     expect(c.nc).toBe(2);
+  });
+
+  it('prefers the working directory for a relative `path`, and names both places when neither has it', async () => {
+    write(join(tmp, 'cwd', 'ds', 'images', 'train', 'x.png'), png());
+    write(join(tmp, 'cwd', 'ds', 'lists', 'val.txt'), '');
+    const c = await loadDataConfig(join(ds, 'cfg/data.yaml'), { dataRoot: tmp, cwd: join(tmp, 'cwd') });
+    expect(c.base).toBe(join(tmp, 'cwd', 'ds'));
+    write(join(ds, 'cfg/missing.yaml'), 'path: nowhere\ntrain: images/train\nval: images/val\nnames: [a]\n');
+    await expect(loadDataConfig(join(ds, 'cfg/missing.yaml'), { dataRoot: root, cwd: tmp })).rejects.toThrow(
+      /path: 'nowhere' is neither below the working directory .* nor below DATA_ROOT/,
+    );
   });
 
   it('retries a missing ../x as x, as Ultralytics does', async () => {

@@ -66,6 +66,18 @@ describe('API edge (fake orchestrator, no database)', () => {
     expect(orchestrator.created.length).toBe(before);
   });
 
+  it('estimates a launch: 200 {seconds, perTrialSeconds, trials, basis}; 400 naming the field', async () => {
+    const before = orchestrator.created.length;
+    const res = await post('/searches/estimate').send(valid).expect(200);
+    expect(res.body).toMatchObject({ trials: valid.budget.trials, basis: expect.any(String) });
+    expect(typeof res.body.seconds).toBe('number');
+    expect(typeof res.body.perTrialSeconds).toBe('number');
+    await post('/searches/estimate')
+      .send({ ...valid, strategy: 'annealing' })
+      .expect(400);
+    expect(orchestrator.created.length).toBe(before);
+  });
+
   it('401 on mutating routes without a valid key; reads stay open; Bearer works', async () => {
     await http().post('/searches').send(valid).expect(401);
     await http().post('/searches').set('x-api-key', 'wrong').send(valid).expect(401);

@@ -1,4 +1,5 @@
 import type {
+  SearchEstimate,
   HealthReport,
   ParetoFrontView,
   SearchEvent,
@@ -16,6 +17,8 @@ import type { LeaderboardTrial, ListTrialsQuery, TrialPage } from '@detsearch/pe
  */
 export interface OrchestratorPort {
   createSearch(body: unknown): Promise<{ id: string; status: string }>;
+  /** The duration the same body would take here (nothing is created). */
+  estimateSearch(body: unknown): Promise<SearchEstimate>;
   listSearches(query?: {
     limit?: number;
     offset?: number;

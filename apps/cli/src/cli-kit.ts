@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { Command } from 'commander';
 import { isDomainError } from '@detsearch/common';
-import { ConfigError, loadConfig, type Config } from '@detsearch/config';
+import { allowDatasetAnywhere, ConfigError, loadConfig, type Config } from '@detsearch/config';
 
 /** Thrown for bad command-line input: reported as one line on stderr, exit status 2. */
 export class UsageError extends Error {}
@@ -90,4 +90,10 @@ export function formatTable(headers: string[], rows: (string | number)[][]): str
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
   return cells.map((r) => r.map((v, c) => v.padStart(widths[c]!)).join('  ')).join('\n');
+}
+
+/** See allowDatasetAnywhere: the CLI reads the dataset it is given unless DATA_ROOT is set. */
+export function readAnyDataPath(path: string): void {
+  allowDatasetAnywhere(path);
+  config = undefined; // read again, with the DATA_ROOT just set
 }

@@ -12,8 +12,12 @@ import { registerTrain } from './commands/train';
 import { registerExportYaml } from './commands/export-yaml';
 import { registerWorker } from './commands/worker';
 import { registerBenchStrategy } from './commands/bench-strategy';
+import { registerPredict } from './commands/predict';
+import { registerPresets } from './commands/presets';
+import { registerReport } from './commands/report';
 import { setDetsearchHome } from '@detsearch/latency';
 import { cliConfig, fail } from './cli-kit';
+import { packageVersion } from './version';
 
 try {
   setDetsearchHome(cliConfig().DETSEARCH_HOME);
@@ -25,6 +29,7 @@ const program = new Command();
 program
   .name('detsearch')
   .description('Hardware-aware neural architecture search over YOLOv5 detectors')
+  .version(packageVersion(), '-V, --version', 'the detsearch version')
   .showHelpAfterError()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) })
   .exitOverride((err) => {
@@ -44,5 +49,8 @@ registerExport(program);
 registerLatency(program);
 registerTrain(program);
 registerWorker(program);
+registerPresets(program);
+registerPredict(program);
+registerReport(program);
 
 program.parseAsync(process.argv).catch(fail);

@@ -1,10 +1,18 @@
 import { realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { DomainError } from '@detsearch/common';
 
 function isBelow(root: string, p: string): boolean {
   const rel = relative(root, p);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** How to get past the confinement, on the same line (the CLI shows one line). */
+function outsideHint(abs: string): string {
+  return (
+    ': datasets are read only below DATA_ROOT (default: the working directory); ' +
+    `run from a folder above it or set DATA_ROOT, e.g. DATA_ROOT=${dirname(abs)}`
+  );
 }
 
 /**
@@ -34,7 +42,7 @@ export class DataRoot {
     if (!isBelow(this.root, abs) && !isBelow(this.realRoot, abs))
       throw new DomainError(
         'DATASET.OUTSIDE_ROOT',
-        `${what} '${p}' is outside DATA_ROOT '${this.root}'`,
+        `${what} '${p}' is outside DATA_ROOT '${this.root}'${outsideHint(abs)}`,
         what,
       );
     let real: string;
@@ -46,7 +54,7 @@ export class DataRoot {
     if (!isBelow(this.realRoot, real))
       throw new DomainError(
         'DATASET.OUTSIDE_ROOT',
-        `${what} '${p}' resolves (through a symlink) to '${real}', outside DATA_ROOT '${this.root}'`,
+        `${what} '${p}' resolves (through a symlink) to '${real}', outside DATA_ROOT '${this.root}'${outsideHint(real)}`,
         what,
       );
     return real;

@@ -1,3 +1,4 @@
+import { parse as parsePath, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -142,4 +143,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return out as Config;
+}
+
+/**
+ * The command line reads the dataset its user names, wherever it is: without DATA_ROOT set, the
+ * confinement opens to that path's filesystem root for this process and the training children it
+ * starts (they read the same variable). With DATA_ROOT set it still applies, as it always does for
+ * the API, where clients name the paths. Load the configuration after calling this.
+ */
+export function allowDatasetAnywhere(
+  path: string,
+  env: Record<string, string | undefined> = process.env,
+): void {
+  if (!env.DATA_ROOT) env.DATA_ROOT = parsePath(resolvePath(path)).root;
 }

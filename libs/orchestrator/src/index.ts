@@ -1,5 +1,12 @@
 export * from './types';
-export { SearchOrchestrator, type OrchestratorOptions, type CloseOptions } from './orchestrator';
+export {
+  SearchOrchestrator,
+  type OrchestratorOptions,
+  type CloseOptions,
+  type SearchEstimate,
+} from './orchestrator';
+export * from './estimate';
+export { storedThroughput, probeThroughput, measuredThroughput, recordTrialThroughput } from './throughput';
 export {
   launchRequestSchema,
   fidelitySchema,

@@ -345,7 +345,11 @@ export async function resolveDataset(
   dataRoot?: string,
 ): Promise<{ path: string; numClasses: number }> {
   const fail = (why: string) => new DomainError('SEARCH.INVALID_DATASET', `dataset: ${why}`, 'dataset');
-  const notFound = () => fail(`no data.yaml '${path}' below DATA_ROOT`);
+  const notFound = () =>
+    fail(
+      `no data.yaml '${path}' below DATA_ROOT: datasets are read only below DATA_ROOT (default: the ` +
+        'working directory); set DATA_ROOT to a folder above the dataset',
+    );
   let real: string;
   try {
     real = new DataRoot(dataRoot).confine(path, 'dataset');

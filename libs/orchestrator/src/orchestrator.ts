@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { cpus, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { DomainError } from '@detsearch/common';
 import { objectiveValues, type EvaluatorInfo } from '@detsearch/domain';
@@ -23,6 +23,10 @@ import { toCsv } from '@detsearch/report';
 import { createEvaluatorRegistry, type EvaluatorLoader, type EvaluatorRegistry } from './evaluators/registry';
 import { SearchEventBus, searchEventStream } from './events';
 import { resolveDataset, resolveLaunch, type LaunchDeps } from './launch';
+import { estimateSearchDuration, type DurationEstimate } from './estimate';
+import { measuredThroughput } from './throughput';
+import { DEFAULT_SYNTHETIC, SYNTHETIC_VAL_FRACTION } from './evaluators/full';
+import type { SearchSpaceSpec } from '@detsearch/search-space';
 import { SupernetEvaluator } from './evaluators/supernet';
 import { SupernetService, type SupernetServiceOptions } from './supernets/supernet-service';
 import { toSupernetView, type SupernetView } from './supernets/view';
@@ -91,6 +95,19 @@ export interface OrchestratorOptions {
   /** Supernet training: default budget (minutes) and, for tests of the plumbing, the library loader. */
   supernets?: Pick<SupernetServiceOptions, 'defaultMinutes' | 'loadLibrary' | 'synthetic'>;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
+}
+
+/** A duration estimate with what it was made for. */
+export interface SearchEstimate extends DurationEstimate {
+  evaluator: string;
+  /** Whether the trials would train on the generated synthetic shapes (no dataset named). */
+  dataset: { synthetic: boolean };
+}
+
+/** The synthetic dataset's split: the generator puts this fraction in val. */
+function syntheticSplit(images: number): { train: number; val: number } {
+  const val = Math.round(images * SYNTHETIC_VAL_FRACTION);
+  return { train: images - val, val };
 }
 
 export interface CloseOptions {
@@ -265,6 +282,40 @@ export class SearchOrchestrator {
     const search = await this.searches.create(resolved);
     await this.startRunner(search);
     return { id: search.id, status: search.status };
+  }
+
+  /**
+   * How long a launch request would take here, before anything is created: the request resolved as
+   * createSearch would, the dataset's image count, and this machine's measured training throughput
+   * (stored, or probed once in a child process).
+   */
+  async estimateSearch(body: unknown): Promise<SearchEstimate> {
+    this.assertOpen();
+    const resolved = await resolveLaunch(body, {
+      ...this.options.launch,
+      assertEvaluator: async (name) => void (await this.evaluators.get(name)),
+    });
+    const training = resolved.evaluator !== 'surrogate';
+    let images = { train: 0, val: 0 };
+    if (training)
+      images = resolved.dataset
+        ? await (await import('@detsearch/training')).countDatasetImages(resolved.dataset)
+        : syntheticSplit(DEFAULT_SYNTHETIC.images);
+    const estimate = estimateSearchDuration({
+      evaluator: resolved.evaluator,
+      trials: resolved.budget.trials,
+      fidelity: resolved.fidelity,
+      searchSpace: resolved.searchSpace as unknown as SearchSpaceSpec,
+      parallel: Math.max(1, Math.min(this.options.concurrency ?? 2, this.queue ? Infinity : cpus().length)),
+      trainImages: images.train,
+      valImages: images.val,
+      ...(training ? { throughput: await measuredThroughput(this.home) } : {}),
+    });
+    return { ...estimate, evaluator: resolved.evaluator, dataset: { synthetic: !resolved.dataset } };
+  }
+
+  private get home(): string {
+    return resolve(this.options.home ?? '.detsearch');
   }
 
   async listSearches(

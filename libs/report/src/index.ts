@@ -1,3 +1,4 @@
 export * from './scale';
 export * from './svg-charts';
 export * from './csv';
+export * from './label-placement';

@@ -44,6 +44,7 @@ import {
   CreatedSearchDto,
   ParetoFormat,
   ParetoQueryDto,
+  SearchEstimateDto,
   SearchesQueryDto,
   TrialsQueryDto,
   TrialView,
@@ -80,6 +81,20 @@ export class SearchesController {
     this.launchQuota.record(client);
     this.metrics.searchesCreated.inc();
     return created as CreatedSearchDto;
+  }
+
+  @Post('estimate')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Estimate how long a launch would take here (same body as POST /searches; nothing is created)',
+    description:
+      'From the budget, the fidelity (epochs, ASHA), the search space, the dataset size and this ' +
+      "machine's measured training throughput (stored from earlier trials, or a short probe the first time).",
+  })
+  @ApiOkResponse({ type: SearchEstimateDto })
+  @ApiBadRequestResponse({ type: ErrorDto, description: 'Invalid body; the message names the field' })
+  estimate(@Body() body: CreateSearchDto): Promise<SearchEstimateDto> {
+    return this.orchestrator.estimateSearch(body);
   }
 
   @Get()

@@ -210,6 +210,47 @@ export class CreatedSearchDto {
 /** Deepest offset a list accepts (a 32-bit row count; deeper pages use cursors). */
 export const MAX_OFFSET = 2 ** 31 - 1;
 
+export class EstimateDatasetDto {
+  @ApiProperty({ description: 'true when the trials would train on the generated synthetic shapes' })
+  synthetic!: boolean;
+}
+
+/** POST /searches/estimate: how long the same body would take on this machine, before launching. */
+export class SearchEstimateDto {
+  @ApiProperty({ description: 'Expected wall-clock seconds, with ASHA pruning', example: 420 })
+  seconds!: number;
+
+  @ApiProperty({ description: 'Expected seconds of one trial', example: 95 })
+  perTrialSeconds!: number;
+
+  @ApiProperty({ example: 8 })
+  trials!: number;
+
+  @ApiProperty({ description: 'What the estimate rests on: epochs, images, model size, measured throughput' })
+  basis!: string;
+
+  @ApiProperty({ description: 'Every trial trained to the full epochs (no pruning)' })
+  maxSeconds!: number;
+
+  @ApiProperty({ description: 'Seconds of one epoch of a typical model of the space' })
+  perEpochSeconds!: number;
+
+  @ApiProperty()
+  expectedEpochs!: number;
+
+  @ApiProperty({ description: 'Trials evaluated at once' })
+  parallel!: number;
+
+  @ApiProperty({ description: 'Mean forward GFLOPs of the space at the training size' })
+  typicalGflops!: number;
+
+  @ApiProperty()
+  evaluator!: string;
+
+  @ApiProperty({ type: EstimateDatasetDto })
+  dataset!: EstimateDatasetDto;
+}
+
 /** Leaderboard sort keys (the persistence layer's sortable columns); a leading '-' sorts descending. */
 export type TrialSort = (typeof TRIAL_SORT_FIELDS)[number] | `-${(typeof TRIAL_SORT_FIELDS)[number]}`;
 export const TRIAL_SORT_KEYS: TrialSort[] = TRIAL_SORT_FIELDS.flatMap((f) => [f, `-${f}` as const]);

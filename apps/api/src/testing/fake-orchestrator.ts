@@ -39,6 +39,25 @@ export class FakeOrchestrator implements OrchestratorPort {
     this.created.push(body);
     return { id: fakeId('s', this.created.length), status: 'queued' };
   }
+  async estimateSearch(body: unknown): Promise<Returned<'estimateSearch'>> {
+    const b = body as { preset?: string; budget?: { trials?: number } };
+    if (b.preset === 'no-such-preset')
+      throw new DomainError('SEARCH.UNKNOWN_PRESET', `unknown preset 'no-such-preset'`, 'preset');
+    const trials = b.budget?.trials ?? 8;
+    return {
+      seconds: trials * 60,
+      perTrialSeconds: 60,
+      trials,
+      basis: 'fixed answer of the fake orchestrator',
+      maxSeconds: trials * 90,
+      perEpochSeconds: 30,
+      expectedEpochs: 1.5,
+      parallel: 1,
+      typicalGflops: 0.1,
+      evaluator: 'full',
+      dataset: { synthetic: true },
+    };
+  }
   async listSearches(): Promise<Returned<'listSearches'>> {
     const progress = {
       total: 3,

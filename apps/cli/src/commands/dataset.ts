@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readYoloDataset, synthDataset } from '@detsearch/training';
-import { action, cliConfig, parseIntOption, UsageError } from '../cli-kit';
+import { action, cliConfig, parseIntOption, readAnyDataPath, UsageError } from '../cli-kit';
 
 interface SynthCliOptions {
   out: string;
@@ -57,7 +57,7 @@ export function registerDataset(program: Command): void {
   dataset
     .command('check')
     .description(
-      'read a data.yaml and report images, labels and skipped problems per split (below DATA_ROOT)',
+      'read a data.yaml and report images, labels and skipped problems per split (below DATA_ROOT when set)',
     )
     .requiredOption('--data <yaml>', 'dataset data.yaml')
     .option('--verify <mode>', 'decode: decode every image; header: read sizes only', 'decode')
@@ -66,6 +66,7 @@ export function registerDataset(program: Command): void {
       action<CheckCliOptions>(async (o) => {
         if (o.verify !== 'decode' && o.verify !== 'header')
           throw new UsageError(`--verify: expected decode or header, got '${o.verify}'`);
+        readAnyDataPath(o.data);
         const d = await readYoloDataset(o.data, { verify: o.verify, dataRoot: cliConfig().DATA_ROOT });
         const json = {
           data: d.config.yamlPath,

@@ -1,11 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseGenome, toUltralyticsYaml, type Genome } from '@detsearch/genome';
-import { SearchOrchestrator } from '@detsearch/orchestrator';
-import { action, cliConfig, readJsonOrFile, UsageError } from '../cli-kit';
+import { action, readJsonOrFile, UsageError } from '../cli-kit';
+import { findTrial, openReadOnly } from '../trial-ref';
 
 interface ExportYamlOptions {
   trial?: string;
+  search?: string;
   genome?: string;
   out?: string;
   json?: boolean;
@@ -17,7 +18,8 @@ export function registerExportYaml(program: Command): void {
     .description(
       "a trial's architecture as an Ultralytics YOLOv5 model yaml (train it at full scale with their tools)",
     )
-    .option('--trial <id>', 'trial id (from the embedded database, or DATABASE_URL)')
+    .option('--trial <id|N>', 'trial id, or its number within --search (embedded database, or DATABASE_URL)')
+    .option('--search <id>', 'the search a trial number belongs to')
     .option('--genome <file|json>', 'or a genome')
     .option('--out <file>', 'write the yaml here instead of stdout')
     .option('--json', 'one JSON object on stdout')
@@ -27,13 +29,9 @@ export function registerExportYaml(program: Command): void {
           throw new UsageError('export-yaml: give exactly one of --trial or --genome');
         let genome: Genome;
         if (o.trial) {
-          const orchestrator = await SearchOrchestrator.open({
-            databaseUrl: cliConfig().DATABASE_URL,
-            home: cliConfig().DETSEARCH_HOME,
-            resumeOrphans: false,
-          });
+          const orchestrator = await openReadOnly();
           try {
-            genome = (await orchestrator.getTrial(o.trial)).genome;
+            genome = (await findTrial(orchestrator, o.trial, o.search)).genome;
           } finally {
             await orchestrator.close();
           }

@@ -20,9 +20,16 @@ import {
   weightMismatches,
 } from '@detsearch/model-onnx';
 import { action, readJsonOrFile, UsageError } from '../cli-kit';
+import { findTrial, openReadOnly, trialWeightsPath } from '../trial-ref';
+
+function failUsage(message: string): never {
+  throw new UsageError(message);
+}
 
 interface ExportOptions {
-  genome: string;
+  genome?: string;
+  trial?: string;
+  search?: string;
   precision?: string;
   scheme?: string;
   granularity?: string;
@@ -119,14 +126,19 @@ export function registerExport(program: Command): void {
   program
     .command('export')
     .description('writes the ONNX model (opset 17, input images [1,3,H,W], raw Detect outputs) of a genome')
-    .requiredOption('--genome <file|json>', 'genome as inline JSON or a JSON/YAML file')
+    .option('--genome <file|json>', 'genome as inline JSON or a JSON/YAML file')
+    .option(
+      '--trial <id|N>',
+      "or a search's trial (id, or number with --search): its genome and trained weights",
+    )
+    .option('--search <id>', 'the search a trial number belongs to')
     .option('--precision <p>', "fp32 | fp16 | int8 (default: the genome's)")
     .option('--scheme <s>', 'int8: static (QDQ, calibrated) | dynamic')
     .option('--granularity <g>', 'int8 weights: per-channel | per-tensor')
     .option('--calibration <c>', 'int8 static: minmax | percentile (99.99)')
     .option(
       '--weights <file>',
-      'weights (.safetensors, PyTorch state_dict names); default: seeded initialization',
+      "weights (.safetensors, PyTorch state_dict names); default: the trial's trained ones with --trial, else an UNTRAINED seeded initialization",
     )
     .requiredOption('--out <file>', 'where to write the .onnx model')
     .option(
@@ -138,9 +150,31 @@ export function registerExport(program: Command): void {
     .option('--json', 'one JSON object on stdout')
     .action(
       action<ExportOptions>(async (o) => {
-        const genome = effectiveGenome(readJsonOrFile(o.genome, 'genome'), o);
+        if (!o.genome === !o.trial) throw new UsageError('export: give exactly one of --genome or --trial');
+        let rawGenome: unknown;
+        let weightsPath = o.weights;
+        if (o.trial) {
+          const orchestrator = await openReadOnly();
+          try {
+            const trial = await findTrial(orchestrator, o.trial, o.search);
+            rawGenome = trial.genome;
+            weightsPath ??=
+              trialWeightsPath(trial) ??
+              failUsage(
+                `--trial: trial #${trial.number} (${trial.id}) has no trained weights (status ${trial.status})`,
+              );
+          } finally {
+            await orchestrator.close();
+          }
+        } else rawGenome = readJsonOrFile(o.genome!, 'genome');
+        const genome = effectiveGenome(rawGenome, o);
         const ir = buildIR(genome);
-        const weights = o.weights ? readWeights(o.weights, ir) : initWeights(ir, { seed: o.seed ?? '0' });
+        if (!weightsPath)
+          process.stderr.write(
+            'detsearch: note: no --weights: writing an UNTRAINED model (seeded initialization); its detections are noise. ' +
+              'Use --trial ID (trained weights of a search trial) or --weights FILE.\n',
+          );
+        const weights = weightsPath ? readWeights(weightsPath, ir) : initWeights(ir, { seed: o.seed ?? '0' });
         const q = genome.quantization;
         let keepFloatLayers: number[] | undefined;
         if (o.keepFloat !== undefined) {
@@ -178,7 +212,8 @@ export function registerExport(program: Command): void {
                 calibrationSource: cal.source,
               }
             : {}),
-          weights: o.weights ? resolve(o.weights) : 'initialized',
+          weights: weightsPath ? resolve(weightsPath) : 'initialized',
+          trained: Boolean(weightsPath),
           nodes: report.nodes,
           inputShape: [1, 3, genome.imageSize, genome.imageSize],
           outputShapes: ir.outputs.map((t) => {
@@ -188,7 +223,7 @@ export function registerExport(program: Command): void {
         };
         const text = `wrote ${json.path} (${(bytes.length / 1e6).toFixed(2)} MB, ${q.precision}${
           q.precision === 'int8' ? ` ${q.scheme} ${q.granularity}` : ''
-        }, opset ${ONNX_OPSET}, ${report.nodes} nodes)`;
+        }, opset ${ONNX_OPSET}, ${report.nodes} nodes, ${weightsPath ? 'trained weights' : 'UNTRAINED'})`;
         return { json, text };
       }),
     );

@@ -55,7 +55,11 @@ export function registerLatency(program: Command): void {
     .option('--onnx <file>', 'ONNX model to measure here')
     .option('--runs <n>', 'timed runs (with --onnx)', parseIntOption('runs', 1, 100_000))
     .option('--warmup <n>', 'untimed warm-up runs (with --onnx)', parseIntOption('warmup', 0, 10_000))
-    .option('--threads <n>', 'onnxruntime intra-op threads (with --onnx)', parseIntOption('threads', 1, 1024))
+    .option(
+      '--threads <n>',
+      'onnxruntime intra-op threads (with --onnx; default 1, as searches measure trials)',
+      parseIntOption('threads', 1, 1024),
+    )
     .option('--genome <file|json>', 'genome as inline JSON or a JSON/YAML file')
     .option(
       '--profile <name>',
@@ -71,7 +75,7 @@ export function registerLatency(program: Command): void {
           if (o.profile || o.precision || o.perOp)
             throw new UsageError('latency: --profile, --precision and --per-op go with --genome, not --onnx');
           if (!existsSync(o.onnx)) throw new UsageError(`--onnx: no such file '${o.onnx}'`);
-          const m = await measureOnnx(o.onnx, { runs: o.runs, warmup: o.warmup, threads: o.threads });
+          const m = await measureOnnx(o.onnx, { runs: o.runs, warmup: o.warmup, threads: o.threads ?? 1 });
           const json = {
             medianMs: round(m.medianMs),
             p90Ms: round(m.p90Ms),

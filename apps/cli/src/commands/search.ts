@@ -1,16 +1,28 @@
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import { STRATEGY_NAMES } from '@detsearch/domain';
 import {
   DEFAULT_EVALUATOR,
   evaluatorInfos,
+  formatDuration,
   MAX_TRIALS,
+  refineEta,
   SearchOrchestrator,
+  type SearchEstimate,
   type SearchEvent,
   type SearchView,
 } from '@detsearch/orchestrator';
-import { action, cliConfig, formatTable, parseFloatOption, parseIntOption, UsageError } from '../cli-kit';
-import { genomeShortLabel, writeSearchOutputs } from '../search-outputs';
+import {
+  action,
+  cliConfig,
+  formatTable,
+  parseFloatOption,
+  parseIntOption,
+  readAnyDataPath,
+  UsageError,
+} from '../cli-kit';
+import { genomeShortLabel, SYNTHETIC_DATASET_NOTE, writeSearchOutputs } from '../search-outputs';
 
 interface SearchOptions {
   preset?: string;
@@ -29,24 +41,62 @@ interface SearchOptions {
   finetuneTop?: number;
   finetuneEpochs?: number;
   finetuneSeeds?: number;
+  yes?: boolean;
 }
 
-/** One-line progress on stderr: bar, trials done, ETA, best mAP, Pareto size. */
+/**
+ * One-line progress on stderr: bar, trials done, ETA, best mAP, Pareto size. Until the first epoch
+ * has trained the ETA is the launch estimate; from then on it is refined by how long that epoch
+ * really took (see refineEta), and once trials finish, by their pace.
+ */
 class ProgressLine {
   private readonly started = Date.now();
   private last = '';
   private lastDone = -1;
-  constructor(private readonly enabled: boolean) {}
+  private refined: { at: number; remaining: number } | null = null;
+  private readonly trialStarts = new Map<number, number>();
+  constructor(
+    private readonly enabled: boolean,
+    private readonly estimate: SearchEstimate | null,
+  ) {}
+
+  trialStarted(number: number): void {
+    this.trialStarts.set(number, Date.now());
+  }
+
+  /** The first epoch of the first trial to train one refines the ETA. */
+  firstEpoch(number: number, epoch: number): void {
+    if (this.refined || epoch !== 1 || !this.estimate || !(this.estimate.perEpochSeconds > 0)) return;
+    const start = this.trialStarts.get(number) ?? this.started;
+    const elapsed = (Date.now() - this.started) / 1000;
+    const took = (Date.now() - start) / 1000;
+    this.refined = { at: Date.now(), remaining: refineEta(this.estimate, took, elapsed) };
+    if (this.enabled)
+      process.stderr.write(
+        `${process.stderr.isTTY ? '\r\x1b[K' : ''}detsearch: first epoch trained in ${took.toFixed(0)} s ` +
+          `(predicted ${this.estimate.perEpochSeconds.toFixed(0)} s + start-up); ETA now ~${formatDuration(this.refined.remaining)}\n`,
+      );
+  }
+
+  /** Seconds left, and how the number was obtained. */
+  private eta(done: number, total: number): string {
+    const elapsed = (Date.now() - this.started) / 1000;
+    if (total > 0 && done >= total) return '0s';
+    if (done >= 2 && total > done) return `${((elapsed / done) * (total - done)).toFixed(0)}s`;
+    if (this.refined)
+      return `${Math.max(0, this.refined.remaining - (Date.now() - this.refined.at) / 1000).toFixed(0)}s`;
+    if (this.estimate) return `~${formatDuration(Math.max(0, this.estimate.seconds - elapsed))} (est.)`;
+    return '-';
+  }
 
   update(done: number, total: number, best: number | null, pareto: number, note = ''): void {
     if (!this.enabled) return;
     const width = 24;
     const filled = total ? Math.round((width * done) / total) : 0;
     const elapsed = (Date.now() - this.started) / 1000;
-    const eta = done > 0 && total > done ? ((elapsed / done) * (total - done)).toFixed(0) + 's' : '-';
     const line =
       `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} trials  ` +
-      `elapsed ${elapsed.toFixed(0)}s  ETA ${eta}  best mAP@.5:.95 ${best === null ? '-' : best.toFixed(3)}  ` +
+      `elapsed ${elapsed.toFixed(0)}s  ETA ${this.eta(done, total)}  best mAP@.5:.95 ${best === null ? '-' : best.toFixed(3)}  ` +
       `Pareto ${pareto}${note ? `  ${note}` : ''}`;
     if (line === this.last) return;
     this.last = line;
@@ -58,6 +108,41 @@ class ProgressLine {
   end(): void {
     if (this.enabled && process.stderr.isTTY) process.stderr.write('\n');
   }
+}
+
+/** Searches expected to run longer than this ask for confirmation on a terminal. */
+const CONFIRM_ABOVE_SECONDS = 3600;
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await new Promise<string>((res) => rl.question(question, res));
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** The lines said before a search starts: its estimate, loudly when long, and the dataset. */
+function launchNotes(e: SearchEstimate, o: SearchOptions): string[] {
+  const lines = [
+    `estimate: ~${formatDuration(e.seconds)} (${e.trials} trials, ~${formatDuration(e.perTrialSeconds)} each, ` +
+      `${e.parallel} at a time; up to ${formatDuration(e.maxSeconds)} without pruning)`,
+    `  basis: ${e.basis}`,
+  ];
+  if (e.seconds > CONFIRM_ABOVE_SECONDS)
+    lines.push(
+      `WARNING: this search would run for about ${formatDuration(e.seconds)} on this machine. ` +
+        'For a first look use fewer trials or epochs (--trials 8 --epochs 3), or --evaluator surrogate.',
+    );
+  if (e.dataset.synthetic && e.evaluator !== 'surrogate')
+    lines.push(
+      `NOTE: trials train on ${SYNTHETIC_DATASET_NOTE}, not on your data; ` +
+        'pass --data path/to/data.yaml (YOLO format, see README "Bring your own dataset").',
+    );
+  if (o.evaluator === 'surrogate')
+    lines.push('NOTE: evaluator "surrogate" is an analytic stand-in: no model is trained.');
+  return lines;
 }
 
 export function registerSearch(program: Command): void {
@@ -109,6 +194,7 @@ export function registerSearch(program: Command): void {
       parseIntOption('finetune-seeds', 1, 2),
     )
     .option('--no-progress', 'no progress line on stderr')
+    .option('--yes', 'start without asking, even when the estimate is over an hour')
     .option('--json', 'one JSON object on stdout')
     .action(
       action<SearchOptions>(async (o) => {
@@ -140,10 +226,8 @@ export function registerSearch(program: Command): void {
           ...(o.supernetMinutes !== undefined ? { supernetMinutes: o.supernetMinutes } : {}),
           ...(Object.keys(fineTune).length > 0 ? { fineTune } : {}),
         };
-        if (o.evaluator === 'surrogate')
-          process.stderr.write(
-            'detsearch: evaluator "surrogate" is an analytic stand-in: no model is trained.\n',
-          );
+        // Before the configuration is read: without DATA_ROOT the CLI reads the dataset it is given.
+        if (o.data) readAnyDataPath(o.data);
         const config = cliConfig();
         await ensureHostCalibrated(o, config.DETSEARCH_HOME);
         const orchestrator = await SearchOrchestrator.open({
@@ -157,7 +241,26 @@ export function registerSearch(program: Command): void {
             surrogateMs: config.DETSEARCH_SURROGATE_MS,
           },
         });
-        const progress = new ProgressLine(o.progress !== false);
+        let estimate: SearchEstimate;
+        try {
+          estimate = await orchestrator.estimateSearch(body);
+        } catch (err) {
+          await orchestrator.close();
+          throw err;
+        }
+        for (const line of launchNotes(estimate, o)) process.stderr.write(`detsearch: ${line}\n`);
+        if (
+          estimate.seconds > CONFIRM_ABOVE_SECONDS &&
+          !o.yes &&
+          process.stdin.isTTY &&
+          process.stderr.isTTY
+        ) {
+          if (!(await confirm(`Start it? [y/N] `))) {
+            await orchestrator.close();
+            throw new Error('not started (answer was not yes; --yes skips the question)');
+          }
+        }
+        const progress = new ProgressLine(o.progress !== false, estimate);
         let interrupted = false;
         const onSignal = () => {
           interrupted = true;
@@ -169,6 +272,9 @@ export function registerSearch(program: Command): void {
         process.once('SIGINT', onSignal);
         try {
           const { id } = await orchestrator.createSearch(body);
+          process.stderr.write(
+            `detsearch: search ${id} started; outputs go to ${o.out && o.out !== 'runs/<search id>' ? o.out : `runs/${id}`}\n`,
+          );
           const state = { done: 0, total: 0, best: null as number | null, pareto: 0 };
           const unsubscribe = orchestrator.subscribe(id, (e: SearchEvent) => {
             if ('progress' in e) {
@@ -177,6 +283,8 @@ export function registerSearch(program: Command): void {
             }
             if ('best' in e) state.best = e.best?.map50_95 ?? null;
             if ('paretoSize' in e) state.pareto = e.paretoSize;
+            if (e.type === 'trial-started') progress.trialStarted(e.number);
+            if (e.type === 'trial-epoch') progress.firstEpoch(e.number, e.epoch.epoch);
             const note =
               e.type === 'trial-epoch'
                 ? `trial #${e.number} epoch ${e.epoch.epoch}`
@@ -223,6 +331,8 @@ export function registerSearch(program: Command): void {
             out: outputs.dir,
             files: outputs.files,
             models: outputs.models,
+            estimate,
+            dataset: outputs.dataset,
           };
           const sources = [...new Set(front.points.map((p) => p.latencySource ?? 'unrecorded'))];
           const f3 = (v: number | null) => (v === null ? '-' : v.toFixed(3));
@@ -277,6 +387,9 @@ export function registerSearch(program: Command): void {
               ? `supernet ${search.supernetId ?? '-'}: estimates are inherited weights (no training of their own); ` +
                 `the front's best ${search.fineTune?.topK ?? 0} were fine-tuned ${search.fineTune?.epochs ?? 0} epochs` +
                 ` x ${search.fineTune?.seeds ?? 1} seed(s); their models are the fine-tuned ones`
+              : '',
+            outputs.dataset.synthetic && search.evaluator !== 'surrogate'
+              ? `NOTE: trained and scored on ${SYNTHETIC_DATASET_NOTE}; for your own data pass --data path/to/data.yaml.`
               : '',
             `Pareto front (${front.points.length} of ${front.considered} feasible trials):`,
             table,

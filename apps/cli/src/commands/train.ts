@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseGenome } from '@detsearch/genome';
 import { DEFAULT_BATCH_SIZE, runInChild, type TrainJob, type TrainSummary } from '@detsearch/training';
-import { action, formatTable, parseIntOption, readJsonOrFile, UsageError } from '../cli-kit';
+import { action, formatTable, parseIntOption, readAnyDataPath, readJsonOrFile, UsageError } from '../cli-kit';
 
 interface TrainCliOptions {
   genome: string;
@@ -23,7 +23,7 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train one candidate on a YOLO-format dataset and report its validation mAP')
     .requiredOption('--genome <file|json>', 'genome as inline JSON or a JSON/YAML file')
-    .requiredOption('--data <data.yaml>', 'Ultralytics data.yaml (read below DATA_ROOT)')
+    .requiredOption('--data <data.yaml>', 'Ultralytics data.yaml (read below DATA_ROOT when set)')
     .requiredOption('--epochs <n>', 'training epochs', parseIntOption('epochs', 1, 10_000))
     .option(
       '--batch <n>',
@@ -47,6 +47,7 @@ export function registerTrain(program: Command): void {
       action<TrainCliOptions>(async (o) => {
         // Validate here so a bad genome fails fast, before a training process starts.
         const genome = parseGenome(readJsonOrFile(o.genome, 'genome'));
+        readAnyDataPath(o.data);
         if (o.img !== undefined && o.img % 32 !== 0)
           throw new UsageError(`--img: must be a multiple of 32, got ${o.img}`);
         const job: TrainJob = {

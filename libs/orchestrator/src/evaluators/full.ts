@@ -7,6 +7,8 @@ import {
   predictedProvenance,
   type HardwareProfile,
 } from '@detsearch/latency';
+import { buildIR, modelCost } from '@detsearch/genome';
+import { recordTrialThroughput } from '../throughput';
 import type {
   EpochReport,
   EvaluatorDefinition,
@@ -38,6 +40,8 @@ export interface FullEvaluatorOptions {
 }
 
 export const DEFAULT_SYNTHETIC: SyntheticDatasetOptions = { images: 240, seed: 0, size: 160 };
+/** Fraction of the synthetic images in its val split (the generator's default). */
+export const SYNTHETIC_VAL_FRACTION = 0.2;
 /** Classes of the synthetic shapes dataset (circle, square, triangle, cross, ring, star). */
 export const SYNTHETIC_NUM_CLASSES = 6;
 
@@ -102,6 +106,12 @@ export class FullEvaluator implements TrialEvaluator {
         },
       },
     );
+    try {
+      const trained = modelCost(buildIR({ ...req.genome, imageSize: result.imageSize })).gflops;
+      recordTrialThroughput(this.home, trained, result.imagesPerSecond);
+    } catch {
+      // the rate only refines later duration estimates; a trial never fails over it
+    }
     const latency = reportedLatency(req, result);
     return {
       map50: result.map50,

@@ -1,4 +1,5 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -80,13 +81,32 @@ function namesList(names: (string | number)[] | Record<string, string | number>)
 }
 
 /**
- * Loads and validates a data.yaml (Ultralytics check_det_dataset): `path` relative to the yaml's
- * folder (absent: the yaml's folder), then train/val/test relative to it, each a folder, a .txt
+ * The dataset folder a data.yaml's `path:` names, as Ultralytics' check_det_dataset resolves it:
+ * absolute as is; relative against the working directory, and when nothing is there, against the
+ * datasets folder (Ultralytics' `datasets_dir`, here DATA_ROOT). Not against the yaml's folder.
+ */
+export function resolveDatasetPath(path: string, root: DataRoot, cwd: string): string {
+  if (isAbsolute(path)) return root.confine(path, 'path');
+  const fromCwd = resolve(cwd, path);
+  if (existsSync(fromCwd)) return root.confine(fromCwd, 'path');
+  const fromRoot = resolve(root.root, path);
+  if (existsSync(fromRoot)) return root.confine(fromRoot, 'path');
+  throw new DomainError(
+    'DATASET.NOT_FOUND',
+    `path: '${path}' is neither below the working directory (${fromCwd}) nor below DATA_ROOT (${fromRoot}); ` +
+      'a relative path: is resolved like Ultralytics does, not against the data.yaml folder (omit path: for that)',
+    'path',
+  );
+}
+
+/**
+ * Loads and validates a data.yaml (Ultralytics check_det_dataset): `path` as resolveDatasetPath
+ * says (absent: the yaml's folder), then train/val/test relative to it, each a folder, a .txt
  * list of images or an image; a missing `../x` is retried as `x` as Ultralytics does.
  */
 export async function loadDataConfig(
   yamlPath: string,
-  opts: Pick<ReadOptions, 'dataRoot'> = {},
+  opts: Pick<ReadOptions, 'dataRoot'> & { cwd?: string } = {},
 ): Promise<DatasetConfig> {
   const root = asRoot(opts.dataRoot);
   const yamlReal = root.confine(yamlPath, 'data', process.cwd());
@@ -116,7 +136,7 @@ export async function loadDataConfig(
       'names',
     );
   const yamlDir = dirname(yamlReal);
-  const base = d.path ? root.confine(d.path, 'path', yamlDir) : yamlDir;
+  const base = d.path ? resolveDatasetPath(d.path, root, opts.cwd ?? process.cwd()) : yamlDir;
   const resolveSplit = (key: string, v: string | string[] | null | undefined): string[] => {
     if (v === undefined || v === null) return [];
     return (Array.isArray(v) ? v : [v]).map((p) => {
@@ -311,4 +331,21 @@ export async function readYoloDataset(yamlPath: string, opts: ReadOptions = {}):
     train: await readYoloSplit(config.train, config.nc, o),
     val: await readYoloSplit(config.val, config.nc, o),
   };
+}
+
+/** Image files per split, listed but not read (cheap enough for a duration estimate). */
+export async function countDatasetImages(
+  yamlPath: string,
+  opts: Pick<ReadOptions, 'dataRoot'> = {},
+): Promise<{ train: number; val: number }> {
+  const root = asRoot(opts.dataRoot);
+  const config = await loadDataConfig(yamlPath, { dataRoot: root });
+  const count = async (sources: string[]) => {
+    const files = new Set<string>();
+    for (const s of sources)
+      for (const f of await listSource(s, root, () => undefined))
+        if (IMAGE_EXTENSIONS.includes(extname(f).toLowerCase())) files.add(f);
+    return files.size;
+  };
+  return { train: await count(config.train), val: await count(config.val) };
 }

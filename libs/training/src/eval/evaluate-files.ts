@@ -1,5 +1,5 @@
 import { readFile, readdir } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { z } from 'zod';
 import { DomainError } from '@detsearch/common';
 import { parseLabelText } from '../dataset/labels';
@@ -45,6 +45,18 @@ export function parsePredictions(raw: unknown): PredictionRecord[] {
     }
     return r.data as PredictionRecord;
   });
+}
+
+/**
+ * The label name a prediction's `image` refers to: as given, or without a directory and an
+ * extension ('img_001.jpg', 'images/val/img_001.png' -> 'img_001'); null when none has labels.
+ */
+function imageKey(image: string, labelled: Map<string, unknown>): string | null {
+  if (labelled.has(image)) return image;
+  const base = basename(image);
+  const stem = extname(base) ? base.slice(0, -extname(base).length) : base;
+  if (labelled.has(stem)) return stem;
+  return labelled.has(base) ? base : null;
 }
 
 export interface LabelsDirEvaluation extends MapResult {
@@ -95,15 +107,24 @@ export async function evaluateLabelsDir(
   let unmatched = 0;
   const unknown = new Set<string>();
   for (const p of predictions) {
-    if (!gtByImage.has(p.image)) {
+    const image = imageKey(p.image, gtByImage);
+    if (image === null) {
       unmatched++;
       unknown.add(p.image);
       continue;
     }
-    const list = detsByImage.get(p.image) ?? [];
+    const list = detsByImage.get(image) ?? [];
     list.push({ cls: p.class, score: p.score, ...fromNormalizedCxCyWh(...p.box, size, size) });
-    detsByImage.set(p.image, list);
+    detsByImage.set(image, list);
   }
+  if (predictions.length > 0 && unmatched === predictions.length)
+    throw new DomainError(
+      'EVAL.NO_MATCHING_IMAGES',
+      `predictions: none of the ${predictions.length} predictions names an image of '${labelsDir}' ` +
+        `(e.g. '${predictions[0]!.image}'; label files look like '${files[0] ?? '(none)'}'): ` +
+        "'image' must be the label file's name without extension, or the image file name",
+      'predictions',
+    );
   if (unknown.size > 0)
     warnings.push(
       `${unmatched} predictions name ${unknown.size} images without a label file (ignored), e.g. '${[...unknown][0]}'`,

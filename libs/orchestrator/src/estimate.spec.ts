@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { getPreset, loadDefaultSearchSpace, presetSearchSpace } from '@detsearch/latency';
+import {
+  estimateSearchDuration,
+  expectedEpochsPerTrial,
+  formatDuration,
+  FULL_TRIAL_OVERHEAD_SECONDS,
+  refineEta,
+  secondsPerImage,
+  typicalGflops,
+  type EstimateInput,
+} from './estimate';
+
+const quickDemo = presetSearchSpace(getPreset('quick-demo'), loadDefaultSearchSpace());
+const throughput = { gflops: 0.26, secondsPerImage: 0.072, source: 'test' };
+const base: EstimateInput = {
+  evaluator: 'full',
+  trials: 8,
+  fidelity: { epochs: 2, minEpochs: 1, eta: 3, imageSize: 128 },
+  searchSpace: quickDemo,
+  parallel: 2,
+  trainImages: 192,
+  valImages: 48,
+  throughput,
+};
+
+describe('search duration estimate', () => {
+  it('counts the epochs ASHA is expected to train: all reach the first rung, 1/eta the next', () => {
+    expect(expectedEpochsPerTrial({ epochs: 2, minEpochs: 1, eta: 3 })).toBeCloseTo(1 + 1 / 3);
+    // rungs 5, 15 below 30: 5 + 10/3 + 15/9
+    expect(expectedEpochsPerTrial({ epochs: 30, minEpochs: 5, eta: 3 })).toBeCloseTo(5 + 10 / 3 + 15 / 9);
+    // no pruning: minEpochs = epochs
+    expect(expectedEpochsPerTrial({ epochs: 9, minEpochs: 9, eta: 3 })).toBe(9);
+  });
+
+  it('is the per-trial time times the waves of parallel trials', () => {
+    const e = estimateSearchDuration(base);
+    expect(e.trials).toBe(8);
+    expect(e.perTrialSeconds).toBeCloseTo(FULL_TRIAL_OVERHEAD_SECONDS + e.expectedEpochs * e.perEpochSeconds);
+    expect(e.seconds).toBeCloseTo((8 / 2) * e.perTrialSeconds);
+    expect(e.maxSeconds).toBeGreaterThan(e.seconds);
+    expect(e.basis).toMatch(/8 trials .* 192 training images.* 2 at a time/);
+  });
+
+  it('grows with trials, epochs, images and model size, and shrinks with parallel trials and throughput', () => {
+    const s = estimateSearchDuration(base).seconds;
+    expect(estimateSearchDuration({ ...base, trials: 16 }).seconds).toBeCloseTo(2 * s);
+    expect(
+      estimateSearchDuration({ ...base, fidelity: { ...base.fidelity, epochs: 9 } }).seconds,
+    ).toBeGreaterThan(s);
+    expect(estimateSearchDuration({ ...base, trainImages: 1920 }).seconds).toBeGreaterThan(3 * s);
+    expect(
+      estimateSearchDuration({ ...base, fidelity: { ...base.fidelity, imageSize: 320 } }).seconds,
+    ).toBeGreaterThan(s);
+    expect(estimateSearchDuration({ ...base, parallel: 1 }).seconds).toBeCloseTo(2 * s);
+    expect(
+      estimateSearchDuration({ ...base, throughput: { ...throughput, secondsPerImage: 0.036 } }).seconds,
+    ).toBeLessThan(s);
+  });
+
+  it('flags the long device presets: days, not minutes, at their default budgets', () => {
+    const pi = getPreset('raspberry-pi-4-realtime');
+    const e = estimateSearchDuration({
+      ...base,
+      trials: pi.budget.trials,
+      fidelity: { epochs: pi.fidelity.epochs, minEpochs: pi.fidelity.minEpochs, eta: 3 },
+      searchSpace: presetSearchSpace(pi, loadDefaultSearchSpace()),
+    });
+    expect(e.seconds).toBeGreaterThan(3600 * 5);
+    expect(formatDuration(e.seconds)).toMatch(/h|days/);
+    expect(estimateSearchDuration(base).seconds).toBeLessThan(3600);
+  });
+
+  it('is near zero for the surrogate, which trains nothing', () => {
+    const e = estimateSearchDuration({ ...base, evaluator: 'surrogate', trials: 100, throughput: undefined });
+    expect(e.perTrialSeconds).toBeLessThan(1);
+    expect(e.basis).toMatch(/surrogate/);
+  });
+
+  it('needs a throughput for training evaluators', () => {
+    expect(() => estimateSearchDuration({ ...base, throughput: undefined })).toThrow(/throughput/);
+  });
+
+  it('scales per-image time with model size around a fixed per-image cost', () => {
+    expect(secondsPerImage(throughput, throughput.gflops)).toBeCloseTo(throughput.secondsPerImage);
+    const tiny = secondsPerImage(throughput, 0.01);
+    expect(tiny).toBeLessThan(throughput.secondsPerImage);
+    expect(tiny).toBeGreaterThan(throughput.secondsPerImage * (0.01 / 0.26)); // not proportional: overhead
+  });
+
+  it('measures the typical model of a space at the training size, deterministically', () => {
+    const g128 = typicalGflops(quickDemo, 128);
+    expect(typicalGflops(quickDemo, 128)).toBe(g128);
+    expect(typicalGflops(quickDemo, 256)).toBeCloseTo(4 * g128, 1);
+  });
+
+  it('refines the ETA from the first epoch: slower than predicted means later', () => {
+    const e = estimateSearchDuration(base);
+    const predictedFirst = e.perEpochSeconds + FULL_TRIAL_OVERHEAD_SECONDS / 2;
+    expect(refineEta(e, predictedFirst, 10)).toBeCloseTo(e.seconds - 10);
+    expect(refineEta(e, 2 * predictedFirst, 10)).toBeCloseTo(2 * e.seconds - 10);
+    expect(refineEta(e, predictedFirst, e.seconds + 5)).toBe(0);
+  });
+
+  it('formats durations for people', () => {
+    expect(formatDuration(42)).toBe('42 s');
+    expect(formatDuration(600)).toBe('10 min');
+    expect(formatDuration(5 * 3600)).toBe('5.0 h');
+    expect(formatDuration(3 * 86400)).toBe('3.0 days');
+  });
+});

@@ -1,0 +1,215 @@
+import { buildIR, modelCost } from '@detsearch/genome';
+import type { SearchFidelity } from '@detsearch/persistence';
+import {
+  compileSearchSpace,
+  type Dimension,
+  type Params,
+  type SearchSpaceSpec,
+} from '@detsearch/search-space';
+import { rungEpochs } from './asha';
+
+/**
+ * How fast this machine trains, measured (a short probe, or real trials' rates stored after them).
+ * Seconds per training image of a model of `g` forward GFLOPs at its training size are modelled as
+ * `secondsPerImage * (OVERHEAD_GFLOPS + g) / (OVERHEAD_GFLOPS + gflops)`: proportional to the work,
+ * plus a per-image cost (data, loss, small-kernel dispatch) that dominates tiny models.
+ */
+export interface TrainingThroughput {
+  /** Forward GFLOPs per image of the measured model at its training size. */
+  gflops: number;
+  /** Measured seconds per training image (forward + backward + update) of that model, one process. */
+  secondsPerImage: number;
+  /** Where the number comes from, e.g. "probe on wasm, 2026-12-04" or "12 trials of this host". */
+  source: string;
+}
+
+/**
+ * A per-image cost expressed in GFLOPs, fit on this project's measurements (bench:train's
+ * yolov5n-scale model at 160 px: 13.9 images/s; width-0.125 models at 96 px: about 25 images/s).
+ */
+export const OVERHEAD_GFLOPS = 0.08;
+/** Process start, dataset read, BatchNorm re-estimation, ONNX export, scoring and latency measurement. */
+export const FULL_TRIAL_OVERHEAD_SECONDS = 15;
+/** The surrogate evaluator computes a formula; what remains is storing the trial (embedded database). */
+export const SURROGATE_TRIAL_SECONDS = 0.5;
+/** A validation image costs a forward pass, about a third of a training step. */
+const VALIDATION_FRACTION = 1 / 3;
+
+export interface EstimateInput {
+  evaluator: string;
+  trials: number;
+  fidelity: SearchFidelity;
+  searchSpace: SearchSpaceSpec;
+  /** Trials evaluated at once (bounded by the cores that can train). */
+  parallel: number;
+  trainImages: number;
+  valImages: number;
+  /** Required for the training evaluators; ignored by the surrogate. */
+  throughput?: TrainingThroughput;
+  /** Extra time the surrogate spends per trial (DETSEARCH_SURROGATE_MS), in seconds. */
+  surrogateSeconds?: number;
+}
+
+export interface DurationEstimate {
+  /** Expected wall-clock seconds of the whole search, with ASHA's expected pruning. */
+  seconds: number;
+  /** Expected seconds of one trial (its expected epochs plus the per-trial overhead). */
+  perTrialSeconds: number;
+  trials: number;
+  /** One sentence: what the estimate rests on. */
+  basis: string;
+  /** Seconds of one full epoch of a typical model (training + validation). */
+  perEpochSeconds: number;
+  /** Every trial trained to the full budget of epochs (no pruning). */
+  maxSeconds: number;
+  /** Expected epochs per trial under ASHA. */
+  expectedEpochs: number;
+  parallel: number;
+  /** Mean forward GFLOPs of the search space's models at the training image size. */
+  typicalGflops: number;
+}
+
+/**
+ * Expected epochs a trial trains under ASHA: every trial reaches the first rung, about 1/eta of
+ * those the next, and so on up to the full budget.
+ */
+export function expectedEpochsPerTrial(f: SearchFidelity): number {
+  const eta = f.eta ?? 3;
+  const stops = [...rungEpochs(f), f.epochs];
+  let total = 0;
+  let previous = 0;
+  stops.forEach((epoch, k) => {
+    total += (epoch - previous) / eta ** k;
+    previous = epoch;
+  });
+  return total;
+}
+
+/** A small deterministic generator: the estimate must not change between two calls. */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function sampleValue(d: Dimension, r: () => number): number | string | boolean {
+  switch (d.type) {
+    case 'float':
+      return d.low + r() * (d.high - d.low);
+    case 'int': {
+      const step = d.step ?? 1;
+      return d.low + step * Math.floor(r() * (Math.floor((d.high - d.low) / step) + 1));
+    }
+    case 'ordinal':
+      return d.values[Math.floor(r() * d.values.length)]!;
+    case 'categorical':
+      return d.choices[Math.floor(r() * d.choices.length)]!;
+    case 'boolean':
+      return r() < 0.5;
+  }
+}
+
+/** Mean forward GFLOPs of models drawn from the space, at `imageSize` when training uses a fixed one. */
+export function typicalGflops(spec: SearchSpaceSpec, imageSize?: number, samples = 24): number {
+  const space = compileSearchSpace(spec);
+  const r = lcg(12345);
+  let sum = 0;
+  for (let i = 0; i < samples; i++) {
+    const params: Params = {};
+    for (const d of space.dimensions) params[d.name] = sampleValue(d, r);
+    const genome = space.decode(params);
+    sum += modelCost(buildIR(imageSize ? { ...genome, imageSize } : genome)).gflops;
+  }
+  return sum / samples;
+}
+
+/** Seconds per training image of a model of `gflops`, from a throughput measured on another. */
+export function secondsPerImage(t: TrainingThroughput, gflops: number): number {
+  return (t.secondsPerImage * (OVERHEAD_GFLOPS + gflops)) / (OVERHEAD_GFLOPS + t.gflops);
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 48 * 3600) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86400).toFixed(1)} days`;
+}
+
+/**
+ * The duration of a search before it starts, from its budget, fidelity, search space, dataset size
+ * and this machine's measured training throughput. Pure: the caller measures and counts.
+ */
+export function estimateSearchDuration(input: EstimateInput): DurationEstimate {
+  const trials = input.trials;
+  const parallel = Math.max(1, Math.min(input.parallel, trials));
+  const expectedEpochs = expectedEpochsPerTrial(input.fidelity);
+  if (input.evaluator === 'surrogate') {
+    const perTrialSeconds = SURROGATE_TRIAL_SECONDS + (input.surrogateSeconds ?? 0);
+    const seconds = Math.ceil(trials / parallel) * perTrialSeconds;
+    return {
+      seconds,
+      perTrialSeconds,
+      trials,
+      basis: 'surrogate evaluator: an analytic formula, no training (near-instant per trial)',
+      perEpochSeconds: 0,
+      maxSeconds: seconds,
+      expectedEpochs,
+      parallel,
+      typicalGflops: 0,
+    };
+  }
+  const t = input.throughput;
+  if (!t) throw new Error('estimateSearchDuration: the training evaluators need a measured throughput');
+  const gflops = typicalGflops(input.searchSpace, input.fidelity.imageSize);
+  const perImage = secondsPerImage(t, gflops);
+  const perEpochSeconds = perImage * (input.trainImages + VALIDATION_FRACTION * input.valImages);
+  const perTrialSeconds = FULL_TRIAL_OVERHEAD_SECONDS + expectedEpochs * perEpochSeconds;
+  const waves = trials / parallel;
+  const seconds = waves * perTrialSeconds;
+  const maxSeconds = waves * (FULL_TRIAL_OVERHEAD_SECONDS + input.fidelity.epochs * perEpochSeconds);
+  const basis =
+    `${trials} trials x ${expectedEpochs.toFixed(1)} expected epochs (ASHA, up to ${input.fidelity.epochs}) ` +
+    `x ${input.trainImages} training images, models of ~${gflops.toFixed(2)} GFLOPs, ${parallel} at a time; ` +
+    `throughput ${(1 / t.secondsPerImage).toFixed(1)} img/s at ${t.gflops.toFixed(2)} GFLOPs (${t.source})`;
+  return {
+    seconds,
+    perTrialSeconds,
+    trials,
+    basis,
+    perEpochSeconds,
+    maxSeconds,
+    expectedEpochs,
+    parallel,
+    typicalGflops: gflops,
+  };
+}
+
+/**
+ * The ETA once a trial has trained its first epoch: the estimate's remaining time scaled by how
+ * much slower (or faster) that epoch was than predicted.
+ */
+export function refineEta(
+  estimate: Pick<DurationEstimate, 'seconds' | 'perEpochSeconds'>,
+  observedFirstEpochSeconds: number,
+  elapsedSeconds: number,
+): number {
+  if (!(estimate.perEpochSeconds > 0) || !(observedFirstEpochSeconds > 0))
+    return Math.max(0, estimate.seconds - elapsedSeconds);
+  // The first epoch also carries the trial's start-up (process, dataset): count half the overhead.
+  const predicted = estimate.perEpochSeconds + FULL_TRIAL_OVERHEAD_SECONDS / 2;
+  const ratio = observedFirstEpochSeconds / predicted;
+  return Math.max(0, estimate.seconds * ratio - elapsedSeconds);
+}
+
+/**
+ * A reference measurement for listings made before this machine has measured anything: bench:train's
+ * yolov5n-scale model (depth 0.33, width 0.25, 6 classes) at 160 px, 13.9 images/s on one core of the
+ * project's 2-core development machine. Launches measure instead (a probe, then real trials).
+ */
+export const REFERENCE_THROUGHPUT: TrainingThroughput = {
+  gflops: 0.259,
+  secondsPerImage: 1 / 13.9,
+  source: 'reference: bench:train on a 2-core machine, not measured here',
+};
