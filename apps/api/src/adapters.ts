@@ -9,6 +9,8 @@ export interface OpenOrchestratorOptions {
   config: ApiConfig;
   inMemory?: boolean;
   schema?: string;
+  /** Resume interrupted searches only when startResuming() is called (after listen). */
+  deferResume?: boolean;
 }
 
 /**
@@ -24,6 +26,7 @@ export async function openOrchestrator(options: OpenOrchestratorOptions): Promis
     home: config.DETSEARCH_HOME,
     inMemory: options.inMemory,
     schema: options.schema,
+    deferResume: options.deferResume,
     concurrency: config.WORKER_CONCURRENCY,
     log: (msg, extra) => logger.info(extra ?? {}, msg),
   });

@@ -11,7 +11,7 @@ import { MetricsService } from './metrics/metrics.service';
 import { setupOpenApi } from './openapi';
 import { serveDashboard } from './dashboard';
 import { openCatalog, openOrchestrator } from './adapters';
-import { API_CONFIG as API_CONFIG_TOKEN } from './tokens';
+import { API_CONFIG as API_CONFIG_TOKEN, ORCHESTRATOR as ORCHESTRATOR_TOKEN } from './tokens';
 
 export interface CreateAppOptions {
   /** Environment to read the config from (default process.env). */
@@ -25,6 +25,8 @@ export interface CreateAppOptions {
   inMemory?: boolean;
   /** Postgres schema to isolate this app's tables in (tests on a shared database). */
   schema?: string;
+  /** Resume interrupted searches only once the server listens (startServer sets it). */
+  deferResume?: boolean;
 }
 
 /**
@@ -35,7 +37,12 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   const config: ApiConfig = { ...loadConfig(options.env ?? process.env), ...options.config };
   const orchestrator =
     options.orchestrator ??
-    (await openOrchestrator({ config, inMemory: options.inMemory, schema: options.schema }));
+    (await openOrchestrator({
+      config,
+      inMemory: options.inMemory,
+      schema: options.schema,
+      deferResume: options.deferResume,
+    }));
   try {
     const app = await NestFactory.create<NestExpressApplication>(
       AppModule.forRoot({ config, orchestrator, catalog: options.catalog ?? openCatalog() }),
@@ -64,13 +71,17 @@ export interface RunningServer {
 
 /** createApp + listen on PORT (0 picks a free port). */
 export async function startServer(
-  options: CreateAppOptions & { host?: string } = {},
+  options: CreateAppOptions & { host?: string; onListening?: (port: number) => void } = {},
 ): Promise<RunningServer> {
-  const app = await createApp(options);
+  const app = await createApp({ deferResume: true, ...options });
   const config = app.get<ApiConfig>(API_CONFIG_TOKEN);
   await app.listen(config.PORT, options.host ?? '0.0.0.0');
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
+  options.onListening?.(port);
+  // Listening first: a restart with searches to resume answers requests at once.
+  const orchestrator = app.get<OrchestratorPort>(ORCHESTRATOR_TOKEN);
+  await orchestrator.startResuming?.();
   const host = options.host && options.host !== '0.0.0.0' ? options.host : 'localhost';
   return { app, url: `http://${host}:${port}`, port };
 }

@@ -28,5 +28,7 @@ export interface OrchestratorPort {
   /** Progress of one search: a snapshot first, then live events, ending after 'search-completed'. */
   events(id: string, options?: { signal?: AbortSignal }): AsyncIterable<SearchEvent>;
   health(): Promise<HealthReport>;
+  /** Resumes searches interrupted by a crash (called once the server listens). */
+  startResuming?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -56,6 +56,11 @@ export interface OrchestratorOptions {
   leaseMs?: number;
   /** Resume orphaned searches on open and keep sweeping for them (default true). */
   resumeOrphans?: boolean;
+  /**
+   * Leave resuming to a later `startResuming()` call (a server calls it once it listens, so a
+   * restart with a search to resume answers requests at once).
+   */
+  deferResume?: boolean;
   /** Extra or replacement evaluators (e.g. the 'full' one once it exists). */
   evaluators?: Record<string, EvaluatorLoader | TrialEvaluator>;
   dispatcher?: TrialDispatcher;
@@ -155,13 +160,21 @@ export class SearchOrchestrator {
         throw err;
       }
     }
-    if (options.resumeOrphans !== false) {
-      await o.resumeOrphans();
-      const every = Math.max(1000, o.leaseMs);
-      o.sweeper = setInterval(() => void o.resumeOrphans().catch(() => undefined), every);
-      o.sweeper.unref();
-    }
+    if (options.resumeOrphans !== false && !options.deferResume) await o.startResuming();
     return o;
+  }
+
+  /**
+   * Resumes the searches that were running when their process stopped (each one logged) and keeps
+   * sweeping for searches whose runner dies. Cancelled, interrupted (Ctrl-C) and finished searches
+   * are left alone: only `resume` restarts those.
+   */
+  async startResuming(): Promise<void> {
+    if (this.sweeper || this.closing) return;
+    const every = Math.max(1000, this.leaseMs);
+    this.sweeper = setInterval(() => void this.resumeOrphans().catch(() => undefined), every);
+    this.sweeper.unref();
+    await this.resumeOrphans();
   }
 
   private get leaseMs(): number {
@@ -507,7 +520,13 @@ export class SearchOrchestrator {
   private async resumeOrphans(): Promise<void> {
     if (this.closing) return;
     for (const s of await this.searches.findOrphaned(this.staleMs)) {
+      if (this.runners.has(s.id)) continue;
       try {
+        this.options.log?.('resuming a search that was running when its process stopped', {
+          searchId: s.id,
+          name: s.name,
+          previousRunner: s.runnerId,
+        });
         await this.startRunner(s);
       } catch (err) {
         this.options.log?.('could not resume search', { searchId: s.id, error: String(err) });

@@ -1,13 +1,14 @@
 import { buildIR, genomeKey, modelCost } from '@detsearch/genome';
 import { predictLatency, type HardwareProfile } from '@detsearch/latency';
-import type {
-  Database,
-  NewTrial,
-  Search,
-  SearchRepository,
-  Trial,
-  TrialRepository,
-  Tx,
+import {
+  asBackgroundWork,
+  type Database,
+  type NewTrial,
+  type Search,
+  type SearchRepository,
+  type Trial,
+  type TrialRepository,
+  type Tx,
 } from '@detsearch/persistence';
 import {
   compileSearchSpace,
@@ -98,7 +99,8 @@ export class SearchRunner {
       heartbeatMs: deps.heartbeatMs ?? 10_000,
       log: deps.log,
     });
-    this.done = this.run().catch((err) => this.fail(err));
+    // Background priority on the embedded connection: request handlers' reads go first.
+    this.done = asBackgroundWork(() => this.run().catch((err) => this.fail(err)));
   }
 
   get id(): string {
@@ -169,6 +171,9 @@ export class SearchRunner {
     let timeUp = false;
     let exhausted: string | null = null;
     for (;;) {
+      // A fast evaluator resolves everything in microtasks; without a macrotask turn per round the
+      // loop would hold the event loop (and every request, and SIGTERM) until the budget is spent.
+      await yieldToEventLoop();
       if (this.stopReason) break;
       if (Date.now() >= deadline) timeUp = true;
       // Trials already queued (re-queued after a crash, or by a resume) go first.
@@ -210,6 +215,7 @@ export class SearchRunner {
     });
     try {
       for (;;) {
+        await yieldToEventLoop();
         if (this.stopReason) break;
         if (Date.now() >= deadline) timeUp = true;
         const c = await trials.counts(this.id);
@@ -290,8 +296,8 @@ export class SearchRunner {
   }
 
   private start(trial: Trial): void {
-    const p = this.handler
-      .run(trial.id, { workerId: this.deps.runnerId, signal: this.stop.signal, search: this.search })
+    const p = yieldToEventLoop()
+      .then(() => this.handler.run(trial.id, { workerId: this.deps.runnerId, signal: this.stop.signal, search: this.search }))
       .then(() => undefined)
       .catch((err) => this.deps.log?.('trial execution error', { trialId: trial.id, error: String(err) }))
       .finally(() => {
@@ -392,5 +398,8 @@ export class SearchRunner {
     });
   }
 }
+
+/** One macrotask turn: timers, I/O callbacks and signal handlers run before the caller goes on. */
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export { progressOf };

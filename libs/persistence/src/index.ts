@@ -10,6 +10,7 @@ export {
   type Sql,
   type Tx,
 } from './data-source';
+export { asBackgroundWork, isBackgroundWork } from './db-priority';
 export { SearchRepository, isUuid, type ListSearchesQuery } from './search-repository';
 export {
   TrialRepository,
