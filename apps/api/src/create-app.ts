@@ -81,7 +81,7 @@ export async function startServer(
   options.onListening?.(port);
   // Listening first: a restart with searches to resume answers requests at once.
   const orchestrator = app.get<OrchestratorPort>(ORCHESTRATOR_TOKEN);
-  await orchestrator.startResuming?.();
+  await orchestrator.startResuming();
   const host = options.host && options.host !== '0.0.0.0' ? options.host : 'localhost';
   return { app, url: `http://${host}:${port}`, port };
 }

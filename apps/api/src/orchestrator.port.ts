@@ -29,6 +29,6 @@ export interface OrchestratorPort {
   events(id: string, options?: { signal?: AbortSignal }): AsyncIterable<SearchEvent>;
   health(): Promise<HealthReport>;
   /** Resumes searches interrupted by a crash (called once the server listens). */
-  startResuming?(): Promise<void>;
+  startResuming(): Promise<void>;
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { registerEvaluate } from './commands/evaluate';
 import { registerExport } from './commands/export';
 import { registerLatency } from './commands/latency';
 import { registerSearch } from './commands/search';
+import { registerSearchLifecycle } from './commands/lifecycle';
 import { registerTrain } from './commands/train';
 import { registerExportYaml } from './commands/export-yaml';
 import { registerWorker } from './commands/worker';
@@ -26,6 +27,7 @@ program
 
 registerDescribe(program);
 registerSearch(program);
+registerSearchLifecycle(program);
 registerExportYaml(program);
 registerBenchStrategy(program);
 registerServe(program);

@@ -250,11 +250,18 @@ export class SearchOrchestrator {
     return { ...search, progress: progressOf(await this.trials.counts(id), search.budget.trials) };
   }
 
-  /** Stops a queued or running search; its unfinished trials end as failed ('search cancelled'). */
-  async cancel(id: string): Promise<SearchView> {
+  /**
+   * Stops a queued or running search; its unfinished trials end as failed ('search cancelled').
+   * `reason` is kept as the search's error (e.g. an interrupt from the terminal). A cancelled
+   * search stays stopped (no restart resumes it) until `resume`.
+   */
+  async cancel(id: string, options: { reason?: string } = {}): Promise<SearchView> {
     const search = await this.requireSearch(id);
     if (search.status === 'cancelled') return this.getSearch(id);
-    const moved = await this.searches.transition(id, ['queued', 'running'], 'cancelled', { finished: true });
+    const moved = await this.searches.transition(id, ['queued', 'running'], 'cancelled', {
+      finished: true,
+      ...(options.reason ? { error: options.reason } : {}),
+    });
     if (!moved)
       throw new DomainError(
         'SEARCH.INVALID_STATE',

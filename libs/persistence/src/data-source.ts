@@ -6,6 +6,7 @@ import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { DomainError } from '@detsearch/common';
 import { MIGRATIONS } from '../../../migrations';
 import { ENTITIES } from './entities';
+import { acquireHomeLock } from './home-lock';
 import { PGliteExclusivePool } from './pglite-pool';
 
 export const MIGRATIONS_TABLE = 'detsearch_migrations';
@@ -66,6 +67,8 @@ export type DatabaseKind = 'postgres' | 'pglite';
 /** An open database: TypeORM data source, migrated, with SQL helpers. */
 export class Database implements Sql {
   private closed = false;
+  /** Releases the embedded database's lock file (PGlite on disk), after the close. */
+  releaseLock: (() => void) | null = null;
 
   constructor(
     readonly dataSource: DataSource,
@@ -137,7 +140,11 @@ export class Database implements Sql {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    try {
+      if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    } finally {
+      this.releaseLock?.();
+    }
   }
 }
 
@@ -166,6 +173,7 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
   let dataSource: DataSource;
   let pglite: PGlite | null = null;
   let lockClient: Client | null = null;
+  let releaseHome: (() => void) | null = null;
   const common = {
     type: 'postgres' as const,
     entities: ENTITIES,
@@ -202,10 +210,18 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
   } else {
     let dataDir: string | undefined;
     if (!options.inMemory) {
-      dataDir = resolve(options.home ?? process.env.DETSEARCH_HOME ?? '.detsearch', 'pgdata');
+      const home = options.home ?? process.env.DETSEARCH_HOME ?? '.detsearch';
+      dataDir = resolve(home, 'pgdata');
       mkdirSync(dataDir, { recursive: true });
+      // Before PGlite touches the files: a second process would corrupt them.
+      releaseHome = acquireHomeLock(home);
     }
-    pglite = await PGlite.create(dataDir);
+    try {
+      pglite = await PGlite.create(dataDir);
+    } catch (err) {
+      releaseHome?.();
+      throw err;
+    }
     if (schema) await pglite.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"`);
     const db = pglite;
     class Pool extends PGliteExclusivePool {
@@ -217,6 +233,7 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
   }
 
   const database = new Database(dataSource, options.databaseUrl ? 'postgres' : 'pglite', schema, pglite);
+  database.releaseLock = releaseHome;
   try {
     await dataSource.initialize();
     await assertSchemaKnown(database);

@@ -10,6 +10,14 @@ export {
   type Sql,
   type Tx,
 } from './data-source';
+export {
+  acquireHomeLock,
+  readHomeLock,
+  updateHomeLock,
+  lockedError,
+  lockPath,
+  type HomeLockInfo,
+} from './home-lock';
 export { asBackgroundWork, isBackgroundWork } from './db-priority';
 export { SearchRepository, isUuid, type ListSearchesQuery } from './search-repository';
 export {

@@ -117,6 +117,7 @@ export class FakeOrchestrator implements OrchestratorPort {
       evaluators: ['surrogate'],
     };
   }
+  async startResuming(): Promise<void> {}
   async close(): Promise<void> {
     this.closed = true;
   }

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { SearchOrchestrator, type SearchEvent, type SearchView } from '@detsearch/orchestrator';
+import type { SearchView } from '@detsearch/orchestrator';
 import { action, formatTable, parseIntOption, UsageError } from '../cli-kit';
+import { isActive, openSearchClient, type SearchClient } from '../search-client';
 import { genomeShortLabel, writeSearchOutputs } from '../search-outputs';
 
 interface SearchOptions {
@@ -86,83 +87,103 @@ export function registerSearch(program: Command): void {
           process.stderr.write(
             'detsearch: evaluator "surrogate" is an analytic stand-in: no model is trained.\n',
           );
-        const orchestrator = await SearchOrchestrator.open({
-          databaseUrl: process.env.DATABASE_URL || undefined,
-          home: process.env.DETSEARCH_HOME,
+        const client = await openSearchClient({
           concurrency: Number(process.env.WORKER_CONCURRENCY) || undefined,
         });
-        const progress = new ProgressLine(o.progress !== false);
-        let interrupted = false;
-        const onSignal = () => {
-          interrupted = true;
-          process.stderr.write(
-            '\ndetsearch: interrupted; the search can be resumed (POST /searches/:id/resume)\n',
-          );
-          void orchestrator.close().finally(() => process.exit(130));
-        };
-        process.once('SIGINT', onSignal);
         try {
-          const { id } = await orchestrator.createSearch(body);
-          const state = { done: 0, total: 0, best: null as number | null, pareto: 0 };
-          const unsubscribe = orchestrator.subscribe(id, (e: SearchEvent) => {
-            if ('progress' in e) {
-              state.done = e.progress.completed + e.progress.pruned + e.progress.failed;
-              state.total = e.progress.budget;
-            }
-            if ('best' in e) state.best = e.best?.map50_95 ?? null;
-            if ('paretoSize' in e) state.pareto = e.paretoSize;
-            const note = e.type === 'trial-epoch' ? `trial #${e.number} epoch ${e.epoch.epoch}` : '';
-            progress.update(state.done, state.total, state.best, state.pareto, note);
-          });
-          const search: SearchView = await orchestrator.waitForSearch(id);
-          unsubscribe();
-          progress.end();
-          const outDir = resolve(o.out && o.out !== 'runs/<search id>' ? o.out : `runs/${id}`);
-          const outputs = await writeSearchOutputs(orchestrator, search, outDir);
-          const front = await orchestrator.pareto(id);
-          const json = {
-            searchId: id,
-            status: search.status,
-            evaluator: search.evaluator,
-            trials: search.progress,
-            pareto: front.points.map((p) => ({
-              trialId: p.trialId,
-              number: p.number,
-              map50_95: p.map50_95,
-              latencyMs: p.latencyMs,
-              genome: p.genome,
-            })),
-            out: outputs.dir,
-            files: outputs.files,
-            models: outputs.models,
-          };
-          const table = formatTable(
-            ['trial', 'mAP@.5:.95', 'mAP@.5', `latency ms (${search.hardwareProfile})`, 'params', 'genome'],
-            front.points.map((p) => [
-              p.number,
-              p.map50_95.toFixed(3),
-              p.map50 === null ? '-' : p.map50.toFixed(3),
-              p.latencyMs.toFixed(2),
-              p.params === null ? '-' : `${(p.params / 1e6).toFixed(2)}M`,
-              genomeShortLabel({ number: p.number, genome: p.genome }),
-            ]),
-          );
-          const text = [
-            `search ${id} ${search.status}: ${search.progress.completed} completed, ${search.progress.pruned} pruned, ${search.progress.failed} failed (${search.evaluator} evaluator)`,
-            search.evaluator === 'surrogate'
-              ? 'NOTE: surrogate metrics are an analytic stand-in, not trained models.'
-              : '',
-            `Pareto front (${front.points.length} of ${front.considered} feasible trials):`,
-            table,
-            `wrote ${outputs.files.length} files and ${outputs.models.length} ONNX models to ${outputs.dir}`,
-          ]
-            .filter(Boolean)
-            .join('\n');
-          return { json, text };
+          if (client.kind === 'http')
+            process.stderr.write(`detsearch: submitting to ${client.where}, which owns this DETSEARCH_HOME\n`);
+          const { id } = await client.createSearch(body);
+          return await followToEnd(client, id, o);
         } finally {
-          process.removeListener('SIGINT', onSignal);
-          if (!interrupted) await orchestrator.close();
+          await client.close();
         }
       }),
     );
+}
+
+export interface FollowOptions {
+  out?: string;
+  progress?: boolean;
+}
+
+/** The one-line hint after an interrupt: the real id, as a command and as the REST call. */
+export const resumeHint = (id: string): string =>
+  `detsearch resume ${id}  (or POST /searches/${id}/resume)`;
+
+/**
+ * Shows a search's progress until it ends, then writes its outputs and returns the summary.
+ * Ctrl-C stops the search (cancelled, kept stopped: no server restart resumes it) and prints how
+ * to resume it.
+ */
+export async function followToEnd(
+  client: SearchClient,
+  id: string,
+  o: FollowOptions,
+): Promise<{ json: unknown; text: string }> {
+  process.stderr.write(`detsearch: search ${id}\n`);
+  const progress = new ProgressLine(o.progress !== false);
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    progress.end();
+    process.stderr.write(`\ndetsearch: interrupted; search ${id} is stopped. Resume it with: ${resumeHint(id)}\n`);
+    void client
+      .cancel(id, { reason: `interrupted from the terminal (Ctrl-C); resume with: ${resumeHint(id)}` })
+      .catch((err) => process.stderr.write(`detsearch: could not stop search ${id}: ${(err as Error).message}\n`))
+      .finally(() => void client.close().finally(() => process.exit(130)));
+  };
+  process.once('SIGINT', onSignal);
+  try {
+    const search: SearchView = await client.follow(id, (s) => {
+      const p = s.progress;
+      progress.update(p.completed + p.pruned + p.failed, p.budget, s.best?.map50_95 ?? null, s.best?.paretoSize ?? 0);
+    });
+    if (interrupted) await new Promise(() => undefined); // the signal handler exits
+    progress.end();
+    if (isActive(search)) throw new Error(`search ${id} is still ${search.status}`);
+    const outDir = resolve(o.out && o.out !== 'runs/<search id>' ? o.out : `runs/${id}`);
+    const outputs = await writeSearchOutputs(client, search, outDir);
+    const front = await client.pareto(id);
+    const json = {
+      searchId: id,
+      status: search.status,
+      evaluator: search.evaluator,
+      trials: search.progress,
+      pareto: front.points.map((p) => ({
+        trialId: p.trialId,
+        number: p.number,
+        map50_95: p.map50_95,
+        latencyMs: p.latencyMs,
+        genome: p.genome,
+      })),
+      out: outputs.dir,
+      files: outputs.files,
+      models: outputs.models,
+    };
+    const table = formatTable(
+      ['trial', 'mAP@.5:.95', 'mAP@.5', `latency ms (${search.hardwareProfile})`, 'params', 'genome'],
+      front.points.map((p) => [
+        p.number,
+        p.map50_95.toFixed(3),
+        p.map50 === null ? '-' : p.map50.toFixed(3),
+        p.latencyMs.toFixed(2),
+        p.params === null ? '-' : `${(p.params / 1e6).toFixed(2)}M`,
+        genomeShortLabel({ number: p.number, genome: p.genome }),
+      ]),
+    );
+    const text = [
+      `search ${id} ${search.status}: ${search.progress.completed} completed, ${search.progress.pruned} pruned, ${search.progress.failed} failed (${search.evaluator} evaluator)`,
+      search.evaluator === 'surrogate' ? 'NOTE: surrogate metrics are an analytic stand-in, not trained models.' : '',
+      `Pareto front (${front.points.length} of ${front.considered} feasible trials):`,
+      table,
+      `wrote ${outputs.files.length} files and ${outputs.models.length} ONNX models to ${outputs.dir}`,
+    ]
+      .filter(Boolean)
+      .join('\n');
+    return { json, text };
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+  }
 }
