@@ -299,6 +299,8 @@ export class SearchOrchestrator {
         await this.dispatcher?.enqueue(tx, await this.trials.byStatus(id, 'queued', tx));
       });
     }
+    // Trials stuck behind a lost job or a dead worker go back in the queue now, not at the next sweep.
+    if (this.queue && search.status === 'running') await this.queue.reaper.sweep(id);
     const fresh = await this.requireSearch(id);
     await this.startRunner(fresh);
     return this.getSearch(id);

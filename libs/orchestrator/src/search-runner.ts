@@ -25,7 +25,9 @@ export const CANCELLED_REASON = 'search cancelled';
 
 /** Hook for a job queue: called in the transaction that creates trials (issue 8: pg-boss jobs). */
 export interface TrialDispatcher {
-  enqueue(tx: Tx, trials: Trial[]): Promise<void>;
+  enqueue(tx: Tx, trials: Pick<Trial, 'id' | 'searchId'>[]): Promise<void>;
+  /** Queued trials whose job was lost (a queue with jobs that can go missing implements it). */
+  orphans?(tx: Tx, staleMs: number, searchId?: string): Promise<Pick<Trial, 'id' | 'searchId'>[]>;
 }
 
 /**
