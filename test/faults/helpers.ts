@@ -20,7 +20,9 @@ export function spawnCli(args: string[], env: Record<string, string>): Child {
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | string>((r) => child.once('exit', (code, signal) => r(code ?? signal!)));
+  const exited = new Promise<number | string>((r) =>
+    child.once('exit', (code, signal) => r(code ?? signal!)),
+  );
   return { child, output: () => out, exited };
 }
 
@@ -55,7 +57,8 @@ export async function startServe(
       if (c.child.exitCode !== null) throw new Error(`serve exited with ${c.child.exitCode}: ${c.output()}`);
       return /listening on (http:\/\/\S+)/.exec(c.output())?.[1];
     },
-    60_000,
+    // A fresh home migrates first (tens of seconds on a loaded 2-core machine).
+    120_000,
     'serve to listen',
     20,
   );

@@ -18,8 +18,18 @@ const program = new Command();
 program
   .name('detsearch')
   .description('Hardware-aware neural architecture search over YOLOv5 detectors')
-  .showHelpAfterError()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  // Bad usage is one line on stderr ('detsearch: ...', exit 2); `--help` shows the rest.
+  .configureOutput({
+    writeErr: (s) =>
+      process.stderr.write(
+        s.startsWith('error: ')
+          ? `detsearch: ${s
+              .slice(7)
+              .trim()
+              .replace(/\s*\n\s*/g, ' ')}\n`
+          : s,
+      ),
+  })
   .exitOverride((err) => {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
     process.exit(2);

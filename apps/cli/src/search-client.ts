@@ -45,7 +45,8 @@ export async function openSearchClient(options: OpenClientOptions = {}): Promise
   if (!databaseUrl) {
     const holder = readHomeLock(home);
     if (holder?.port) {
-      const host = !holder.host || ['0.0.0.0', '::', '[::]'].includes(holder.host) ? '127.0.0.1' : holder.host;
+      const host =
+        !holder.host || ['0.0.0.0', '::', '[::]'].includes(holder.host) ? '127.0.0.1' : holder.host;
       return new HttpSearchClient(`http://${host.includes(':') ? `[${host}]` : host}:${holder.port}`);
     }
     // A live holder without a port (another CLI search) makes the open below refuse, naming it.
@@ -58,7 +59,10 @@ export async function openSearchClient(options: OpenClientOptions = {}): Promise
     // This process drives only what it is asked to; `serve` resumes crashed searches.
     resumeOrphans: false,
   });
-  return new LocalSearchClient(orchestrator, databaseUrl ? 'DATABASE_URL' : `embedded database in ${resolve(home)}`);
+  return new LocalSearchClient(
+    orchestrator,
+    databaseUrl ? 'DATABASE_URL' : `embedded database in ${resolve(home)}`,
+  );
 }
 
 export class LocalSearchClient implements SearchClient {
@@ -192,8 +196,12 @@ export class HttpSearchClient implements SearchClient {
     return this.request<ParetoFrontView>('GET', `/searches/${encodeURIComponent(id)}/pareto`);
   }
   paretoCsv(id: string) {
-    return this.request<string>('GET', `/searches/${encodeURIComponent(id)}/pareto?format=csv`, undefined, true);
+    return this.request<string>(
+      'GET',
+      `/searches/${encodeURIComponent(id)}/pareto?format=csv`,
+      undefined,
+      true,
+    );
   }
   async close() {}
 }
-

@@ -299,7 +299,13 @@ export class SearchRunner {
 
   private start(trial: Trial): void {
     const p = yieldToEventLoop()
-      .then(() => this.handler.run(trial.id, { workerId: this.deps.runnerId, signal: this.stop.signal, search: this.search }))
+      .then(() =>
+        this.handler.run(trial.id, {
+          workerId: this.deps.runnerId,
+          signal: this.stop.signal,
+          search: this.search,
+        }),
+      )
       .then(() => undefined)
       .catch((err) => this.deps.log?.('trial execution error', { trialId: trial.id, error: String(err) }))
       .finally(() => {

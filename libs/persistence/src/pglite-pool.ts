@@ -47,7 +47,9 @@ export class PGliteExclusivePool extends EventEmitter {
       this.held = true;
       return Promise.resolve();
     }
-    return new Promise<void>((resolve) => (background ? this.backgroundQueue : this.foreground).push(resolve));
+    return new Promise<void>((resolve) =>
+      (background ? this.backgroundQueue : this.foreground).push(resolve),
+    );
   }
 
   private unlock(): void {

@@ -72,17 +72,20 @@ export function registerSearchLifecycle(program: Command): void {
     .description('stop a queued or running search (it stays stopped until `detsearch resume ID`)')
     .argument('<id>', 'search id')
     .option('--json', 'one JSON object on stdout')
-    .action(
-      action<{ json?: boolean }>(async (_o, cmd) => {
-        const id = requireId(cmd.args[0]!);
+    .action((rawId: string, opts: { json?: boolean }, cmd: Command) =>
+      action<{ json?: boolean }>(async () => {
+        const id = requireId(rawId);
         const client = await openSearchClient();
         try {
           const s = await client.cancel(id);
-          return { json: summary(s), text: `search ${id} ${s.status}; resume it with: detsearch resume ${id}` };
+          return {
+            json: summary(s),
+            text: `search ${id} ${s.status}; resume it with: detsearch resume ${id}`,
+          };
         } finally {
           await client.close();
         }
-      }),
+      })(opts, cmd),
     );
 
   program
@@ -95,9 +98,9 @@ export function registerSearchLifecycle(program: Command): void {
     .option('--detach', 'with a server: return once it resumed instead of following it')
     .option('--no-progress', 'no progress line on stderr')
     .option('--json', 'one JSON object on stdout')
-    .action(
-      action<{ out?: string; detach?: boolean; progress?: boolean; json?: boolean }>(async (o, cmd) => {
-        const id = requireId(cmd.args[0]!);
+    .action((rawId: string, opts: ResumeOptions, cmd: Command) =>
+      action<ResumeOptions>(async (o) => {
+        const id = requireId(rawId);
         const client = await openSearchClient({
           concurrency: Number(process.env.WORKER_CONCURRENCY) || undefined,
         });
@@ -112,6 +115,13 @@ export function registerSearchLifecycle(program: Command): void {
         } finally {
           await client.close();
         }
-      }),
+      })(opts, cmd),
     );
+}
+
+interface ResumeOptions {
+  out?: string;
+  detach?: boolean;
+  progress?: boolean;
+  json?: boolean;
 }

@@ -92,7 +92,9 @@ export function registerSearch(program: Command): void {
         });
         try {
           if (client.kind === 'http')
-            process.stderr.write(`detsearch: submitting to ${client.where}, which owns this DETSEARCH_HOME\n`);
+            process.stderr.write(
+              `detsearch: submitting to ${client.where}, which owns this DETSEARCH_HOME\n`,
+            );
           const { id } = await client.createSearch(body);
           return await followToEnd(client, id, o);
         } finally {
@@ -108,8 +110,7 @@ export interface FollowOptions {
 }
 
 /** The one-line hint after an interrupt: the real id, as a command and as the REST call. */
-export const resumeHint = (id: string): string =>
-  `detsearch resume ${id}  (or POST /searches/${id}/resume)`;
+export const resumeHint = (id: string): string => `detsearch resume ${id}  (or POST /searches/${id}/resume)`;
 
 /**
  * Shows a search's progress until it ends, then writes its outputs and returns the summary.
@@ -128,17 +129,26 @@ export async function followToEnd(
     if (interrupted) process.exit(130);
     interrupted = true;
     progress.end();
-    process.stderr.write(`\ndetsearch: interrupted; search ${id} is stopped. Resume it with: ${resumeHint(id)}\n`);
+    process.stderr.write(
+      `\ndetsearch: interrupted; search ${id} is stopped. Resume it with: ${resumeHint(id)}\n`,
+    );
     void client
       .cancel(id, { reason: `interrupted from the terminal (Ctrl-C); resume with: ${resumeHint(id)}` })
-      .catch((err) => process.stderr.write(`detsearch: could not stop search ${id}: ${(err as Error).message}\n`))
+      .catch((err) =>
+        process.stderr.write(`detsearch: could not stop search ${id}: ${(err as Error).message}\n`),
+      )
       .finally(() => void client.close().finally(() => process.exit(130)));
   };
   process.once('SIGINT', onSignal);
   try {
     const search: SearchView = await client.follow(id, (s) => {
       const p = s.progress;
-      progress.update(p.completed + p.pruned + p.failed, p.budget, s.best?.map50_95 ?? null, s.best?.paretoSize ?? 0);
+      progress.update(
+        p.completed + p.pruned + p.failed,
+        p.budget,
+        s.best?.map50_95 ?? null,
+        s.best?.paretoSize ?? 0,
+      );
     });
     if (interrupted) await new Promise(() => undefined); // the signal handler exits
     progress.end();
@@ -175,7 +185,9 @@ export async function followToEnd(
     );
     const text = [
       `search ${id} ${search.status}: ${search.progress.completed} completed, ${search.progress.pruned} pruned, ${search.progress.failed} failed (${search.evaluator} evaluator)`,
-      search.evaluator === 'surrogate' ? 'NOTE: surrogate metrics are an analytic stand-in, not trained models.' : '',
+      search.evaluator === 'surrogate'
+        ? 'NOTE: surrogate metrics are an analytic stand-in, not trained models.'
+        : '',
       `Pareto front (${front.points.length} of ${front.considered} feasible trials):`,
       table,
       `wrote ${outputs.files.length} files and ${outputs.models.length} ONNX models to ${outputs.dir}`,

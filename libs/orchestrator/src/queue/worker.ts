@@ -296,7 +296,12 @@ export class QueueWorker {
       // pg-boss retries it; the trial row decides whether there is anything left to do.
       await this.queue
         .fail(this.queueName, jobId, err)
-        .catch((e) => this.options.log?.('could not record a job failure; the reaper re-dispatches its trial', { jobId, error: String(e) }));
+        .catch((e) =>
+          this.options.log?.('could not record a job failure; the reaper re-dispatches its trial', {
+            jobId,
+            error: String(e),
+          }),
+        );
     }
   }
 
