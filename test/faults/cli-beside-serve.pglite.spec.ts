@@ -20,9 +20,10 @@ describe('the CLI beside `detsearch serve` on one DETSEARCH_HOME (embedded datab
     children.push(c);
     return c;
   };
-  afterAll(() => {
+  afterAll(async () => {
     for (const c of children)
       if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.exited));
     rmSync(home, { recursive: true, force: true });
   });
 

@@ -57,8 +57,8 @@ export async function startServe(
       if (c.child.exitCode !== null) throw new Error(`serve exited with ${c.child.exitCode}: ${c.output()}`);
       return /listening on (http:\/\/\S+)/.exec(c.output())?.[1];
     },
-    // A fresh home migrates first (tens of seconds on a loaded 2-core machine).
-    120_000,
+    // A fresh home migrates first (seconds; minutes on a heavily loaded 2-core machine).
+    240_000,
     'serve to listen',
     20,
   );

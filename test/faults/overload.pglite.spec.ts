@@ -17,9 +17,10 @@ const SAMPLE_MS = Number(process.env.OVERLOAD_SAMPLE_MS ?? 20_000);
 describe('overload on the embedded database (detsearch serve, PGlite)', () => {
   const home = mkdtempSync(join(tmpdir(), 'detsearch-overload-'));
   const children: Child[] = [];
-  afterAll(() => {
+  afterAll(async () => {
     for (const c of children)
       if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.exited));
     rmSync(home, { recursive: true, force: true });
   });
 

@@ -148,6 +148,17 @@ export class Database implements Sql {
   }
 }
 
+/**
+ * pg's pool listens for errors only on idle clients; a client checked out between two statements
+ * (a transaction's) whose connection is killed (pg_terminate_backend, a network cut) emits 'error'
+ * with no listener, which would crash the process. The statement in progress fails on its own and
+ * the pool drops the broken client, so the event only needs a listener.
+ */
+function surviveKilledConnections(dataSource: DataSource): void {
+  const pool = (dataSource.driver as unknown as { master?: NodeJS.EventEmitter }).master;
+  pool?.on('connect', (client: NodeJS.EventEmitter) => client.on('error', () => undefined));
+}
+
 /** Deadlock victim (40P01) or serialization failure (40001): retrying the transaction is safe. */
 export function isTransientDbError(err: unknown): boolean {
   const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
@@ -236,6 +247,7 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
   database.releaseLock = releaseHome;
   try {
     await dataSource.initialize();
+    if (options.databaseUrl) surviveKilledConnections(dataSource);
     await assertSchemaKnown(database);
     if (options.migrate === false) {
       if (await dataSource.showMigrations())
