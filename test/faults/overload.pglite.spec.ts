@@ -44,7 +44,6 @@ describe('overload on the embedded database (detsearch serve, PGlite)', () => {
       progress: { completed: number };
     };
     samples.sort((a, b) => a - b);
-    // eslint-disable-next-line no-console
     console.log(
       `health during the search: ${samples.length} samples, p50 ${samples[samples.length >> 1]!.toFixed(0)} ms, max ${samples[samples.length - 1]!.toFixed(0)} ms; ${during.progress.completed} trials completed in ${SAMPLE_MS / 1000} s`,
     );
@@ -57,7 +56,6 @@ describe('overload on the embedded database (detsearch serve, PGlite)', () => {
     await first.exited;
     const second = await startServe(home);
     children.push(second);
-    // eslint-disable-next-line no-console
     console.log(`restart listened after ${second.startedMs} ms`);
     expect(second.startedMs).toBeLessThan(10_000);
     await waitFor(
@@ -85,7 +83,6 @@ describe('overload on the embedded database (detsearch serve, PGlite)', () => {
     }
 
     const cancel = await timed(`${second.url}/searches/${id}/cancel`, { method: 'POST' });
-    // eslint-disable-next-line no-console
     console.log(`cancel answered in ${cancel.ms.toFixed(0)} ms`);
     expect(cancel.status).toBe(200);
     expect(cancel.ms).toBeLessThan(1000);
@@ -98,7 +95,6 @@ describe('overload on the embedded database (detsearch serve, PGlite)', () => {
     const t0 = Date.now();
     second.child.kill('SIGTERM');
     await second.exited;
-    // eslint-disable-next-line no-console
     console.log(`SIGTERM exit after ${Date.now() - t0} ms`);
     expect(Date.now() - t0).toBeLessThan(5000);
   }, 300_000);

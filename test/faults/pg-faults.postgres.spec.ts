@@ -183,7 +183,6 @@ if (!DATABASE_URL) {
       );
       expect(done.progress.completed).toBe(4);
       await exact(o, id, 4);
-      // eslint-disable-next-line no-console
       console.log(`lost job: search completed ${Date.now() - t0} ms after a worker started`);
     }, 200_000);
 
@@ -250,7 +249,6 @@ if (!DATABASE_URL) {
       expect(done.status).toBe('completed');
       await exact(o, id, budget);
       const stall = await longestStall(o, id, cutAt, backAt);
-      // eslint-disable-next-line no-console
       console.log(
         `killed ${killed} connections; outage ${backAt - cutAt} ms; longest stall outside it ${stall} ms`,
       );
