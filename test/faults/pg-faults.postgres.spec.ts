@@ -1,5 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from 'pg';
 import { PgBossQueue, SearchOrchestrator } from '@detsearch/orchestrator';
 import { DATABASE_URL, queueSchemas } from '../queue/helpers';
@@ -117,11 +117,34 @@ if (!DATABASE_URL) {
       max: number;
     }>(
       `SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids, count(DISTINCT number)::int AS numbers,
-         count(*) FILTER (WHERE status = 'completed')::int AS completed, max(number)::int AS max
+         count(*) FILTER (WHERE status IN ('completed', 'pruned'))::int AS finished, max(number)::int AS max
        FROM trials WHERE search_id = $1`,
       [id],
     );
-    expect(row).toEqual({ n: budget, ids: budget, numbers: budget, completed: budget, max: budget - 1 });
+    // Every budgeted trial exactly once, each completed (or pruned by ASHA at a rung), none failed.
+    expect(row).toEqual({ n: budget, ids: budget, numbers: budget, finished: budget, max: budget - 1 });
+  };
+  /** Rows and jobs, and what the workers said, for a failure message. */
+  const diagnose = async (id: string) => {
+    const trials = await admin.query(
+      `SELECT status, worker_id, attempts, heartbeat_at, error FROM "${db.schema}".trials WHERE search_id = $1 AND status <> 'completed'`,
+      [id],
+    );
+    const jobs = await admin.query(
+      `SELECT state, count(*)::int AS n FROM "${db.queueSchema}".job GROUP BY state`,
+    );
+    const search = await admin
+      .query(
+        `SELECT status, runner_id, heartbeat_at, now() AS now FROM "${db.schema}".searches WHERE id = $1`,
+        [id],
+      )
+      .catch((e) => ({ rows: [String(e)] }));
+    return JSON.stringify({
+      trials: trials.rows,
+      jobs: jobs.rows,
+      search: search.rows,
+      workers: workers.map((w) => w.output().slice(-1500)),
+    });
   };
   /** The longest wait between consecutive completions, outside [from, to). */
   const longestStall = async (o: SearchOrchestrator, id: string, from = 0, to = 0) => {
@@ -140,6 +163,14 @@ if (!DATABASE_URL) {
   };
 
   describe('faults on Postgres (killed connections, an outage, killed processes)', () => {
+    beforeAll(async () => {
+      admin = new Client({ connectionString: DATABASE_URL });
+      await admin.connect();
+      await proxy.up();
+      await open();
+      await startWorker();
+    }, 200_000);
+
     afterAll(async () => {
       for (const w of workers)
         if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
@@ -151,14 +182,11 @@ if (!DATABASE_URL) {
     });
 
     it('a queued trial whose job a worker took and lost is re-dispatched (no 2-hour expiry)', async () => {
-      admin = new Client({ connectionString: DATABASE_URL });
-      await admin.connect();
-      await proxy.up();
-      const o = await open();
+      const o = orchestrators[0]!;
       const { id } = await o.createSearch({
         strategy: 'random',
         evaluator: 'surrogate',
-        budget: { trials: 4 },
+        budget: { trials: 8 },
         seed: 5,
         fidelity: { epochs: 1 },
       });
@@ -170,8 +198,7 @@ if (!DATABASE_URL) {
         'a job',
       );
       await thief.stop();
-      expect((await o.trials.get(stolen!.data.trialId))!.status).toBe('queued');
-      await startWorker();
+
       const t0 = Date.now();
       const done = await waitFor(
         async () => {
@@ -181,9 +208,10 @@ if (!DATABASE_URL) {
         60_000,
         'the search to complete',
       );
-      expect(done.progress.completed).toBe(4);
-      await exact(o, id, 4);
-      console.log(`lost job: search completed ${Date.now() - t0} ms after a worker started`);
+      expect(done.progress.completed).toBe(8);
+      await exact(o, id, 8);
+      expect((await o.trials.get(stolen!.data.trialId))!.status).toBe('completed');
+      console.log(`lost job: search completed ${Date.now() - t0} ms after the job was lost`);
     }, 200_000);
 
     it('killed connections, a 30 s outage, SIGKILL of a worker and of the API: exact counts, no duplicates, no long stall', async () => {
@@ -208,7 +236,11 @@ if (!DATABASE_URL) {
       }
       expect(killed).toBeGreaterThan(5);
       const before = await completed();
-      await waitFor(async () => (await completed()) >= before + 3, 30_000, 'progress after the kills');
+      await waitFor(async () => (await completed()) >= before + 3, 30_000, 'progress after the kills').catch(
+        async (err) => {
+          throw new Error(`${(err as Error).message}; ${await diagnose(id)}`);
+        },
+      );
 
       // Postgres unreachable for OUTAGE_MS.
       const cutAt = Date.now();

@@ -2,6 +2,7 @@ import { buildIR, genomeKey, modelCost } from '@detsearch/genome';
 import { predictLatency, type HardwareProfile } from '@detsearch/latency';
 import {
   asBackgroundWork,
+  isConnectionError,
   type Database,
   type NewTrial,
   type Search,
@@ -138,9 +139,11 @@ export class SearchRunner {
       this.search.budget.wallClockMinutes !== undefined && this.search.startedAt
         ? this.search.startedAt.getTime() + this.search.budget.wallClockMinutes * 60_000
         : Infinity;
-    const { timeUp, exhausted } = this.deps.queue
-      ? await this.loopQueued(budget, deadline, this.deps.queue)
-      : await this.loopInProcess(budget, deadline);
+    const { timeUp, exhausted } = await this.untilConnected(() =>
+      this.deps.queue
+        ? this.loopQueued(budget, deadline, this.deps.queue)
+        : this.loopInProcess(budget, deadline),
+    );
 
     await Promise.allSettled(this.inFlight.values());
     this.clearHeartbeat();
@@ -165,6 +168,25 @@ export class SearchRunner {
     });
     if (finished) this.search = finished;
     await this.finishSearch(null);
+  }
+
+  /**
+   * Runs the loop again (it reads all it needs from the rows) while the database connection is what
+   * fails: a killed session or an outage pauses the search instead of failing it.
+   */
+  private async untilConnected<T>(loop: () => Promise<T>): Promise<T> {
+    for (let wait = 100; ; wait = Math.min(2000, wait * 2)) {
+      try {
+        return await loop();
+      } catch (err) {
+        if (!isConnectionError(err) || this.stopReason) throw err;
+        this.deps.log?.('database connection lost; the search loop retries', {
+          searchId: this.id,
+          error: String(err),
+        });
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   /** Evaluates trials here, `concurrency` at a time. */

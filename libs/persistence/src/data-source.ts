@@ -159,6 +159,26 @@ function surviveKilledConnections(dataSource: DataSource): void {
   pool?.on('connect', (client: NodeJS.EventEmitter) => client.on('error', () => undefined));
 }
 
+/**
+ * The connection, not the statement, failed: the server went away or killed the session
+ * (pg_terminate_backend, a restart, a network cut). Waiting and retrying is the right answer.
+ */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as {
+    code?: unknown;
+    message?: unknown;
+    driverError?: { code?: unknown; message?: unknown };
+  } | null;
+  const code = String(e?.code ?? e?.driverError?.code ?? '');
+  if (/^(08|57P0)/.test(code)) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code))
+    return true;
+  const message = String(e?.message ?? e?.driverError?.message ?? '');
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable|terminating connection/i.test(
+    message,
+  );
+}
+
 /** Deadlock victim (40P01) or serialization failure (40001): retrying the transaction is safe. */
 export function isTransientDbError(err: unknown): boolean {
   const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;

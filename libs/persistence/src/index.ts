@@ -3,6 +3,7 @@ export {
   createDataSource,
   assertSchemaKnown,
   isTransientDbError,
+  isConnectionError,
   Database,
   MIGRATIONS_TABLE,
   type DataSourceOptions,
