@@ -207,7 +207,9 @@ if (!DATABASE_URL) {
         },
         60_000,
         'the search to complete',
-      );
+      ).catch(async (err) => {
+        throw new Error(`${(err as Error).message}; ${await diagnose(id)}`);
+      });
       expect(done.progress.completed).toBe(8);
       await exact(o, id, 8);
       expect((await o.trials.get(stolen!.data.trialId))!.status).toBe('completed');
@@ -279,7 +281,9 @@ if (!DATABASE_URL) {
         'the search to end',
       );
       expect(done.status).toBe('completed');
-      await exact(o, id, budget);
+      await exact(o, id, budget).catch(async (err) => {
+        throw new Error(`${(err as Error).message}; ${await diagnose(id)}`);
+      });
       const stall = await longestStall(o, id, cutAt, backAt);
       console.log(
         `killed ${killed} connections; outage ${backAt - cutAt} ms; longest stall outside it ${stall} ms`,

@@ -468,8 +468,8 @@ export class SearchOrchestrator {
     const leased = await this.searches.acquireLease(search.id, this.runnerId, this.staleMs);
     if (!leased) return;
     // Trials a dead runner left running are orphans: nobody will finish them.
-    if (previous && previous !== this.runnerId)
-      await this.trials.requeue(search.id, { workerIds: [previous] });
+    // (This process's own id too: a loop of ours that a lost connection stopped left its trials.)
+    if (previous) await this.trials.requeue(search.id, { workerIds: [previous, this.runnerId] });
     if (this.db.kind === 'pglite') await this.trials.requeue(search.id, { all: true });
     const evaluator = await this.evaluators.get(leased.evaluator);
     const dispatcher = this.dispatcher;

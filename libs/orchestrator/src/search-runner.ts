@@ -82,6 +82,8 @@ export class SearchRunner {
   private space!: CompiledSearchSpace;
   private heartbeat: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
+  /** An attempt here ended with a lost connection: its row is still 'running' under this runner. */
+  private abandonedTrials = false;
   /** A trial finished while the loop was busy: the next wait returns at once. */
   private missedWake = false;
   private readonly handler: TrialJobHandler;
@@ -200,6 +202,11 @@ export class SearchRunner {
       await yieldToEventLoop();
       if (this.stopReason) break;
       if (Date.now() >= deadline) timeUp = true;
+      if (this.abandonedTrials && this.inFlight.size === 0) {
+        // None of ours is in flight, so any row running under this runner was abandoned: run it again.
+        await trials.requeue(this.id, { workerIds: [this.deps.runnerId] });
+        this.abandonedTrials = false;
+      }
       // Trials already queued (re-queued after a crash, or by a resume) go first.
       if (this.inFlight.size < this.deps.concurrency && !timeUp) {
         for (const t of await trials.byStatus(this.id, 'queued')) {
@@ -329,7 +336,10 @@ export class SearchRunner {
         }),
       )
       .then(() => undefined)
-      .catch((err) => this.deps.log?.('trial execution error', { trialId: trial.id, error: String(err) }))
+      .catch((err) => {
+        this.deps.log?.('trial execution error', { trialId: trial.id, error: String(err) });
+        if (isConnectionError(err)) this.abandonedTrials = true;
+      })
       .finally(() => {
         this.inFlight.delete(trial.id);
         this.poke();
@@ -398,6 +408,14 @@ export class SearchRunner {
     await Promise.allSettled(this.inFlight.values());
     if (!this.writable) return;
     const message = err instanceof Error ? err.message : String(err);
+    if (isConnectionError(err)) {
+      // Not the search's fault: leave it running; once its lease lapses, a sweep resumes it.
+      this.deps.log?.('search loop stopped by a lost database connection; it will be resumed', {
+        searchId: this.id,
+        error: message,
+      });
+      return;
+    }
     this.deps.log?.('search failed', { searchId: this.id, error: message });
     try {
       await this.deps.trials.failUnfinished(this.id, `search failed: ${message}`.slice(0, 4000));
