@@ -112,6 +112,7 @@ const CSV_COLUMNS = [
 export class SearchOrchestrator {
   readonly runnerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly runners = new Map<string, SearchRunner>();
+  private readonly starting = new Set<string>();
   private readonly bus = new SearchEventBus();
   private readonly profiles = new Map<string, HardwareProfile>();
   private sweeper: NodeJS.Timeout | null = null;
@@ -462,8 +463,18 @@ export class SearchOrchestrator {
 
   /** Takes the search's lease and runs its loop here; no-op when another live runner holds it. */
   private async startRunner(search: Search): Promise<void> {
-    if (this.closing || this.runners.has(search.id)) return;
+    if (this.closing || this.runners.has(search.id) || this.starting.has(search.id)) return;
     if (!['queued', 'running'].includes(search.status)) return;
+    // A sweep during a launch's awaits below must not start a second loop for the same search.
+    this.starting.add(search.id);
+    try {
+      await this.startRunnerOnce(search);
+    } finally {
+      this.starting.delete(search.id);
+    }
+  }
+
+  private async startRunnerOnce(search: Search): Promise<void> {
     const previous = search.runnerId;
     const leased = await this.searches.acquireLease(search.id, this.runnerId, this.staleMs);
     if (!leased) return;
@@ -529,7 +540,7 @@ export class SearchOrchestrator {
   private async resumeOrphans(): Promise<void> {
     if (this.closing) return;
     for (const s of await this.searches.findOrphaned(this.staleMs)) {
-      if (this.runners.has(s.id)) continue;
+      if (this.runners.has(s.id) || this.starting.has(s.id)) continue;
       try {
         this.options.log?.('resuming a search that was running when its process stopped', {
           searchId: s.id,
