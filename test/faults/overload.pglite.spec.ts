@@ -13,6 +13,8 @@ const HUGE = {
   fidelity: { epochs: 1 },
 };
 const SAMPLE_MS = Number(process.env.OVERLOAD_SAMPLE_MS ?? 20_000);
+/** From spawn to listening after a crash; raise it only on a machine far busier than its cores. */
+const LISTEN_MS = Number(process.env.OVERLOAD_LISTEN_MS ?? 10_000);
 
 describe('overload on the embedded database (detsearch serve, PGlite)', () => {
   const home = mkdtempSync(join(tmpdir(), 'detsearch-overload-'));
@@ -57,7 +59,7 @@ describe('overload on the embedded database (detsearch serve, PGlite)', () => {
     const second = await startServe(home);
     children.push(second);
     console.log(`restart listened after ${second.startedMs} ms`);
-    expect(second.startedMs).toBeLessThan(10_000);
+    expect(second.startedMs).toBeLessThan(LISTEN_MS);
     await waitFor(
       async () => second.output().includes('resuming a search') || undefined,
       10_000,
