@@ -56,7 +56,7 @@ describe('overload on the embedded database (detsearch serve, PGlite)', () => {
     // Crash with the search running; the restart listens first, then resumes it.
     first.child.kill('SIGKILL');
     await first.exited;
-    const second = await startServe(home);
+    const second = await startServe(home, { LOG_LEVEL: 'info' }); // info: the resume is logged
     children.push(second);
     console.log(`restart listened after ${second.startedMs} ms`);
     expect(second.startedMs).toBeLessThan(LISTEN_MS);
@@ -77,12 +77,15 @@ describe('overload on the embedded database (detsearch serve, PGlite)', () => {
       'the resumed search to make progress',
     );
     expect(resumed.status).toBe('running');
-    for (let i = 0; i < 10; i++) {
+    const afterRestart: number[] = [];
+    for (let i = 0; i < 20; i++) {
       const h = await timed(`${second.url}/health`);
       expect(h.status).toBe(200);
-      expect(h.ms).toBeLessThan(1000);
+      afterRestart.push(Math.round(h.ms));
       await new Promise((r) => setTimeout(r, 100));
     }
+    console.log(`health after the restart (ms): ${afterRestart.join(' ')}`);
+    expect(Math.max(...afterRestart)).toBeLessThan(1000);
 
     const cancel = await timed(`${second.url}/searches/${id}/cancel`, { method: 'POST' });
     console.log(`cancel answered in ${cancel.ms.toFixed(0)} ms`);
