@@ -12,6 +12,8 @@ export interface OpenOrchestratorOptions {
   schema?: string;
   /** Extra or replacement evaluators (tests). */
   evaluators?: OrchestratorOptions['evaluators'];
+  /** Resume interrupted searches only when startResuming() is called (after listen). */
+  deferResume?: boolean;
 }
 
 /**
@@ -32,6 +34,7 @@ export async function openOrchestrator(options: OpenOrchestratorOptions): Promis
     evaluators: options.evaluators,
     inMemory: options.inMemory,
     schema: options.schema,
+    deferResume: options.deferResume,
     concurrency: config.WORKER_CONCURRENCY,
     // The REST contract: objectives come from the body or the preset, never a silent default.
     launch: { maxTrials: config.MAX_TRIALS_PER_SEARCH, objectivesRequired: true },

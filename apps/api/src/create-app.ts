@@ -15,7 +15,7 @@ import { requestIdMiddleware } from './http/request-id';
 import { securityHeaders } from './http/security';
 import { apiKeyMiddleware } from './http/api-key.guard';
 import { badRequest, jsonDepth, jsonSyntaxErrors, storableTextMiddleware } from './http/json-guards';
-import { API_CONFIG as API_CONFIG_TOKEN } from './tokens';
+import { API_CONFIG as API_CONFIG_TOKEN, ORCHESTRATOR as ORCHESTRATOR_TOKEN } from './tokens';
 
 export interface CreateAppOptions {
   /** Environment to read the config from (default: this process's). */
@@ -31,6 +31,8 @@ export interface CreateAppOptions {
   schema?: string;
   /** Extra or replacement evaluators for the orchestrator opened from the config (tests). */
   evaluators?: OpenOrchestratorOptions['evaluators'];
+  /** Resume interrupted searches only once the server listens (startServer sets it). */
+  deferResume?: boolean;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
       inMemory: options.inMemory,
       schema: options.schema,
       evaluators: options.evaluators,
+      deferResume: options.deferResume,
     }));
   try {
     const app = await NestFactory.create<NestExpressApplication>(
@@ -88,13 +91,17 @@ export interface RunningServer {
 
 /** createApp + listen on HOST:PORT (loopback unless told otherwise; port 0 picks a free one). */
 export async function startServer(
-  options: CreateAppOptions & { host?: string } = {},
+  options: CreateAppOptions & { host?: string; onListening?: (port: number) => void } = {},
 ): Promise<RunningServer> {
-  const app = await createApp(options);
+  const app = await createApp({ deferResume: true, ...options });
   const config = app.get<ApiConfig>(API_CONFIG_TOKEN);
   await app.listen(config.PORT, options.host ?? config.HOST);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
+  options.onListening?.(port);
+  // Listening first: a restart with searches to resume answers requests at once.
+  const orchestrator = app.get<OrchestratorPort>(ORCHESTRATOR_TOKEN);
+  await orchestrator.startResuming();
   const bound = options.host ?? config.HOST;
   const host =
     bound === '0.0.0.0' || bound === '::' ? 'localhost' : bound.includes(':') ? `[${bound}]` : bound;

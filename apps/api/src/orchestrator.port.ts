@@ -46,5 +46,7 @@ export interface OrchestratorPort {
   getSupernet(id: string): Promise<SupernetView>;
   /** The evaluators this process can run, described. */
   evaluatorInfos(): EvaluatorInfo[];
+  /** Resumes searches interrupted by a crash (called once the server listens). */
+  startResuming(): Promise<void>;
   close(): Promise<void>;
 }

@@ -46,7 +46,14 @@ export function action<O extends OutputOptions>(
 export function fail(err: unknown): never {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`detsearch: ${message.split('\n')[0]}\n`);
-  process.exit(err instanceof UsageError || isDomainError(err) ? 2 : 1);
+  process.exit(isBadInput(err) ? 2 : 1);
+}
+
+/** Bad input (exit 2): usage errors and domain errors about the request; not a busy or broken database. */
+function isBadInput(err: unknown): boolean {
+  if (err instanceof UsageError) return true;
+  if (!isDomainError(err)) return false;
+  return !/^(DATABASE|ORCHESTRATOR|CONFIG)\./.test(err.code) || err.code === 'CONFIG.INVALID';
 }
 
 /** Reads a JSON/YAML argument given inline (`{...}`) or as a file path. */

@@ -8,6 +8,7 @@ import { registerExport } from './commands/export';
 import { registerLatency } from './commands/latency';
 import { registerSearch } from './commands/search';
 import { registerSupernet } from './commands/supernet';
+import { registerSearchLifecycle } from './commands/lifecycle';
 import { registerTrain } from './commands/train';
 import { registerExportYaml } from './commands/export-yaml';
 import { registerWorker } from './commands/worker';
@@ -30,8 +31,18 @@ program
   .name('detsearch')
   .description('Hardware-aware neural architecture search over YOLOv5 detectors')
   .version(packageVersion(), '-V, --version', 'the detsearch version')
-  .showHelpAfterError()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  // Bad usage is one line on stderr ('detsearch: ...', exit 2); `--help` shows the rest.
+  .configureOutput({
+    writeErr: (s) =>
+      process.stderr.write(
+        s.startsWith('error: ')
+          ? `detsearch: ${s
+              .slice(7)
+              .trim()
+              .replace(/\s*\n\s*/g, ' ')}\n`
+          : s,
+      ),
+  })
   .exitOverride((err) => {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
     process.exit(2);
@@ -40,6 +51,7 @@ program
 registerDescribe(program);
 registerSearch(program);
 registerSupernet(program);
+registerSearchLifecycle(program);
 registerExportYaml(program);
 registerBenchStrategy(program);
 registerServe(program);

@@ -135,7 +135,7 @@ function svgToPng(svg: string): Buffer {
  * (mAP vs latency, front highlighted and labelled), hypervolume.png, and the front's ONNX models.
  */
 export async function writeSearchOutputs(
-  orchestrator: SearchOrchestrator,
+  orchestrator: Pick<SearchOrchestrator, 'listTrials' | 'pareto' | 'paretoCsv'>,
   search: SearchView,
   dir: string,
 ): Promise<SearchOutputs> {

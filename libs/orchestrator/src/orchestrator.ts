@@ -68,6 +68,11 @@ export interface OrchestratorOptions {
   leaseMs?: number;
   /** Resume orphaned searches on open and keep sweeping for them (default true). */
   resumeOrphans?: boolean;
+  /**
+   * Leave resuming to a later `startResuming()` call (a server calls it once it listens, so a
+   * restart with a search to resume answers requests at once).
+   */
+  deferResume?: boolean;
   /** Extra or replacement evaluators (e.g. the 'full' one once it exists). */
   evaluators?: Record<string, EvaluatorLoader | TrialEvaluator>;
   /** Settings the evaluators are created with (`home` and `dataRoot` default to the options here). */
@@ -143,6 +148,7 @@ const CSV_COLUMNS = [
 export class SearchOrchestrator {
   readonly runnerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly runners = new Map<string, SearchRunner>();
+  private readonly starting = new Set<string>();
   private readonly bus = new SearchEventBus();
   private readonly profiles = new Map<string, HardwareProfile>();
   private sweeper: NodeJS.Timeout | null = null;
@@ -217,13 +223,21 @@ export class SearchOrchestrator {
       }
     }
     if (db.kind === 'pglite') await o.endOrphanedSupernets();
-    if (options.resumeOrphans !== false) {
-      await o.resumeOrphans();
-      const every = Math.max(1000, o.leaseMs);
-      o.sweeper = setInterval(() => void o.resumeOrphans().catch(() => undefined), every);
-      o.sweeper.unref();
-    }
+    if (options.resumeOrphans !== false && !options.deferResume) await o.startResuming();
     return o;
+  }
+
+  /**
+   * Resumes the searches that were running when their process stopped (each one logged) and keeps
+   * sweeping for searches whose runner dies. Cancelled, interrupted (Ctrl-C) and finished searches
+   * are left alone: only `resume` restarts those.
+   */
+  async startResuming(): Promise<void> {
+    if (this.sweeper || this.closing) return;
+    const every = Math.max(1000, this.leaseMs);
+    this.sweeper = setInterval(() => void this.resumeOrphans().catch(() => undefined), every);
+    this.sweeper.unref();
+    await this.resumeOrphans();
   }
 
   private get leaseMs(): number {
@@ -335,11 +349,18 @@ export class SearchOrchestrator {
     return { ...search, progress: progressOf(await this.trials.counts(id), search.budget.trials) };
   }
 
-  /** Stops a queued or running search; its unfinished trials end as failed ('search cancelled'). */
-  async cancel(id: string): Promise<SearchView> {
+  /**
+   * Stops a queued or running search; its unfinished trials end as failed ('search cancelled').
+   * `reason` is kept as the search's error (e.g. an interrupt from the terminal). A cancelled
+   * search stays stopped (no restart resumes it) until `resume`.
+   */
+  async cancel(id: string, options: { reason?: string } = {}): Promise<SearchView> {
     const search = await this.requireSearch(id);
     if (search.status === 'cancelled') return this.getSearch(id);
-    const moved = await this.searches.transition(id, ['queued', 'running'], 'cancelled', { finished: true });
+    const moved = await this.searches.transition(id, ['queued', 'running'], 'cancelled', {
+      finished: true,
+      ...(options.reason ? { error: options.reason } : {}),
+    });
     if (!moved)
       throw new DomainError(
         'SEARCH.INVALID_STATE',
@@ -377,6 +398,8 @@ export class SearchOrchestrator {
         await this.dispatcher?.enqueue(tx, await this.trials.byStatus(id, 'queued', tx));
       });
     }
+    // Trials stuck behind a lost job or a dead worker go back in the queue now, not at the next sweep.
+    if (this.queue && search.status === 'running') await this.queue.reaper.sweep(id);
     const fresh = await this.requireSearch(id);
     await this.startRunner(fresh);
     return this.getSearch(id);
@@ -629,14 +652,24 @@ export class SearchOrchestrator {
 
   /** Takes the search's lease and runs its loop here; no-op when another live runner holds it. */
   private async startRunner(search: Search): Promise<void> {
-    if (this.closing || this.runners.has(search.id)) return;
+    if (this.closing || this.runners.has(search.id) || this.starting.has(search.id)) return;
     if (!['queued', 'running'].includes(search.status)) return;
+    // A sweep during a launch's awaits below must not start a second loop for the same search.
+    this.starting.add(search.id);
+    try {
+      await this.startRunnerOnce(search);
+    } finally {
+      this.starting.delete(search.id);
+    }
+  }
+
+  private async startRunnerOnce(search: Search): Promise<void> {
     const previous = search.runnerId;
     const leased = await this.searches.acquireLease(search.id, this.runnerId, this.staleMs);
     if (!leased) return;
     // Trials a dead runner left running are orphans: nobody will finish them.
-    if (previous && previous !== this.runnerId)
-      await this.trials.requeue(search.id, { workerIds: [previous] });
+    // (This process's own id too: a loop of ours that a lost connection stopped left its trials.)
+    if (previous) await this.trials.requeue(search.id, { workerIds: [previous, this.runnerId] });
     if (this.db.kind === 'pglite') await this.trials.requeue(search.id, { all: true });
     const evaluator = await this.evaluators.get(leased.evaluator);
     const dispatcher = this.dispatcher;
@@ -696,7 +729,13 @@ export class SearchOrchestrator {
   private async resumeOrphans(): Promise<void> {
     if (this.closing) return;
     for (const s of await this.searches.findOrphaned(this.staleMs)) {
+      if (this.runners.has(s.id) || this.starting.has(s.id)) continue;
       try {
+        this.options.log?.('resuming a search that was running when its process stopped', {
+          searchId: s.id,
+          name: s.name,
+          previousRunner: s.runnerId,
+        });
         await this.startRunner(s);
       } catch (err) {
         this.options.log?.('could not resume search', { searchId: s.id, error: String(err) });

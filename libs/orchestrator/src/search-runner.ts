@@ -1,13 +1,15 @@
 import { buildIR, genomeKey, modelCost } from '@detsearch/genome';
 import { predictLatency, predictedProvenance, type HardwareProfile } from '@detsearch/latency';
-import type {
-  Database,
-  NewTrial,
-  Search,
-  SearchRepository,
-  Trial,
-  TrialRepository,
-  Tx,
+import {
+  asBackgroundWork,
+  isConnectionError,
+  type Database,
+  type NewTrial,
+  type Search,
+  type SearchRepository,
+  type Trial,
+  type TrialRepository,
+  type Tx,
 } from '@detsearch/persistence';
 import {
   compileSearchSpace,
@@ -26,7 +28,9 @@ export const CANCELLED_REASON = 'search cancelled';
 
 /** Hook for a job queue: called in the transaction that creates trials (pg-boss jobs). */
 export interface TrialDispatcher {
-  enqueue(tx: Tx, trials: Trial[]): Promise<void>;
+  enqueue(tx: Tx, trials: Pick<Trial, 'id' | 'searchId'>[]): Promise<void>;
+  /** Queued trials whose job was lost (a queue with jobs that can go missing implements it). */
+  orphans?(tx: Tx, staleMs: number, searchId?: string): Promise<Pick<Trial, 'id' | 'searchId'>[]>;
 }
 
 /**
@@ -80,6 +84,8 @@ export class SearchRunner {
   private space!: CompiledSearchSpace;
   private heartbeat: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
+  /** An attempt here ended with a lost connection: its row is still 'running' under this runner. */
+  private abandonedTrials = false;
   /** A trial finished while the loop was busy: the next wait returns at once. */
   private missedWake = false;
   private readonly handler: TrialJobHandler;
@@ -100,7 +106,8 @@ export class SearchRunner {
       heartbeatMs: deps.heartbeatMs ?? 10_000,
       log: deps.log,
     });
-    this.done = this.run().catch((err) => this.fail(err));
+    // Background priority on the embedded connection: request handlers' reads go first.
+    this.done = asBackgroundWork(() => this.run().catch((err) => this.fail(err)));
   }
 
   get id(): string {
@@ -139,9 +146,11 @@ export class SearchRunner {
     let outcome: { timeUp: boolean; exhausted: string | null };
     try {
       await this.prepareEvaluator();
-      outcome = this.deps.queue
-        ? await this.loopQueued(budget, deadline, this.deps.queue)
-        : await this.loopInProcess(budget, deadline);
+      outcome = await this.untilConnected(() =>
+        this.deps.queue
+          ? this.loopQueued(budget, deadline, this.deps.queue)
+          : this.loopInProcess(budget, deadline),
+      );
       await Promise.allSettled(this.inFlight.values());
       if (!this.stopReason) await runFinalStage(this.finalStageDeps());
     } finally {
@@ -184,14 +193,41 @@ export class SearchRunner {
     };
   }
 
+  /**
+   * Runs the loop again (it reads all it needs from the rows) while the database connection is what
+   * fails: a killed session or an outage pauses the search instead of failing it.
+   */
+  private async untilConnected<T>(loop: () => Promise<T>): Promise<T> {
+    for (let wait = 100; ; wait = Math.min(2000, wait * 2)) {
+      try {
+        return await loop();
+      } catch (err) {
+        if (!isConnectionError(err) || this.stopReason) throw err;
+        this.deps.log?.('database connection lost; the search loop retries', {
+          searchId: this.id,
+          error: String(err),
+        });
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
   /** Evaluates trials here, `concurrency` at a time. */
   private async loopInProcess(budget: number, deadline: number) {
     const { trials } = this.deps;
     let timeUp = false;
     let exhausted: string | null = null;
     for (;;) {
+      // A fast evaluator resolves everything in microtasks; without a macrotask turn per round the
+      // loop would hold the event loop (and every request, and SIGTERM) until the budget is spent.
+      await yieldToEventLoop();
       if (this.stopReason) break;
       if (Date.now() >= deadline) timeUp = true;
+      if (this.abandonedTrials && this.inFlight.size === 0) {
+        // None of ours is in flight, so any row running under this runner was abandoned: run it again.
+        await trials.requeue(this.id, { workerIds: [this.deps.runnerId] });
+        this.abandonedTrials = false;
+      }
       // Trials already queued (re-queued after a crash, or by a resume) go first.
       if (this.inFlight.size < this.deps.concurrency && !timeUp) {
         for (const t of await trials.byStatus(this.id, 'queued')) {
@@ -231,6 +267,7 @@ export class SearchRunner {
     });
     try {
       for (;;) {
+        await yieldToEventLoop();
         if (this.stopReason) break;
         if (Date.now() >= deadline) timeUp = true;
         const c = await trials.counts(this.id);
@@ -313,10 +350,19 @@ export class SearchRunner {
   }
 
   private start(trial: Trial): void {
-    const p = this.handler
-      .run(trial.id, { workerId: this.deps.runnerId, signal: this.stop.signal, search: this.search })
+    const p = yieldToEventLoop()
+      .then(() =>
+        this.handler.run(trial.id, {
+          workerId: this.deps.runnerId,
+          signal: this.stop.signal,
+          search: this.search,
+        }),
+      )
       .then(() => undefined)
-      .catch((err) => this.deps.log?.('trial execution error', { trialId: trial.id, error: String(err) }))
+      .catch((err) => {
+        this.deps.log?.('trial execution error', { trialId: trial.id, error: String(err) });
+        if (isConnectionError(err)) this.abandonedTrials = true;
+      })
       .finally(() => {
         this.inFlight.delete(trial.id);
         this.poke();
@@ -422,6 +468,14 @@ export class SearchRunner {
     await Promise.allSettled(this.inFlight.values());
     if (!this.writable) return;
     const message = err instanceof Error ? err.message : String(err);
+    if (isConnectionError(err)) {
+      // Not the search's fault: leave it running; once its lease lapses, a sweep resumes it.
+      this.deps.log?.('search loop stopped by a lost database connection; it will be resumed', {
+        searchId: this.id,
+        error: message,
+      });
+      return;
+    }
     this.deps.log?.('search failed', { searchId: this.id, error: message });
     try {
       await this.deps.trials.failUnfinished(this.id, `search failed: ${message}`.slice(0, 4000));
@@ -452,5 +506,8 @@ export class SearchRunner {
     });
   }
 }
+
+/** One macrotask turn: timers, I/O callbacks and signal handlers run before the caller goes on. */
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export { progressOf };

@@ -1,12 +1,13 @@
-import type {
-  Database,
-  Search,
-  SearchRepository,
-  Trial,
-  TrialLease,
-  TrialRepository,
-  TrialResult,
-  Tx,
+import {
+  isConnectionError,
+  type Database,
+  type Search,
+  type SearchRepository,
+  type Trial,
+  type TrialLease,
+  type TrialRepository,
+  type TrialResult,
+  type Tx,
 } from '@detsearch/persistence';
 import { promotes, rungIndex } from './asha';
 import { constraintVector, objectiveVector } from '@detsearch/domain';
@@ -169,6 +170,9 @@ export class TrialJobHandler {
     }
     if (lost) return { outcome: 'lost' };
     if (ctx.signal?.aborted) return { outcome: 'aborted' };
+    // The database, not the trial, failed (e.g. recording an epoch): no verdict on the trial. The
+    // attempt is abandoned and re-queued (the reaper, or the in-process loop) to run again.
+    if (error && isConnectionError(error)) throw error;
 
     const result = resultOf(search, trial, metrics, error, pruned);
     const { events } = this.deps;

@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { DomainError } from '@detsearch/common';
 import { MIGRATIONS } from '../../../migrations';
+import { acquireHomeLock } from './home-lock';
 import { PGliteExclusivePool } from './pglite-pool';
 
 export const MIGRATIONS_TABLE = 'detsearch_migrations';
@@ -65,6 +66,8 @@ export type DatabaseKind = 'postgres' | 'pglite';
 /** An open database: TypeORM data source, migrated, with SQL helpers. */
 export class Database implements Sql {
   private closed = false;
+  /** Releases the embedded database's lock file (PGlite on disk), after the close. */
+  releaseLock: (() => void) | null = null;
 
   constructor(
     readonly dataSource: DataSource,
@@ -136,8 +139,43 @@ export class Database implements Sql {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    try {
+      if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    } finally {
+      this.releaseLock?.();
+    }
   }
+}
+
+/**
+ * pg's pool listens for errors only on idle clients; a client checked out between two statements
+ * (a transaction's) whose connection is killed (pg_terminate_backend, a network cut) emits 'error'
+ * with no listener, which would crash the process. The statement in progress fails on its own and
+ * the pool drops the broken client, so the event only needs a listener.
+ */
+function surviveKilledConnections(dataSource: DataSource): void {
+  const pool = (dataSource.driver as unknown as { master?: NodeJS.EventEmitter }).master;
+  pool?.on('connect', (client: NodeJS.EventEmitter) => client.on('error', () => undefined));
+}
+
+/**
+ * The connection, not the statement, failed: the server went away or killed the session
+ * (pg_terminate_backend, a restart, a network cut). Waiting and retrying is the right answer.
+ */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as {
+    code?: unknown;
+    message?: unknown;
+    driverError?: { code?: unknown; message?: unknown };
+  } | null;
+  const code = String(e?.code ?? e?.driverError?.code ?? '');
+  if (/^(08|57P0)/.test(code)) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code))
+    return true;
+  const message = String(e?.message ?? e?.driverError?.message ?? '');
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable|terminating connection|Query runner already released/i.test(
+    message,
+  );
 }
 
 /** Deadlock victim (40P01) or serialization failure (40001): retrying the transaction is safe. */
@@ -165,6 +203,7 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
   let dataSource: DataSource;
   let pglite: PGlite | null = null;
   let lockClient: Client | null = null;
+  let releaseHome: (() => void) | null = null;
   const common = {
     type: 'postgres' as const,
     // The migrations are the schema; repositories speak SQL, so TypeORM maps no entities.
@@ -202,10 +241,18 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
   } else {
     let dataDir: string | undefined;
     if (!options.inMemory) {
-      dataDir = resolve(options.home ?? '.detsearch', 'pgdata');
+      const home = options.home ?? '.detsearch';
+      dataDir = resolve(home, 'pgdata');
       mkdirSync(dataDir, { recursive: true });
+      // Before PGlite touches the files: a second process would corrupt them.
+      releaseHome = acquireHomeLock(home);
     }
-    pglite = await PGlite.create(dataDir);
+    try {
+      pglite = await PGlite.create(dataDir);
+    } catch (err) {
+      releaseHome?.();
+      throw err;
+    }
     if (schema) await pglite.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"`);
     const db = pglite;
     class Pool extends PGliteExclusivePool {
@@ -217,8 +264,10 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
   }
 
   const database = new Database(dataSource, options.databaseUrl ? 'postgres' : 'pglite', schema, pglite);
+  database.releaseLock = releaseHome;
   try {
     await dataSource.initialize();
+    if (options.databaseUrl) surviveKilledConnections(dataSource);
     await assertSchemaKnown(database);
     if (options.migrate === false) {
       if (await dataSource.showMigrations())

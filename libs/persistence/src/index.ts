@@ -3,6 +3,7 @@ export {
   createDataSource,
   assertSchemaKnown,
   isTransientDbError,
+  isConnectionError,
   Database,
   MIGRATIONS_TABLE,
   type DataSourceOptions,
@@ -10,6 +11,15 @@ export {
   type Sql,
   type Tx,
 } from './data-source';
+export {
+  acquireHomeLock,
+  readHomeLock,
+  updateHomeLock,
+  lockedError,
+  lockPath,
+  type HomeLockInfo,
+} from './home-lock';
+export { asBackgroundWork, isBackgroundWork } from './db-priority';
 export { SearchRepository, isUuid, type ListSearchesQuery } from './search-repository';
 export {
   TrialRepository,

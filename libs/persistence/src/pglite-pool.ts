@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { PGlite } from '@electric-sql/pglite';
+import { isBackgroundWork } from './db-priority';
 
 /**
  * A node-postgres-shaped pool over one PGlite instance, for TypeORM's postgres driver.
@@ -9,9 +10,14 @@ import type { PGlite } from '@electric-sql/pglite';
  * issued concurrently by another (PGlite has a single session). Here a connection is exclusive:
  * `connect` waits until the previous holder released it, which gives transactions the isolation
  * they have on Postgres, and each data source owns its own PGlite instance.
+ *
+ * Waiters are served foreground first: a request handler's query jumps ahead of queued search-loop
+ * work (see asBackgroundWork), so reads stay fast while a search keeps the connection busy.
  */
 export class PGliteExclusivePool extends EventEmitter {
-  private tail: Promise<void> = Promise.resolve();
+  private held = false;
+  private readonly foreground: (() => void)[] = [];
+  private readonly backgroundQueue: (() => void)[] = [];
   private ended = false;
 
   constructor(private readonly db: PGlite) {
@@ -21,15 +27,12 @@ export class PGliteExclusivePool extends EventEmitter {
   connect(
     callback?: (err: unknown, client: PGliteClient | null, release: () => void) => void,
   ): Promise<PGliteClient> {
-    const previous = this.tail;
-    let unlock!: () => void;
-    this.tail = new Promise<void>((r) => (unlock = r));
-    const acquired = previous.then(() => {
+    const acquired = this.acquire(isBackgroundWork()).then(() => {
       if (this.ended) {
-        unlock();
+        this.unlock();
         throw new Error('PGlite pool has been closed');
       }
-      return new PGliteClient(this.db, unlock);
+      return new PGliteClient(this.db, () => this.unlock());
     });
     if (callback)
       acquired.then(
@@ -39,10 +42,43 @@ export class PGliteExclusivePool extends EventEmitter {
     return acquired;
   }
 
+  private acquire(background: boolean): Promise<void> {
+    if (!this.held) {
+      this.held = true;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) =>
+      (background ? this.backgroundQueue : this.foreground).push(resolve),
+    );
+  }
+
+  private unlock(): void {
+    const next = this.foreground.shift() ?? this.backgroundQueue.shift();
+    if (next) next();
+    else {
+      this.held = false;
+      this.idle?.();
+    }
+  }
+
+  private idle: (() => void) | null = null;
+
+  private whenIdle(): Promise<void> {
+    if (!this.held) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const previous = this.idle;
+      this.idle = () => {
+        this.idle = null;
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
   end(callback?: (err: unknown) => void): Promise<void> {
     this.ended = true;
     // Close after every holder let go, so no query is cut off mid-flight.
-    const done = this.tail.then(() => this.db.close());
+    const done = this.whenIdle().then(() => this.db.close());
     if (callback) done.then(() => callback(null), callback);
     return done;
   }

@@ -166,6 +166,7 @@ export class FakeOrchestrator implements OrchestratorPort {
     if (!/^n\d+$/.test(id)) throw new DomainError('SUPERNET.NOT_FOUND', `supernet ${id} not found`, 'id');
     return fixture({ id, status: 'training' });
   }
+  async startResuming(): Promise<void> {}
   async close(): Promise<void> {
     this.closed = true;
   }

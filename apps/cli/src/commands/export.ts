@@ -19,7 +19,7 @@ import {
   syntheticCalibrationImages,
   weightMismatches,
 } from '@detsearch/model-onnx';
-import { action, readJsonOrFile, UsageError } from '../cli-kit';
+import { action, parseIntOption, readJsonOrFile, UsageError } from '../cli-kit';
 import { findTrial, openReadOnly, trialWeightsPath } from '../trial-ref';
 
 function failUsage(message: string): never {
@@ -146,7 +146,12 @@ export function registerExport(program: Command): void {
       'int8 static: a folder of images, or a count of synthetic noise images',
     )
     .option('--keep-float <rows>', 'int8: comma-separated table rows kept in float (default 0,24)')
-    .option('--seed <s>', 'seed for initialization and synthetic calibration', '0')
+    .option(
+      '--seed <k>',
+      'seed for initialization and synthetic calibration (an integer)',
+      (v: string) => String(parseIntOption('seed', 0, 2 ** 31 - 1)(v)),
+      '0',
+    )
     .option('--json', 'one JSON object on stdout')
     .action(
       action<ExportOptions>(async (o) => {

@@ -8,7 +8,6 @@ import {
   formatDuration,
   MAX_TRIALS,
   refineEta,
-  SearchOrchestrator,
   type SearchEstimate,
   type SearchEvent,
   type SearchView,
@@ -22,6 +21,7 @@ import {
   readAnyDataPath,
   UsageError,
 } from '../cli-kit';
+import { isActive, openSearchClient, type SearchClient } from '../search-client';
 import { genomeShortLabel, SYNTHETIC_DATASET_NOTE, writeSearchOutputs } from '../search-outputs';
 
 interface SearchOptions {
@@ -230,180 +230,26 @@ export function registerSearch(program: Command): void {
         if (o.data) readAnyDataPath(o.data);
         const config = cliConfig();
         await ensureHostCalibrated(o, config.DETSEARCH_HOME);
-        const orchestrator = await SearchOrchestrator.open({
-          databaseUrl: config.DATABASE_URL,
-          home: config.DETSEARCH_HOME,
-          concurrency: config.WORKER_CONCURRENCY,
-          distributed: config.DETSEARCH_DISTRIBUTED,
-          dataRoot: config.DATA_ROOT,
-          evaluatorSettings: {
-            backend: config.DETSEARCH_BACKEND,
-            surrogateMs: config.DETSEARCH_SURROGATE_MS,
-          },
-        });
-        let estimate: SearchEstimate;
+        const client = await openSearchClient();
         try {
-          estimate = await orchestrator.estimateSearch(body);
-        } catch (err) {
-          await orchestrator.close();
-          throw err;
-        }
-        for (const line of launchNotes(estimate, o)) process.stderr.write(`detsearch: ${line}\n`);
-        if (
-          estimate.seconds > CONFIRM_ABOVE_SECONDS &&
-          !o.yes &&
-          process.stdin.isTTY &&
-          process.stderr.isTTY
-        ) {
-          if (!(await confirm(`Start it? [y/N] `))) {
-            await orchestrator.close();
+          if (client.kind === 'http')
+            process.stderr.write(
+              `detsearch: submitting to ${client.where}, which owns this DETSEARCH_HOME\n`,
+            );
+          const estimate = await client.estimateSearch(body);
+          for (const line of launchNotes(estimate, o)) process.stderr.write(`detsearch: ${line}\n`);
+          if (
+            estimate.seconds > CONFIRM_ABOVE_SECONDS &&
+            !o.yes &&
+            process.stdin.isTTY &&
+            process.stderr.isTTY &&
+            !(await confirm(`Start it? [y/N] `))
+          )
             throw new Error('not started (answer was not yes; --yes skips the question)');
-          }
-        }
-        const progress = new ProgressLine(o.progress !== false, estimate);
-        let interrupted = false;
-        const onSignal = () => {
-          interrupted = true;
-          process.stderr.write(
-            '\ndetsearch: interrupted; the search can be resumed (POST /searches/:id/resume)\n',
-          );
-          void orchestrator.close().finally(() => process.exit(130));
-        };
-        process.once('SIGINT', onSignal);
-        try {
-          const { id } = await orchestrator.createSearch(body);
-          process.stderr.write(
-            `detsearch: search ${id} started; outputs go to ${o.out && o.out !== 'runs/<search id>' ? o.out : `runs/${id}`}\n`,
-          );
-          const state = { done: 0, total: 0, best: null as number | null, pareto: 0 };
-          const unsubscribe = orchestrator.subscribe(id, (e: SearchEvent) => {
-            if ('progress' in e) {
-              state.done = e.progress.completed + e.progress.pruned + e.progress.failed;
-              state.total = e.progress.budget;
-            }
-            if ('best' in e) state.best = e.best?.map50_95 ?? null;
-            if ('paretoSize' in e) state.pareto = e.paretoSize;
-            if (e.type === 'trial-started') progress.trialStarted(e.number);
-            if (e.type === 'trial-epoch') progress.firstEpoch(e.number, e.epoch.epoch);
-            const note =
-              e.type === 'trial-epoch'
-                ? `trial #${e.number} epoch ${e.epoch.epoch}`
-                : e.type === 'prepare-progress'
-                  ? e.message
-                  : e.type === 'fine-tune'
-                    ? `fine-tune ${e.index}/${e.of}: trial #${e.number} ${e.phase}` +
-                      (e.finetunedMap50_95 !== null ? ` mAP@.5:.95 ${e.finetunedMap50_95.toFixed(3)}` : '')
-                    : '';
-            progress.update(state.done, state.total, state.best, state.pareto, note);
-          });
-          const search: SearchView = await orchestrator.waitForSearch(id);
-          unsubscribe();
-          progress.end();
-          const outDir = resolve(o.out && o.out !== 'runs/<search id>' ? o.out : `runs/${id}`);
-          const outputs = await writeSearchOutputs(orchestrator, search, outDir);
-          const front = await orchestrator.pareto(id);
-          const twoStage = search.evaluator === 'supernet';
-          const json = {
-            searchId: id,
-            status: search.status,
-            evaluator: search.evaluator,
-            trials: search.progress,
-            ...(search.supernetId ? { supernetId: search.supernetId } : {}),
-            pareto: front.points.map((p) => ({
-              trialId: p.trialId,
-              number: p.number,
-              map50: p.map50,
-              map50_95: p.map50_95,
-              latencyMs: p.latencyMs,
-              latencySource: p.latencySource,
-              latencyProvenance: p.latencyProvenance,
-              genome: p.genome,
-              ...(twoStage
-                ? {
-                    estimateMap50: p.estimateMap50,
-                    estimateMap50_95: p.estimateMap50_95,
-                    finetunedMap50: p.finetunedMap50,
-                    finetunedMap50_95: p.finetunedMap50_95,
-                    finetunedMap50_95Std: p.finetunedMap50_95Std,
-                  }
-                : {}),
-            })),
-            out: outputs.dir,
-            files: outputs.files,
-            models: outputs.models,
-            estimate,
-            dataset: outputs.dataset,
-          };
-          const sources = [...new Set(front.points.map((p) => p.latencySource ?? 'unrecorded'))];
-          const f3 = (v: number | null) => (v === null ? '-' : v.toFixed(3));
-          const table = twoStage
-            ? formatTable(
-                [
-                  'trial',
-                  'estimate mAP@.5:.95',
-                  'fine-tuned mAP@.5:.95',
-                  'fine-tuned mAP@.5',
-                  `latency ms (${search.hardwareProfile}, ${sources.join('/') || 'none'})`,
-                  'params',
-                  'genome',
-                ],
-                front.points.map((p) => [
-                  p.number,
-                  f3(p.estimateMap50_95 ?? p.map50_95),
-                  p.finetunedMap50_95 === null
-                    ? '-'
-                    : f3(p.finetunedMap50_95) +
-                      (p.finetunedMap50_95Std !== null ? ` +-${p.finetunedMap50_95Std.toFixed(3)}` : ''),
-                  f3(p.finetunedMap50),
-                  p.latencyMs.toFixed(2),
-                  p.params === null ? '-' : `${(p.params / 1e6).toFixed(2)}M`,
-                  genomeShortLabel({ number: p.number, genome: p.genome }),
-                ]),
-              )
-            : formatTable(
-                [
-                  'trial',
-                  'mAP@.5:.95',
-                  'mAP@.5',
-                  `latency ms (${search.hardwareProfile}, ${sources.join('/') || 'none'})`,
-                  'params',
-                  'genome',
-                ],
-                front.points.map((p) => [
-                  p.number,
-                  p.map50_95.toFixed(3),
-                  p.map50 === null ? '-' : p.map50.toFixed(3),
-                  p.latencyMs.toFixed(2),
-                  p.params === null ? '-' : `${(p.params / 1e6).toFixed(2)}M`,
-                  genomeShortLabel({ number: p.number, genome: p.genome }),
-                ]),
-              );
-          const text = [
-            `search ${id} ${search.status}: ${search.progress.completed} completed, ${search.progress.pruned} pruned, ${search.progress.failed} failed (${search.evaluator} evaluator)`,
-            search.evaluator === 'surrogate'
-              ? 'NOTE: surrogate metrics are an analytic stand-in, not trained models.'
-              : '',
-            twoStage
-              ? `supernet ${search.supernetId ?? '-'}: estimates are inherited weights (no training of their own); ` +
-                `the front's best ${search.fineTune?.topK ?? 0} were fine-tuned ${search.fineTune?.epochs ?? 0} epochs` +
-                ` x ${search.fineTune?.seeds ?? 1} seed(s); their models are the fine-tuned ones`
-              : '',
-            outputs.dataset.synthetic && search.evaluator !== 'surrogate'
-              ? `NOTE: trained and scored on ${SYNTHETIC_DATASET_NOTE}; for your own data pass --data path/to/data.yaml.`
-              : '',
-            `Pareto front (${front.points.length} of ${front.considered} feasible trials):`,
-            table,
-            ...[...new Set(front.points.map((p) => p.latencyProvenance).filter(Boolean))].map(
-              (p) => `latency: ${p}`,
-            ),
-            `wrote ${outputs.files.length} files and ${outputs.models.length} ONNX models to ${outputs.dir}`,
-          ]
-            .filter(Boolean)
-            .join('\n');
-          return { json, text };
+          const { id } = await client.createSearch(body);
+          return await followToEnd(client, id, { ...o, estimate });
         } finally {
-          process.removeListener('SIGINT', onSignal);
-          if (!interrupted) await orchestrator.close();
+          await client.close();
         }
       }),
     );
@@ -435,4 +281,176 @@ async function ensureHostCalibrated(o: SearchOptions, detsearchHome: string): Pr
     process.stderr.write(
       `detsearch: host calibrated in ${calibrated.seconds.toFixed(0)} s -> ${calibrated.path}\n`,
     );
+}
+
+export interface FollowOptions {
+  out?: string;
+  progress?: boolean;
+  /** The launch's duration estimate: the ETA before two trials have finished. */
+  estimate?: SearchEstimate;
+}
+
+/** The one-line hint after an interrupt: the real id, as a command and as the REST call. */
+export const resumeHint = (id: string): string => `detsearch resume ${id}  (or POST /searches/${id}/resume)`;
+
+/** The progress line's note for an event the loop publishes in this process. */
+function eventNote(e: SearchEvent): string {
+  if (e.type === 'trial-epoch') return `trial #${e.number} epoch ${e.epoch.epoch}`;
+  if (e.type === 'prepare-progress') return e.message;
+  if (e.type === 'fine-tune')
+    return (
+      `fine-tune ${e.index}/${e.of}: trial #${e.number} ${e.phase}` +
+      (e.finetunedMap50_95 !== null ? ` mAP@.5:.95 ${e.finetunedMap50_95.toFixed(3)}` : '')
+    );
+  return '';
+}
+
+/**
+ * Shows a search's progress until it ends, then writes its outputs and returns the summary.
+ * Ctrl-C stops the search (cancelled, kept stopped: no server restart resumes it) and prints how
+ * to resume it.
+ */
+export async function followToEnd(
+  client: SearchClient,
+  id: string,
+  o: FollowOptions,
+): Promise<{ json: unknown; text: string }> {
+  process.stderr.write(
+    `detsearch: search ${id} started; outputs go to ${o.out && o.out !== 'runs/<search id>' ? o.out : `runs/${id}`}\n`,
+  );
+  const progress = new ProgressLine(o.progress !== false, o.estimate ?? null);
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    progress.end();
+    process.stderr.write(
+      `\ndetsearch: interrupted; search ${id} is stopped. Resume it with: ${resumeHint(id)}\n`,
+    );
+    void client
+      .cancel(id, { reason: `interrupted from the terminal (Ctrl-C); resume with: ${resumeHint(id)}` })
+      .catch((err) =>
+        process.stderr.write(`detsearch: could not stop search ${id}: ${(err as Error).message}\n`),
+      )
+      .finally(() => void client.close().finally(() => process.exit(130)));
+  };
+  process.once('SIGINT', onSignal);
+  try {
+    let note = '';
+    const search: SearchView = await client.follow(
+      id,
+      (s) => {
+        const p = s.progress;
+        progress.update(
+          p.completed + p.pruned + p.failed,
+          p.budget,
+          s.best?.map50_95 ?? null,
+          s.best?.paretoSize ?? 0,
+          note,
+        );
+      },
+      (e) => {
+        if (e.type === 'trial-started') progress.trialStarted(e.number);
+        if (e.type === 'trial-epoch') progress.firstEpoch(e.number, e.epoch.epoch);
+        note = eventNote(e);
+      },
+    );
+    if (interrupted) await new Promise(() => undefined); // the signal handler exits
+    progress.end();
+    if (isActive(search)) throw new Error(`search ${id} is still ${search.status}`);
+    const outDir = resolve(o.out && o.out !== 'runs/<search id>' ? o.out : `runs/${id}`);
+    const outputs = await writeSearchOutputs(client, search, outDir);
+    const front = await client.pareto(id);
+    const twoStage = search.evaluator === 'supernet';
+    const json = {
+      searchId: id,
+      status: search.status,
+      evaluator: search.evaluator,
+      trials: search.progress,
+      ...(search.supernetId ? { supernetId: search.supernetId } : {}),
+      pareto: front.points.map((p) => ({
+        trialId: p.trialId,
+        number: p.number,
+        map50: p.map50,
+        map50_95: p.map50_95,
+        latencyMs: p.latencyMs,
+        latencySource: p.latencySource,
+        latencyProvenance: p.latencyProvenance,
+        genome: p.genome,
+        ...(twoStage
+          ? {
+              estimateMap50: p.estimateMap50,
+              estimateMap50_95: p.estimateMap50_95,
+              finetunedMap50: p.finetunedMap50,
+              finetunedMap50_95: p.finetunedMap50_95,
+              finetunedMap50_95Std: p.finetunedMap50_95Std,
+            }
+          : {}),
+      })),
+      out: outputs.dir,
+      files: outputs.files,
+      models: outputs.models,
+      ...(o.estimate ? { estimate: o.estimate } : {}),
+      dataset: outputs.dataset,
+    };
+    const sources = [...new Set(front.points.map((p) => p.latencySource ?? 'unrecorded'))];
+    const latencyHeader = `latency ms (${search.hardwareProfile}, ${sources.join('/') || 'none'})`;
+    const f3 = (v: number | null) => (v === null ? '-' : v.toFixed(3));
+    const shared = (p: (typeof front.points)[number]) => [
+      p.latencyMs.toFixed(2),
+      p.params === null ? '-' : `${(p.params / 1e6).toFixed(2)}M`,
+      genomeShortLabel({ number: p.number, genome: p.genome }),
+    ];
+    const table = twoStage
+      ? formatTable(
+          [
+            'trial',
+            'estimate mAP@.5:.95',
+            'fine-tuned mAP@.5:.95',
+            'fine-tuned mAP@.5',
+            latencyHeader,
+            'params',
+            'genome',
+          ],
+          front.points.map((p) => [
+            p.number,
+            f3(p.estimateMap50_95 ?? p.map50_95),
+            p.finetunedMap50_95 === null
+              ? '-'
+              : f3(p.finetunedMap50_95) +
+                (p.finetunedMap50_95Std !== null ? ` +-${p.finetunedMap50_95Std.toFixed(3)}` : ''),
+            f3(p.finetunedMap50),
+            ...shared(p),
+          ]),
+        )
+      : formatTable(
+          ['trial', 'mAP@.5:.95', 'mAP@.5', latencyHeader, 'params', 'genome'],
+          front.points.map((p) => [p.number, p.map50_95.toFixed(3), f3(p.map50), ...shared(p)]),
+        );
+    const text = [
+      `search ${id} ${search.status}: ${search.progress.completed} completed, ${search.progress.pruned} pruned, ${search.progress.failed} failed (${search.evaluator} evaluator)`,
+      search.evaluator === 'surrogate'
+        ? 'NOTE: surrogate metrics are an analytic stand-in, not trained models.'
+        : '',
+      twoStage
+        ? `supernet ${search.supernetId ?? '-'}: estimates are inherited weights (no training of their own); ` +
+          `the front's best ${search.fineTune?.topK ?? 0} were fine-tuned ${search.fineTune?.epochs ?? 0} epochs` +
+          ` x ${search.fineTune?.seeds ?? 1} seed(s); their models are the fine-tuned ones`
+        : '',
+      outputs.dataset.synthetic && search.evaluator !== 'surrogate'
+        ? `NOTE: trained and scored on ${SYNTHETIC_DATASET_NOTE}; for your own data pass --data path/to/data.yaml.`
+        : '',
+      `Pareto front (${front.points.length} of ${front.considered} feasible trials):`,
+      table,
+      ...[...new Set(front.points.map((p) => p.latencyProvenance).filter(Boolean))].map(
+        (p) => `latency: ${p}`,
+      ),
+      `wrote ${outputs.files.length} files and ${outputs.models.length} ONNX models to ${outputs.dir}`,
+    ]
+      .filter(Boolean)
+      .join('\n');
+    return { json, text };
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+  }
 }

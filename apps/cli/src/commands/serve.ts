@@ -20,9 +20,13 @@ export function registerServe(program: Command): void {
       try {
         // Loaded here so other commands do not pay for Nest and the database drivers.
         const { startServer } = await import('../../../api/src/create-app');
+        const { updateHomeLock } = await import('@detsearch/persistence');
         const { url } = await startServer({
           config: o.port === undefined ? {} : { PORT: o.port },
           host: o.host,
+          // `detsearch search` and friends beside this server find it through the lock file.
+          onListening: (port) =>
+            updateHomeLock(cliConfig().DETSEARCH_HOME, { port, host: o.host ?? cliConfig().HOST }),
         });
         const database = cliConfig().DATABASE_URL ? 'postgres (DATABASE_URL)' : 'embedded PGlite';
         process.stdout.write(`detsearch API listening on ${url} (docs ${url}/docs, ${database})\n`);

@@ -127,8 +127,38 @@ export class PgBossQueue {
     this.created.add(name);
   }
 
+  get schema(): string {
+    return this.options.schema ?? 'pgboss';
+  }
+
+  /**
+   * Queued trials of live searches that no job will deliver: none waiting, and none taken by a
+   * worker within `staleMs` (a worker that fetched the job and then lost its connection before
+   * claiming the trial, or whose `fail` never reached the database, leaves the job active until it
+   * expires, hours later). Locked (SKIP LOCKED) in `tx` so concurrent sweepers split them.
+   */
+  async orphanedTrials(
+    tx: Sql,
+    staleMs: number,
+    searchId?: string,
+  ): Promise<Pick<Trial, 'id' | 'searchId'>[]> {
+    const rows = await tx.query<{ id: string; search_id: string }>(
+      `SELECT t.id, t.search_id FROM trials t JOIN searches s ON s.id = t.search_id
+       WHERE t.status = 'queued' AND s.status IN ('queued', 'running')
+         AND ($3::uuid IS NULL OR t.search_id = $3)
+         AND NOT EXISTS (
+           SELECT 1 FROM "${this.schema}".job j
+           WHERE j.name = $1 AND j.data->>'trialId' = t.id::text
+             AND (j.state IN ('created', 'retry')
+               OR (j.state = 'active' AND j.started_on > now() - make_interval(secs => $2::float8 / 1000))))
+       FOR UPDATE OF t SKIP LOCKED`,
+      [TRIAL_QUEUE, staleMs, searchId ?? null],
+    );
+    return rows.map((r) => ({ id: r.id, searchId: r.search_id }));
+  }
+
   /** Inserts one job per trial in `tx` (one statement) and wakes idle workers on commit. */
-  async sendTrials(tx: Sql, trials: Trial[]): Promise<void> {
+  async sendTrials(tx: Sql, trials: Pick<Trial, 'id' | 'searchId'>[]): Promise<void> {
     if (trials.length === 0) return;
     await this.boss.insert(
       trials.map((t) => ({ name: TRIAL_QUEUE, data: { trialId: t.id, searchId: t.searchId } })),
@@ -156,12 +186,15 @@ export class PgBossQueue {
     return this.boss.fetch<T>(name, { batchSize: n });
   }
 
+  /** Marks a job done, retrying through a dropped connection (an unrecorded end leaves it active). */
   async complete(name: string, id: string): Promise<void> {
-    await this.boss.complete(name, id);
+    await withRetries(() => this.boss.complete(name, id));
   }
 
+  /** Marks a job failed (pg-boss delivers it again), retrying through a dropped connection. */
   async fail(name: string, id: string, error: unknown): Promise<void> {
-    await this.boss.fail(name, id, { message: error instanceof Error ? error.message : String(error) });
+    const message = error instanceof Error ? error.message : String(error);
+    await withRetries(() => this.boss.fail(name, id, { message }));
   }
 
   async stop(): Promise<void> {
@@ -174,7 +207,23 @@ export class PgBossQueue {
 export class PgBossDispatcher implements TrialDispatcher {
   constructor(private readonly queue: PgBossQueue) {}
 
-  enqueue(tx: Tx, trials: Trial[]): Promise<void> {
+  enqueue(tx: Tx, trials: Pick<Trial, 'id' | 'searchId'>[]): Promise<void> {
     return this.queue.sendTrials(tx, trials);
+  }
+
+  orphans(tx: Tx, staleMs: number, searchId?: string): Promise<Pick<Trial, 'id' | 'searchId'>[]> {
+    return this.queue.orphanedTrials(tx, staleMs, searchId);
+  }
+}
+
+/** Runs `fn`, again after 0.2, 1 and 3 s when it throws (a connection killed under it). */
+async function withRetries<T>(fn: () => Promise<T>, delays = [200, 1000, 3000]): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= delays.length) throw err;
+      await new Promise((r) => setTimeout(r, delays[i]));
+    }
   }
 }

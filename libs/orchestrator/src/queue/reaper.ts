@@ -14,6 +14,8 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 export interface ReapResult {
   requeued: Trial[];
   failed: Trial[];
+  /** Queued trials whose job was lost, given a new one. */
+  redispatched: Pick<Trial, 'id' | 'searchId'>[];
 }
 
 /**
@@ -40,19 +42,24 @@ export class TrialReaper {
   }
 
   async sweep(searchId?: string): Promise<ReapResult> {
-    const result = await this.db.transaction(
+    const result: ReapResult = await this.db.transaction(
       async (tx) => {
         const r = await this.trials.reapStale(
           { staleMs: this.staleMs, maxAttempts: this.maxAttempts, ...(searchId ? { searchId } : {}) },
           tx,
         );
-        await this.dispatcher?.enqueue(tx, r.requeued);
-        return r;
+        // A queued trial whose job went missing (taken by a worker that lost its connection before
+        // claiming the trial) would otherwise wait for the job's expiry, hours later.
+        const redispatched = (await this.dispatcher?.orphans?.(tx, this.staleMs, searchId)) ?? [];
+        await this.dispatcher?.enqueue(tx, [...r.requeued, ...redispatched]);
+        return { ...r, redispatched };
       },
       { retries: 3 },
     );
     for (const t of result.requeued)
       this.log?.('re-queued a trial whose worker went silent', { trialId: t.id, error: t.error });
+    for (const t of result.redispatched)
+      this.log?.('re-dispatched a queued trial whose job was lost', { trialId: t.id });
     for (const t of result.failed)
       this.log?.('failed a trial that lost its worker too often', { trialId: t.id, error: t.error });
     return result;

@@ -331,7 +331,12 @@ export class QueueWorker {
     } catch (err) {
       this.options.log?.('job failed', { jobId, error: String(err) });
       // pg-boss retries it; the trial row decides whether there is anything left to do.
-      await this.queue.fail(this.queueName, jobId, err).catch(() => undefined);
+      await this.queue.fail(this.queueName, jobId, err).catch((e) =>
+        this.options.log?.('could not record a job failure; the reaper re-dispatches its trial', {
+          jobId,
+          error: String(e),
+        }),
+      );
     }
   }
 
