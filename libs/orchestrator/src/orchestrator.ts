@@ -354,8 +354,10 @@ export class SearchOrchestrator {
    * `reason` is kept as the search's error (e.g. an interrupt from the terminal). A cancelled
    * search stays stopped (no restart resumes it) until `resume`.
    */
-  async cancel(id: string, options: { reason?: string } = {}): Promise<SearchView> {
-    const search = await this.requireSearch(id);
+  async cancel(rawId: string, options: { reason?: string } = {}): Promise<SearchView> {
+    const search = await this.requireSearch(rawId);
+    // The stored id: runners are keyed by it, whatever case the caller used.
+    const id = search.id;
     if (search.status === 'cancelled') return this.getSearch(id);
     const moved = await this.searches.transition(id, ['queued', 'running'], 'cancelled', {
       finished: true,
@@ -378,9 +380,10 @@ export class SearchOrchestrator {
    * Continues a cancelled or failed search (trials ended by the cancel run again), or takes over a
    * running one whose process died. A search this process already drives is left as it is.
    */
-  async resume(id: string): Promise<SearchView> {
+  async resume(rawId: string): Promise<SearchView> {
     this.assertOpen();
-    const search = await this.requireSearch(id);
+    const search = await this.requireSearch(rawId);
+    const id = search.id;
     if (search.status === 'completed')
       throw new DomainError(
         'SEARCH.INVALID_STATE',

@@ -78,7 +78,8 @@ describe('supernet reuse and launch checks', () => {
   let home: string;
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'sn-home-'));
-    o = await SearchOrchestrator.open({ inMemory: true, home, resumeOrphans: false });
+    // Datasets of these tests live in the home folder.
+    o = await SearchOrchestrator.open({ inMemory: true, home, dataRoot: home, resumeOrphans: false });
   });
   afterAll(async () => {
     await o?.close();
@@ -159,20 +160,13 @@ describe('supernet reuse and launch checks', () => {
 
     const d = mkdtempSync(join(home, 'data-'));
     const yaml = dataset(d, files);
-    const dataRoot = process.env.DATA_ROOT;
-    process.env.DATA_ROOT = home;
-    try {
-      const e2 = await refused({
-        ...launch,
-        dataset: relative(home, yaml),
-        supernetId: (await readySupernet({ preset: 'quick-demo' })).id,
-      });
-      expect(e2).toMatchObject({ code: 'SEARCH.SUPERNET_MISMATCH', field: 'supernetId' });
-      expect(e2.message).toMatch(/another dataset/);
-    } finally {
-      if (dataRoot === undefined) delete process.env.DATA_ROOT;
-      else process.env.DATA_ROOT = dataRoot;
-    }
+    const e2 = await refused({
+      ...launch,
+      dataset: relative(home, yaml),
+      supernetId: (await readySupernet({ preset: 'quick-demo' })).id,
+    });
+    expect(e2).toMatchObject({ code: 'SEARCH.SUPERNET_MISMATCH', field: 'supernetId' });
+    expect(e2.message).toMatch(/another dataset/);
     expect(
       await refused({ preset: 'quick-demo', evaluator: 'surrogate', fineTune: { topK: 2 } }),
     ).toMatchObject({
