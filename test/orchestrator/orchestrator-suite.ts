@@ -137,7 +137,8 @@ export function orchestratorSuite(
 
       const csv = (await o.paretoCsv(id)).trim().split('\n');
       expect(csv[0]).toBe(
-        'trial_id,number,map50_95,map50,latency_ms,latency_source,latency_provenance,size_bytes,params,gflops,evaluator,backend,genome_key,genome',
+        'trial_id,number,map50_95,map50,latency_ms,latency_source,latency_provenance,size_bytes,params,gflops,evaluator,backend,' +
+          'estimate_map50_95,finetuned_map50_95,finetuned_map50,genome_key,genome',
       );
       expect(csv).toHaveLength(front.points.length + 1);
       // The surrogate predicts latency on the search's profile, and every point says so.
@@ -269,7 +270,12 @@ export function orchestratorSuite(
       expect(cancelled.progress.queued + cancelled.progress.running).toBe(0);
       expect(cancelled.progress.total).toBeLessThan(budget);
       const stopped = await allTrials(o, id);
-      expect(stopped.some((t) => t.status === 'failed' && t.error === 'search cancelled')).toBe(true);
+      // Whatever was unfinished at the cancel ended as cancelled (there may have been nothing in
+      // flight at that instant: the loop yields between trials).
+      for (const t of stopped)
+        expect(t.status === 'completed' || (t.status === 'failed' && t.error === 'search cancelled')).toBe(
+          true,
+        );
       // Cancelling twice is fine; a finished search cannot be cancelled again into another state.
       expect((await o.cancel(id)).status).toBe('cancelled');
 

@@ -53,9 +53,8 @@ describe('initBackend', () => {
     expect(lines).toHaveLength(2);
   });
 
-  it('DETSEARCH_BACKEND is the default choice; auto keeps a backend already started', async () => {
-    process.env.DETSEARCH_BACKEND = 'cpu';
-    expect((await initBackend(undefined, { log: () => {} })).name).toBe('cpu');
+  it('an explicit choice (DETSEARCH_BACKEND, passed in by the config) starts; auto keeps a backend already started', async () => {
+    expect((await initBackend('cpu', { log: () => {} })).name).toBe('cpu');
     const lines: string[] = [];
     expect((await initBackend('auto', { log: (l) => lines.push(l) })).name).toBe('cpu');
     expect(lines).toHaveLength(0);

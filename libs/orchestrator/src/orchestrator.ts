@@ -287,12 +287,7 @@ export class SearchOrchestrator {
 
   async createSearch(body: unknown): Promise<{ id: string; status: Search['status'] }> {
     this.assertOpen();
-    const resolved = await resolveLaunch(body, {
-      ...(this.options.dataRoot ? { dataRoot: this.options.dataRoot } : {}),
-      ...this.options.launch,
-      assertEvaluator: async (name) => void (await this.evaluators.get(name)),
-      supernetSpec: (spec, dataset, supernetId) => this.supernetSpec(spec, dataset, supernetId),
-    });
+    const resolved = await resolveLaunch(body, this.launchDeps());
     const search = await this.searches.create(resolved);
     await this.startRunner(search);
     return { id: search.id, status: search.status };
@@ -305,10 +300,7 @@ export class SearchOrchestrator {
    */
   async estimateSearch(body: unknown): Promise<SearchEstimate> {
     this.assertOpen();
-    const resolved = await resolveLaunch(body, {
-      ...this.options.launch,
-      assertEvaluator: async (name) => void (await this.evaluators.get(name)),
-    });
+    const resolved = await resolveLaunch(body, this.launchDeps());
     const training = resolved.evaluator !== 'surrogate';
     let images = { train: 0, val: 0 };
     if (training)
@@ -326,6 +318,16 @@ export class SearchOrchestrator {
       ...(training ? { throughput: await measuredThroughput(this.home) } : {}),
     });
     return { ...estimate, evaluator: resolved.evaluator, dataset: { synthetic: !resolved.dataset } };
+  }
+
+  /** What resolving a launch needs: the same for a search and for its estimate. */
+  private launchDeps(): LaunchDeps {
+    return {
+      ...(this.options.dataRoot ? { dataRoot: this.options.dataRoot } : {}),
+      ...this.options.launch,
+      assertEvaluator: async (name) => void (await this.evaluators.get(name)),
+      supernetSpec: (spec, dataset, supernetId) => this.supernetSpec(spec, dataset, supernetId),
+    };
   }
 
   private get home(): string {

@@ -9,7 +9,6 @@ import {
   Query,
   Req,
   Res,
-  Sse,
   type MessageEvent,
 } from '@nestjs/common';
 import {
@@ -93,7 +92,8 @@ export class SearchesController {
   })
   @ApiOkResponse({ type: SearchEstimateDto })
   @ApiBadRequestResponse({ type: ErrorDto, description: 'Invalid body; the message names the field' })
-  estimate(@Body() body: CreateSearchDto): Promise<SearchEstimateDto> {
+  @ApiBody({ type: CreateSearchDto })
+  estimate(@Body(LaunchBodyPipe) body: unknown): Promise<SearchEstimateDto> {
     return this.orchestrator.estimateSearch(body);
   }
 
@@ -172,14 +172,43 @@ export class SearchesController {
     res.json(await this.orchestrator.pareto(id));
   }
 
-  @Sse(':id/events')
+  /**
+   * Written by hand rather than with @Sse: Nest's SSE route may put the 200 and its headers on the
+   * wire before an asynchronous lookup fails, so an unknown id would be an empty stream, not a 404.
+   */
+  @Get(':id/events')
   @ApiOperation({ summary: 'Server-sent progress events; the stream ends when the search ends' })
   @ApiProduces('text/event-stream')
-  async events(@Param('id', SearchId) id: string): Promise<Observable<MessageEvent>> {
-    // Resolve the search first so an unknown id is a plain 404, not an empty stream.
+  async events(@Param('id', SearchId) id: string, @Res() res: Response): Promise<void> {
     await this.orchestrator.getSearch(id);
-    return sseStream(this.orchestrator.events.bind(this.orchestrator), id);
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'private, no-cache, no-store, must-revalidate, max-age=0, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+    const subscription = sseStream(this.orchestrator.events.bind(this.orchestrator), id).subscribe({
+      next: (m) => res.write(formatSse(m)),
+      complete: () => res.end(),
+      error: () => res.end(),
+    });
+    res.on('close', () => subscription.unsubscribe());
   }
+}
+
+/** One server-sent event on the wire (what Nest's SSE writer produces). */
+export function formatSse(m: MessageEvent): string {
+  const data = typeof m.data === 'string' ? m.data : JSON.stringify(m.data);
+  return (
+    (m.id !== undefined ? `id: ${m.id}\n` : '') +
+    (m.type ? `event: ${m.type}\n` : '') +
+    data
+      .split('\n')
+      .map((line) => `data: ${line}\n`)
+      .join('') +
+    '\n'
+  );
 }
 
 /** A 'heartbeat' event this often keeps proxies from dropping a quiet stream. */

@@ -229,7 +229,6 @@ export function registerSearch(program: Command): void {
         // Before the configuration is read: without DATA_ROOT the CLI reads the dataset it is given.
         if (o.data) readAnyDataPath(o.data);
         const config = cliConfig();
-        await ensureHostCalibrated(o, config.DETSEARCH_HOME);
         const client = await openSearchClient();
         try {
           if (client.kind === 'http')
@@ -246,6 +245,8 @@ export function registerSearch(program: Command): void {
             !(await confirm(`Start it? [y/N] `))
           )
             throw new Error('not started (answer was not yes; --yes skips the question)');
+          // After the body is known to be valid (the estimate resolved it), before the first trial.
+          await ensureHostCalibrated(o, config.DETSEARCH_HOME);
           const { id } = await client.createSearch(body);
           return await followToEnd(client, id, { ...o, estimate });
         } finally {

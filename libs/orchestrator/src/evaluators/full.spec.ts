@@ -37,9 +37,13 @@ describe('the full evaluator and its datasets', () => {
     const missing = await resolveDataset('missing.yaml', root).catch((e: Error) => e.message);
     const outsideMsg = await resolveDataset(join(outside, 'data.yaml'), root).catch((e: Error) => e.message);
     const shadow = await resolveDataset('/etc/shadow', root).catch((e: Error) => e.message);
-    expect(missing).toBe("dataset: no data.yaml 'missing.yaml' below DATA_ROOT");
-    expect(outsideMsg).toBe(`dataset: no data.yaml '${join(outside, 'data.yaml')}' below DATA_ROOT`);
-    expect(shadow).toBe("dataset: no data.yaml '/etc/shadow' below DATA_ROOT");
+    // One message for a missing file and one outside DATA_ROOT (no oracle), with the way out.
+    const hint =
+      ': datasets are read only below DATA_ROOT (default: the working directory); set DATA_ROOT to a ' +
+      'folder above the dataset';
+    expect(missing).toBe(`dataset: no data.yaml 'missing.yaml' below DATA_ROOT${hint}`);
+    expect(outsideMsg).toBe(`dataset: no data.yaml '${join(outside, 'data.yaml')}' below DATA_ROOT${hint}`);
+    expect(shadow).toBe(`dataset: no data.yaml '/etc/shadow' below DATA_ROOT${hint}`);
     expect([missing, shadow].join()).not.toContain(root);
     await expect(resolveDataset('../x/data.yaml', root)).rejects.toThrow(/dataset:/);
     await expect(resolveDataset('link.yaml', root)).rejects.toThrow(
