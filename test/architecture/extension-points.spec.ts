@@ -85,3 +85,13 @@ describe('trial statuses: one table in libs/domain/src/trial-status.ts', () => {
     expect(openapi.components.schemas.TrialStatus!.enum).toEqual([...TRIAL_STATUSES]);
   });
 });
+
+describe('genome dimensions: the schema, the key and the description row in libs/genome/src/genome.ts', () => {
+  it('every genome field has its row, and the catalog serves them', async () => {
+    const { genomeSchema, GENOME_DIMENSION_TABLE } = await import('@detsearch/genome');
+    const fields = Object.keys(genomeSchema.shape).sort();
+    expect(GENOME_DIMENSION_TABLE.map((d) => d.name).sort()).toEqual(fields);
+    const catalog = buildCatalog({ evaluators: [], presets: [], hardwareProfiles: [] });
+    expect(catalog.genomeDimensions.map((d) => d.name).sort()).toEqual(fields);
+  });
+});
