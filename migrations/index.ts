@@ -2,6 +2,7 @@ import { InitialSchema1764400000000 } from './1764400000000-InitialSchema';
 import { ParetoFrontAndCounts1764500000000 } from './1764500000000-ParetoFrontAndCounts';
 import { WorkersAndMeasurements1764600000000 } from './1764600000000-WorkersAndMeasurements';
 import { LeaderboardSortIndexes1764700000000 } from './1764700000000-LeaderboardSortIndexes';
+import { LeaderboardRankTier1764860000000 } from './1764860000000-LeaderboardRankTier';
 
 /** Every migration, oldest first. Listed explicitly (no glob) so bundles and tests load the same set. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   ParetoFrontAndCounts1764500000000,
   WorkersAndMeasurements1764600000000,
   LeaderboardSortIndexes1764700000000,
+  LeaderboardRankTier1764860000000,
 ];

@@ -14,6 +14,7 @@ import { HealthController } from './health/health.controller';
 import { CatalogController } from './catalog/catalog.controller';
 import { SearchesController } from './searches/searches.controller';
 import { TrialsController } from './trials/trials.controller';
+import { DatasetsController } from './datasets/datasets.controller';
 
 export interface AppModuleOptions {
   config: ApiConfig;
@@ -50,6 +51,7 @@ export class AppModule {
         SearchesController,
         TrialsController,
         CatalogController,
+        DatasetsController,
         HealthController,
         MetricsController,
       ],

@@ -9,6 +9,8 @@ const configSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
   DETSEARCH_HOME: z.string().trim().min(1).default('./.detsearch'),
+  /** Datasets (data.yaml) are read only below this folder; GET /datasets lists them. */
+  DATA_ROOT: z.string().trim().min(1).default('.'),
   API_KEY: z.string().min(8, 'must be at least 8 characters').optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

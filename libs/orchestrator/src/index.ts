@@ -1,6 +1,14 @@
 export * from './types';
 export { SearchOrchestrator, type OrchestratorOptions, type CloseOptions } from './orchestrator';
 export {
+  IMPORTANCE_OBJECTIVES,
+  IMPORTANCE_METHOD,
+  type ImportanceObjective,
+  type HypervolumeView,
+  type PlotTrialsView,
+  type CurvesView,
+} from './analysis';
+export {
   launchRequestSchema,
   fidelitySchema,
   resolveLaunch,

@@ -89,7 +89,14 @@ export function trialFromRow(r: Row): Trial {
     error: str(r.error),
     onnxPath: str(r.onnx_path),
     onFront: r.on_front === true,
+    feasible: feasibilityOf(r.status as TrialStatus, num(r.violation)),
   };
+}
+
+/** Whether a trial is within its constraints: known once it has results (completed or pruned). */
+export function feasibilityOf(status: TrialStatus, violation: number | null): boolean | null {
+  if (status !== 'completed' && status !== 'pruned') return null;
+  return (violation ?? 0) <= 0;
 }
 
 /** jsonb parameters go over the wire as JSON text (node-postgres would turn arrays into PG arrays). */

@@ -1,0 +1,87 @@
+import type { ObjectiveHistoryRow, PlotTrial, TrialCurve } from '@detsearch/persistence';
+import {
+  dimensionImportance,
+  genomeFeatures,
+  hypervolumeHistory,
+  type DimensionImportance,
+  type HypervolumeStep,
+} from '@detsearch/report';
+
+/** GET /searches/:id/hypervolume: the CLI's hypervolume history, only the steps where it changes. */
+export interface HypervolumeView {
+  searchId: string;
+  /** Reference point: mAP 0 and this latency (1.1 x the slowest completed trial); null before any. */
+  referenceLatencyMs: number | null;
+  completed: number;
+  steps: HypervolumeStep[];
+}
+
+export function hypervolumeView(searchId: string, rows: ObjectiveHistoryRow[]): HypervolumeView {
+  return { searchId, ...hypervolumeHistory(rows, { changesOnly: true }) };
+}
+
+/** Objectives the importance can be asked for, as trial fields. */
+export const IMPORTANCE_OBJECTIVES = ['map50_95', 'latencyMs', 'sizeBytes', 'params', 'gflops'] as const;
+export type ImportanceObjective = (typeof IMPORTANCE_OBJECTIVES)[number];
+
+/** GET /searches/:id/plot-trials: the trials the plots draw, and the genome dimensions' importance. */
+export interface PlotTrialsView {
+  searchId: string;
+  /** Trials with results (completed, pruned) in the search. */
+  total: number;
+  /** True when `items` is a sample (the front and an even share of the rest). */
+  sampled: boolean;
+  items: PlotTrial[];
+  /** Genome dimensions that vary among the items, flattened (quantization.precision, separable.count). */
+  dimensions: string[];
+  importance: {
+    objective: ImportanceObjective;
+    method: string;
+    /** Completed trials the estimate used. */
+    trials: number;
+    dimensions: DimensionImportance[];
+  };
+}
+
+export const IMPORTANCE_METHOD =
+  'main-effect variance fraction (epsilon squared of a one-way ANOVA per dimension, numeric dimensions in ' +
+  'up to 8 quantile bins) over the completed trials shown';
+
+export function plotTrialsView(
+  searchId: string,
+  sample: { total: number; items: PlotTrial[] },
+  objective: ImportanceObjective,
+): PlotTrialsView {
+  const features = sample.items.map((t) => genomeFeatures(t.genome));
+  const varying = new Set<string>();
+  const first = new Map<string, unknown>();
+  for (const f of features)
+    for (const [k, v] of Object.entries(f)) {
+      if (!first.has(k)) first.set(k, v);
+      else if (first.get(k) !== v) varying.add(k);
+    }
+  const completed = sample.items
+    .map((t, i) => ({ t, features: features[i]! }))
+    .filter(({ t }) => t.status === 'completed');
+  return {
+    searchId,
+    total: sample.total,
+    sampled: sample.items.length < sample.total,
+    items: sample.items,
+    dimensions: [...varying].sort(),
+    importance: {
+      objective,
+      method: IMPORTANCE_METHOD,
+      trials: completed.length,
+      dimensions: dimensionImportance(
+        completed.map(({ t, features: f }) => ({ features: f, value: t[objective] })),
+      ).filter((d) => varying.has(d.name)),
+    },
+  };
+}
+
+/** GET /searches/:id/curves and GET /trials/:id/curves. */
+export interface CurvesView {
+  searchId: string;
+  items: TrialCurve[];
+}
