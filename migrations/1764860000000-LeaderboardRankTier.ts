@@ -19,7 +19,9 @@ export class LeaderboardRankTier1764860000000 implements MigrationInterface {
   name = 'LeaderboardRankTier1764860000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE trials ADD COLUMN rank_tier smallint GENERATED ALWAYS AS (${RANK_TIER_SQL}) STORED`);
+    await q.query(
+      `ALTER TABLE trials ADD COLUMN rank_tier smallint GENERATED ALWAYS AS (${RANK_TIER_SQL}) STORED`,
+    );
     await q.query(
       `CREATE INDEX trials_search_rank_idx ON trials (search_id, rank_tier, map50_95 DESC NULLS LAST, number)`,
     );

@@ -38,7 +38,10 @@ export interface OrchestratorPort {
   /** Hypervolume history over the completed trials (the steps where it changes). */
   hypervolume(id: string): Promise<HypervolumeView>;
   /** Trials the plots draw (a sample past `limit`) and the genome dimensions' importance. */
-  plotTrials(id: string, options: { limit?: number; objective?: ImportanceObjective }): Promise<PlotTrialsView>;
+  plotTrials(
+    id: string,
+    options: { limit?: number; objective?: ImportanceObjective },
+  ): Promise<PlotTrialsView>;
   /** Learning curves of the running trials, then the best ranked ones. */
   curves(id: string, options: { limit?: number }): Promise<CurvesView>;
   trialCurves(trialId: string): Promise<CurvesView>;

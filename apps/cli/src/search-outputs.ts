@@ -65,8 +65,12 @@ export async function writeSearchOutputs(
 
   // The leaderboard's default order (feasible completed first), as the API and dashboard show it.
   const trials: Trial[] = [];
-  for (let after: string | undefined; ; ) {
-    const page = await orchestrator.listTrials(search.id, { sort: DEFAULT_LEADERBOARD_SORT, limit: 500, after });
+  for (let after: string | undefined; ;) {
+    const page = await orchestrator.listTrials(search.id, {
+      sort: DEFAULT_LEADERBOARD_SORT,
+      limit: 500,
+      after,
+    });
     trials.push(...page.items);
     if (!page.nextCursor) break;
     after = page.nextCursor;

@@ -367,7 +367,10 @@ export class SearchOrchestrator {
   async trialCurves(trialId: string): Promise<CurvesView> {
     const t = await this.getTrial(trialId);
     const { id, number, status, epochs, epochsDone, epochMetrics } = t;
-    return { searchId: t.searchId, items: [{ trialId: id, number, status, epochs, epochsDone, epochMetrics }] };
+    return {
+      searchId: t.searchId,
+      items: [{ trialId: id, number, status, epochs, epochsDone, epochMetrics }],
+    };
   }
 
   /**

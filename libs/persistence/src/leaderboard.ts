@@ -173,7 +173,10 @@ export function keysetBranches(
     // Within the cursor's tier the plain order of its column, then every later tier.
     const plain = resolveSort(`-${sort.key}`);
     const tier = `${param(pos.tier ?? 0)}::smallint`;
-    return [...keysetBranches(plain, pos, param).map((b) => `rank_tier = ${tier} AND ${b}`), `rank_tier > ${tier}`];
+    return [
+      ...keysetBranches(plain, pos, param).map((b) => `rank_tier = ${tier} AND ${b}`),
+      `rank_tier > ${tier}`,
+    ];
   }
   const n = `${param(pos.number)}::int`;
   if (sort.key === 'number') return [`number ${sort.desc ? '<' : '>'} ${n}`];

@@ -262,7 +262,9 @@ export class TrialRepository {
             // hundred rows at most) rather than trusting UNION ALL to keep branch order.
             `SELECT * FROM (${branches
               .map((b) => `(${select} AND ${b} ORDER BY ${sort.orderBy} LIMIT ${take})`)
-              .join(' UNION ALL ')}) page ORDER BY ${sort.orderBy} LIMIT ${take}`;
+              .join(
+                ' UNION ALL ',
+              )}) page ORDER BY ${sort.orderBy.replace('rank_tier', 'cursor_tier')} LIMIT ${take}`;
     }
     const rows = await this.db.query<Record<string, unknown>>(sql, params);
     const more = rows.length > limit;

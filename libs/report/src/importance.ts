@@ -29,7 +29,8 @@ export function genomeFeatures(genome: unknown, prefix = ''): Record<string, Fea
   if (!genome || typeof genome !== 'object') return out;
   for (const [key, value] of Object.entries(genome as Record<string, unknown>)) {
     const name = prefix ? `${prefix}.${key}` : key;
-    if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') out[name] = value;
+    if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean')
+      out[name] = value;
     else if (Array.isArray(value)) out[`${name}.count`] = value.length;
     else if (value && typeof value === 'object') Object.assign(out, genomeFeatures(value, name));
   }
@@ -74,7 +75,10 @@ function groupKeys(values: (FeatureValue | null | undefined)[], bins: number): s
   const distinct = new Set(values.map((v) => String(v)));
   if (!numeric || distinct.size <= bins) return values.map((v) => String(v));
   const sorted = values.filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
-  const edges = Array.from({ length: bins - 1 }, (_, i) => sorted[Math.floor(((i + 1) * sorted.length) / bins)]!);
+  const edges = Array.from(
+    { length: bins - 1 },
+    (_, i) => sorted[Math.floor(((i + 1) * sorted.length) / bins)]!,
+  );
   return values.map((v) => {
     if (typeof v !== 'number') return 'none';
     let b = 0;

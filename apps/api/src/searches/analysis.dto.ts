@@ -18,7 +18,11 @@ export class PlotTrialsQueryDto {
   @Max(5000)
   limit?: number;
 
-  @ApiPropertyOptional({ enum: IMPORTANCE_OBJECTIVES, default: 'map50_95', description: 'Objective of the importance' })
+  @ApiPropertyOptional({
+    enum: IMPORTANCE_OBJECTIVES,
+    default: 'map50_95',
+    description: 'Objective of the importance',
+  })
   @IsOptional()
   @IsIn(IMPORTANCE_OBJECTIVES)
   objective?: ImportanceObjective;
@@ -51,7 +55,8 @@ export class HypervolumeDto {
   @ApiProperty({ description: 'Completed trials with mAP and latency' }) completed!: number;
   @ApiProperty({
     type: [HypervolumeStepDto],
-    description: 'Area dominated in (max mAP@0.5:0.95, min latency) over the reference latency; the steps where it changes, and the last',
+    description:
+      'Area dominated in (max mAP@0.5:0.95, min latency) over the reference latency; the steps where it changes, and the last',
   })
   steps!: HypervolumeStepDto[];
 }
@@ -74,10 +79,15 @@ export class ImportanceDto {
 export class PlotTrialsDto {
   @ApiProperty() searchId!: string;
   @ApiProperty({ description: 'Trials with results (completed, pruned)' }) total!: number;
-  @ApiProperty({ description: 'items is a sample: the front and an even share of the rest' }) sampled!: boolean;
-  @ApiProperty({ type: [TrialDto], description: 'Subset of the trial fields: id, number, status, genome, metrics' })
+  @ApiProperty({ description: 'items is a sample: the front and an even share of the rest' })
+  sampled!: boolean;
+  @ApiProperty({
+    type: [TrialDto],
+    description: 'Subset of the trial fields: id, number, status, genome, metrics',
+  })
   items!: TrialDto[];
-  @ApiProperty({ type: [String], description: 'Genome dimensions that vary among the items' }) dimensions!: string[];
+  @ApiProperty({ type: [String], description: 'Genome dimensions that vary among the items' })
+  dimensions!: string[];
   @ApiProperty({ type: ImportanceDto }) importance!: ImportanceDto;
 }
 

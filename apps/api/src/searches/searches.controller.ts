@@ -181,16 +181,28 @@ export class SearchesController {
 
   /** Every row of the filtered, sorted leaderboard, streamed page by page along the keyset cursor. */
   private async leaderboardCsv(id: string, query: ListTrialsQuery, res: Response): Promise<void> {
-    const first = await this.orchestrator.leaderboard(id, { ...query, limit: 1000, offset: 0, after: undefined });
+    const first = await this.orchestrator.leaderboard(id, {
+      ...query,
+      limit: 1000,
+      offset: 0,
+      after: undefined,
+    });
     res.type('text/csv').attachment(`leaderboard-${id}.csv`);
     res.write(`${LEADERBOARD_CSV_COLUMNS.join(',')}\n`);
     let page = first;
     for (;;) {
       const rows = page.items as unknown as Record<string, unknown>[];
       if (rows.length)
-        res.write(rows.map((r) => `${LEADERBOARD_CSV_COLUMNS.map((c) => csvField(r[c])).join(',')}\n`).join(''));
+        res.write(
+          rows.map((r) => `${LEADERBOARD_CSV_COLUMNS.map((c) => csvField(r[c])).join(',')}\n`).join(''),
+        );
       if (!page.nextCursor) break;
-      page = await this.orchestrator.leaderboard(id, { ...query, limit: 1000, offset: 0, after: page.nextCursor });
+      page = await this.orchestrator.leaderboard(id, {
+        ...query,
+        limit: 1000,
+        offset: 0,
+        after: page.nextCursor,
+      });
     }
     res.end();
   }
@@ -216,7 +228,9 @@ export class SearchesController {
   }
 
   @Get(':id/curves')
-  @ApiOperation({ summary: 'Learning curves (metrics per epoch): running trials first, then the best ranked' })
+  @ApiOperation({
+    summary: 'Learning curves (metrics per epoch): running trials first, then the best ranked',
+  })
   @ApiOkResponse({ type: CurvesDto })
   curves(@Param('id') id: string, @Query() query: CurvesQueryDto): Promise<unknown> {
     return this.orchestrator.curves(id, query);

@@ -262,9 +262,7 @@ export class CreatedSearchDto {
 
 /** Leaderboard sort keys (the persistence layer's sortable columns); a leading '-' sorts descending. */
 export type TrialSort =
-  | typeof RANK_SORT
-  | (typeof TRIAL_SORT_FIELDS)[number]
-  | `-${(typeof TRIAL_SORT_FIELDS)[number]}`;
+  typeof RANK_SORT | (typeof TRIAL_SORT_FIELDS)[number] | `-${(typeof TRIAL_SORT_FIELDS)[number]}`;
 export const TRIAL_SORT_KEYS: TrialSort[] = [
   RANK_SORT,
   ...TRIAL_SORT_FIELDS.flatMap((f) => [f, `-${f}` as const]),
@@ -275,7 +273,7 @@ export class TrialsQueryDto {
     enum: TRIAL_SORT_KEYS,
     default: RANK_SORT,
     description:
-      "rank: feasible completed trials first, then feasible pruned ones, then those over a constraint, then the rest, " +
+      'rank: feasible completed trials first, then feasible pruned ones, then those over a constraint, then the rest, ' +
       "best mAP@0.5:0.95 first within each. Any other key: '-' prefix descending; trials without the value " +
       '(unfinished) come last either way; ties by number',
   })
