@@ -37,7 +37,7 @@ export interface PlotTrialsView {
   importance: {
     objective: ImportanceObjective;
     method: string;
-    /** Completed trials the estimate used. */
+    /** Trials the estimate used. */
     trials: number;
     dimensions: DimensionImportance[];
   };
@@ -46,6 +46,9 @@ export interface PlotTrialsView {
 export const IMPORTANCE_METHOD =
   'main-effect variance fraction (epsilon squared of a one-way ANOVA per dimension, numeric dimensions in ' +
   'up to 8 quantile bins) over the completed trials shown';
+
+/** Below this many completed trials the importance also uses the pruned ones. */
+const MIN_COMPLETED = 8;
 
 export function plotTrialsView(
   searchId: string,
@@ -60,9 +63,12 @@ export function plotTrialsView(
       if (!first.has(k)) first.set(k, v);
       else if (first.get(k) !== v) varying.add(k);
     }
-  const completed = sample.items
-    .map((t, i) => ({ t, features: features[i]! }))
-    .filter(({ t }) => t.status === 'completed');
+  // Completed trials; with fewer than MIN_COMPLETED, pruned ones too (their mAP is from partial
+  // training, which the method text then says).
+  const scored = sample.items.map((t, i) => ({ t, features: features[i]! }));
+  const onlyCompleted = scored.filter(({ t }) => t.status === 'completed');
+  const withPruned = onlyCompleted.length < MIN_COMPLETED;
+  const completed = withPruned ? scored : onlyCompleted;
   return {
     searchId,
     total: sample.total,
@@ -71,7 +77,7 @@ export function plotTrialsView(
     dimensions: [...varying].sort(),
     importance: {
       objective,
-      method: IMPORTANCE_METHOD,
+      method: withPruned ? `${IMPORTANCE_METHOD}, pruned trials included (few completed)` : IMPORTANCE_METHOD,
       trials: completed.length,
       dimensions: dimensionImportance(
         completed.map(({ t, features: f }) => ({ features: f, value: t[objective] })),
