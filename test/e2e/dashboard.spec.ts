@@ -89,7 +89,13 @@ describe.skipIf(!HAS_CHROMIUM)(
       process.env.DETSEARCH_SURROGATE_MS = '0';
       const launching = chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--no-first-run',
+        ],
       });
       try {
         t = await bootApp(POSTGRES_URL ? 'postgres' : 'pglite', 'dashboard');
@@ -119,7 +125,8 @@ describe.skipIf(!HAS_CHROMIUM)(
         .expect(201);
       doneId = created.body.id;
       await waitFor(
-        async () => ((await t.http().get(`/searches/${doneId}`)).body.status === 'completed' ? true : undefined),
+        async () =>
+          (await t.http().get(`/searches/${doneId}`)).body.status === 'completed' ? true : undefined,
         60_000,
         'the seeded search',
       );
@@ -137,7 +144,9 @@ describe.skipIf(!HAS_CHROMIUM)(
       await page.goto(`${url}/#/searches/${doneId}`);
       await see(page, '#summary h1', 'e2e-finished');
       await page.waitForFunction(
-        (n) => (globalThis as unknown as PageGlobals).document.querySelectorAll('#leaderboard tbody tr[data-id]').length === n,
+        (n) =>
+          (globalThis as unknown as PageGlobals).document.querySelectorAll('#leaderboard tbody tr[data-id]')
+            .length === n,
         DONE_TRIALS,
       );
       // Ranked order: every feasible row above every infeasible one.
@@ -145,30 +154,51 @@ describe.skipIf(!HAS_CHROMIUM)(
       expect(feas.indexOf('no')).toBeGreaterThan(-1);
       expect(feas.lastIndexOf('yes')).toBeLessThan(feas.indexOf('no'));
 
-      await page.waitForFunction(() => ((globalThis as unknown as PageGlobals).Chart?.getChart('importance-chart')?.data.datasets[0]?.data.length ?? 0) > 0);
-      const sizes = await chartSizes(page, ['pareto-chart', 'hv-chart', 'curve-chart', 'importance-chart', 'slice-0']);
+      await page.waitForFunction(
+        () =>
+          ((globalThis as unknown as PageGlobals).Chart?.getChart('importance-chart')?.data.datasets[0]?.data
+            .length ?? 0) > 0,
+      );
+      const sizes = await chartSizes(page, [
+        'pareto-chart',
+        'hv-chart',
+        'curve-chart',
+        'importance-chart',
+        'slice-0',
+      ]);
       expect(sizes['pareto-chart']).toBeGreaterThanOrEqual(DONE_TRIALS - 2);
       for (const [name, n] of Object.entries(sizes)) expect(n, name).toBeGreaterThan(0);
       expect(await page.locator('#parcoords svg polyline').count()).toBeGreaterThan(0);
       // The latency limit shows as infeasible crosses in the Pareto plot.
       const infeasible = await page.evaluate(
-        () => (globalThis as unknown as PageGlobals).Chart!.getChart('pareto-chart')!.data.datasets[2]!.data.length,
+        () =>
+          (globalThis as unknown as PageGlobals).Chart!.getChart('pareto-chart')!.data.datasets[2]!.data
+            .length,
       );
       expect(infeasible).toBeGreaterThan(0);
 
       // Zoom: a drag narrows the x axis, a double-click restores it.
+      await page.locator('#pareto-chart').scrollIntoViewIfNeeded();
       const box = (await page.locator('#pareto-chart').boundingBox())!;
       await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.2);
       await page.mouse.down();
       await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.7, { steps: 4 });
       await page.mouse.up();
       const zoomed = await page.evaluate(() => {
-        const c = (globalThis as unknown as { Chart: { getChart(id: string): { scales: { x: { min: number; max: number } } } } }).Chart.getChart('pareto-chart')!;
+        const c = (
+          globalThis as unknown as {
+            Chart: { getChart(id: string): { scales: { x: { min: number; max: number } } } };
+          }
+        ).Chart.getChart('pareto-chart')!;
         return [c.scales.x.min, c.scales.x.max];
       });
       await page.mouse.dblclick(box.x + box.width / 2, box.y + box.height / 2);
       const reset = await page.evaluate(() => {
-        const c = (globalThis as unknown as { Chart: { getChart(id: string): { scales: { x: { min: number; max: number } } } } }).Chart.getChart('pareto-chart')!;
+        const c = (
+          globalThis as unknown as {
+            Chart: { getChart(id: string): { scales: { x: { min: number; max: number } } } };
+          }
+        ).Chart.getChart('pareto-chart')!;
         return [c.scales.x.min, c.scales.x.max];
       });
       expect(zoomed[1]! - zoomed[0]!).toBeLessThan(reset[1]! - reset[0]!);
@@ -176,7 +206,11 @@ describe.skipIf(!HAS_CHROMIUM)(
       // Two trials side by side.
       await page.locator('#leaderboard tbody tr[data-id] td.pick input').nth(0).check();
       await page.locator('#leaderboard tbody tr[data-id] td.pick input').nth(1).check();
-      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll('#compare table tr:first-child td').length === 2);
+      await page.waitForFunction(
+        () =>
+          (globalThis as unknown as PageGlobals).document.querySelectorAll('#compare table tr:first-child td')
+            .length === 2,
+      );
 
       // A filter with no match says so, not "No trials yet".
       await page.selectOption('#status-filter', 'running');
@@ -192,10 +226,16 @@ describe.skipIf(!HAS_CHROMIUM)(
       const page = watch(await context.newPage());
       await page.goto(`${url}/#/searches/${doneId}`);
       await page.selectOption('#feasible-filter', 'false');
-      await page.waitForFunction(() => ((globalThis as unknown as PageGlobals).document.querySelectorAll('#leaderboard tbody tr[data-id]').length) > 0);
+      await page.waitForFunction(
+        () =>
+          (globalThis as unknown as PageGlobals).document.querySelectorAll('#leaderboard tbody tr[data-id]')
+            .length > 0,
+      );
       const shown = await page.locator('#leaderboard tbody tr[data-id]').count();
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv-link')]);
-      const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n');
+      const csv = readFileSync((await download.path())!, 'utf8')
+        .trim()
+        .split('\n');
       expect(csv[0]).toContain('feasible');
       expect(csv.length - 1).toBe(shown);
       expect(csv.slice(1).every((line) => line.includes(',false,'))).toBe(true);
@@ -259,11 +299,16 @@ describe.skipIf(!HAS_CHROMIUM)(
       await see(page, '#search-status .status', /^completed$/, 60_000);
       process.env.DETSEARCH_SURROGATE_MS = '0';
       await page.waitForFunction(
-        (n) => (globalThis as unknown as PageGlobals).document.querySelectorAll('#leaderboard tbody tr[data-id]').length === n,
+        (n) =>
+          (globalThis as unknown as PageGlobals).document.querySelectorAll('#leaderboard tbody tr[data-id]')
+            .length === n,
         LIVE_TRIALS,
       );
       const seen = await page.evaluate(() => (globalThis as unknown as PageGlobals).__seen!);
-      expect(seen.rows.some((n) => n > 0 && n < LIVE_TRIALS), `row counts seen: ${seen.rows}`).toBe(true);
+      expect(
+        seen.rows.some((n) => n > 0 && n < LIVE_TRIALS),
+        `row counts seen: ${seen.rows}`,
+      ).toBe(true);
       expect(seen.live).toContain('live state-live');
       expect(seen.live.at(-1)).toBe('live state-ended');
 
@@ -297,7 +342,10 @@ describe.skipIf(!HAS_CHROMIUM)(
           () => (globalThis as unknown as PageGlobals).document.scrollingElement.scrollWidth,
         );
         expect(width, hash).toBeLessThanOrEqual(390);
-        await page.screenshot({ path: resolve(ARTIFACTS, `dashboard-390-${hash.split('/')[1] || 'home'}.png`), fullPage: true });
+        await page.screenshot({
+          path: resolve(ARTIFACTS, `dashboard-390-${hash.split('/')[1] || 'home'}.png`),
+          fullPage: true,
+        });
       }
       await phone.close();
       expect(problems).toEqual([]);

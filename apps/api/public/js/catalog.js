@@ -5,10 +5,30 @@ import { api, optional } from './api.js';
 let cached = null;
 
 const FALLBACK_STRATEGIES = [
-  { name: 'nsga2', label: 'NSGA-II', description: 'Multi-objective evolution (Pareto ranks, crowding).', multiObjective: true },
-  { name: 'evolution', label: 'Regularized evolution', description: 'Aging evolution on mAP.', multiObjective: false },
-  { name: 'bayes', label: 'Bayesian optimization', description: 'Model-based search.', multiObjective: false },
-  { name: 'random', label: 'Random search', description: 'Uniform samples of the space.', multiObjective: true },
+  {
+    name: 'nsga2',
+    label: 'NSGA-II',
+    description: 'Multi-objective evolution (Pareto ranks, crowding).',
+    multiObjective: true,
+  },
+  {
+    name: 'evolution',
+    label: 'Regularized evolution',
+    description: 'Aging evolution on mAP.',
+    multiObjective: false,
+  },
+  {
+    name: 'bayes',
+    label: 'Bayesian optimization',
+    description: 'Model-based search.',
+    multiObjective: false,
+  },
+  {
+    name: 'random',
+    label: 'Random search',
+    description: 'Uniform samples of the space.',
+    multiObjective: true,
+  },
 ];
 const FALLBACK_OBJECTIVES = [
   { name: 'map50_95', label: 'mAP@0.5:0.95', column: 'map50_95', direction: 'maximize', unit: '' },

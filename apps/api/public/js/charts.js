@@ -15,10 +15,10 @@ export function upsertChart(id, config) {
     chart = undefined;
   }
   if (chart) {
-    const zoomed = chart.$zoom;
     chart.data = config.data;
     chart.options = config.options;
-    if (zoomed) applyZoom(chart, zoomed);
+    chart.$base = null;
+    if (chart.$zoom) applyZoom(chart, chart.$zoom);
     chart.update('none');
     return chart;
   }
@@ -32,9 +32,13 @@ export function destroyCharts() {
   charts.clear();
 }
 
+/** Sets the axes' range (remembering the configured one), or restores it when `z` is null. */
 function applyZoom(chart, z) {
-  chart.options.scales.x = { ...chart.options.scales.x, min: z.x[0], max: z.x[1] };
-  chart.options.scales.y = { ...chart.options.scales.y, min: z.y[0], max: z.y[1] };
+  const scales = chart.config.options.scales;
+  chart.$base ??= { x: [scales.x.min, scales.x.max], y: [scales.y.min, scales.y.max] };
+  const [x, y] = z ? [z.x, z.y] : [chart.$base.x, chart.$base.y];
+  [scales.x.min, scales.x.max, scales.y.min, scales.y.max] = [...x, ...y];
+  if (!z) chart.$base = null;
 }
 
 /** Drag a rectangle to zoom into it; double-click to reset. */
@@ -60,7 +64,12 @@ const zoomPlugin = {
     const finish = (e) => {
       if (!start) return;
       const p = pos(e);
-      const d = { x1: Math.min(start.x, p.x), x2: Math.max(start.x, p.x), y1: Math.min(start.y, p.y), y2: Math.max(start.y, p.y) };
+      const d = {
+        x1: Math.min(start.x, p.x),
+        x2: Math.max(start.x, p.x),
+        y1: Math.min(start.y, p.y),
+        y2: Math.max(start.y, p.y),
+      };
       start = null;
       chart.$drag = null;
       if (d.x2 - d.x1 < 8 || d.y2 - d.y1 < 8) return chart.draw();
@@ -69,8 +78,10 @@ const zoomPlugin = {
         x: [x.getValueForPixel(d.x1), x.getValueForPixel(d.x2)],
         y: [y.getValueForPixel(d.y2), y.getValueForPixel(d.y1)],
       };
-      chart.$base ??= { x: { ...chart.options.scales.x }, y: { ...chart.options.scales.y } };
       chart.$zoom = zoom;
+      // The click that ends a drag is not a click on a point.
+      chart.$justZoomed = true;
+      setTimeout(() => (chart.$justZoomed = false), 0);
       applyZoom(chart, zoom);
       chart.update('none');
     };
@@ -82,11 +93,12 @@ const zoomPlugin = {
     canvas.addEventListener('dblclick', () => {
       if (!chart.$zoom) return;
       chart.$zoom = null;
-      chart.options.scales.x = chart.$base.x;
-      chart.options.scales.y = chart.$base.y;
-      chart.$base = null;
+      applyZoom(chart, null);
       chart.update('none');
     });
+  },
+  beforeEvent(chart, args) {
+    if (args.event.type === 'click' && chart.$justZoomed) return false;
   },
   afterDraw(chart) {
     const d = chart.$drag;
@@ -133,7 +145,12 @@ export function latencyAxis(lats, title) {
   const lo = Math.min(...vals);
   const hi = Math.max(...vals);
   if (hi / lo > 10)
-    return { type: 'logarithmic', title: { display: true, text: `${title}, log scale` }, min: lo / 1.15, max: hi * 1.15 };
+    return {
+      type: 'logarithmic',
+      title: { display: true, text: `${title}, log scale` },
+      min: lo / 1.15,
+      max: hi * 1.15,
+    };
   return { type: 'linear', title: { display: true, text: title }, grace: '5%' };
 }
 
@@ -166,7 +183,14 @@ export function parallelCoordinates(container, { rows, dimensions, colorBy, colo
       const nums = values.filter(isNum);
       const lo = Math.min(...nums);
       const hi = Math.max(...nums);
-      return { name, pos: (v) => (isNum(v) ? (hi > lo ? (v - lo) / (hi - lo) : 0.5) : null), ticks: [[lo, 0], [hi, 1]] };
+      return {
+        name,
+        pos: (v) => (isNum(v) ? (hi > lo ? (v - lo) / (hi - lo) : 0.5) : null),
+        ticks: [
+          [lo, 0],
+          [hi, 1],
+        ],
+      };
     }
     const cats = [...new Set(values.map(String))].sort();
     const at = (v) => (cats.length > 1 ? cats.indexOf(String(v)) / (cats.length - 1) : 0.5);
@@ -193,7 +217,10 @@ export function parallelCoordinates(container, { rows, dimensions, colorBy, colo
       (a, i) => `<g class="pc-axis"><line x1="${xs[i]}" x2="${xs[i]}" y1="${y(0)}" y2="${y(1)}" />
       <text x="${xs[i]}" y="${pad.t - 18}" text-anchor="middle" class="pc-name">${esc(a.name)}</text>
       ${a.ticks
-        .map(([label, t]) => `<text x="${xs[i] + 4}" y="${y(t) + 4}" class="pc-tick">${esc(isNum(label) ? +label.toFixed(3) : label)}</text>`)
+        .map(
+          ([label, t]) =>
+            `<text x="${xs[i] + 4}" y="${y(t) + 4}" class="pc-tick">${esc(isNum(label) ? +label.toFixed(3) : label)}</text>`,
+        )
         .join('')}</g>`,
     )
     .join('');

@@ -30,7 +30,10 @@ export function launchFormHtml(catalog, datasets) {
     `<label class="field" data-for="${name}">${label} ${control}${hint ? `<span class="hint">${hint}</span>` : ''}<span class="field-error" role="alert"></span></label>`;
   const evaluators = catalog.evaluators
     .map(
-      (e, i) => `<label class="radio"><input type="radio" name="evaluator" value="${esc(e.name)}" ${i === 0 ? 'checked' : ''} />
+      (
+        e,
+        i,
+      ) => `<label class="radio"><input type="radio" name="evaluator" value="${esc(e.name)}" ${i === 0 ? 'checked' : ''} />
       <span><strong>${esc(e.label)}</strong><br /><span class="muted">${esc(e.description)}</span></span></label>`,
     )
     .join('');
@@ -99,7 +102,8 @@ function readForm(form, catalog) {
   let maxLatencyMs;
   if (text('maxLatencyMs') !== '') {
     maxLatencyMs = Number(text('maxLatencyMs'));
-    if (!(maxLatencyMs > 0)) errors.maxLatencyMs = 'Max latency: a positive number of milliseconds, or empty for none';
+    if (!(maxLatencyMs > 0))
+      errors.maxLatencyMs = 'Max latency: a positive number of milliseconds, or empty for none';
   }
   const presetName = el('preset').value;
   const preset = catalog.presetDetails.find((p) => p.name === presetName);
@@ -158,9 +162,11 @@ export function fillForm(form, values) {
   set('maxLatencyMs', values.constraints?.maxLatencyMs ?? '');
   set('epochs', values.fidelity?.epochs ?? '');
   set('seed', values.seed ?? '');
-  if (values.dataset && [...el('dataset').options].some((o) => o.value === values.dataset)) set('dataset', values.dataset);
+  if (values.dataset && [...el('dataset').options].some((o) => o.value === values.dataset))
+    set('dataset', values.dataset);
   if (values.objectives)
-    for (const box of form.querySelectorAll('input[name=objective]:not([disabled])')) box.checked = values.objectives.includes(box.value);
+    for (const box of form.querySelectorAll('input[name=objective]:not([disabled])'))
+      box.checked = values.objectives.includes(box.value);
   if (values.evaluator) {
     const radio = form.querySelector(`input[name=evaluator][value="${CSS.escape(values.evaluator)}"]`);
     if (radio) radio.checked = true;
@@ -229,7 +235,8 @@ export function wireLaunchForm(form, catalog, ctx) {
     errorBox.textContent = '';
     const { body, errors } = readForm(form, catalog);
     showErrors(form, errors);
-    if (Object.keys(errors).length) return form.querySelector('.field.invalid input, .field.invalid select')?.focus();
+    if (Object.keys(errors).length)
+      return form.querySelector('.field.invalid input, .field.invalid select')?.focus();
     const button = form.querySelector('#launch-button');
     button.disabled = true;
     button.textContent = 'Launching…';

@@ -1,7 +1,16 @@
 // Home: the launch form (optionally cloned from a search), the searches, and supernet training.
 import { api, enc, optional } from '../api.js';
 import { loadCatalog } from '../catalog.js';
-import { esc, evaluatorHtml, fmt, fmtDate, fmtDuration, fmtMs, progressHtml, statusBadge } from '../format.js';
+import {
+  esc,
+  evaluatorHtml,
+  fmt,
+  fmtDate,
+  fmtDuration,
+  fmtMs,
+  progressHtml,
+  statusBadge,
+} from '../format.js';
 import { fillForm, launchFormHtml, wireLaunchForm } from './form.js';
 
 const ENDED = new Set(['completed', 'cancelled', 'failed']);
@@ -45,7 +54,9 @@ export async function homePage(outlet, ctx, cloneId) {
 
   let latest = searches;
   let latestNets = supernets?.items ?? [];
-  const busy = () => latest.some((s) => !ENDED.has(s.status)) || latestNets.some((n) => !['ready', 'failed', 'completed'].includes(n.status));
+  const busy = () =>
+    latest.some((s) => !ENDED.has(s.status)) ||
+    latestNets.some((n) => !['ready', 'failed', 'completed'].includes(n.status));
   const tick = async () => {
     if (!ctx.alive) return;
     try {

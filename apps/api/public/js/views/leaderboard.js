@@ -5,7 +5,11 @@ import { esc, feasibleBadge, fmt, fmtCount, fmtMB, fmtMs, genomeLabel, statusBad
 
 const PAGE = 50;
 const COLUMNS = [
-  ['number', '#', (t) => `${t.number}${t.onFront ? ' <span class="star" title="on the Pareto front">★</span>' : ''}`],
+  [
+    'number',
+    '#',
+    (t) => `${t.number}${t.onFront ? ' <span class="star" title="on the Pareto front">★</span>' : ''}`,
+  ],
   [null, 'status', (t) => statusBadge(t.status)],
   [null, 'feasible', (t) => feasibleBadge(t.feasible)],
   ['map50_95', 'mAP@.5:.95', (t) => fmt(t.map50_95)],
@@ -36,7 +40,15 @@ export function leaderboardHtml(statuses) {
 
 /** State and behaviour of one leaderboard on the page; `reload()` fetches the current page again. */
 export function createLeaderboard({ searchId, ctx, onCompare, anyTrials }) {
-  const state = { sort: 'rank', status: '', feasible: '', cursors: [null], page: null, compare: new Set(), loading: false };
+  const state = {
+    sort: 'rank',
+    status: '',
+    feasible: '',
+    cursors: [null],
+    page: null,
+    compare: new Set(),
+    loading: false,
+  };
   const query = (extra = {}) => {
     const q = new URLSearchParams({ sort: state.sort, ...extra });
     if (state.status) q.set('status', state.status);
@@ -65,7 +77,8 @@ export function createLeaderboard({ searchId, ctx, onCompare, anyTrials }) {
     const page = state.page;
     if (!table || !page) return;
     const arrow = (key) => (state.sort === key ? ' ▲' : state.sort === `-${key}` ? ' ▼' : '');
-    const ariaSort = (key) => (state.sort === key ? 'ascending' : state.sort === `-${key}` ? 'descending' : 'none');
+    const ariaSort = (key) =>
+      state.sort === key ? 'ascending' : state.sort === `-${key}` ? 'descending' : 'none';
     const filtered = state.status || state.feasible;
     const empty = filtered
       ? 'No trials match these filters.'
@@ -88,7 +101,8 @@ export function createLeaderboard({ searchId, ctx, onCompare, anyTrials }) {
       }</tbody>`;
     const start = (state.cursors.length - 1) * PAGE;
     const info = document.getElementById('page-info');
-    if (info) info.textContent = page.total ? `${start + 1}–${start + page.items.length} of ${page.total}` : '';
+    if (info)
+      info.textContent = page.total ? `${start + 1}–${start + page.items.length} of ${page.total}` : '';
     const prev = document.getElementById('prev-page');
     const next = document.getElementById('next-page');
     if (prev) prev.disabled = state.cursors.length <= 1;

@@ -6,9 +6,31 @@
 import { api, enc } from '../api.js';
 import { destroyCharts } from '../charts.js';
 import { loadCatalog } from '../catalog.js';
-import { esc, evaluatorHtml, feasibleBadge, fmt, fmtCount, fmtDate, fmtMB, fmtMs, genomeLabel, isNum, progressHtml, setHtml, statusBadge } from '../format.js';
+import {
+  esc,
+  evaluatorHtml,
+  feasibleBadge,
+  fmt,
+  fmtCount,
+  fmtDate,
+  fmtMB,
+  fmtMs,
+  genomeLabel,
+  isNum,
+  progressHtml,
+  setHtml,
+  statusBadge,
+} from '../format.js';
 import { createLeaderboard, leaderboardHtml } from './leaderboard.js';
-import { OBJECTIVES, renderCurves, renderHypervolume, renderImportance, renderPareto, renderParallel, renderSlices } from './plots.js';
+import {
+  OBJECTIVES,
+  renderCurves,
+  renderHypervolume,
+  renderImportance,
+  renderPareto,
+  renderParallel,
+  renderSlices,
+} from './plots.js';
 
 const ENDED = new Set(['completed', 'cancelled', 'failed']);
 const EVENT_TYPES = ['snapshot', 'trial-started', 'trial-epoch', 'trial-completed', 'search-completed'];
@@ -96,7 +118,9 @@ export async function searchPage(outlet, ctx, id) {
 function drawPlots(page, open) {
   const note = document.getElementById('sample-note');
   if (note && page.plot)
-    note.textContent = page.plot.sampled ? `Showing the front and an even sample: ${page.plot.items.length} of ${page.plot.total} trials.` : '';
+    note.textContent = page.plot.sampled
+      ? `Showing the front and an even sample: ${page.plot.items.length} of ${page.plot.total} trials.`
+      : '';
   renderPareto(page.search, page.plot?.items ?? [], open);
   renderCurves('curve-chart', page.curves, { highlight: page.search.best?.trialId, onPick: open });
   if (page.plot) {
@@ -157,7 +181,12 @@ function follow(page, ctx, id, { loadFast, loadPlots, open }) {
       // The point joins the Pareto plot from the event; feasibility against the latency limit
       // until the next plot refresh brings the stored verdict.
       const limit = s.constraints?.maxLatencyMs;
-      if (page.plot && isNum(event.map50_95) && isNum(event.latencyMs) && !page.plot.items.some((t) => t.id === event.trialId)) {
+      if (
+        page.plot &&
+        isNum(event.map50_95) &&
+        isNum(event.latencyMs) &&
+        !page.plot.items.some((t) => t.id === event.trialId)
+      ) {
         page.plot.items.push({
           id: event.trialId,
           number: event.number,
@@ -197,7 +226,9 @@ function setLive(kind, title) {
 }
 
 const bestHtml = (b) =>
-  b ? `${fmt(b.map50_95)} <span class="muted">(<a href="#/trials/${esc(b.trialId)}">trial #${b.number}</a>, ${fmtMs(b.latencyMs)}; Pareto front ${b.paretoSize})</span>` : '–';
+  b
+    ? `${fmt(b.map50_95)} <span class="muted">(<a href="#/trials/${esc(b.trialId)}">trial #${b.number}</a>, ${fmtMs(b.latencyMs)}; Pareto front ${b.paretoSize})</span>`
+    : '–';
 
 function renderProgress(page) {
   const s = page.search;
@@ -269,7 +300,10 @@ function renderSummary(page, ctx) {
   document.getElementById('cancel')?.addEventListener('click', act('cancel'));
   document.getElementById('resume')?.addEventListener('click', act('resume'));
   document.getElementById('delete')?.addEventListener('click', async () => {
-    if (!confirm(`Delete search "${s.name}" and its ${s.progress?.total ?? 0} trials? This cannot be undone.`)) return;
+    if (
+      !confirm(`Delete search "${s.name}" and its ${s.progress?.total ?? 0} trials? This cannot be undone.`)
+    )
+      return;
     try {
       await api(`/searches/${enc(s.id)}`, { method: 'DELETE' });
       location.hash = '#/';
@@ -285,7 +319,9 @@ async function renderCompare(page, ctx) {
   card.hidden = page.compare.length === 0;
   if (!page.compare.length) return;
   setHtml('compare', '<p class="muted loading">Loading…</p>');
-  const trials = await Promise.all(page.compare.map((tid) => api(`/trials/${enc(tid)}`, { signal: ctx.signal })));
+  const trials = await Promise.all(
+    page.compare.map((tid) => api(`/trials/${enc(tid)}`, { signal: ctx.signal })),
+  );
   if (!ctx.alive) return;
   const rows = [
     ['trial', (t) => `<a href="#/trials/${esc(t.id)}">#${t.number}</a>`],

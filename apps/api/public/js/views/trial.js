@@ -2,20 +2,38 @@
 // curve, downloads and notes. Opened cold from its URL it fetches everything it shows.
 import { api, enc } from '../api.js';
 import { destroyCharts } from '../charts.js';
-import { esc, evaluatorHtml, feasibleBadge, fmt, fmtCount, fmtDate, fmtMB, fmtMs, isNum, precisionLabel, statusBadge } from '../format.js';
+import {
+  esc,
+  evaluatorHtml,
+  feasibleBadge,
+  fmt,
+  fmtCount,
+  fmtDate,
+  fmtMB,
+  fmtMs,
+  isNum,
+  precisionLabel,
+  statusBadge,
+} from '../format.js';
 import { renderCurves } from './plots.js';
 
 export async function trialPage(outlet, ctx, id) {
   outlet.innerHTML = '<p class="muted loading">Loading the trial…</p>';
   const get = (path) => api(path, { signal: ctx.signal });
   const t = await get(`/trials/${enc(id)}`);
-  const [search, curves] = await Promise.all([get(`/searches/${enc(t.searchId)}`), get(`/trials/${enc(id)}/curves`)]);
+  const [search, curves] = await Promise.all([
+    get(`/searches/${enc(t.searchId)}`),
+    get(`/trials/${enc(id)}/curves`),
+  ]);
   if (!ctx.alive) return;
   destroyCharts();
   ctx.onLeave(destroyCharts);
   const g = t.genome ?? {};
   const genomeRows = Object.entries(g)
-    .map(([k, v]) => `<div><span>${esc(k)}</span><code>${esc(k === 'quantization' ? precisionLabel(v) : typeof v === 'object' ? JSON.stringify(v) : v)}</code></div>`)
+    .map(
+      ([k, v]) =>
+        `<div><span>${esc(k)}</span><code>${esc(k === 'quantization' ? precisionLabel(v) : typeof v === 'object' ? JSON.stringify(v) : v)}</code></div>`,
+    )
     .join('');
   outlet.innerHTML = `
     <p class="crumbs"><a href="#/">all searches</a> › <a href="#/searches/${esc(search.id)}">${esc(search.name)}</a> › trial #${t.number}</p>
