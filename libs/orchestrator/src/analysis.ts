@@ -31,16 +31,21 @@ export interface PlotTrialsView {
   total: number;
   /** True when `items` is a sample (the front and an even share of the rest). */
   sampled: boolean;
+  /** Pass as finishedAfter to get only the trials finished since this answer. */
+  asOf: string;
+  /** Set when the answer is an increment (finishedAfter): only trials finished since then. */
+  finishedAfter: string | null;
   items: PlotTrial[];
   /** Genome dimensions that vary among the items, flattened (quantization.precision, separable.count). */
   dimensions: string[];
+  /** Over the whole sample; null in an increment. */
   importance: {
     objective: ImportanceObjective;
     method: string;
     /** Trials the estimate used. */
     trials: number;
     dimensions: DimensionImportance[];
-  };
+  } | null;
 }
 
 export const IMPORTANCE_METHOD =
@@ -52,8 +57,9 @@ const MIN_COMPLETED = 8;
 
 export function plotTrialsView(
   searchId: string,
-  sample: { total: number; items: PlotTrial[] },
+  sample: { total: number; asOf: Date; items: PlotTrial[] },
   objective: ImportanceObjective,
+  finishedAfter?: Date,
 ): PlotTrialsView {
   const features = sample.items.map((t) => genomeFeatures(t.genome));
   const varying = new Set<string>();
@@ -72,10 +78,12 @@ export function plotTrialsView(
   return {
     searchId,
     total: sample.total,
-    sampled: sample.items.length < sample.total,
+    sampled: !finishedAfter && sample.items.length < sample.total,
+    asOf: sample.asOf.toISOString(),
+    finishedAfter: finishedAfter?.toISOString() ?? null,
     items: sample.items,
     dimensions: [...varying].sort(),
-    importance: {
+    importance: finishedAfter ? null : {
       objective,
       method: withPruned ? `${IMPORTANCE_METHOD}, pruned trials included (few completed)` : IMPORTANCE_METHOD,
       trials: completed.length,

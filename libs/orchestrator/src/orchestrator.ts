@@ -350,11 +350,12 @@ export class SearchOrchestrator {
   /** The trials the dashboard's plots draw (a sample past `limit`) and the genome dimensions' importance. */
   async plotTrials(
     searchId: string,
-    options: { limit?: number; objective?: ImportanceObjective } = {},
+    options: { limit?: number; objective?: ImportanceObjective; finishedAfter?: string } = {},
   ): Promise<PlotTrialsView> {
     await this.requireSearch(searchId);
-    const sample = await this.trials.plotSample(searchId, options.limit ?? 2000);
-    return plotTrialsView(searchId, sample, options.objective ?? 'map50_95');
+    const after = options.finishedAfter ? new Date(options.finishedAfter) : undefined;
+    const sample = await this.trials.plotSample(searchId, options.limit ?? 2000, after);
+    return plotTrialsView(searchId, sample, options.objective ?? 'map50_95', after);
   }
 
   /** Learning curves: the running trials', then the best ranked trials', `limit` in all. */

@@ -520,21 +520,36 @@ export class TrialRepository {
 
   /**
    * Trials with results (completed, pruned) for the plots: all of them up to `limit`; past it the
-   * Pareto front and every k-th trial by number, an even sample of about `limit` rows.
+   * Pareto front and every k-th trial by number, an even sample of about `limit` rows. With
+   * `finishedAfter`, only the trials finished since (up to `limit`, oldest first): a client's
+   * increment. `asOf` is what to pass as `finishedAfter` next time (a few seconds early, so a
+   * trial whose transaction began before the read and committed after it is not missed).
    */
-  async plotSample(searchId: string, limit: number): Promise<{ total: number; items: PlotTrial[] }> {
+  async plotSample(
+    searchId: string,
+    limit: number,
+    finishedAfter?: Date,
+  ): Promise<{ total: number; asOf: Date; items: PlotTrial[] }> {
+    const [{ as_of }] = await this.db.query<{ as_of: Date | string }>(
+      `SELECT now() - interval '5 seconds' AS as_of`,
+    );
     const counts = await this.counts(searchId);
     const total = counts.completed + counts.pruned;
-    const stride = Math.max(1, Math.ceil(total / Math.max(1, limit)));
-    const rows = await this.db.query<Record<string, unknown>>(
-      `SELECT id, search_id, number, status, genome, genome_key, map50, map50_95, fp32_map50_95, latency_ms,
-         params, gflops, size_bytes, violation, on_front, epochs, epochs_done
-       FROM trials WHERE search_id = $1 AND status IN ('completed', 'pruned')
-         AND ($2::int = 1 OR on_front OR number % $2::int = 0)
-       ORDER BY number`,
-      [searchId, stride],
-    );
-    return { total, items: rows.map((r) => toPlotTrial(trialFromRow(r))) };
+    const cols = `id, search_id, number, status, genome, genome_key, map50, map50_95, fp32_map50_95, latency_ms,
+         params, gflops, size_bytes, violation, on_front, epochs, epochs_done`;
+    const rows = finishedAfter
+      ? await this.db.query<Record<string, unknown>>(
+          `SELECT ${cols} FROM trials WHERE search_id = $1 AND status IN ('completed', 'pruned')
+             AND finished_at > $2::timestamptz ORDER BY finished_at LIMIT $3`,
+          [searchId, finishedAfter.toISOString(), Math.max(1, limit)],
+        )
+      : await this.db.query<Record<string, unknown>>(
+          `SELECT ${cols} FROM trials WHERE search_id = $1 AND status IN ('completed', 'pruned')
+             AND ($2::int = 1 OR on_front OR number % $2::int = 0)
+           ORDER BY number`,
+          [searchId, Math.max(1, Math.ceil(total / Math.max(1, limit)))],
+        );
+    return { total, asOf: new Date(as_of), items: rows.map((r) => toPlotTrial(trialFromRow(r))) };
   }
 
   /**

@@ -41,6 +41,9 @@ const EVALUATOR_TEXT = {
     'mAP is estimated from the architecture by a formula and latency predicted on the profile; nothing is trained. For tests and demos only.',
 };
 
+/** The catalog if a page already loaded it (pages that only need its lists fall back to defaults). */
+export const cachedCatalog = () => cached;
+
 export async function loadCatalog() {
   if (cached) return cached;
   const fromServer = await optional('/catalog');

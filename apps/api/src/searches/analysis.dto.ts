@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
 import { IMPORTANCE_OBJECTIVES, type ImportanceObjective } from '@detsearch/orchestrator';
 import { EpochMetricDto, TrialDto } from './views.dto';
 
@@ -26,6 +26,14 @@ export class PlotTrialsQueryDto {
   @IsOptional()
   @IsIn(IMPORTANCE_OBJECTIVES)
   objective?: ImportanceObjective;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Only trials finished after this (the asOf of a previous answer): an increment, without importance',
+  })
+  @IsOptional()
+  @IsISO8601()
+  finishedAfter?: string;
 }
 
 export class CurvesQueryDto {
@@ -88,7 +96,8 @@ export class PlotTrialsDto {
   items!: TrialDto[];
   @ApiProperty({ type: [String], description: 'Genome dimensions that vary among the items' })
   dimensions!: string[];
-  @ApiProperty({ type: ImportanceDto }) importance!: ImportanceDto;
+  @ApiProperty({ type: ImportanceDto, nullable: true, description: 'null in an increment' })
+  importance!: ImportanceDto | null;
 }
 
 export class TrialCurveDto {

@@ -77,6 +77,8 @@ export class FakeOrchestrator implements OrchestratorPort {
       searchId: id,
       total: 0,
       sampled: false,
+      asOf: new Date(0).toISOString(),
+      finishedAfter: null,
       items: [],
       dimensions: [],
       importance: { objective: 'map50_95', method: 'none', trials: 0, dimensions: [] },

@@ -1,11 +1,12 @@
 // One search: summary and actions, the leaderboard, the plots, live updates. The page loads its
 // data once; the event stream then moves the progress at once, adds completed trials to the
 // Pareto plot and epochs to the curves from the events themselves, and refetches only small
-// things (a leaderboard page, the hypervolume steps) at most every few seconds, and the plot
-// sample and curves at most every half minute.
+// things: the current leaderboard page and the hypervolume steps at most every 10 s, the trials
+// finished since the last look (plot-trials?finishedAfter) and the curves at most every 30 s, and
+// the whole plot sample with its importance every 5 minutes and when the search ends.
 import { api, enc } from '../api.js';
 import { destroyCharts } from '../charts.js';
-import { loadCatalog } from '../catalog.js';
+import { cachedCatalog } from '../catalog.js';
 import {
   esc,
   evaluatorHtml,
@@ -34,18 +35,34 @@ import {
 
 const ENDED = new Set(['completed', 'cancelled', 'failed']);
 const EVENT_TYPES = ['snapshot', 'trial-started', 'trial-epoch', 'trial-completed', 'search-completed'];
-const FAST_MS = 4000;
+const FAST_MS = 10_000;
 const SLOW_MS = 30_000;
+const FULL_MS = 300_000;
+const DEFAULT_STATUSES = ['queued', 'running', 'completed', 'pruned', 'failed'];
 
 export async function searchPage(outlet, ctx, id) {
   outlet.innerHTML = '<p class="muted loading">Loading the search…</p>';
   const base = `/searches/${enc(id)}`;
   const get = (path) => api(path, { signal: ctx.signal });
-  const [search, catalog] = await Promise.all([get(base), loadCatalog()]);
+  // The first leaderboard page is asked for with the search itself; it renders once the table exists.
+  const page = { search: null, plot: null, curves: [], hv: null, objective: 'map50_95', compare: [] };
+  const open = (trialId) => (location.hash = `#/trials/${trialId}`);
+  const board = createLeaderboard({
+    searchId: id,
+    ctx,
+    onCompare: (ids) => {
+      page.compare = ids;
+      renderCompare(page, ctx);
+    },
+    anyTrials: () => (page.search?.progress?.total ?? 0) > 0,
+  });
+  const firstPage = board.reload();
+  const search = await get(base);
+  page.search = search;
   if (!ctx.alive) return;
   destroyCharts();
   ctx.onLeave(destroyCharts);
-  const statuses = catalog.trialStatuses.map((s) => s.name);
+  const statuses = cachedCatalog()?.trialStatuses.map((s) => s.name) ?? DEFAULT_STATUSES;
   outlet.innerHTML = `
     <p class="crumbs"><a href="#/">← all searches</a></p>
     <section class="card" id="summary"></section>
@@ -70,64 +87,92 @@ export async function searchPage(outlet, ctx, id) {
       <div id="parcoords" class="parcoords-box"></div>
       <div id="slices" class="slices"></div></section>`;
 
-  const page = { search, plot: null, curves: [], hv: null, objective: 'map50_95', compare: [] };
-  const open = (trialId) => (location.hash = `#/trials/${trialId}`);
-  const board = createLeaderboard({
-    searchId: id,
-    ctx,
-    onCompare: (ids) => {
-      page.compare = ids;
-      renderCompare(page, ctx);
-    },
-    anyTrials: () => (page.search.progress?.total ?? 0) > 0,
-  });
   board.wire();
   renderSummary(page, ctx);
 
-  const loadPlots = async () => {
+  let lastFull = 0;
+  /** The plot sample with its importance, or (between full loads) the trials finished since. */
+  const loadPlots = async ({ full = false } = {}) => {
+    const increment = !full && page.plot && Date.now() - lastFull < FULL_MS;
+    const q = increment ? `finishedAfter=${enc(page.plot.asOf)}&limit=1000` : `objective=${page.objective}`;
     const [plot, curves] = await Promise.all([
-      get(`${base}/plot-trials?objective=${page.objective}`),
+      get(`${base}/plot-trials?${q}`),
       get(`${base}/curves?limit=50`),
     ]);
     if (!ctx.alive) return;
-    page.plot = plot;
+    if (increment) {
+      const byId = new Map(page.plot.items.map((t) => [t.id, t]));
+      for (const t of plot.items) byId.set(t.id, t);
+      page.plot = { ...page.plot, total: plot.total, asOf: plot.asOf, items: [...byId.values()] };
+    } else {
+      page.plot = plot;
+      lastFull = Date.now();
+    }
     page.curves = curves.items;
     drawPlots(page, open);
   };
-  const loadFast = async () => {
-    const [hv] = await Promise.all([get(`${base}/hypervolume`), board.reload()]);
+  const loadFast = async ({ leaderboard = true } = {}) => {
+    const [hv] = await Promise.all([get(`${base}/hypervolume`), leaderboard ? board.reload() : null]);
     if (!ctx.alive) return;
     page.hv = hv;
     renderHypervolume(hv);
   };
   // The leaderboard first: the page is usable while the plots load.
-  await board.reload();
+  await firstPage;
+  board.render();
   if (!ctx.alive) return;
-  await Promise.all([loadFast(), loadPlots()]);
+  await Promise.all([loadFast({ leaderboard: false }), loadPlots()]);
   if (!ctx.alive) return;
 
   document.getElementById('objective-pick').addEventListener('change', async (e) => {
     page.objective = e.target.value;
-    await loadPlots();
+    await loadPlots({ full: true });
   });
 
   if (ENDED.has(search.status)) return setLive('ended', 'the search has ended');
   follow(page, ctx, id, { loadFast, loadPlots, open });
 }
 
-function drawPlots(page, open) {
+/**
+ * Draws the plots one at a time, yielding to the browser between them so clicks and scrolling stay
+ * answered; the parallel coordinates and slices (below the fold) only once scrolled into view.
+ */
+async function drawPlots(page, open) {
   const note = document.getElementById('sample-note');
   if (note && page.plot)
     note.textContent = page.plot.sampled
       ? `Showing the front and an even sample: ${page.plot.items.length} of ${page.plot.total} trials.`
       : '';
-  renderPareto(page.search, page.plot?.items ?? [], open);
-  renderCurves('curve-chart', page.curves, { highlight: page.search.best?.trialId, onPick: open });
-  if (page.plot) {
-    renderImportance(page.plot);
-    renderParallel(page.plot, page.objective, open);
-    renderSlices(page.plot, page.objective, open);
+  const steps = [
+    () => renderPareto(page.search, page.plot?.items ?? [], open),
+    () => renderCurves('curve-chart', page.curves, { highlight: page.search.best?.trialId, onPick: open }),
+    () => page.plot && renderImportance(page.plot),
+  ];
+  for (const step of steps) {
+    await new Promise((r) => setTimeout(r, 0));
+    step();
   }
+  whenVisible('parcoords', () => {
+    if (!page.plot) return;
+    renderParallel(page.plot, page.objective, open);
+    setTimeout(() => renderSlices(page.plot, page.objective, open), 0);
+  });
+}
+
+/** Runs `draw` now if the element is on screen, else when it first scrolls into view. */
+function whenVisible(id, draw) {
+  const el = document.getElementById(id);
+  if (!el) return;
+  el.$draw = draw;
+  if (el.$seen) return draw();
+  if (el.$observer) return;
+  el.$observer = new IntersectionObserver((entries) => {
+    if (!entries.some((e) => e.isIntersecting)) return;
+    el.$seen = true;
+    el.$observer.disconnect();
+    el.$draw();
+  });
+  el.$observer.observe(el);
 }
 
 /** Two refresh rates, each coalesced: at most one fetch in flight, then no sooner than `ms` later. */
@@ -156,7 +201,7 @@ function follow(page, ctx, id, { loadFast, loadPlots, open }) {
   ctx.onLeave(() => source.close());
   setLive('connecting', 'opening the event stream');
   const fast = throttle(FAST_MS, loadFast, ctx);
-  const slow = throttle(SLOW_MS, loadPlots, ctx);
+  const slow = throttle(SLOW_MS, () => loadPlots(), ctx);
   const onEvent = (e) => {
     if (!ctx.alive) return source.close();
     const event = JSON.parse(e.data);
@@ -207,7 +252,7 @@ function follow(page, ctx, id, { loadFast, loadPlots, open }) {
       setLive('ended', 'the search has ended');
       renderSummary(page, ctx);
       fast.now();
-      slow.now();
+      loadPlots({ full: true }).catch(() => {});
     }
   };
   for (const type of EVENT_TYPES) source.addEventListener(type, onEvent);
