@@ -26,6 +26,7 @@ describe(`dashboard routes on ${POSTGRES_URL ? 'postgres' : 'pglite'}`, () => {
   let rows: Row[];
 
   beforeAll(async () => {
+    process.env.DETSEARCH_SURROGATE_MS = '0';
     t = await bootApp(POSTGRES_URL ? 'postgres' : 'pglite', 'dashapi');
     const created = await t
       .http()

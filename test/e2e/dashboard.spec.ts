@@ -159,6 +159,13 @@ describe.skipIf(!HAS_CHROMIUM)(
           ((globalThis as unknown as PageGlobals).Chart?.getChart('importance-chart')?.data.datasets[0]?.data
             .length ?? 0) > 0,
       );
+      // Parallel coordinates and slices draw once scrolled into view.
+      await page.locator('#parcoords').scrollIntoViewIfNeeded();
+      await page.waitForFunction(
+        () =>
+          ((globalThis as unknown as PageGlobals).Chart?.getChart('slice-0')?.data.datasets[0]?.data.length ??
+            0) > 0,
+      );
       const sizes = await chartSizes(page, [
         'pareto-chart',
         'hv-chart',
