@@ -83,14 +83,18 @@ export function plotTrialsView(
     finishedAfter: finishedAfter?.toISOString() ?? null,
     items: sample.items,
     dimensions: [...varying].sort(),
-    importance: finishedAfter ? null : {
-      objective,
-      method: withPruned ? `${IMPORTANCE_METHOD}, pruned trials included (few completed)` : IMPORTANCE_METHOD,
-      trials: completed.length,
-      dimensions: dimensionImportance(
-        completed.map(({ t, features: f }) => ({ features: f, value: t[objective] })),
-      ).filter((d) => varying.has(d.name)),
-    },
+    importance: finishedAfter
+      ? null
+      : {
+          objective,
+          method: withPruned
+            ? `${IMPORTANCE_METHOD}, pruned trials included (few completed)`
+            : IMPORTANCE_METHOD,
+          trials: completed.length,
+          dimensions: dimensionImportance(
+            completed.map(({ t, features: f }) => ({ features: f, value: t[objective] })),
+          ).filter((d) => varying.has(d.name)),
+        },
   };
 }
 

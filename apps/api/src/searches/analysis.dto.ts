@@ -29,7 +29,8 @@ export class PlotTrialsQueryDto {
 
   @ApiPropertyOptional({
     format: 'date-time',
-    description: 'Only trials finished after this (the asOf of a previous answer): an increment, without importance',
+    description:
+      'Only trials finished after this (the asOf of a previous answer): an increment, without importance',
   })
   @IsOptional()
   @IsISO8601()
