@@ -1,5 +1,5 @@
 /**
- * API benchmark (issue 7): leaderboard and Pareto-export latency through HTTP on loopback, with
+ * API benchmark: leaderboard and Pareto-export latency through HTTP on loopback, with
  * 1,000 and 100,000 stored trials in one search, on embedded PGlite and (when DATABASE_URL is set)
  * on Postgres. Trials are bulk-seeded with persistence's seedTrials (synthetic rows, realistic
  * spread of statuses and metrics). Each case: warm-up, then sequential keep-alive requests, the

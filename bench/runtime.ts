@@ -1,5 +1,5 @@
 /**
- * Runtime benchmark (issue 3): for yolov5n and yolov5s at 320 and 640, onnxruntime fp32/fp16/int8
+ * Runtime benchmark: for yolov5n and yolov5s at 320 and 640, onnxruntime fp32/fp16/int8
  * (static QDQ, per-channel) median latency, achieved GFLOPS (2 x MAC / time), the int8 speed-up over
  * fp32 and the tfjs-wasm forward time of the same model; one training step (forward + backward +
  * SGD update, batch 8, 320) on wasm with the new gradient kernels vs the cpu-kernel fallback; and this

@@ -1,5 +1,5 @@
 /**
- * Scale benchmark (issue 8): trials per minute with 1, 2, 4 and 8 `detsearch worker` processes
+ * Scale benchmark: trials per minute with 1, 2, 4 and 8 `detsearch worker` processes
  * sharing one search on Postgres, the surrogate evaluator sleeping a fixed time per trial (so the
  * cores are not the limit and the numbers show what the queue costs: dispatch latency, claims,
  * heartbeats, result writes, the search loop's asks).

@@ -10,15 +10,14 @@
  * quick run), BENCH_ONLY, BENCH_STRATEGIES, BENCH_JOBS (worker processes; results do not depend on it, only wall time).
  */
 import { fork } from 'node:child_process';
+import { createStrategy, type StrategyName } from '../libs/domain/src';
 import {
-  createStrategy,
   getProblem,
   PROBLEM_NAMES,
   Rng,
   runBenchmark,
   trueHypervolume,
   type BenchmarkResult,
-  type StrategyName,
   type TrialRecord,
 } from '../libs/strategies/src';
 
@@ -72,7 +71,7 @@ async function runAll(list: Job[], jobs: number): Promise<BenchmarkResult[]> {
   if (jobs <= 1) {
     list.forEach((j, i) => {
       results[i] = runBenchmark({
-        strategy: j.c.strategy,
+        strategy: createStrategy(j.c.strategy),
         problem: j.c.problem,
         evals: j.c.evals,
         seed: j.seed,
@@ -110,7 +109,12 @@ function cost(c: Case): number {
 function worker(): void {
   process.on('message', (j: Job) => {
     process.send!(
-      runBenchmark({ strategy: j.c.strategy, problem: j.c.problem, evals: j.c.evals, seed: j.seed }),
+      runBenchmark({
+        strategy: createStrategy(j.c.strategy),
+        problem: j.c.problem,
+        evals: j.c.evals,
+        seed: j.seed,
+      }),
     );
   });
 }

@@ -1,5 +1,5 @@
 /**
- * Issue 4 "Must show": a yolov5n-scale candidate (depth 0.33, width 0.25) at 160 px trained on the
+ * Training benchmark: a yolov5n-scale candidate (depth 0.33, width 0.25) at 160 px trained on the
  * synthetic dataset until mAP@0.5 >= 0.5 on its val split; images/second, achieved GFLOPS, minutes to
  * that mAP, where the time goes, and the mAP of the fp32, fp16 and int8 ONNX exports. Writes
  * bench/results/train.md.
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   const profiled = p.data + p.forward + p.backward + p.loss + p.optimizer + p.ema + p.eval;
   const pct = (x: number) => `${((100 * x) / profiled).toFixed(1)}%`;
   const lines = [
-    '# Training benchmark (issue 4)',
+    '# Training benchmark',
     '',
     `Command: \`node -r @swc-node/register bench/train.ts ${process.argv.slice(2).join(' ')}\``,
     '',

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Distributed trials (issue 8):
+ * Distributed trials:
  *
  * - `workers`: every worker process registers itself and renews `heartbeat_at`; the search loop
  *   sizes how many trials it keeps queued from the live workers' slots, and operators can see who

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * One index per leaderboard sort direction (issue 7). The leaderboard orders by
+ * One index per leaderboard sort direction. The leaderboard orders by
  * `<col> ASC|DESC NULLS LAST, number ASC` (TrialRepository.list). A btree scanned backwards
  * reverses every key and the NULLS placement, so `(search_id, col, number)` cannot serve
  * `col DESC NULLS LAST, number ASC`: at 100,000 trials Postgres sorted every row of the search

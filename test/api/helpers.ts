@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Client } from 'pg';
 import request from 'supertest';
+import { SurrogateEvaluator, type SurrogateOptions } from '@detsearch/orchestrator';
 import { createApp } from '../../apps/api/src/create-app';
 import type { ApiConfig } from '../../apps/api/src/config';
 
@@ -10,6 +11,8 @@ export const POSTGRES_URL = process.env.DATABASE_URL;
 
 export interface TestApp {
   app: NestExpressApplication;
+  /** The 'surrogate' evaluator's options, read per evaluation: tests slow trials down with it. */
+  surrogate: SurrogateOptions;
   http: () => ReturnType<typeof request>;
   close(): Promise<void>;
 }
@@ -24,7 +27,9 @@ export async function bootApp(
   config: Partial<ApiConfig> = {},
 ): Promise<TestApp> {
   const schema = backend === 'postgres' ? `api_${tag}_${process.pid}` : undefined;
+  const surrogate: SurrogateOptions = { msPerTrial: config.DETSEARCH_SURROGATE_MS ?? 0 };
   const app = await createApp({
+    evaluators: { surrogate: new SurrogateEvaluator(surrogate) },
     env: {},
     config: {
       LOG_LEVEL: 'silent',
@@ -37,6 +42,7 @@ export async function bootApp(
   });
   return {
     app,
+    surrogate,
     http: () => request(app.getHttpServer()),
     async close() {
       await app.close();

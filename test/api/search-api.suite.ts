@@ -56,7 +56,7 @@ export function searchApiSuite(backend: Backend): void {
 
     it('launches a search (201 {id, status}) and follows its events until it ends', async () => {
       // Trials that take a little time (read per evaluation), so the stream has live events to carry.
-      process.env.DETSEARCH_SURROGATE_MS = '100';
+      t.surrogate.msPerTrial = 100;
       const created = await post('/searches').send(launch).expect(201);
       expect(created.body).toEqual({ id: expect.any(String), status: expect.any(String) });
       searchId = created.body.id;
@@ -64,7 +64,7 @@ export function searchApiSuite(backend: Backend): void {
       // The SSE stream closes by itself when the search ends, so the buffered body is the whole run.
       const res = await t.http().get(`/searches/${searchId}/events`).buffer(true).timeout(90_000).expect(200);
       expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
-      process.env.DETSEARCH_SURROGATE_MS = '0';
+      t.surrogate.msPerTrial = 0;
       const events = parseSse(res.text).filter((e) => e.event !== 'heartbeat');
       expect(events[0]!.event).toBe('snapshot');
       // Ends with the completion event, or (on a machine slow enough that the search finished
@@ -319,7 +319,7 @@ export function searchApiSuite(backend: Backend): void {
 
     it('cancels a running search and resumes it to exactly its budget', async () => {
       // Slow trials (read per evaluation) so the cancel lands mid-search.
-      process.env.DETSEARCH_SURROGATE_MS = '150';
+      t.surrogate.msPerTrial = 150;
       const created = await post('/searches')
         .send({ ...launch, name: 'cancel-me', budget: { trials: 12 }, fidelity: { epochs: 1 } })
         .expect(201);
@@ -331,7 +331,7 @@ export function searchApiSuite(backend: Backend): void {
         30_000,
         'cancelled',
       );
-      process.env.DETSEARCH_SURROGATE_MS = '0';
+      t.surrogate.msPerTrial = 0;
       await post(`/searches/${id}/resume`).expect(200);
       const done = await waitFor(
         async () => {

@@ -38,6 +38,23 @@ describe('detsearch command line', () => {
     ).toEqual(['detsearch: imageSize: must be a multiple of 32 (the largest stride)']);
   });
 
+  it('latency --genome says the latency is predicted, by which profile, calibrated on what', () => {
+    const genome = '{"depthMultiple":0.33,"widthMultiple":0.5,"numClasses":80,"imageSize":640}';
+    const r = cli('latency', '--genome', genome, '--profile', 'nvidia-v100', '--precision', 'fp16', '--json');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({
+      profile: 'nvidia-v100',
+      calibrated: true,
+      latencySource: 'predicted',
+      latencyProvenance:
+        'predicted for nvidia-v100 (roofline fitted to 5 published figures listed in its profile)',
+    });
+    // The V100 table's yolov5s: 378 FPS at bs=1 (2.65 ms with NMS); the network alone is a bit less.
+    expect(out.predictedMs).toBeGreaterThan(1);
+    expect(out.predictedMs).toBeLessThan(3.5);
+  });
+
   it('bench-strategy runs a strategy on a test problem', () => {
     const r = cli('bench-strategy', '--strategy', 'random', '--problem', 'branin', '--evals', '20', '--json');
     expect(r.status).toBe(0);

@@ -62,7 +62,6 @@ describe.skipIf(!HAS_CHROMIUM)(
     let context: BrowserContext;
     let doneId: string;
     const problems: string[] = [];
-    const surrogateMs = process.env.DETSEARCH_SURROGATE_MS;
 
     const watch = (page: Page) => {
       page.on('console', (msg) => {
@@ -86,7 +85,6 @@ describe.skipIf(!HAS_CHROMIUM)(
     };
 
     beforeAll(async () => {
-      process.env.DETSEARCH_SURROGATE_MS = '0';
       const launching = chromium.launch({
         executablePath: CHROMIUM,
         args: [
@@ -98,7 +96,10 @@ describe.skipIf(!HAS_CHROMIUM)(
         ],
       });
       try {
-        t = await bootApp(POSTGRES_URL ? 'postgres' : 'pglite', 'dashboard');
+        // Slow surrogate trials (read per evaluation) so they arrive one by one while the page watches.
+        t = await bootApp(POSTGRES_URL ? 'postgres' : 'pglite', 'dashboard', {
+          DETSEARCH_SURROGATE_MS: 1500,
+        });
       } finally {
         browser = await launching;
       }
@@ -135,8 +136,6 @@ describe.skipIf(!HAS_CHROMIUM)(
     afterAll(async () => {
       await browser?.close();
       await t?.close();
-      if (surrogateMs === undefined) delete process.env.DETSEARCH_SURROGATE_MS;
-      else process.env.DETSEARCH_SURROGATE_MS = surrogateMs;
     });
 
     it('opens a search page cold from its link and draws every plot without console errors', async () => {
@@ -295,7 +294,6 @@ describe.skipIf(!HAS_CHROMIUM)(
       await page.fill('input[name=seed]', '7');
       await page.check('input[name=evaluator][value=surrogate]');
 
-      process.env.DETSEARCH_SURROGATE_MS = '900';
       const [created] = await Promise.all([
         page.waitForResponse((r) => r.url().endsWith('/searches') && r.request().method() === 'POST'),
         page.click('#launch-button'),
@@ -304,7 +302,6 @@ describe.skipIf(!HAS_CHROMIUM)(
       const { id } = (await created.json()) as { id: string };
       await page.waitForURL(`**/#/searches/${id}`);
       await see(page, '#search-status .status', /^completed$/, 60_000);
-      process.env.DETSEARCH_SURROGATE_MS = '0';
       await page.waitForFunction(
         (n) =>
           (globalThis as unknown as PageGlobals).document.querySelectorAll('#leaderboard tbody tr[data-id]')

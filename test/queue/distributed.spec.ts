@@ -1,6 +1,14 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseGenome } from '@detsearch/genome';
-import { calibrateProfile, getHardwareProfile } from '@detsearch/latency';
+import {
+  calibrateProfile,
+  getHardwareProfile,
+  loadHardwareProfileFile,
+  predictedProvenance,
+} from '@detsearch/latency';
 import {
   PgBossDispatcher,
   PgBossQueue,
@@ -220,10 +228,11 @@ if (!DATABASE_URL) {
       await queue.stop();
       expect(requested.map((m) => m.status)).toEqual(['queued', 'queued']);
 
+      const home = mkdtempSync(join(tmpdir(), 'detsearch-device-'));
       const device = await startWorker({
         kind: 'measure',
         profile,
-        measure: { runs: 3, warmup: 1, threads: 1 },
+        measure: { runs: 3, warmup: 1, threads: 1, calibrationHome: home, minCalibrationSamples: 2 },
       });
       await waitFor(
         async () => (await measurements.list(profile, 'done')).length === 2,
@@ -239,7 +248,19 @@ if (!DATABASE_URL) {
         samples.map((s) => ({ model: s.genome, measuredMs: s.medianMs })),
       );
       expect(fitted.fits[0]!.samples).toBe(2);
+      // The worker fed both measurements back into the device's profile under its DETSEARCH_HOME.
+      const saved = join(home, 'profiles', `${profile}.yaml`);
+      await waitFor(
+        async () => existsSync(saved) && loadHardwareProfileFile(saved).calibration?.samples.fp32 === 2,
+        30_000,
+        'the refitted profile',
+      );
+      expect(loadHardwareProfileFile(saved).calibration).toMatchObject({ basis: 'device' });
+      expect(predictedProvenance(loadHardwareProfileFile(saved))).toMatch(
+        /^predicted for raspberry-pi-4 \(roofline calibrated on 2 measurements from the device/,
+      );
       await device.stop();
+      rmSync(home, { recursive: true, force: true });
     });
   });
 }

@@ -15,7 +15,7 @@ const BUDGET = 9;
 const EPOCHS = 3;
 
 /**
- * The acceptance test of issue 8: three `detsearch worker` processes share one search on the real
+ * Fault tolerance end to end: three `detsearch worker` processes share one search on the real
  * Postgres; one is killed with SIGKILL in the middle of a trial. Missed heartbeats give its trial
  * away (the reapers in the API process and in the surviving workers), another worker runs it again,
  * and the search ends with every budgeted trial completed exactly once.

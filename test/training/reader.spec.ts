@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '@detsearch/common';
-import { DataRoot, encodePng, loadDataConfig, readYoloDataset, readYoloSplit } from '@detsearch/training';
+import { DataRoot } from '@detsearch/config';
+import { encodePng, loadDataConfig, readYoloDataset, readYoloSplit } from '@detsearch/training';
 
 const png = (w = 16, h = 12) => encodePng({ width: w, height: h, data: new Uint8Array(w * h * 3).fill(90) });
 const jpg = (w = 20, h = 10) =>
@@ -135,17 +136,11 @@ describe('YOLO dataset reader', () => {
     );
   });
 
-  it('defaults DATA_ROOT to the environment variable', async () => {
-    const saved = process.env.DATA_ROOT;
-    process.env.DATA_ROOT = join(ds, 'images');
-    try {
-      await expect(loadDataConfig(join(ds, 'plain.yaml'))).rejects.toMatchObject({
-        code: 'DATASET.OUTSIDE_ROOT',
-      });
-    } finally {
-      if (saved === undefined) delete process.env.DATA_ROOT;
-      else process.env.DATA_ROOT = saved;
-    }
+  it('defaults DATA_ROOT to the working directory (processes pass their DATA_ROOT setting)', async () => {
+    expect(new DataRoot().root).toBe(process.cwd());
+    await expect(loadDataConfig(join(ds, 'plain.yaml'))).rejects.toMatchObject({
+      code: 'DATASET.OUTSIDE_ROOT',
+    });
   });
 
   it('names the field of an invalid data.yaml', async () => {

@@ -13,7 +13,7 @@ import {
   type EpochMetrics,
   type TrainJob,
   type TrainSummary,
-  type TrialResult,
+  type TrialRunResult,
 } from '@detsearch/training';
 
 // Tiny everything: the whole project suite runs on 2 shared cores.
@@ -127,7 +127,7 @@ describe('runTrial', () => {
       quantization: { precision: 'int8', scheme: 'static', granularity: 'per-channel' },
     };
     const events: string[] = [];
-    const r: TrialResult = await runTrial(
+    const r: TrialRunResult = await runTrial(
       {
         genome,
         dataset: { synth: { images: 24, seed: 3, size: 64 } },

@@ -1,5 +1,6 @@
 import pino from 'pino';
-import { SearchOrchestrator } from '@detsearch/orchestrator';
+import { setDetsearchHome } from '@detsearch/latency';
+import { SearchOrchestrator, type OrchestratorOptions } from '@detsearch/orchestrator';
 import type { ApiConfig } from './config';
 import type { OrchestratorPort } from './orchestrator.port';
 import type { CatalogPort } from './catalog/catalog.port';
@@ -9,6 +10,8 @@ export interface OpenOrchestratorOptions {
   config: ApiConfig;
   inMemory?: boolean;
   schema?: string;
+  /** Extra or replacement evaluators (tests). */
+  evaluators?: OrchestratorOptions['evaluators'];
 }
 
 /**
@@ -19,9 +22,14 @@ export interface OpenOrchestratorOptions {
 export async function openOrchestrator(options: OpenOrchestratorOptions): Promise<OrchestratorPort> {
   const { config } = options;
   const logger = pino({ level: config.LOG_LEVEL, name: 'orchestrator' });
+  setDetsearchHome(config.DETSEARCH_HOME);
   return SearchOrchestrator.open({
     databaseUrl: config.DATABASE_URL,
     home: config.DETSEARCH_HOME,
+    distributed: config.DETSEARCH_DISTRIBUTED,
+    dataRoot: config.DATA_ROOT,
+    evaluatorSettings: { backend: config.DETSEARCH_BACKEND, surrogateMs: config.DETSEARCH_SURROGATE_MS },
+    evaluators: options.evaluators,
     inMemory: options.inMemory,
     schema: options.schema,
     concurrency: config.WORKER_CONCURRENCY,

@@ -15,6 +15,7 @@ import { CatalogController } from './catalog/catalog.controller';
 import { SearchesController } from './searches/searches.controller';
 import { TrialsController } from './trials/trials.controller';
 import { DatasetsController } from './datasets/datasets.controller';
+import { SupernetsController } from './supernets/supernets.controller';
 
 export interface AppModuleOptions {
   config: ApiConfig;
@@ -50,6 +51,7 @@ export class AppModule {
       controllers: [
         SearchesController,
         TrialsController,
+        SupernetsController,
         CatalogController,
         DatasetsController,
         HealthController,

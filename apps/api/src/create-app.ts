@@ -10,11 +10,11 @@ import { httpMetricsMiddleware } from './metrics/metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 import { setupOpenApi } from './openapi';
 import { serveDashboard } from './dashboard';
-import { openCatalog, openOrchestrator } from './adapters';
+import { openCatalog, openOrchestrator, type OpenOrchestratorOptions } from './adapters';
 import { API_CONFIG as API_CONFIG_TOKEN } from './tokens';
 
 export interface CreateAppOptions {
-  /** Environment to read the config from (default process.env). */
+  /** Environment to read the config from (default: this process's). */
   env?: Record<string, string | undefined>;
   /** Values that win over the environment (tests, CLI flags). */
   config?: Partial<ApiConfig>;
@@ -25,6 +25,8 @@ export interface CreateAppOptions {
   inMemory?: boolean;
   /** Postgres schema to isolate this app's tables in (tests on a shared database). */
   schema?: string;
+  /** Extra or replacement evaluators for the orchestrator opened from the config (tests). */
+  evaluators?: OpenOrchestratorOptions['evaluators'];
 }
 
 /**
@@ -32,10 +34,15 @@ export interface CreateAppOptions {
  * `startServer` and `detsearch serve` bind it to a port.
  */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
-  const config: ApiConfig = { ...loadConfig(options.env ?? process.env), ...options.config };
+  const config: ApiConfig = { ...loadConfig(options.env), ...options.config };
   const orchestrator =
     options.orchestrator ??
-    (await openOrchestrator({ config, inMemory: options.inMemory, schema: options.schema }));
+    (await openOrchestrator({
+      config,
+      inMemory: options.inMemory,
+      schema: options.schema,
+      evaluators: options.evaluators,
+    }));
   try {
     const app = await NestFactory.create<NestExpressApplication>(
       AppModule.forRoot({ config, orchestrator, catalog: options.catalog ?? openCatalog() }),

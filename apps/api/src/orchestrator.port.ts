@@ -7,8 +7,10 @@ import type {
   PlotTrialsView,
   SearchEvent,
   SearchView,
+  SupernetView,
   Trial,
 } from '@detsearch/orchestrator';
+import type { EvaluatorInfo } from '@detsearch/domain';
 import type { LeaderboardTrial, ListTrialsQuery, TrialPage } from '@detsearch/persistence';
 
 /**
@@ -50,5 +52,12 @@ export interface OrchestratorPort {
   /** Progress of one search: a snapshot first, then live events, ending after 'search-completed'. */
   events(id: string, options?: { signal?: AbortSignal }): AsyncIterable<SearchEvent>;
   health(): Promise<HealthReport>;
+  /** Starts training a supernet (a child process), or returns the ready one of the same match. */
+  createSupernet(body: unknown): Promise<{ supernet: SupernetView; training: boolean }>;
+  listSupernets(query?: { limit?: number; offset?: number }): Promise<{ items: SupernetView[] }>;
+  /** Throws SUPERNET.NOT_FOUND for an unknown id. */
+  getSupernet(id: string): Promise<SupernetView>;
+  /** The evaluators this process can run, described. */
+  evaluatorInfos(): EvaluatorInfo[];
   close(): Promise<void>;
 }

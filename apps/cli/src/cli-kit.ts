@@ -2,9 +2,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { Command } from 'commander';
 import { isDomainError } from '@detsearch/common';
+import { ConfigError, loadConfig, type Config } from '@detsearch/config';
 
 /** Thrown for bad command-line input: reported as one line on stderr, exit status 2. */
 export class UsageError extends Error {}
+
+let config: Config | undefined;
+
+/** The process configuration, loaded and checked once; a bad variable is a usage error (exit 2). */
+export function cliConfig(): Config {
+  try {
+    return (config ??= loadConfig());
+  } catch (err) {
+    throw err instanceof ConfigError ? new UsageError(err.message) : err;
+  }
+}
 
 export interface OutputOptions {
   json?: boolean;
@@ -61,6 +73,15 @@ export function parseIntOption(name: string, min: number, max = Number.MAX_SAFE_
     const n = Number(value);
     if (!Number.isInteger(n) || n < min || n > max)
       throw new UsageError(`--${name}: expected an integer in [${min}, ${max}], got '${value}'`);
+    return n;
+  };
+}
+
+export function parseFloatOption(name: string, min: number, max = Number.MAX_VALUE) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+      throw new UsageError(`--${name}: expected a number in [${min}, ${max}], got '${value}'`);
     return n;
   };
 }

@@ -7,11 +7,19 @@ import { registerEvaluate } from './commands/evaluate';
 import { registerExport } from './commands/export';
 import { registerLatency } from './commands/latency';
 import { registerSearch } from './commands/search';
+import { registerSupernet } from './commands/supernet';
 import { registerTrain } from './commands/train';
 import { registerExportYaml } from './commands/export-yaml';
 import { registerWorker } from './commands/worker';
 import { registerBenchStrategy } from './commands/bench-strategy';
-import { fail } from './cli-kit';
+import { setDetsearchHome } from '@detsearch/latency';
+import { cliConfig, fail } from './cli-kit';
+
+try {
+  setDetsearchHome(cliConfig().DETSEARCH_HOME);
+} catch (err) {
+  fail(err);
+}
 
 const program = new Command();
 program
@@ -26,6 +34,7 @@ program
 
 registerDescribe(program);
 registerSearch(program);
+registerSupernet(program);
 registerExportYaml(program);
 registerBenchStrategy(program);
 registerServe(program);

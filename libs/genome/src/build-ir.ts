@@ -1,4 +1,4 @@
-import type { Activation, Genome } from './genome';
+import { rowMultiples, type Activation, type Genome } from './genome';
 import type { BuiltRow, IrOp, ModelIR, TensorShape } from './ir';
 import {
   DETECT_ROW,
@@ -88,7 +88,7 @@ class IrWriter {
     );
   }
 
-  /** A kxk Conv, or when `separable` its depthwise kxk + pointwise 1x1 substitute (CONTRACT.md). */
+  /** A kxk Conv, or when `separable` its depthwise kxk + pointwise 1x1 substitute. */
   convMaybeSeparable(
     prefix: string,
     layer: number,
@@ -141,7 +141,7 @@ class IrWriter {
  * parse_model scales it. Use `parseGenome` first: this trusts its input.
  */
 export function buildIR(genome: Genome): ModelIR {
-  const { depthMultiple: gd, widthMultiple: gw, numClasses: nc, imageSize } = genome;
+  const { numClasses: nc, imageSize } = genome;
   const separable = new Set(genome.separable);
   const w = new IrWriter(genome.activation, { channels: 3, height: imageSize, width: imageSize });
   const rowOutputs: string[] = [];
@@ -156,14 +156,15 @@ export function buildIR(genome: Genome): ModelIR {
       f === -1 ? (i === 0 ? 'images' : rowOutputs[i - 1]!) : rowOutputs[f]!,
     );
     const c1 = row.from[0] === -1 ? (i === 0 ? 3 : rowChannels[i - 1]!) : rowChannels[row.from[0]!]!;
-    const n = scaleRepeats(row.repeats, gd);
+    const mult = rowMultiples(genome, i);
+    const n = scaleRepeats(row.repeats, mult.depth);
     const sep = separable.has(i);
     let out: string;
     let c2: number;
     let args: BuiltRow['args'];
     switch (row.block) {
       case 'Conv': {
-        c2 = scaleChannels(row.channels!, gw);
+        c2 = scaleChannels(row.channels!, mult.width);
         const k = row.kernel!;
         const s = row.stride!;
         out =
@@ -174,7 +175,7 @@ export function buildIR(genome: Genome): ModelIR {
         break;
       }
       case 'C3': {
-        c2 = scaleChannels(row.channels!, gw);
+        c2 = scaleChannels(row.channels!, mult.width);
         const hidden = Math.floor(c2 * 0.5);
         const x = fromTensors[0]!;
         let m = w.conv(`${prefix}.cv1`, i, x, hidden, 1, 1);
@@ -192,7 +193,7 @@ export function buildIR(genome: Genome): ModelIR {
         break;
       }
       case 'SPPF': {
-        c2 = scaleChannels(row.channels!, gw);
+        c2 = scaleChannels(row.channels!, mult.width);
         const k = row.poolKernel!;
         const x = w.conv(`${prefix}.cv1`, i, fromTensors[0]!, Math.floor(c1 / 2), 1, 1);
         const y1 = w.maxpool(`${prefix}.m.0`, i, x, k);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '@detsearch/common';
+import { buildIR } from './build-ir';
 import { genomeKey, parseGenome } from './genome';
 
 const base = { depthMultiple: 0.33, widthMultiple: 0.25 };
@@ -15,7 +16,7 @@ function rejection(input: unknown): DomainError {
 }
 
 describe('parseGenome', () => {
-  it('fills the defaults of CONTRACT.md', () => {
+  it('fills the documented defaults', () => {
     expect(parseGenome(base)).toEqual({
       ...base,
       numClasses: 80,
@@ -83,5 +84,41 @@ describe('parseGenome', () => {
   it('rejects non-objects', () => {
     expect(rejection(null).field).toBe('genome');
     expect(rejection([1]).field).toBe('genome');
+  });
+});
+
+describe('per-stage depth and width', () => {
+  const base = { depthMultiple: 0.33, widthMultiple: 0.5 };
+
+  it('scales only the rows of the stage, on top of the global multiples', () => {
+    const plain = buildIR(parseGenome(base));
+    const stageWidth = [1, 2, 1, 1, 1, 1, 1, 1];
+    const stageDepth = [1, 1, 1, 1, 1, 1, 0.5, 1];
+    const ir = buildIR(parseGenome({ ...base, stageWidth, stageDepth }));
+    const out = (x: typeof ir, row: number) => x.rows[row]!.outChannels;
+    // stage 1 = rows 3 (Conv) and 4 (C3): twice the channels; every other row as before
+    expect(out(ir, 3)).toBe(2 * out(plain, 3));
+    expect(out(ir, 4)).toBe(2 * out(plain, 4));
+    for (const row of [0, 1, 2, 5, 6, 9, 10, 13, 17, 23]) expect(out(ir, row)).toBe(out(plain, row));
+    // stage 6 = neck rows 18 and 20: C3 20 has round(3 * 0.33 * 0.5) -> at least 1 bottleneck
+    expect(ir.rows[20]!.repeats).toBe(1);
+    expect(ir.rows[13]!.repeats).toBe(plain.rows[13]!.repeats);
+    // the next row's input follows the stage's output
+    expect(ir.rows[5]!.inChannels).toBe(out(ir, 4));
+  });
+
+  it('treats all-ones as the plain genome and keys per-stage genomes apart', () => {
+    const ones = parseGenome({ ...base, stageDepth: Array(8).fill(1), stageWidth: Array(8).fill(1) });
+    expect(ones).toEqual(parseGenome(base));
+    expect(genomeKey(ones)).toBe(genomeKey(parseGenome(base)));
+    const pruned = parseGenome({ ...base, stageWidth: [1, 1, 1, 0.5, 1, 1, 1, 1] });
+    expect(genomeKey(pruned)).not.toBe(genomeKey(parseGenome(base)));
+  });
+
+  it('names the field of a bad multiplier list', () => {
+    expect(() => parseGenome({ ...base, stageWidth: [1, 1] })).toThrow(
+      /stageWidth: .*one multiplier per stage/,
+    );
+    expect(() => parseGenome({ ...base, stageDepth: [1, 1, 1, 1, 1, 1, 1, 9] })).toThrow(/stageDepth\[7\]/);
   });
 });

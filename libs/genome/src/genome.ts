@@ -18,7 +18,7 @@ export interface Quantization {
   calibration?: (typeof CALIBRATIONS)[number];
 }
 
-/** One candidate architecture (CONTRACT.md section 1), with every default filled in. */
+/** One candidate architecture, with every default filled in. */
 export interface Genome {
   depthMultiple: number;
   widthMultiple: number;
@@ -27,6 +27,34 @@ export interface Genome {
   separable: number[];
   activation: Activation;
   quantization: Quantization;
+  /**
+   * Per-stage multipliers on top of the global ones (structured pruning as architecture): one per
+   * entry of STAGES, scaling that stage's C3 repeats (depth) or its rows' channels (width).
+   * Absent: 1 everywhere.
+   */
+  stageDepth?: number[];
+  stageWidth?: number[];
+}
+
+/**
+ * The stages per-stage multipliers address: the four backbone stages (a stride-2 Conv and its C3)
+ * and the four neck blocks (a Conv and the C3 it feeds), as rows of YOLOV5_TABLE.
+ */
+export const STAGES: readonly (readonly number[])[] = [
+  [1, 2],
+  [3, 4],
+  [5, 6],
+  [7, 8],
+  [10, 13],
+  [14, 17],
+  [18, 20],
+  [21, 23],
+];
+export const STAGE_MULTIPLE_LIMITS = { min: 0.25, max: 2 } as const;
+
+/** The stage a table row belongs to, or -1 (stem, SPPF, upsample, concat, Detect). */
+export function stageOfRow(row: number): number {
+  return STAGES.findIndex((rows) => rows.includes(row));
 }
 
 export const GENOME_LIMITS = {
@@ -60,6 +88,16 @@ const multiple = z
   .min(GENOME_LIMITS.multiple.min)
   .max(GENOME_LIMITS.multiple.max);
 
+const stageMultiples = z
+  .array(
+    z
+      .number({ invalid_type_error: 'must be a number' })
+      .finite()
+      .min(STAGE_MULTIPLE_LIMITS.min)
+      .max(STAGE_MULTIPLE_LIMITS.max),
+  )
+  .length(STAGES.length, `needs one multiplier per stage (${STAGES.length})`);
+
 export const genomeSchema = z
   .object({
     depthMultiple: multiple,
@@ -90,6 +128,8 @@ export const genomeSchema = z
       .default([]),
     activation: z.enum(ACTIVATIONS).default('silu'),
     quantization: quantizationSchema.default({ precision: 'fp32' }),
+    stageDepth: stageMultiples.optional(),
+    stageWidth: stageMultiples.optional(),
   })
   .strict();
 
@@ -109,7 +149,25 @@ export function parseGenome(input: unknown): Genome {
             : {}),
         }
       : { precision: g.quantization.precision };
-  return { ...g, separable: [...g.separable].sort((a, b) => a - b), quantization };
+  const { stageDepth, stageWidth, ...rest } = g;
+  // All ones is the plain genome: same key, same IR.
+  const stages = (m: number[] | undefined) => (m && m.some((v) => v !== 1) ? m : undefined);
+  return {
+    ...rest,
+    separable: [...g.separable].sort((a, b) => a - b),
+    quantization,
+    ...(stages(stageDepth) ? { stageDepth } : {}),
+    ...(stages(stageWidth) ? { stageWidth } : {}),
+  };
+}
+
+/** The row's depth and width multipliers: the global ones times its stage's. */
+export function rowMultiples(g: Genome, row: number): { depth: number; width: number } {
+  const k = stageOfRow(row);
+  return {
+    depth: g.depthMultiple * (k >= 0 ? (g.stageDepth?.[k] ?? 1) : 1),
+    width: g.widthMultiple * (k >= 0 ? (g.stageWidth?.[k] ?? 1) : 1),
+  };
 }
 
 /** A stable string key: two genomes with the same key build the same model. */
@@ -123,6 +181,8 @@ export function genomeKey(g: Genome): string {
     `s${g.separable.join('.')}`,
     g.activation,
     [q.precision, q.scheme, q.granularity, q.calibration].filter(Boolean).join('-'),
+    ...(g.stageDepth ? [`sd${g.stageDepth.join('.')}`] : []),
+    ...(g.stageWidth ? [`sw${g.stageWidth.join('.')}`] : []),
   ].join('|');
 }
 

@@ -72,7 +72,7 @@ export const YOLOV5_ANCHORS: readonly (readonly [number, number])[][] = [
 export const YOLOV5_STRIDES: readonly number[] = [8, 16, 32];
 export const DETECT_ROW = 24;
 
-/** Rows whose 3x3 convolutions may become depthwise-separable (CONTRACT.md section 1). */
+/** Rows whose 3x3 convolutions may become depthwise-separable (the genome's `separable`). */
 export const SEPARABLE_CONV_ROWS: readonly number[] = [1, 3, 5, 7, 18, 21];
 export const SEPARABLE_C3_ROWS: readonly number[] = [2, 4, 6, 8, 13, 17, 20, 23];
 export const SEPARABLE_ROWS: readonly number[] = [...SEPARABLE_CONV_ROWS, ...SEPARABLE_C3_ROWS].sort(

@@ -1,4 +1,4 @@
-import { measureOnnx, type LatencyMeasurement } from './measure';
+import { measureOnnx, type LatencyTiming } from './measure';
 /**
  * Like measureOnnx, but each run's time is the CPU time this process used (user + system), with one
  * intra-op thread. On a machine shared with other work a run's wall time mostly measures how long
@@ -9,6 +9,6 @@ import { measureOnnx, type LatencyMeasurement } from './measure';
 export function measureOnnxCpuTime(
   model: Uint8Array | string,
   opts: { runs?: number; warmup?: number } = {},
-): Promise<LatencyMeasurement> {
+): Promise<LatencyTiming> {
   return measureOnnx(model, { ...opts, threads: 1, clock: 'cpu' });
 }

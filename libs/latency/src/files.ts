@@ -5,6 +5,8 @@ import { DomainError } from '@detsearch/common';
 import { parseSearchSpaceYaml, type SearchSpaceSpec } from '@detsearch/search-space';
 import { parsePreset, type Preset } from './preset';
 import { parseHardwareProfile, type HardwareProfile } from './profile';
+import { hostCpu } from './host-cpu';
+import { withPublishedCalibration } from './published';
 
 // File adapters around the pure profile/preset/predictor modules.
 
@@ -37,9 +39,16 @@ export function defaultPresetDir(): string {
   return join(findRepoRoot(), 'search-spaces', 'presets');
 }
 
-/** Where fitted profiles live: $DETSEARCH_HOME/profiles (DETSEARCH_HOME defaults to ./.detsearch). */
-export function fittedProfileDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.DETSEARCH_HOME || '.detsearch', 'profiles');
+let detsearchHome = '.detsearch';
+
+/** Sets this process's DETSEARCH_HOME (processes call it once, from their loaded config). */
+export function setDetsearchHome(home: string): void {
+  detsearchHome = home;
+}
+
+/** Where fitted profiles live: <DETSEARCH_HOME>/profiles. */
+export function fittedProfileDir(home: string = detsearchHome): string {
+  return resolve(home, 'profiles');
 }
 
 function readYaml(path: string, code: string): unknown {
@@ -65,8 +74,17 @@ function yamlFiles(dir: string): string[] {
 
 const stem = (file: string) => file.replace(/\.ya?ml$/, '');
 
-export function loadHardwareProfileFile(path: string): HardwareProfile {
-  const profile = parseHardwareProfile(readYaml(path, 'PROFILE.INVALID'), path);
+export interface ProfileFileOptions {
+  /**
+   * false: the profile as written (stated efficiencies). Default: a profile with published figures
+   * and no calibration of its own comes back fitted to those figures (withPublishedCalibration).
+   */
+  published?: boolean;
+}
+
+export function loadHardwareProfileFile(path: string, options: ProfileFileOptions = {}): HardwareProfile {
+  const stated = parseHardwareProfile(readYaml(path, 'PROFILE.INVALID'), path);
+  const profile = options.published === false ? stated : withPublishedCalibration(stated);
   const expected = stem(path.split(/[\\/]/).pop()!);
   if (profile.name !== expected)
     throw new DomainError(
@@ -78,8 +96,11 @@ export function loadHardwareProfileFile(path: string): HardwareProfile {
 }
 
 /** Every profile in a folder (default: the repository's search-spaces/hardware), validated. */
-export function loadHardwareProfiles(dir: string = defaultHardwareDir()): HardwareProfile[] {
-  return yamlFiles(dir).map((f) => loadHardwareProfileFile(join(dir, f)));
+export function loadHardwareProfiles(
+  dir: string = defaultHardwareDir(),
+  options: ProfileFileOptions = {},
+): HardwareProfile[] {
+  return yamlFiles(dir).map((f) => loadHardwareProfileFile(join(dir, f), options));
 }
 
 export interface ProfileLookup {
@@ -95,7 +116,13 @@ export function getHardwareProfile(name: string, lookup: ProfileLookup = {}): Ha
   for (const dir of fittedDir ? [fittedDir] : []) {
     for (const ext of ['.yaml', '.yml']) {
       const path = join(dir, `${name}${ext}`);
-      if (existsSync(path)) return loadHardwareProfileFile(path);
+      if (!existsSync(path)) continue;
+      const fitted = loadHardwareProfileFile(path);
+      // A self-calibrated host profile belongs to the CPU it was measured on: on another machine
+      // the built-in prior is the honest answer (ensureHostProfile then calibrates this one).
+      const key = fitted.calibration?.hostKey;
+      if (key !== undefined && key !== hostCpu().key) break;
+      return fitted;
     }
   }
   const dir = lookup.dir ?? defaultHardwareDir();

@@ -8,3 +8,7 @@ export * from './sampling';
 export * from './measure';
 export * from './measure-genomes';
 export * from './cpu-time';
+export * from './published';
+export * from './host-cpu';
+export * from './host';
+export * from './provenance';

@@ -17,7 +17,7 @@ export interface MeasureOptions {
   clock?: 'wall' | 'cpu';
 }
 
-export interface LatencyMeasurement {
+export interface LatencyTiming {
   medianMs: number;
   p90Ms: number;
   meanMs: number;
@@ -33,7 +33,7 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
-export function summarizeTimes(times: number[], threads: number): LatencyMeasurement {
+export function summarizeTimes(times: number[], threads: number): LatencyTiming {
   const sorted = [...times].sort((a, b) => a - b);
   const n = sorted.length;
   const median = n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
@@ -56,7 +56,7 @@ export function summarizeTimes(times: number[], threads: number): LatencyMeasure
 export async function measureOnnx(
   model: Uint8Array | string,
   opts: MeasureOptions = {},
-): Promise<LatencyMeasurement> {
+): Promise<LatencyTiming> {
   const runs = opts.runs ?? 50;
   const warmup = opts.warmup ?? 5;
   const threads = opts.threads ?? Math.max(1, cpus().length);

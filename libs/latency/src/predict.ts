@@ -95,6 +95,9 @@ export function opRooflines(
   };
   const out: OpRoofline[] = [];
   for (const r of fusedOps(ir)) {
+    // Fusions the runtime does beyond conv+BN+act: no kernel, no launch, no extra pass.
+    if (r.kind === 'concat' && profile.fusion?.concat === 'in-place') continue;
+    if (r.kind === 'add' && profile.fusion?.residualAdd === 'fused') continue;
     const p = keepFloat.has(r.layer) ? 'fp32' : precision;
     const { read, written } = fusedOpBytes(r, p);
     out.push(roofline(p, r.name, r.kind, opClassOf(r), r.layer, r.flops, read + written));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DomainError } from '@detsearch/common';
+import { OBJECTIVES, STRATEGY_NAMES } from '@detsearch/domain';
 import { zodToDomainError } from '@detsearch/genome';
 import {
   overrideSpec,
@@ -9,11 +10,6 @@ import {
   type SearchSpaceSpec,
 } from '@detsearch/search-space';
 import type { HardwareProfile } from './profile';
-
-export const PRESET_OBJECTIVES = ['map50_95', 'latency', 'size'] as const;
-export type PresetObjective = (typeof PRESET_OBJECTIVES)[number];
-/** The strategies of libs/strategies (kept here as data so a preset file validates on its own). */
-export const PRESET_STRATEGIES = ['random', 'evolution', 'nsga2', 'bayes'] as const;
 
 const multipleOf32 = z.number().int().min(32).multipleOf(32, 'must be a multiple of 32');
 
@@ -32,12 +28,12 @@ export const presetSchema = z
       .strict()
       .refine((r) => r.min <= r.max, 'min must not exceed max'),
     objectives: z
-      .array(z.enum(PRESET_OBJECTIVES))
+      .array(z.enum(OBJECTIVES))
       .min(1)
       .refine((a) => new Set(a).size === a.length, 'has duplicates'),
     /** A search-space override (libs/search-space): fields replacing the default space's. */
     searchSpace: z.record(z.unknown()).default({}),
-    strategy: z.enum(PRESET_STRATEGIES),
+    strategy: z.enum(STRATEGY_NAMES),
     budget: z.object({ trials: z.number().int().positive() }).strict(),
     fidelity: z
       .object({

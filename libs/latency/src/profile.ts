@@ -64,6 +64,42 @@ const precisionOverrideSchema = z
   })
   .strict();
 
+/** What a published time covers besides the network itself. */
+export const FIGURE_INCLUDES = ['inference', 'preprocess', 'postprocess'] as const;
+export type FigureIncludes = (typeof FIGURE_INCLUDES)[number];
+export const PUBLISHED_MODELS = ['yolov5n', 'yolov5s', 'yolov5m', 'yolov5l', 'yolov5x'] as const;
+
+/**
+ * One published batch-1 latency of a detection CNN on the profile's device and runtime, with where
+ * it comes from: the figures a profile is calibrated on and leave-one-out checked against.
+ */
+export const publishedFigureSchema = z
+  .object({
+    /** A YOLOv5 v6+ P5 model (80 classes, SiLU) that the genome table reproduces. */
+    model: z.enum(PUBLISHED_MODELS),
+    imageSize: z.number().int().min(32).max(4096),
+    precision: z.enum(PRECISIONS),
+    /** The published time per image, ms (FPS figures converted as 1000 / FPS). */
+    ms: positiveNumber(),
+    /** What the time covers: 'inference' always; pre/post-processing when the source says so. */
+    includes: z
+      .array(z.enum(FIGURE_INCLUDES))
+      .min(1)
+      .refine((a) => a.includes('inference'), 'must include inference'),
+    runtime: z.string().min(1),
+    /** The measured hardware when it differs in detail from the profile's (another carrier board, host). */
+    device: z.string().optional(),
+    source: z.string().min(1),
+    url: z.string().url(),
+    notes: z.string().optional(),
+  })
+  .strict();
+export type PublishedFigure = z.infer<typeof publishedFigureSchema>;
+
+function positiveNumber() {
+  return z.number({ invalid_type_error: 'must be a number' }).positive('must be > 0');
+}
+
 const nameSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes (the file name)');
@@ -108,6 +144,33 @@ export const hardwareProfileSchema = z
      * conv (onnxruntime's CPU provider runs SiLU as one QuickGelu node: 1). Missing: fused (0).
      */
     activationPasses: activationPassesSchema.default({}),
+    /**
+     * The runtime's graph fusions beyond conv+BN+activation: TensorRT writes concatenated tensors in
+     * place (no concat kernel) and fuses a residual add into the producing conv's epilogue.
+     */
+    fusion: z
+      .object({
+        concat: z.enum(['copy', 'in-place']).default('copy'),
+        residualAdd: z.enum(['separate', 'fused']).default('separate'),
+      })
+      .strict()
+      .default({}),
+    /**
+     * Per-image work outside the network that published times may include: letterbox/normalize per
+     * input megapixel and decode + NMS on the host. Prediction reports network time only; these are
+     * added when comparing with a figure that includes them.
+     */
+    pipelineUs: z
+      .object({
+        preprocessPerMpixelUs: z.number().min(0).default(0),
+        postprocessUs: z.number().min(0).default(0),
+      })
+      .strict()
+      .default({}),
+    /** Published batch-1 measurements on this device and runtime, each with its source. */
+    publishedFigures: z.array(publishedFigureSchema).default([]),
+    /** Why a profile has fewer than six figures (what was searched for and not found). */
+    publishedFiguresNote: z.string().optional(),
     /** Per-precision replacements of efficiency, overhead (calibration writes these) and activation costs. */
     byPrecision: z
       .object({
@@ -125,6 +188,10 @@ export const hardwareProfileSchema = z
         samples: z.record(z.number().int().min(0)),
         rmsLogError: z.record(z.number().min(0)),
         notes: z.string().optional(),
+        /** What the fit used: published figures, genomes measured on this host, or device measurements. */
+        basis: z.enum(['published', 'host', 'device']).optional(),
+        /** basis 'host': the CPU the measurements ran on (model name and ISA flags, see host.ts). */
+        hostKey: z.string().optional(),
       })
       .strict()
       .optional(),

@@ -31,7 +31,7 @@ export interface QuantizedWeights {
 
 /**
  * Symmetric int8 weights in [-127, 127] with zero point 0, per tensor or per output channel. int8
- * (not uint8) weights are what onnxruntime's x86 kernels speed up (FACTS.md).
+ * (not uint8) weights are what onnxruntime's x86 kernels speed up.
  */
 export function quantizeWeightsInt8(
   weight: Float32Array,

@@ -146,7 +146,7 @@ function firstLine(e: unknown): string {
  * wasm, the gradient kernels wasm lacks. Logs the choice once.
  */
 export async function initBackend(
-  preferred: string = process.env.DETSEARCH_BACKEND ?? 'auto',
+  preferred: string = 'auto',
   options: InitBackendOptions = {},
 ): Promise<BackendInfo> {
   const wanted = (preferred.trim() || 'auto') as BackendPreference;

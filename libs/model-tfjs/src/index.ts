@@ -7,7 +7,7 @@
  * import * as tf from '@tensorflow/tfjs-core';
  * import { initBackend, currentBackend, TfjsDetector } from '@detsearch/model-tfjs';
  *
- * await initBackend();                         // DETSEARCH_BACKEND or auto; registers gradients
+ * await initBackend(config.DETSEARCH_BACKEND);  // or 'auto' (default); registers gradients
  * const model = TfjsDetector.build(buildIR(genome));   // weights default to initWeights(ir)
  * const opt = tf.train.sgd(0.01);
  * const { value, grads } = tf.variableGrads(() => loss(model.forward(images, true), targets),
@@ -20,7 +20,7 @@
  * model.dispose();
  * ```
  *
- * - `initBackend(preferred = process.env.DETSEARCH_BACKEND ?? 'auto', { log })`: tries
+ * - `initBackend(preferred = 'auto', { log })`: tries
  *   tfjs-node-gpu, tfjs-node, wasm (SIMD), cpu; an explicit unavailable choice throws a DomainError
  *   (`BACKEND.UNAVAILABLE`, `BACKEND.UNKNOWN`). Call it (and await it) before building a model: it
  *   also registers tfjs' gradients, which tfjs-core's CommonJS build lacks.

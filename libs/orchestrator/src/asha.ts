@@ -1,5 +1,6 @@
+import { objectiveVector, type ObjectiveMetrics, type ObjectiveName } from '@detsearch/domain';
 import { crowdingDistance, nonDominatedSort } from '@detsearch/strategies';
-import type { ObjectiveName, SearchFidelity } from '@detsearch/persistence';
+import type { SearchFidelity } from '@detsearch/persistence';
 
 /**
  * Asynchronous successive halving (ASHA, Li et al. 2020) over epochs, on several objectives.
@@ -25,18 +26,16 @@ export function rungIndex(f: SearchFidelity, epoch: number): number {
   return rungEpochs(f).indexOf(epoch);
 }
 
-export interface RungCompetitor {
+/** A trial at a rung: its mAP at the rung's epoch and its genome-derived costs. */
+export interface RungCompetitor extends ObjectiveMetrics {
   id: string;
   number: number;
   map50_95: number;
-  latencyMs: number | null;
-  sizeBytes: number | null;
 }
 
-export function rungVector(objectives: ObjectiveName[], c: RungCompetitor): number[] {
-  return objectives.map((o) =>
-    o === 'map50_95' ? -c.map50_95 : o === 'latency' ? (c.latencyMs ?? Infinity) : (c.sizeBytes ?? Infinity),
-  );
+/** A missing cost ranks worst. */
+export function rungVector(objectives: readonly ObjectiveName[], c: RungCompetitor): number[] {
+  return objectiveVector(objectives, c);
 }
 
 /**

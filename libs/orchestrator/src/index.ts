@@ -14,6 +14,7 @@ export {
   resolveLaunch,
   MAX_TRIALS,
   DEFAULT_EVALUATOR,
+  DEFAULT_FINE_TUNE_TOP_K,
   DEFAULT_FIDELITY,
   DEFAULT_HARDWARE_PROFILE,
   type LaunchRequest,
@@ -28,22 +29,27 @@ export {
 } from './search-runner';
 export { SearchEventBus, searchEventStream } from './events';
 export { rungEpochs, rungIndex, promotes, rungVector, type RungCompetitor } from './asha';
-export { objectiveVector, constraintVector, type ObjectiveInputs } from './objectives';
+export { objectiveVector, constraintVector, type ObjectiveMetrics } from '@detsearch/domain';
 export {
   EvaluatorRegistry,
+  BUILT_IN_EVALUATORS,
   createEvaluatorRegistry,
+  evaluatorInfos,
   registerEvaluator,
   fullEvaluatorUnavailable,
   type EvaluatorLoader,
 } from './evaluators/registry';
 export {
   FullEvaluator,
+  sharedSyntheticDataset,
+  fullEvaluator,
   DEFAULT_SYNTHETIC,
   type FullEvaluatorOptions,
   type SyntheticDatasetOptions,
 } from './evaluators/full';
 export {
   SurrogateEvaluator,
+  surrogateEvaluator,
   surrogateEstimate,
   map50From,
   SURROGATE_NOTE,
@@ -89,3 +95,25 @@ export {
   runMeasurement,
   type MeasureSettings,
 } from './queue/measurements';
+export {
+  SupernetService,
+  supernetRequestSchema,
+  DEFAULT_SUPERNET_MINUTES,
+  type SupernetRequest,
+  type ResolvedSupernet,
+  type SupernetServiceOptions,
+} from './supernets/supernet-service';
+export { toSupernetView, type SupernetView } from './supernets/view';
+export {
+  datasetFingerprint,
+  spaceFingerprint,
+  syntheticFingerprint,
+  canonicalJson,
+} from './supernets/fingerprint';
+export {
+  SupernetEvaluator,
+  supernetEvaluator,
+  INHERITED_WEIGHTS,
+  type SupernetEvaluatorOptions,
+} from './evaluators/supernet';
+export { runFinalStage, finalists, meanAndSpread, type FinalStageDeps } from './final-stage';

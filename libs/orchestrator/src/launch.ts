@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DomainError, isDomainError } from '@detsearch/common';
+import { DataRoot } from '@detsearch/config';
 import { zodToDomainError } from '@detsearch/genome';
 import {
   getHardwareProfile,
@@ -13,7 +13,8 @@ import {
   type HardwareProfile,
   type Preset,
 } from '@detsearch/latency';
-import { OBJECTIVES, type NewSearch, type SearchFidelity } from '@detsearch/persistence';
+import { isStrategyName, OBJECTIVES, STRATEGY_NAMES } from '@detsearch/domain';
+import type { NewSearch, SearchFidelity } from '@detsearch/persistence';
 import {
   compileSearchSpace,
   overrideSpec,
@@ -21,7 +22,6 @@ import {
   type SearchSpaceOverride,
   type SearchSpaceSpec,
 } from '@detsearch/search-space';
-import { isStrategyName, STRATEGY_NAMES } from '@detsearch/strategies';
 import { SYNTHETIC_NUM_CLASSES } from './evaluators/full';
 
 const unique = (a: unknown[]) => new Set(a).size === a.length;
@@ -42,7 +42,7 @@ export const fidelitySchema = z
     path: ['minEpochs'],
   });
 
-/** The body of POST /searches (CONTRACT.md section 3). A preset fills what the body leaves out. */
+/** The body of POST /searches. A preset fills what the body leaves out. */
 export const launchRequestSchema = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
@@ -83,6 +83,16 @@ export const launchRequestSchema = z
     dataset: z.string().min(1).max(1000).optional(),
     fidelity: fidelitySchema.optional(),
     evaluator: z.string().min(1).max(50).optional(),
+    supernetId: z.string().uuid('must be a supernet id (a UUID)').optional(),
+    fineTune: z
+      .object({
+        topK: z.number().int().min(0).max(100).optional(),
+        epochs: z.number().int().min(1).max(1000).optional(),
+        seeds: z.number().int().min(1).max(2).optional(),
+      })
+      .strict()
+      .optional(),
+    supernetMinutes: positive.max(7 * 24 * 60).optional(),
   })
   .strict();
 
@@ -91,6 +101,8 @@ export type LaunchRequest = z.input<typeof launchRequestSchema>;
 export const DEFAULT_HARDWARE_PROFILE = 'host';
 export const DEFAULT_FIDELITY: SearchFidelity = { epochs: 9, minEpochs: 1, eta: 3 };
 export const DEFAULT_EVALUATOR = 'full';
+/** Final stage of a supernet search: the front's best 3 fine-tuned, one seed. */
+export const DEFAULT_FINE_TUNE_TOP_K = 3;
 
 export interface LaunchDeps {
   /** Throws a DomainError naming the field when the evaluator cannot be used. */
@@ -98,6 +110,18 @@ export interface LaunchDeps {
   getPreset?: (name: string) => Preset;
   getHardwareProfile?: (name: string) => HardwareProfile;
   defaultSearchSpace?: () => SearchSpaceSpec;
+  /**
+   * The supernet of a launch with evaluator 'supernet': the one named by `supernetId` (checked
+   * against the search's dataset and space), else the space's activation narrowed to one. Throws
+   * DomainErrors naming `supernetId`. Absent: 'supernet' launches are refused.
+   */
+  supernetSpec?: (
+    spec: SearchSpaceSpec,
+    dataset: string | null,
+    supernetId?: string,
+  ) => Promise<SearchSpaceSpec>;
+  /** Datasets are read only below this folder (default: the working directory). */
+  dataRoot?: string;
 }
 
 /**
@@ -169,13 +193,31 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
   if (constraints.maxLatencyMs === undefined && preset?.latencyBudgetMs !== undefined)
     constraints.maxLatencyMs = preset.latencyBudgetMs;
 
-  const evaluator = req.evaluator ?? DEFAULT_EVALUATOR;
+  const evaluator = req.evaluator ?? (req.supernetId !== undefined ? 'supernet' : DEFAULT_EVALUATOR);
   await deps.assertEvaluator(evaluator);
+  if (evaluator !== 'supernet')
+    for (const field of ['supernetId', 'fineTune', 'supernetMinutes'] as const)
+      if (req[field] !== undefined)
+        throw new DomainError(
+          'SEARCH.INVALID',
+          `${field}: only with evaluator 'supernet' (got evaluator '${evaluator}')`,
+          field,
+        );
 
   // A trained model has as many classes as its dataset, whatever the search space's default says.
-  const dataset = req.dataset !== undefined ? resolveDataset(req.dataset) : null;
+  const dataset = req.dataset !== undefined ? resolveDataset(req.dataset, deps.dataRoot) : null;
   if (dataset) spec = { ...spec, numClasses: dataset.numClasses };
-  else if (evaluator === 'full') spec = { ...spec, numClasses: SYNTHETIC_NUM_CLASSES };
+  else if (evaluator === 'full' || evaluator === 'supernet')
+    spec = { ...spec, numClasses: SYNTHETIC_NUM_CLASSES };
+  if (evaluator === 'supernet') {
+    if (!deps.supernetSpec)
+      throw new DomainError(
+        'EVALUATOR.UNAVAILABLE',
+        "evaluator: 'supernet' is not available here",
+        'evaluator',
+      );
+    spec = await deps.supernetSpec(spec, dataset?.path ?? null, req.supernetId);
+  }
 
   const seed = req.seed ?? randomInt(0, 2 ** 31 - 1);
   return {
@@ -194,6 +236,16 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
     fidelity,
     evaluator,
     request: body as Record<string, unknown>,
+    ...(evaluator === 'supernet'
+      ? {
+          supernetId: req.supernetId ?? null,
+          fineTune: {
+            topK: req.fineTune?.topK ?? DEFAULT_FINE_TUNE_TOP_K,
+            epochs: req.fineTune?.epochs ?? fidelity.epochs,
+            seeds: req.fineTune?.seeds ?? 1,
+          },
+        }
+      : {}),
   };
 }
 
@@ -201,14 +253,19 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
  * A dataset named by a launch request: a data.yaml below DATA_ROOT (default the working directory),
  * so an API client cannot make the service read arbitrary files. Returns its class count.
  */
-export function resolveDataset(path: string): { path: string; numClasses: number } {
+export function resolveDataset(path: string, dataRoot?: string): { path: string; numClasses: number } {
   const fail = (why: string) => new DomainError('SEARCH.INVALID_DATASET', `dataset: ${why}`, 'dataset');
-  const root = realpathSync(resolve(process.env.DATA_ROOT ?? '.'));
-  const abs = resolve(root, path);
-  if (!existsSync(abs)) throw fail(`no such file '${path}' below DATA_ROOT (${root})`);
-  const real = realpathSync(abs);
-  const rel = relative(root, real);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw fail(`'${path}' is outside DATA_ROOT (${root})`);
+  const root = new DataRoot(dataRoot);
+  let real: string;
+  try {
+    real = root.confine(path, 'dataset');
+  } catch (err) {
+    if (isDomainError(err) && err.code === 'DATASET.NOT_FOUND')
+      throw fail(`no such file '${path}' below DATA_ROOT (${root.realRoot})`);
+    if (isDomainError(err) && err.code === 'DATASET.OUTSIDE_ROOT')
+      throw fail(`'${path}' is outside DATA_ROOT (${root.realRoot})`);
+    throw err;
+  }
   let doc: { nc?: unknown; names?: unknown };
   try {
     doc = (parseYaml(readFileSync(real, 'utf8')) ?? {}) as typeof doc;

@@ -1,17 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { DomainError } from '@detsearch/common';
+import { objectiveValues, type EvaluatorInfo } from '@detsearch/domain';
 import { getHardwareProfile, type HardwareProfile } from '@detsearch/latency';
 import {
   createDataSource,
   SearchRepository,
+  SupernetRepository,
   TrialRepository,
   WorkerRepository,
   type Database,
   type LeaderboardTrial,
   type ListTrialsQuery,
   type Search,
+  type Supernet,
   type Trial,
   type TrialPage,
 } from '@detsearch/persistence';
@@ -26,7 +30,10 @@ import {
 } from './analysis';
 import { createEvaluatorRegistry, type EvaluatorLoader, type EvaluatorRegistry } from './evaluators/registry';
 import { SearchEventBus, searchEventStream } from './events';
-import { resolveLaunch, type LaunchDeps } from './launch';
+import { resolveDataset, resolveLaunch, type LaunchDeps } from './launch';
+import { SupernetEvaluator } from './evaluators/supernet';
+import { SupernetService, type SupernetServiceOptions } from './supernets/supernet-service';
+import { toSupernetView, type SupernetView } from './supernets/view';
 import { channelFor, PgNotifier } from './queue/notifier';
 import { PgBossDispatcher, PgBossQueue } from './queue/pg-boss-queue';
 import { DEFAULT_STALE_MS, TrialReaper, type ReaperOptions } from './queue/reaper';
@@ -45,17 +52,18 @@ import type {
   SearchEvent,
   SearchView,
   TrialEvaluator,
+  EvaluatorSettings,
 } from './types';
 
 export interface OrchestratorOptions {
-  /** Postgres URL; absent: embedded PGlite under `home`. Callers usually pass process.env.DATABASE_URL. */
+  /** Postgres URL; absent: embedded PGlite under `home`. */
   databaseUrl?: string;
   /** DETSEARCH_HOME (default ./.detsearch). */
   home?: string;
   inMemory?: boolean;
   /** Postgres schema (test isolation). */
   schema?: string;
-  /** Trials evaluated at once per search in this process (default 2). */
+  /** Trials evaluated at once per search in this process (default 2; the apps pass WORKER_CONCURRENCY). */
   concurrency?: number;
   /**
    * How long a search's runner may go silent before another process takes it over (default 30 s).
@@ -66,12 +74,16 @@ export interface OrchestratorOptions {
   resumeOrphans?: boolean;
   /** Extra or replacement evaluators (e.g. the 'full' one once it exists). */
   evaluators?: Record<string, EvaluatorLoader | TrialEvaluator>;
+  /** Settings the evaluators are created with (`home` and `dataRoot` default to the options here). */
+  evaluatorSettings?: EvaluatorSettings;
+  /** DATA_ROOT: datasets named by searches are read only below it (default: the working directory). */
+  dataRoot?: string;
   dispatcher?: TrialDispatcher;
   /**
    * Distributed mode (needs Postgres): trials become pg-boss jobs, created in the transaction that
    * creates their rows, and `detsearch worker` processes evaluate them; this process only runs the
-   * search loops, relays progress and reaps lost attempts. Default: DETSEARCH_DISTRIBUTED=1 in the
-   * environment. Off: trials run in this process (the embedded behaviour), same job handler.
+   * search loops, relays progress and reaps lost attempts (the DETSEARCH_DISTRIBUTED setting).
+   * Off (default): trials run in this process (the embedded behaviour), same job handler.
    */
   distributed?: boolean;
   /** pg-boss's schema in distributed mode (default 'pgboss', or '<schema>_pgboss' with `schema`). */
@@ -83,7 +95,9 @@ export interface OrchestratorOptions {
   /** Distributed: when an attempt counts as lost, and how many attempts a trial gets. */
   reaper?: ReaperOptions;
   /** Launch-time lookups, replaceable in tests. */
-  launch?: Omit<LaunchDeps, 'assertEvaluator'>;
+  launch?: Omit<LaunchDeps, 'assertEvaluator' | 'supernetSpec'>;
+  /** Supernet training: default budget (minutes) and, for tests of the plumbing, the library loader. */
+  supernets?: Pick<SupernetServiceOptions, 'defaultMinutes' | 'loadLibrary' | 'synthetic'>;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -98,11 +112,16 @@ const CSV_COLUMNS = [
   'map50_95',
   'map50',
   'latency_ms',
+  'latency_source',
+  'latency_provenance',
   'size_bytes',
   'params',
   'gflops',
   'evaluator',
   'backend',
+  'estimate_map50_95',
+  'finetuned_map50_95',
+  'finetuned_map50',
   'genome_key',
   'genome',
 ] as const;
@@ -122,6 +141,9 @@ export class SearchOrchestrator {
   readonly searches: SearchRepository;
   readonly trials: TrialRepository;
   readonly workers: WorkerRepository;
+  readonly supernetRepository: SupernetRepository;
+  /** Weight-sharing supernets: found, trained (child processes) and followed here. */
+  readonly supernets: SupernetService;
   /** Distributed mode: the queue, its notification channel and the lost-attempt reaper. */
   private queue: {
     boss: PgBossQueue;
@@ -138,10 +160,27 @@ export class SearchOrchestrator {
     this.searches = new SearchRepository(db);
     this.trials = new TrialRepository(db);
     this.workers = new WorkerRepository(db);
+    this.supernetRepository = new SupernetRepository(db);
+    this.supernets = new SupernetService({
+      db,
+      supernets: this.supernetRepository,
+      home: resolve(options.home ?? '.detsearch'),
+      runnerId: this.runnerId,
+      resolveDataset,
+      getPreset: options.launch?.getPreset,
+      defaultSearchSpace: options.launch?.defaultSearchSpace,
+      log: options.log,
+      ...options.supernets,
+    });
+    if (!options.evaluators?.supernet)
+      evaluators.register(
+        'supernet',
+        () => new SupernetEvaluator({ service: this.supernets, searches: this.searches }),
+      );
   }
 
   static async open(options: OrchestratorOptions = {}): Promise<SearchOrchestrator> {
-    const distributed = options.distributed ?? distributedFromEnv();
+    const distributed = options.distributed ?? false;
     if (distributed && !options.databaseUrl)
       throw new DomainError(
         'ORCHESTRATOR.DISTRIBUTED_NEEDS_POSTGRES',
@@ -154,7 +193,12 @@ export class SearchOrchestrator {
       inMemory: options.inMemory,
       schema: options.schema,
     });
-    const o = new SearchOrchestrator(db, createEvaluatorRegistry(options.evaluators), options);
+    const evaluators = createEvaluatorRegistry(options.evaluators, {
+      home: options.home,
+      dataRoot: options.dataRoot,
+      ...options.evaluatorSettings,
+    });
+    const o = new SearchOrchestrator(db, evaluators, options);
     if (distributed) {
       try {
         await o.startQueue(options.databaseUrl!);
@@ -163,6 +207,7 @@ export class SearchOrchestrator {
         throw err;
       }
     }
+    if (db.kind === 'pglite') await o.endOrphanedSupernets();
     if (options.resumeOrphans !== false) {
       await o.resumeOrphans();
       const every = Math.max(1000, o.leaseMs);
@@ -220,8 +265,10 @@ export class SearchOrchestrator {
   async createSearch(body: unknown): Promise<{ id: string; status: Search['status'] }> {
     this.assertOpen();
     const resolved = await resolveLaunch(body, {
+      ...(this.options.dataRoot ? { dataRoot: this.options.dataRoot } : {}),
       ...this.options.launch,
       assertEvaluator: async (name) => void (await this.evaluators.get(name)),
+      supernetSpec: (spec, dataset, supernetId) => this.supernetSpec(spec, dataset, supernetId),
     });
     const search = await this.searches.create(resolved);
     await this.startRunner(search);
@@ -290,6 +337,86 @@ export class SearchOrchestrator {
     const fresh = await this.requireSearch(id);
     await this.startRunner(fresh);
     return this.getSearch(id);
+  }
+
+  // ------------------------------------------------------------ supernets
+
+  /**
+   * Starts training the supernet a request describes (POST /supernets), in a child process; a
+   * ready supernet of the same dataset, space and activation is returned instead (`created`
+   * false), and one already training is followed.
+   */
+  async createSupernet(body: unknown): Promise<{ supernet: SupernetView; training: boolean }> {
+    this.assertOpen();
+    const r = this.supernets.resolveRequest(body);
+    const s = await this.supernets.train(r, { minutes: r.minutes, seed: r.seed });
+    return { supernet: toSupernetView(s), training: s.status !== 'ready' };
+  }
+
+  async listSupernets(query: { limit?: number; offset?: number } = {}): Promise<{ items: SupernetView[] }> {
+    const page = await this.supernets.list({ limit: query.limit ?? 100, offset: query.offset });
+    return { items: page.items.map(toSupernetView) };
+  }
+
+  async getSupernet(id: string): Promise<SupernetView> {
+    return toSupernetView(await this.supernets.get(id));
+  }
+
+  /** Waits for a supernet's training to end (CLI); the ready row, or a DomainError with its error. */
+  async waitForSupernet(
+    id: string,
+    onProgress?: (s: SupernetView) => void,
+    signal?: AbortSignal,
+  ): Promise<SupernetView> {
+    const s = await this.supernets.get(id);
+    const ready = await this.supernets.waitReady(s, {
+      signal,
+      onProgress: (u) => onProgress?.(toSupernetView(u)),
+    });
+    return toSupernetView(ready);
+  }
+
+  /** The launch-time check of a supernet search: its supernet must fit the search's dataset and space. */
+  private async supernetSpec(
+    spec: Parameters<SupernetService['resolveSpec']>[0],
+    dataset: string | null,
+    supernetId?: string,
+  ) {
+    if (supernetId === undefined)
+      return this.supernets.resolveSpec(spec, dataset, undefined, 'searchSpace.activation').spec;
+    const sn: Supernet | null = await this.supernetRepository.get(supernetId);
+    if (!sn)
+      throw new DomainError(
+        'SUPERNET.NOT_FOUND',
+        `supernetId: supernet ${supernetId} not found`,
+        'supernetId',
+      );
+    const r = this.supernets.resolveSpec(spec, dataset, sn.activation, 'supernetId');
+    const why =
+      r.datasetFingerprint !== sn.datasetFingerprint
+        ? `was trained on another dataset (${sn.dataset ?? 'unknown'})`
+        : r.spaceFingerprint !== sn.spaceFingerprint
+          ? 'was trained on another search space'
+          : null;
+    if (why)
+      throw new DomainError(
+        'SEARCH.SUPERNET_MISMATCH',
+        `supernetId: supernet ${supernetId} ${why}; it cannot score this search (omit supernetId to find or train a matching one)`,
+        'supernetId',
+      );
+    return r.spec;
+  }
+
+  /** Embedded database: a supernet still 'training' was left by a process that has ended. */
+  private async endOrphanedSupernets(): Promise<void> {
+    for (const s of await this.supernetRepository.findStale(0)) {
+      const taken = await this.supernetRepository.takeOver(s.id, this.runnerId, 0);
+      if (taken)
+        await this.supernetRepository.finish(s.id, this.runnerId, {
+          status: 'cancelled',
+          error: 'interrupted (its process ended); training it again resumes from its checkpoints',
+        });
+    }
   }
 
   // ------------------------------------------------------------ results
@@ -399,11 +526,16 @@ export class SearchOrchestrator {
       map50_95: p.map50_95,
       map50: p.map50,
       latency_ms: p.latencyMs,
+      latency_source: p.latencySource,
+      latency_provenance: p.latencyProvenance,
       size_bytes: p.sizeBytes,
       params: p.params,
       gflops: p.gflops,
       evaluator: p.evaluator,
       backend: p.backend,
+      estimate_map50_95: p.estimateMap50_95,
+      finetuned_map50_95: p.finetunedMap50_95,
+      finetuned_map50: p.finetunedMap50,
       genome_key: p.genomeKey,
       genome: p.genome,
     }));
@@ -429,6 +561,11 @@ export class SearchOrchestrator {
   /** Live events of a search as callbacks; returns the unsubscribe function. */
   subscribe(searchId: string, listener: (e: SearchEvent) => void): () => void {
     return this.bus.subscribe(searchId, listener);
+  }
+
+  /** The evaluators this orchestrator can run, described for catalogs. */
+  evaluatorInfos(): EvaluatorInfo[] {
+    return this.evaluators.infos();
   }
 
   async health(): Promise<HealthReport> {
@@ -466,6 +603,7 @@ export class SearchOrchestrator {
     const runners = [...this.runners.values()];
     for (const r of runners) r.requestStop(options.abandon ? 'abandon' : 'shutdown');
     await Promise.allSettled(runners.map((r) => r.done));
+    await this.supernets.close();
     if (this.queue) {
       this.queue.stopReaper();
       await this.queue.boss.stop().catch(() => undefined);
@@ -573,21 +711,8 @@ export class SearchOrchestrator {
   }
 }
 
-function distributedFromEnv(): boolean {
-  const v = (process.env.DETSEARCH_DISTRIBUTED ?? '').trim().toLowerCase();
-  if (v === '' || v === '0' || v === 'false' || v === 'no') return false;
-  if (v === '1' || v === 'true' || v === 'yes') return true;
-  throw new DomainError(
-    'CONFIG.INVALID',
-    `DETSEARCH_DISTRIBUTED: expected 1/true/yes or 0/false/no, got '${process.env.DETSEARCH_DISTRIBUTED}'`,
-    'DETSEARCH_DISTRIBUTED',
-  );
-}
-
 function paretoPoint(t: Trial, search: Search): ParetoPoint {
-  const objectives: ParetoPoint['objectives'] = {};
-  for (const o of search.objectives)
-    objectives[o] = o === 'map50_95' ? t.map50_95! : o === 'latency' ? t.latencyMs! : t.sizeBytes!;
+  const objectives = objectiveValues(search.objectives, t);
   return {
     trialId: t.id,
     number: t.number,
@@ -595,6 +720,8 @@ function paretoPoint(t: Trial, search: Search): ParetoPoint {
     map50: t.map50,
     map50_95: t.map50_95!,
     latencyMs: t.latencyMs!,
+    latencySource: t.latencySource,
+    latencyProvenance: t.latencyProvenance,
     sizeBytes: t.sizeBytes,
     params: t.params,
     gflops: t.gflops,
@@ -602,5 +729,11 @@ function paretoPoint(t: Trial, search: Search): ParetoPoint {
     genomeKey: t.genomeKey,
     evaluator: t.evaluator,
     backend: t.backend,
+    estimateMap50: t.estimateMap50,
+    estimateMap50_95: t.estimateMap50_95,
+    finetunedMap50: t.finetunedMap50,
+    finetunedMap50_95: t.finetunedMap50_95,
+    finetunedMap50Std: t.finetunedMap50Std,
+    finetunedMap50_95Std: t.finetunedMap50_95Std,
   };
 }

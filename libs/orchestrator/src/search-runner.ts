@@ -1,5 +1,5 @@
 import { buildIR, genomeKey, modelCost } from '@detsearch/genome';
-import { predictLatency, type HardwareProfile } from '@detsearch/latency';
+import { predictLatency, predictedProvenance, type HardwareProfile } from '@detsearch/latency';
 import type {
   Database,
   NewTrial,
@@ -14,15 +14,17 @@ import {
   validateSearchSpaceSpec,
   type CompiledSearchSpace,
 } from '@detsearch/search-space';
-import { createStrategy, type Strategy, type StrategyName, type TrialRecord } from '@detsearch/strategies';
+import { createStrategy } from '@detsearch/domain';
+import type { Strategy, TrialRecord } from '@detsearch/strategies';
 import type { SearchEventBus } from './events';
+import { runFinalStage, type FinalStageDeps } from './final-stage';
 import { progressOf, TrialJobHandler, type EventSink } from './trial-job';
 import type { SearchProgress, TrialEvaluator } from './types';
 
 /** Error text of trials ended by a cancel; a resume re-queues exactly these. */
 export const CANCELLED_REASON = 'search cancelled';
 
-/** Hook for a job queue: called in the transaction that creates trials (issue 8: pg-boss jobs). */
+/** Hook for a job queue: called in the transaction that creates trials (pg-boss jobs). */
 export interface TrialDispatcher {
   enqueue(tx: Tx, trials: Trial[]): Promise<void>;
 }
@@ -85,7 +87,7 @@ export class SearchRunner {
 
   constructor(
     private search: Search,
-    evaluator: TrialEvaluator,
+    private readonly evaluator: TrialEvaluator,
     private readonly deps: RunnerDeps,
   ) {
     this.sink = deps.sink ?? deps.events;
@@ -122,7 +124,7 @@ export class SearchRunner {
   private async run(): Promise<void> {
     const { searches, trials } = this.deps;
     this.space = compileSearchSpace(validateSearchSpaceSpec(this.search.searchSpace));
-    this.strategy = createStrategy(this.search.strategy as StrategyName);
+    this.strategy = createStrategy(this.search.strategy);
     const started = await searches.transition(this.id, ['queued', 'running'], 'running', { started: true });
     if (!started) return; // cancelled between launch and start
     this.search = started;
@@ -134,11 +136,19 @@ export class SearchRunner {
       this.search.budget.wallClockMinutes !== undefined && this.search.startedAt
         ? this.search.startedAt.getTime() + this.search.budget.wallClockMinutes * 60_000
         : Infinity;
-    const { timeUp, exhausted } = this.deps.queue
-      ? await this.loopQueued(budget, deadline, this.deps.queue)
-      : await this.loopInProcess(budget, deadline);
-
-    await Promise.allSettled(this.inFlight.values());
+    let outcome: { timeUp: boolean; exhausted: string | null };
+    try {
+      await this.prepareEvaluator();
+      outcome = this.deps.queue
+        ? await this.loopQueued(budget, deadline, this.deps.queue)
+        : await this.loopInProcess(budget, deadline);
+      await Promise.allSettled(this.inFlight.values());
+      if (!this.stopReason) await runFinalStage(this.finalStageDeps());
+    } finally {
+      await Promise.allSettled(this.inFlight.values());
+      await this.disposeEvaluator();
+    }
+    const { timeUp, exhausted } = outcome;
     this.clearHeartbeat();
     if (!this.writable) return;
     if (this.stopReason === 'shutdown') {
@@ -161,6 +171,17 @@ export class SearchRunner {
     });
     if (finished) this.search = finished;
     await this.finishSearch(null);
+  }
+
+  private finalStageDeps(): FinalStageDeps {
+    return {
+      search: this.search,
+      evaluator: this.evaluator,
+      trials: this.deps.trials,
+      signal: this.stop.signal,
+      publish: (e) => this.sink.publish(e),
+      log: this.deps.log,
+    };
   }
 
   /** Evaluates trials here, `concurrency` at a time. */
@@ -277,6 +298,8 @@ export class SearchRunner {
             sizeBytes: cost.weightBytes[genome.quantization.precision],
             latencyMs,
             latencyPerProfile: { [profile.name]: latencyMs },
+            latencySource: 'predicted',
+            latencyProvenance: predictedProvenance(profile),
             evaluator: this.search.evaluator,
           };
         });
@@ -348,6 +371,43 @@ export class SearchRunner {
       if (row && row.status === 'cancelled') this.requestStop('cancel');
     } catch (err) {
       this.deps.log?.('lease renewal failed', { searchId: this.id, error: String(err) });
+    }
+  }
+
+  /** The evaluator's search-level work (e.g. a shared supernet), once, before the first trial. */
+  private async prepareEvaluator(): Promise<void> {
+    if (!this.evaluator.prepare || this.stopReason) return;
+    const f = this.search.fidelity;
+    try {
+      await this.evaluator.prepare({
+        searchId: this.id,
+        space: this.space.spec,
+        ...(this.search.dataset ? { dataset: this.search.dataset } : {}),
+        hardwareProfile: this.search.hardwareProfile,
+        fidelity: { ...f },
+        seed: this.search.seed,
+        signal: this.stop.signal,
+        onProgress: (p) => {
+          this.deps.log?.('evaluator prepare', { searchId: this.id, ...p });
+          void this.sink.publish({ type: 'prepare-progress', searchId: this.id, ...p });
+        },
+      });
+    } catch (err) {
+      // Stopped while preparing (cancel, shutdown): end like a stop during the loop.
+      if (!this.stopReason) throw err;
+      return;
+    }
+    // prepare may have recorded things on the row (e.g. the supernet it found or trained).
+    this.search = (await this.deps.searches.get(this.id)) ?? this.search;
+  }
+
+  /** Releases what `prepare` built; a failure here is logged, never the search's outcome. */
+  private async disposeEvaluator(): Promise<void> {
+    if (!this.evaluator.dispose) return;
+    try {
+      await this.evaluator.dispose({ searchId: this.id });
+    } catch (err) {
+      this.deps.log?.('evaluator dispose failed', { searchId: this.id, error: String(err) });
     }
   }
 

@@ -9,10 +9,11 @@ import type {
   Tx,
 } from '@detsearch/persistence';
 import { promotes, rungIndex } from './asha';
-import { constraintVector, objectiveVector } from './objectives';
+import { constraintVector, objectiveVector } from '@detsearch/domain';
 import type {
   EpochDecision,
   EpochReport,
+  EstimatedMetrics,
   SearchEvent,
   SearchProgress,
   TrialEvaluator,
@@ -260,6 +261,8 @@ export function resultOf(
     latencyMs: metrics.latencyMs,
     latencyPerProfile: { [search.hardwareProfile]: metrics.latencyMs },
     measuredLatencyMs: metrics.measuredLatencyMs ?? null,
+    latencySource: metrics.latencySource ?? null,
+    latencyProvenance: metrics.latencyProvenance ?? null,
     params: metrics.params,
     gflops: metrics.gflops,
     sizeBytes: metrics.sizeBytes,
@@ -269,5 +272,8 @@ export function resultOf(
     notes: metrics.notes ?? null,
     onnxPath: metrics.onnxPath ?? null,
     epochMetrics: metrics.epochs.length > 0 ? metrics.epochs : trial.epochMetrics,
+    ...((metrics as EstimatedMetrics).estimate
+      ? { estimateMap50: metrics.map50, estimateMap50_95: metrics.map50_95 }
+      : {}),
   };
 }

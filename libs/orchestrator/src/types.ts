@@ -1,6 +1,14 @@
+import type {
+  EpochDecision,
+  EpochReport,
+  EvaluationRequest,
+  TrialEvaluator,
+  TrialMetrics,
+} from '@detsearch/domain';
 import type { Genome } from '@detsearch/genome';
 import type {
   BestSoFar,
+  LatencySource,
   ObjectiveName,
   Search,
   SearchStatus,
@@ -11,61 +19,43 @@ import type {
 
 // ---------------------------------------------------------------- evaluators
 
-export interface EpochReport {
-  epoch: number;
-  loss?: number;
-  map50?: number;
-  map50_95?: number;
+export type {
+  EpochReport,
+  EpochDecision,
+  EvaluationRequest,
+  EvaluationContext,
+  TrialMetrics,
+  TrialEvaluator,
+  SearchPreparation,
+  PrepareProgress,
+  EvaluatorDefinition,
+  EvaluatorInfo,
+  EvaluatorSettings,
+} from '@detsearch/domain';
+
+/** Metrics of an evaluator whose mAP is an estimate (a supernet's), kept apart from a later fine-tuned value. */
+export type EstimatedMetrics = TrialMetrics & { estimate?: boolean };
+
+/** One fine-tuning run of the final stage: a finished trial trained further from its own weights. */
+export interface FineTuneRequest extends EvaluationRequest {
+  epochs: number;
+  seed: number;
 }
 
-export type EpochDecision = 'continue' | 'stop';
-
-export interface EvaluationRequest {
-  trialId: string;
-  searchId: string;
-  genome: Genome;
-  /** Epochs to train (the trial's full fidelity) and, optionally, a training image size. */
-  fidelity: { epochs: number; imageSize?: number };
-  /** Name of the search's hardware profile: latency is reported for it. */
-  hardwareProfile: string;
-  dataset?: string;
-  /** The search's seed, for evaluators that draw random numbers. */
-  seed?: number;
-}
-
-export interface EvaluationContext {
-  /** Aborted when the search is cancelled or the process shuts down. */
-  signal: AbortSignal;
-  /**
-   * Called after every epoch. 'stop' means the multi-fidelity scheduler pruned the trial: the
-   * evaluator returns at once with the metrics it has (the trial is stored as pruned).
-   */
-  onEpoch(m: EpochReport): Promise<EpochDecision> | EpochDecision;
-}
-
-export interface TrialMetrics {
+export interface FineTuneMetrics {
   map50: number;
   map50_95: number;
-  /** mAP of the fp32 model before quantization (when the genome is quantized). */
-  fp32Map50_95?: number;
-  /** Latency on the request's hardware profile. */
-  latencyMs: number;
-  /** Latency measured on this host, when measured. */
-  measuredLatencyMs?: number;
-  params: number;
-  gflops: number;
-  sizeBytes: number;
-  /** Execution backend (tfjs backend, 'surrogate', ...), stored on the trial. */
-  backend: string;
-  epochs: EpochReport[];
   onnxPath?: string;
-  /** Free text stored on the trial, e.g. the surrogate's disclaimer. */
-  notes?: string;
+  seconds?: number;
 }
 
-export interface TrialEvaluator {
-  readonly name: 'full' | 'surrogate' | (string & {});
-  evaluate(req: EvaluationRequest, ctx: EvaluationContext): Promise<TrialMetrics>;
+/** An evaluator with a final stage: fine-tunes a finished trial's model and scores it again. */
+export interface FineTuningEvaluator extends TrialEvaluator {
+  fineTune(req: FineTuneRequest, ctx: { signal: AbortSignal }): Promise<FineTuneMetrics>;
+}
+
+export function canFineTune(e: TrialEvaluator): e is FineTuningEvaluator {
+  return typeof (e as Partial<FineTuningEvaluator>).fineTune === 'function';
 }
 
 // ---------------------------------------------------------------- views
@@ -89,6 +79,10 @@ export interface ParetoPoint {
   map50: number | null;
   map50_95: number;
   latencyMs: number;
+  /** 'measured' (timed on a machine) or 'predicted' (the profile's roofline); null: not recorded. */
+  latencySource: LatencySource | null;
+  /** Where and how it was measured, or which profile predicted it and what that is calibrated on. */
+  latencyProvenance: string | null;
   sizeBytes: number | null;
   params: number | null;
   gflops: number | null;
@@ -96,6 +90,13 @@ export interface ParetoPoint {
   genomeKey: string;
   evaluator: string | null;
   backend: string | null;
+  /** Two-stage searches: the supernet's estimate and, for the fine-tuned top K, the fine-tuned mAP. */
+  estimateMap50: number | null;
+  estimateMap50_95: number | null;
+  finetunedMap50: number | null;
+  finetunedMap50_95: number | null;
+  finetunedMap50Std: number | null;
+  finetunedMap50_95Std: number | null;
 }
 
 export interface ParetoFrontView {
@@ -140,6 +141,26 @@ export type SearchEvent =
       progress: SearchProgress;
       best: BestSoFar | null;
       paretoSize: number;
+    }
+  | {
+      /** The evaluator's search-level work before the first trial (e.g. training a supernet). */
+      type: 'prepare-progress';
+      searchId: string;
+      message: string;
+      fraction?: number;
+    }
+  | {
+      type: 'fine-tune';
+      searchId: string;
+      trialId: string;
+      number: number;
+      /** 1-based position among the trials of the final stage. */
+      index: number;
+      of: number;
+      phase: 'started' | 'completed' | 'failed';
+      estimateMap50_95: number | null;
+      finetunedMap50_95: number | null;
+      error?: string;
     }
   | {
       type: 'search-completed';

@@ -5,7 +5,6 @@ import { Client } from 'pg';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { DomainError } from '@detsearch/common';
 import { MIGRATIONS } from '../../../migrations';
-import { ENTITIES } from './entities';
 import { PGliteExclusivePool } from './pglite-pool';
 
 export const MIGRATIONS_TABLE = 'detsearch_migrations';
@@ -168,7 +167,8 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
   let lockClient: Client | null = null;
   const common = {
     type: 'postgres' as const,
-    entities: ENTITIES,
+    // The migrations are the schema; repositories speak SQL, so TypeORM maps no entities.
+    entities: [],
     migrations: MIGRATIONS,
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsRun: false,
@@ -202,7 +202,7 @@ export async function createDataSource(options: DataSourceOptions = {}): Promise
   } else {
     let dataDir: string | undefined;
     if (!options.inMemory) {
-      dataDir = resolve(options.home ?? process.env.DETSEARCH_HOME ?? '.detsearch', 'pgdata');
+      dataDir = resolve(options.home ?? '.detsearch', 'pgdata');
       mkdirSync(dataDir, { recursive: true });
     }
     pglite = await PGlite.create(dataDir);

@@ -32,26 +32,9 @@ export {
   type LeaderboardTrial,
   type CursorPosition,
 } from './leaderboard';
-export { DocumentRepository } from './document-repository';
+export { SupernetRepository, type SupernetMatch, type SupernetOutcome } from './supernet-repository';
 export { WorkerRepository } from './worker-repository';
 export { MeasurementRepository, measurementFromRow, type MeasurementOutcome } from './measurement-repository';
-export {
-  paretoFront,
-  recomputeFront,
-  nonDominated,
-  dominates,
-  OBJECTIVE_COLUMNS,
-  type ObjectiveColumn,
-} from './pareto';
+export { paretoFront, recomputeFront, nonDominated, OBJECTIVE_COLUMNS } from './pareto';
 export { seedTrials, type SeedTrialsOptions } from './seed';
-export {
-  ENTITIES,
-  SearchEntity,
-  TrialEntity,
-  SearchTrialCountEntity,
-  HardwareProfileEntity,
-  PresetEntity,
-  WorkerEntity,
-  LatencyMeasurementEntity,
-} from './entities';
 export { MIGRATIONS } from '../../../migrations';

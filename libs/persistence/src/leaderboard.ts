@@ -207,6 +207,8 @@ export const LEADERBOARD_FIELDS = [
   'fp32Map50_95',
   'latencyMs',
   'measuredLatencyMs',
+  'latencySource',
+  'latencyProvenance',
   'params',
   'gflops',
   'sizeBytes',
@@ -219,6 +221,14 @@ export const LEADERBOARD_FIELDS = [
   'createdAt',
   'startedAt',
   'finishedAt',
+  'estimateMap50',
+  'estimateMap50_95',
+  'finetunedMap50',
+  'finetunedMap50_95',
+  'finetunedMap50Std',
+  'finetunedMap50_95Std',
+  'finetuneEpochs',
+  'finetuneSeeds',
 ] as const satisfies readonly (keyof Trial)[];
 
 export type LeaderboardTrial = Pick<Trial, (typeof LEADERBOARD_FIELDS)[number]>;
@@ -232,11 +242,21 @@ const COLUMN_OF: Partial<Record<(typeof LEADERBOARD_FIELDS)[number], string>> = 
   fp32Map50_95: 'fp32_map50_95',
   latencyMs: 'latency_ms',
   measuredLatencyMs: 'measured_latency_ms',
+  latencySource: 'latency_source',
+  latencyProvenance: 'latency_provenance',
   sizeBytes: 'size_bytes',
   onFront: 'on_front',
   createdAt: 'created_at',
   startedAt: 'started_at',
   finishedAt: 'finished_at',
+  estimateMap50: 'estimate_map50',
+  estimateMap50_95: 'estimate_map50_95',
+  finetunedMap50: 'finetuned_map50',
+  finetunedMap50_95: 'finetuned_map50_95',
+  finetunedMap50Std: 'finetuned_map50_std',
+  finetunedMap50_95Std: 'finetuned_map50_95_std',
+  finetuneEpochs: 'finetune_epochs',
+  finetuneSeeds: 'finetune_seeds',
 };
 
 /** Fields derived from other columns (rows.ts), not selected themselves. */

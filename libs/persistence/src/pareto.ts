@@ -1,14 +1,11 @@
+import { OBJECTIVE_TABLE, type ObjectiveName } from '@detsearch/domain';
+import { dominates } from '@detsearch/strategies';
 import type { Sql } from './data-source';
-import type { ObjectiveName } from './types';
 
-export type ObjectiveColumn = ObjectiveName;
-
-/** Column and direction of each objective. */
-export const OBJECTIVE_COLUMNS: Record<ObjectiveName, { column: string; maximize: boolean }> = {
-  map50_95: { column: 'map50_95', maximize: true },
-  latency: { column: 'latency_ms', maximize: false },
-  size: { column: 'size_bytes', maximize: false },
-};
+/** Column and direction of each objective, from the objective registry. */
+export const OBJECTIVE_COLUMNS = Object.fromEntries(
+  OBJECTIVE_TABLE.map((o) => [o.name, { column: o.column, maximize: o.direction === 'maximize' }]),
+) as Record<ObjectiveName, { column: string; maximize: boolean }>;
 
 const FEASIBLE = `status = 'completed' AND coalesce(violation, 0) <= 0`;
 
@@ -100,13 +97,4 @@ export function nonDominated(points: number[][]): number[] {
 function lexCompare(a: number[], b: number[]): number {
   for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return a[k]! - b[k]!;
   return 0;
-}
-
-export function dominates(a: number[], b: number[]): boolean {
-  let better = false;
-  for (let k = 0; k < a.length; k++) {
-    if (a[k]! > b[k]!) return false;
-    if (a[k]! < b[k]!) better = true;
-  }
-  return better;
 }

@@ -3,12 +3,17 @@ import type { Params } from '@detsearch/search-space';
 import type {
   BestSoFar,
   EpochMetric,
+  LatencySource,
+  FineTuneSettings,
   ObjectiveName,
   Search,
   SearchBudget,
   SearchConstraints,
   SearchFidelity,
   SearchStatus,
+  Supernet,
+  SupernetProgress,
+  SupernetStatus,
   Trial,
   TrialStatus,
 } from './types';
@@ -40,6 +45,8 @@ export function searchFromRow(r: Row): Search {
     fidelity: r.fidelity as SearchFidelity,
     evaluator: String(r.evaluator),
     request: (r.request ?? {}) as Record<string, unknown>,
+    supernetId: str(r.supernet_id),
+    fineTune: (r.fine_tune ?? null) as FineTuneSettings | null,
     best: (r.best ?? null) as BestSoFar | null,
     error: str(r.error),
     runnerId: str(r.runner_id),
@@ -48,6 +55,32 @@ export function searchFromRow(r: Row): Search {
     startedAt: date(r.started_at),
     finishedAt: date(r.finished_at),
     updatedAt: date(r.updated_at)!,
+  };
+}
+
+export function supernetFromRow(r: Row): Supernet {
+  return {
+    id: String(r.id),
+    status: r.status as SupernetStatus,
+    activation: String(r.activation),
+    datasetFingerprint: String(r.dataset_fingerprint),
+    spaceFingerprint: String(r.space_fingerprint),
+    dataset: str(r.dataset),
+    searchSpace: (r.search_space ?? {}) as Record<string, unknown>,
+    imageSizes: (r.image_sizes ?? []) as number[],
+    budgetMinutes: num(r.budget_minutes),
+    epochs: Number(r.epochs ?? 0),
+    minutes: Number(r.minutes ?? 0),
+    progress: (r.progress ?? null) as SupernetProgress | null,
+    metrics: (r.metrics ?? null) as Record<string, unknown> | null,
+    sizeBytes: num(r.size_bytes),
+    artifactPath: str(r.artifact_path),
+    error: str(r.error),
+    runnerId: str(r.runner_id),
+    heartbeatAt: date(r.heartbeat_at),
+    createdAt: date(r.created_at)!,
+    updatedAt: date(r.updated_at)!,
+    finishedAt: date(r.finished_at),
   };
 }
 
@@ -71,6 +104,8 @@ export function trialFromRow(r: Row): Trial {
     latencyMs: num(r.latency_ms),
     latencyPerProfile: (r.latency_per_profile ?? {}) as Record<string, number>,
     measuredLatencyMs: num(r.measured_latency_ms),
+    latencySource: str(r.latency_source) as LatencySource | null,
+    latencyProvenance: str(r.latency_provenance),
     params: num(r.params),
     gflops: num(r.gflops),
     sizeBytes: num(r.size_bytes),
@@ -89,6 +124,14 @@ export function trialFromRow(r: Row): Trial {
     error: str(r.error),
     onnxPath: str(r.onnx_path),
     onFront: r.on_front === true,
+    estimateMap50: num(r.estimate_map50),
+    estimateMap50_95: num(r.estimate_map50_95),
+    finetunedMap50: num(r.finetuned_map50),
+    finetunedMap50_95: num(r.finetuned_map50_95),
+    finetunedMap50Std: num(r.finetuned_map50_std),
+    finetunedMap50_95Std: num(r.finetuned_map50_95_std),
+    finetuneEpochs: num(r.finetune_epochs),
+    finetuneSeeds: num(r.finetune_seeds),
     feasible: feasibilityOf(r.status as TrialStatus, num(r.violation)),
   };
 }

@@ -16,8 +16,8 @@ export class SearchRepository {
   async create(search: NewSearch, tx?: Sql): Promise<Search> {
     const [row] = await this.db.sql(tx).query(
       `INSERT INTO searches (id, name, status, strategy, objectives, constraints, budget, seed, search_space,
-         hardware_profile, hardware_profile_spec, preset, dataset, fidelity, evaluator, request)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         hardware_profile, hardware_profile_spec, preset, dataset, fidelity, evaluator, request, supernet_id, fine_tune)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
        RETURNING *`,
       [
         search.id ?? randomUUID(),
@@ -36,6 +36,8 @@ export class SearchRepository {
         json(search.fidelity),
         search.evaluator,
         json(search.request ?? {}),
+        search.supernetId ?? null,
+        json(search.fineTune),
       ],
     );
     return searchFromRow(row!);
@@ -144,6 +146,13 @@ export class SearchRepository {
     await this.db
       .sql(tx)
       .query(`UPDATE searches SET best = $2, updated_at = now() WHERE id = $1`, [id, json(best)]);
+  }
+
+  /** Records the supernet a search scores with (found or trained once the search started). */
+  async setSupernet(id: string, supernetId: string, tx?: Sql): Promise<void> {
+    await this.db
+      .sql(tx)
+      .query(`UPDATE searches SET supernet_id = $2, updated_at = now() WHERE id = $1`, [id, supernetId]);
   }
 
   async delete(id: string, tx?: Sql): Promise<boolean> {

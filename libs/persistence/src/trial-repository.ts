@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '@detsearch/common';
 import type { Database, Sql } from './data-source';
-import { dominates, OBJECTIVE_COLUMNS, recomputeFront } from './pareto';
+import { objectiveDefinition } from '@detsearch/domain';
+import { dominates } from '@detsearch/strategies';
+import { OBJECTIVE_COLUMNS, recomputeFront } from './pareto';
 import { json, trialFromRow } from './rows';
 import { clampLimit, isUuid } from './search-repository';
 import type {
   BestSoFar,
   EpochMetric,
+  FineTuneResult,
   ListTrialsQuery,
   NewTrial,
   ObjectiveName,
@@ -108,11 +111,15 @@ export interface RungEntry {
   map50_95: number;
   latencyMs: number | null;
   sizeBytes: number | null;
+  params: number | null;
+  gflops: number | null;
 }
 
 /** A re-run starts clean: results of an earlier attempt are dropped (genome-derived costs stay). */
 const RESET_RESULTS = `map50 = NULL, map50_95 = NULL, fp32_map50_95 = NULL, objective_values = NULL,
-  constraint_values = NULL, violation = NULL, measured_latency_ms = NULL, onnx_path = NULL`;
+  constraint_values = NULL, violation = NULL, measured_latency_ms = NULL, onnx_path = NULL,
+  estimate_map50 = NULL, estimate_map50_95 = NULL, finetuned_map50 = NULL, finetuned_map50_95 = NULL,
+  finetuned_map50_std = NULL, finetuned_map50_95_std = NULL, finetune_epochs = NULL, finetune_seeds = NULL`;
 
 const RESET_COLUMNS = [...RESET_RESULTS.matchAll(/(\w+) = NULL/g)].map((m) => m[1]!);
 
@@ -128,13 +135,14 @@ export class TrialRepository {
     const col = <T>(f: (t: NewTrial) => T) => trials.map(f);
     const rows = await this.db.sql(tx).query(
       `INSERT INTO trials (id, search_id, number, genome, genome_key, search_params, status, epochs, image_size,
-         params, gflops, size_bytes, latency_ms, latency_per_profile, evaluator)
+         params, gflops, size_bytes, latency_ms, latency_per_profile, evaluator, latency_source, latency_provenance)
        SELECT id, search_id, number, genome, genome_key, search_params, 'queued', epochs, image_size,
-         params, gflops, size_bytes, latency_ms, coalesce(latency_per_profile, '{}'), evaluator
+         params, gflops, size_bytes, latency_ms, coalesce(latency_per_profile, '{}'), evaluator,
+         latency_source, latency_provenance
        FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::jsonb[], $5::text[], $6::jsonb[], $7::int[], $8::int[],
-         $9::int[], $10::float8[], $11::int[], $12::float8[], $13::jsonb[], $14::text[])
+         $9::int[], $10::float8[], $11::int[], $12::float8[], $13::jsonb[], $14::text[], $15::text[], $16::text[])
          AS t(id, search_id, number, genome, genome_key, search_params, epochs, image_size,
-           params, gflops, size_bytes, latency_ms, latency_per_profile, evaluator)
+           params, gflops, size_bytes, latency_ms, latency_per_profile, evaluator, latency_source, latency_provenance)
        RETURNING *`,
       [
         col((t) => t.id ?? randomUUID()),
@@ -151,6 +159,8 @@ export class TrialRepository {
         col((t) => t.latencyMs ?? null),
         col((t) => json(t.latencyPerProfile ?? {})),
         col((t) => t.evaluator ?? null),
+        col((t) => t.latencySource ?? null),
+        col((t) => t.latencyProvenance ?? null),
       ],
     );
     return rows.map(trialFromRow).sort((a, b) => a.number - b.number);
@@ -380,7 +390,9 @@ export class TrialRepository {
          objective_values = $14::jsonb, constraint_values = $15::jsonb, violation = $16,
          backend = coalesce($17, backend), notes = coalesce($18, notes), error = $19, onnx_path = coalesce($20, onnx_path),
          epoch_metrics = coalesce($21::jsonb, epoch_metrics),
-         epochs_done = CASE WHEN $21::jsonb IS NULL THEN epochs_done ELSE jsonb_array_length($21::jsonb) END
+         epochs_done = CASE WHEN $21::jsonb IS NULL THEN epochs_done ELSE jsonb_array_length($21::jsonb) END,
+         latency_source = coalesce($22, latency_source), latency_provenance = coalesce($23, latency_provenance),
+         estimate_map50 = coalesce($24, estimate_map50), estimate_map50_95 = coalesce($25, estimate_map50_95)
        WHERE id = $1 AND status = 'running' AND worker_id = $2 AND attempts = $3
        RETURNING *`,
       [
@@ -405,6 +417,10 @@ export class TrialRepository {
         result.error ?? null,
         result.onnxPath ?? null,
         result.epochMetrics ? json(result.epochMetrics) : null,
+        result.latencySource ?? null,
+        result.latencyProvenance ?? null,
+        result.estimateMap50 ?? null,
+        result.estimateMap50_95 ?? null,
       ],
     );
     if (!row) return null;
@@ -412,6 +428,34 @@ export class TrialRepository {
     if (trial.status === 'completed' && (trial.violation ?? 0) <= 0)
       trial.onFront = await addToFront(tx, trial);
     return trial;
+  }
+
+  /**
+   * Stores the final stage's result on a finished trial: the fine-tuned mAP beside the estimate
+   * (which stays in estimate_*; map50/map50_95 keep the value the search ranked by), and the
+   * fine-tuned model, which replaces the exported one. Null when the trial is not completed.
+   */
+  async recordFineTune(id: string, r: FineTuneResult, tx?: Sql): Promise<Trial | null> {
+    const [row] = await this.db.sql(tx).query(
+      `UPDATE trials SET finetuned_map50 = $2, finetuned_map50_95 = $3, finetuned_map50_std = $4,
+         finetuned_map50_95_std = $5, finetune_epochs = $6, finetune_seeds = $7,
+         onnx_path = coalesce($8, onnx_path),
+         notes = CASE WHEN $9::text IS NULL THEN notes ELSE concat_ws('; ', notes, $9::text) END
+       WHERE id = $1 AND status = 'completed'
+       RETURNING *`,
+      [
+        id,
+        r.finetunedMap50,
+        r.finetunedMap50_95,
+        r.finetunedMap50Std,
+        r.finetunedMap50_95Std,
+        r.finetuneEpochs,
+        r.finetuneSeeds,
+        r.onnxPath ?? null,
+        r.notes ?? null,
+      ],
+    );
+    return row ? trialFromRow(row) : null;
   }
 
   /**
@@ -576,7 +620,7 @@ export class TrialRepository {
   /** Every trial of the search that reached `epoch`, with its mAP at that epoch (ASHA rungs). */
   async rungEntries(searchId: string, epoch: number): Promise<RungEntry[]> {
     const rows = await this.db.query<Record<string, unknown>>(
-      `SELECT id, number, latency_ms, size_bytes,
+      `SELECT id, number, latency_ms, size_bytes, params, gflops,
          (SELECT (e->>'map50_95')::float8 FROM jsonb_array_elements(epoch_metrics) e
            WHERE (e->>'epoch')::int = $2 LIMIT 1) AS m
        FROM trials WHERE search_id = $1 AND epochs_done >= $2 AND status <> 'failed'`,
@@ -590,6 +634,8 @@ export class TrialRepository {
         map50_95: Number(r.m),
         latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
         sizeBytes: r.size_bytes === null ? null : Number(r.size_bytes),
+        params: r.params === null ? null : Number(r.params),
+        gflops: r.gflops === null ? null : Number(r.gflops),
       }));
   }
 
@@ -658,15 +704,15 @@ async function addToFront(tx: Sql, t: Trial): Promise<boolean> {
     `SELECT objectives FROM searches WHERE id = $1 FOR NO KEY UPDATE`,
     [t.searchId],
   );
-  const vec = (r: { map50_95: number | null; latency_ms?: number | null; size_bytes?: number | null }) =>
-    s!.objectives.map((o) => {
-      const v = o === 'map50_95' ? r.map50_95 : o === 'latency' ? r.latency_ms : r.size_bytes;
-      return v === null || v === undefined ? NaN : OBJECTIVE_COLUMNS[o].maximize ? -Number(v) : Number(v);
-    });
-  const p = vec({ map50_95: t.map50_95, latency_ms: t.latencyMs, size_bytes: t.sizeBytes });
+  const cols = s!.objectives.map((o) => OBJECTIVE_COLUMNS[o]);
+  const minimized = (v: unknown, maximize: boolean) =>
+    v === null || v === undefined ? NaN : maximize ? -Number(v) : Number(v);
+  const vec = (r: Record<string, unknown>) => cols.map((c) => minimized(r[c.column], c.maximize));
+  const p = s!.objectives.map((o, i) => minimized(objectiveDefinition(o).value(t), cols[i]!.maximize));
   if (p.some(Number.isNaN)) return false;
-  const members = await tx.query<{ id: string; map50_95: number; latency_ms: number; size_bytes: number }>(
-    `SELECT id, map50_95, latency_ms, size_bytes FROM trials WHERE search_id = $1 AND on_front AND id <> $2`,
+  const members = await tx.query<Record<string, unknown> & { id: string }>(
+    `SELECT id, ${[...new Set(cols.map((c) => c.column))].join(', ')}
+     FROM trials WHERE search_id = $1 AND on_front AND id <> $2`,
     [t.searchId, t.id],
   );
   if (members.some((m) => dominates(vec(m), p))) return false;

@@ -1,25 +1,26 @@
 import type { Genome } from '@detsearch/genome';
 import type { Params } from '@detsearch/search-space';
+import type {
+  LatencySource,
+  ObjectiveName,
+  SearchConstraints,
+  SearchStatus,
+  TrialStatus,
+} from '@detsearch/domain';
 
-export const SEARCH_STATUSES = ['queued', 'running', 'completed', 'cancelled', 'failed'] as const;
-export type SearchStatus = (typeof SEARCH_STATUSES)[number];
-export const TRIAL_STATUSES = ['queued', 'running', 'completed', 'pruned', 'failed'] as const;
-export type TrialStatus = (typeof TRIAL_STATUSES)[number];
-/** Statuses after which a trial never changes again. */
-export const FINISHED_TRIAL_STATUSES: readonly TrialStatus[] = ['completed', 'pruned', 'failed'];
-
-/** Objectives a search can optimize; map50_95 is maximized, the others minimized. */
-export const OBJECTIVES = ['map50_95', 'latency', 'size'] as const;
-export type ObjectiveName = (typeof OBJECTIVES)[number];
-
-/** Upper (or, for mAP, lower) limits a trial must meet to be feasible. */
-export interface SearchConstraints {
-  maxLatencyMs?: number;
-  maxSizeBytes?: number;
-  maxParams?: number;
-  maxGflops?: number;
-  minMap50_95?: number;
-}
+// The vocabulary lives in the domain registries; re-exported for the repositories' callers.
+export {
+  SEARCH_STATUSES,
+  TRIAL_STATUSES,
+  FINISHED_TRIAL_STATUSES,
+  OBJECTIVES,
+  type SearchStatus,
+  type TrialStatus,
+  type ObjectiveName,
+  type SearchConstraints,
+  LATENCY_SOURCES,
+  type LatencySource,
+} from '@detsearch/domain';
 
 export interface SearchBudget {
   trials: number;
@@ -69,6 +70,10 @@ export interface Search {
   evaluator: string;
   /** The launch body as received. */
   request: Record<string, unknown>;
+  /** Supernet the 'supernet' evaluator scores with (set at launch, or once one is found or trained). */
+  supernetId: string | null;
+  /** Final stage after the budget: the front's best fine-tuned with the full trainer. */
+  fineTune: FineTuneSettings | null;
   best: BestSoFar | null;
   error: string | null;
   /** Process currently driving the loop, and its last sign of life. */
@@ -92,7 +97,24 @@ export type NewSearch = Omit<
   | 'startedAt'
   | 'finishedAt'
   | 'updatedAt'
-> & { id?: string; status?: SearchStatus };
+  | 'supernetId'
+  | 'fineTune'
+> & {
+  id?: string;
+  status?: SearchStatus;
+  supernetId?: string | null;
+  fineTune?: FineTuneSettings | null;
+};
+
+/** The final stage of a two-stage (supernet) search. */
+export interface FineTuneSettings {
+  /** How many of the front's best (by mAP@0.5:0.95) are fine-tuned; 0 turns the stage off. */
+  topK: number;
+  /** Epochs of the full trainer from the inherited weights. */
+  epochs: number;
+  /** 1, or 2 to repeat with a second seed and report mean and spread. */
+  seeds: number;
+}
 
 export interface EpochMetric {
   epoch: number;
@@ -127,6 +149,10 @@ export interface Trial {
   latencyPerProfile: Record<string, number>;
   /** Measured on the evaluating host with onnxruntime, when the evaluator measures. */
   measuredLatencyMs: number | null;
+  /** Whether latencyMs was timed on a machine or predicted by the profile's roofline (null: not recorded). */
+  latencySource: LatencySource | null;
+  /** Where and how: machine and threads when measured, profile and its calibration when predicted. */
+  latencyProvenance: string | null;
   /** Trainable parameters. */
   params: number | null;
   gflops: number | null;
@@ -150,11 +176,89 @@ export interface Trial {
   onnxPath: string | null;
   /** On the search's Pareto front (feasible, completed, non-dominated). */
   onFront: boolean;
+  /** The supernet's estimate (weights inherited, BatchNorm recalibrated, no training of its own). */
+  estimateMap50: number | null;
+  estimateMap50_95: number | null;
+  /** After the final stage: mAP as deployed of the fine-tuned model, mean over `finetuneSeeds`. */
+  finetunedMap50: number | null;
+  finetunedMap50_95: number | null;
+  /** Standard deviation over the seeds (null with one seed). */
+  finetunedMap50Std: number | null;
+  finetunedMap50_95Std: number | null;
+  finetuneEpochs: number | null;
+  finetuneSeeds: number | null;
   /**
    * Within every constraint: true or false once the trial has results (completed or pruned),
    * null before (queued, running) or without any (failed).
    */
   feasible: boolean | null;
+}
+
+/** What the final stage stores on a trial. */
+export interface FineTuneResult {
+  finetunedMap50: number;
+  finetunedMap50_95: number;
+  finetunedMap50Std: number | null;
+  finetunedMap50_95Std: number | null;
+  finetuneEpochs: number;
+  finetuneSeeds: number;
+  /** The fine-tuned model: it replaces the trial's exported model. */
+  onnxPath?: string | null;
+  notes?: string | null;
+}
+
+export const SUPERNET_STATUSES = ['training', 'ready', 'failed', 'cancelled'] as const;
+export type SupernetStatus = (typeof SUPERNET_STATUSES)[number];
+
+export interface SupernetProgress {
+  /** 0..1 of the training budget. */
+  fraction: number;
+  epoch: number;
+  etaSeconds: number | null;
+  message: string;
+}
+
+/** A weight-sharing supernet over one search space, trained on one dataset, for one activation. */
+export interface Supernet {
+  id: string;
+  status: SupernetStatus;
+  activation: string;
+  /** Hash of the dataset (data.yaml content and its files' names and sizes, or the synthetic settings). */
+  datasetFingerprint: string;
+  /** Hash of the canonical resolved search space. */
+  spaceFingerprint: string;
+  /** The data.yaml path, or a description of the synthetic dataset. */
+  dataset: string | null;
+  searchSpace: Record<string, unknown>;
+  imageSizes: number[];
+  /** Training time budget asked for, minutes (null: the library's default). */
+  budgetMinutes: number | null;
+  epochs: number;
+  minutes: number;
+  progress: SupernetProgress | null;
+  metrics: Record<string, unknown> | null;
+  sizeBytes: number | null;
+  /** Folder of its artifacts, relative to DETSEARCH_HOME. */
+  artifactPath: string | null;
+  error: string | null;
+  runnerId: string | null;
+  heartbeatAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface NewSupernet {
+  id?: string;
+  activation: string;
+  datasetFingerprint: string;
+  spaceFingerprint: string;
+  dataset: string | null;
+  searchSpace: Record<string, unknown>;
+  imageSizes: number[];
+  budgetMinutes?: number | null;
+  artifactPath?: string | null;
+  runnerId?: string | null;
 }
 
 export interface NewTrial {
@@ -172,6 +276,8 @@ export interface NewTrial {
   sizeBytes?: number | null;
   latencyMs?: number | null;
   latencyPerProfile?: Record<string, number>;
+  latencySource?: LatencySource | null;
+  latencyProvenance?: string | null;
   evaluator?: string | null;
 }
 
@@ -184,6 +290,8 @@ export interface TrialResult {
   latencyMs?: number | null;
   latencyPerProfile?: Record<string, number>;
   measuredLatencyMs?: number | null;
+  latencySource?: LatencySource | null;
+  latencyProvenance?: string | null;
   params?: number | null;
   gflops?: number | null;
   sizeBytes?: number | null;
@@ -194,6 +302,9 @@ export interface TrialResult {
   error?: string | null;
   onnxPath?: string | null;
   epochMetrics?: EpochMetric[];
+  /** Set when the metrics are a supernet's estimate (kept apart from a later fine-tuned value). */
+  estimateMap50?: number | null;
+  estimateMap50_95?: number | null;
 }
 
 /** Sortable leaderboard columns; prefix '-' for descending. */
@@ -249,15 +360,6 @@ export interface TrialCounts {
   completed: number;
   pruned: number;
   failed: number;
-}
-
-/** A stored hardware profile or preset (a copy of a built-in one, or a fitted profile). */
-export interface StoredDocument {
-  name: string;
-  source: 'builtin' | 'fitted' | 'user';
-  document: Record<string, unknown>;
-  createdAt: Date;
-  updatedAt: Date;
 }
 
 /** A registered worker process (see WorkerRepository). */

@@ -10,6 +10,7 @@ import {
   QUANTIZATION_CODES,
   quantizationFromCode,
   quantizationToCode,
+  validateSearchSpaceSpec,
 } from './spec';
 
 const defaultYaml = readFileSync(join(__dirname, '../../../search-spaces/yolov5.yaml'), 'utf8');
@@ -150,5 +151,29 @@ describe('bad search-space files', () => {
   it('rejects a point missing a dimension', () => {
     const s = compileSearchSpace(parseSearchSpaceYaml(defaultYaml));
     expect(() => s.decode({ depthMultiple: 0.33 })).toThrow(/missing 'widthMultiple'/);
+  });
+});
+
+describe('per-stage multipliers in a search space', () => {
+  const spec = validateSearchSpaceSpec({
+    depthMultiple: 0.33,
+    widthMultiple: 0.25,
+    imageSize: 320,
+    stageWidth: { type: 'ordinal', values: [0.5, 0.75, 1] },
+    stageDepth: [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5],
+  });
+  const space = compileSearchSpace(spec);
+
+  it('searches each stage’s width on its own dimension and fixes a given list', () => {
+    expect(space.dimensions.map((d) => d.name)).toEqual([...Array(8).keys()].map((k) => `stageWidth.${k}`));
+    const params = Object.fromEntries(space.dimensions.map((d, k) => [d.name, [0.5, 0.75, 1][k % 3]!]));
+    const genome = space.decode(params);
+    expect(genome.stageWidth).toEqual([0.5, 0.75, 1, 0.5, 0.75, 1, 0.5, 0.75]);
+    expect(genome.stageDepth).toEqual([1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5]);
+    expect(space.encode(genome)).toEqual(params);
+  });
+
+  it('rejects a list with the wrong number of stages, naming the field', () => {
+    expect(() => validateSearchSpaceSpec({ ...spec, stageDepth: [1, 1] })).toThrow(/stageDepth/);
   });
 });

@@ -5,6 +5,8 @@ import {
   ACTIVATIONS,
   GENOME_LIMITS,
   SEPARABLE_ROWS,
+  STAGE_MULTIPLE_LIMITS,
+  STAGES,
   parseGenome,
   zodToDomainError,
   type Genome,
@@ -109,6 +111,25 @@ const separableField = z.union([
     .strict(),
 ]);
 
+/**
+ * Per-stage multipliers: fixed (one per stage), or a grid every stage picks from independently
+ * (one ordinal dimension per stage, `stageWidth.<k>`).
+ */
+const stageField = z.union([
+  z
+    .array(z.number().min(STAGE_MULTIPLE_LIMITS.min).max(STAGE_MULTIPLE_LIMITS.max))
+    .length(STAGES.length, `needs one multiplier per stage (${STAGES.length})`),
+  z
+    .object({
+      type: z.literal('ordinal'),
+      values: z
+        .array(z.number().min(STAGE_MULTIPLE_LIMITS.min).max(STAGE_MULTIPLE_LIMITS.max))
+        .min(1)
+        .refine(sortedUnique, 'values must be strictly increasing'),
+    })
+    .strict(),
+]);
+
 const quantizationField = z.union([
   z.enum(QUANTIZATION_CODES),
   z.object({ type: z.literal('categorical'), choices: z.array(z.enum(QUANTIZATION_CODES)).min(1) }).strict(),
@@ -125,6 +146,8 @@ export const searchSpaceSpecSchema = z
     activation: activationField.default('silu'),
     separable: separableField.default([]),
     quantization: quantizationField.default('fp32'),
+    stageDepth: stageField.optional(),
+    stageWidth: stageField.optional(),
   })
   .strict();
 
@@ -202,6 +225,16 @@ export function compileSearchSpace(spec: SearchSpaceSpec): CompiledSearchSpace {
   if (typeof q === 'string') fixed.quantization = quantizationFromCode(q);
   else dimensions.push({ name: 'quantization', type: 'categorical', choices: q.choices });
 
+  const stageKeys = ['stageDepth', 'stageWidth'] as const;
+  for (const key of stageKeys) {
+    const f = spec[key];
+    if (f === undefined) continue;
+    if (Array.isArray(f)) fixed[key] = f;
+    else
+      STAGES.forEach((_, k) => dimensions.push({ name: `${key}.${k}`, type: 'ordinal', values: f.values }));
+  }
+  const stageParam = (name: string) => stageKeys.find((key) => name.startsWith(`${key}.`));
+
   const round2 = (x: number) => Math.round(x * 100) / 100;
   return {
     spec,
@@ -212,17 +245,23 @@ export function compileSearchSpace(spec: SearchSpaceSpec): CompiledSearchSpace {
         const v = params[d.name];
         if (v === undefined)
           throw new DomainError('SEARCH_SPACE.MISSING_PARAM', `params: missing '${d.name}'`, d.name);
-        if (d.name.startsWith('separable.')) continue;
+        if (d.name.startsWith('separable.') || stageParam(d.name)) continue;
         if (d.name === 'quantization') g.quantization = quantizationFromCode(v as QuantizationCode);
         else g[d.name] = d.type === 'float' ? round2(v as number) : v;
       }
       if (!Array.isArray(sep)) g.separable = separableLayers.filter((l) => params[`separable.${l}`] === true);
+      for (const key of stageKeys)
+        if (spec[key] !== undefined && !Array.isArray(spec[key]))
+          g[key] = STAGES.map((_, k) => params[`${key}.${k}`] as number);
       return parseGenome(g);
     },
     encode(genome: Genome): Params {
       const p: Params = {};
       for (const d of dimensions) {
-        if (d.name.startsWith('separable.')) p[d.name] = genome.separable.includes(Number(d.name.slice(10)));
+        const stage = stageParam(d.name);
+        if (stage) p[d.name] = genome[stage]?.[Number(d.name.slice(stage.length + 1))] ?? 1;
+        else if (d.name.startsWith('separable.'))
+          p[d.name] = genome.separable.includes(Number(d.name.slice(10)));
         else if (d.name === 'quantization') p[d.name] = quantizationToCode(genome.quantization);
         else p[d.name] = genome[d.name as 'depthMultiple' | 'widthMultiple' | 'imageSize' | 'activation'];
       }

@@ -1,10 +1,9 @@
-import { createStrategy, type StrategyName } from './factory';
 import { hypervolume } from './hypervolume';
 import { getProblem, type TestProblem } from './problems';
 import type { Strategy, TrialRecord } from './types';
 
 export interface BenchmarkOptions {
-  strategy: StrategyName | Strategy;
+  strategy: Strategy;
   problem: string | TestProblem;
   evals: number;
   seed?: number | string;
@@ -25,7 +24,7 @@ export interface BenchmarkResult {
 
 /** Runs the ask / evaluate / tell loop of one strategy on one test problem. */
 export function runBenchmark(options: BenchmarkOptions): BenchmarkResult {
-  const strategy = typeof options.strategy === 'string' ? createStrategy(options.strategy) : options.strategy;
+  const strategy = options.strategy;
   const problem = typeof options.problem === 'string' ? getProblem(options.problem) : options.problem;
   const seed = options.seed ?? 0;
   const batch = Math.max(1, options.batch ?? strategy.defaultBatch);

@@ -16,13 +16,6 @@ export { Nsga2Strategy, type Nsga2Options } from './nsga2';
 export { BayesStrategy, type BayesOptions } from './bayes/bayes';
 export { logExpectedImprovement, logNormCdf } from './bayes/acquisition';
 export {
-  createStrategy,
-  isStrategyName,
-  STRATEGY_NAMES,
-  type StrategyName,
-  type StrategyOptions,
-} from './factory';
-export {
   zdt1,
   zdt2,
   zdt3,

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runBenchmark } from './benchmark';
+import { EvolutionStrategy } from './evolution';
+import { Nsga2Strategy } from './nsga2';
+import { RandomStrategy } from './random';
 import { branin, dtlz2, hartmann6, zdt1, zdt2, zdt3 } from './problems';
 import { decode, encode, sampleGenes } from './space';
 import { Rng } from './rng';
@@ -43,22 +46,23 @@ describe('test problems', () => {
 
 describe('runBenchmark', () => {
   it('reports best for single-objective and hypervolume for multi-objective problems', () => {
-    const single = runBenchmark({ strategy: 'evolution', problem: 'branin', evals: 30, seed: 1 });
+    const single = runBenchmark({ strategy: new EvolutionStrategy(), problem: 'branin', evals: 30, seed: 1 });
     expect(single).toMatchObject({ strategy: 'evolution', problem: 'branin', evals: 30, hypervolume: null });
     expect(single.best).toBeGreaterThanOrEqual(0.397887 - 1e-6);
-    const multi = runBenchmark({ strategy: 'nsga2', problem: 'dtlz2', evals: 400, seed: 1 });
+    const multi = runBenchmark({ strategy: new Nsga2Strategy(), problem: 'dtlz2', evals: 400, seed: 1 });
     expect(multi.best).toBeNull();
     expect(multi.hypervolume).toBeGreaterThan(0);
     expect(multi.hypervolume).toBeLessThan(1 - Math.PI / 4);
-    expect(runBenchmark({ strategy: 'nsga2', problem: 'dtlz2', evals: 400, seed: 1 })).toMatchObject({
+    expect(
+      runBenchmark({ strategy: new Nsga2Strategy(), problem: 'dtlz2', evals: 400, seed: 1 }),
+    ).toMatchObject({
       hypervolume: multi.hypervolume,
     });
   });
 
-  it('rejects unknown names', () => {
-    expect(() => runBenchmark({ strategy: 'nope' as never, problem: 'branin', evals: 1 })).toThrow(
-      /unknown strategy/,
+  it('rejects an unknown problem', () => {
+    expect(() => runBenchmark({ strategy: new RandomStrategy(), problem: 'nope', evals: 1 })).toThrow(
+      /unknown problem/,
     );
-    expect(() => runBenchmark({ strategy: 'random', problem: 'nope', evals: 1 })).toThrow(/unknown problem/);
   });
 });

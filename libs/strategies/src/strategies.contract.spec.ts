@@ -1,6 +1,6 @@
 import { isInDimension, type Params, type SearchSpace } from '@detsearch/search-space';
 import { describe, expect, it } from 'vitest';
-import { createStrategy, STRATEGY_NAMES } from './factory';
+import { createStrategy, STRATEGY_NAMES } from '@detsearch/domain';
 import type { AskInput, Strategy, TrialRecord } from './types';
 
 /** Every dimension type, with the awkward variants (log scales, steps that do not divide the range). */

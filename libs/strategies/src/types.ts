@@ -1,6 +1,5 @@
+import type { TrialStatus } from '@detsearch/domain';
 import type { Params, SearchSpace } from '@detsearch/search-space';
-
-export type TrialStatus = 'queued' | 'running' | 'completed' | 'pruned' | 'failed';
 
 /** One trial as stored; `tell` is nothing more than appending one of these to the history. */
 export interface TrialRecord {

@@ -1,6 +1,5 @@
 // Datasets: YOLO-format reading, synthetic data, letterbox/augmentation, batching off the event loop.
 export * from './dataset/types';
-export * from './dataset/data-root';
 export * from './dataset/image-io';
 export * from './dataset/labels';
 export * from './dataset/yolo-reader';

@@ -1,4 +1,5 @@
 import { DomainError, isDomainError } from '@detsearch/common';
+import { buildCatalog, type Catalog, type EvaluatorInfo } from '@detsearch/domain';
 import { getPreset, loadHardwareProfiles, loadPresets } from '@detsearch/latency';
 import type { CatalogPort } from './catalog.port';
 
@@ -7,6 +8,17 @@ import type { CatalogPort } from './catalog.port';
  * profiles show without a restart).
  */
 export class LatencyCatalog implements CatalogPort {
+  catalog(evaluators: EvaluatorInfo[]): Catalog {
+    return buildCatalog({
+      evaluators,
+      presets: loadPresets().map((p) => ({
+        ...p,
+        syntheticData: (p as { dataset?: unknown }).dataset === undefined,
+      })),
+      hardwareProfiles: loadHardwareProfiles(),
+    });
+  }
+
   presets(): unknown[] {
     return loadPresets();
   }

@@ -55,6 +55,6 @@ export class DatasetsController {
   @ApiOperation({ summary: 'data.yaml files below DATA_ROOT, as paths a launch request accepts' })
   @ApiOkResponse({ type: DatasetsDto })
   list(): Promise<DatasetsDto> {
-    return listDatasets(this.config.DATA_ROOT);
+    return listDatasets(this.config.DATA_ROOT ?? '.');
   }
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-/** Every error response (CONTRACT.md section 3). */
+/** Every error response. */
 export class ErrorDto {
   @ApiProperty({ example: 400 })
   statusCode!: number;

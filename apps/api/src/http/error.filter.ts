@@ -2,8 +2,9 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { STATUS_CODES } from 'node:http';
 import type { Response } from './express-types';
 import { isDomainError, type DomainError } from '@detsearch/common';
+import { httpStatusFor } from '@detsearch/domain';
 
-/** The one error shape of the API (CONTRACT.md section 3), plus the domain code and field when known. */
+/** The one error shape of the API, plus the domain code and field when known. */
 export interface ErrorBody {
   statusCode: number;
   message: string;
@@ -12,14 +13,9 @@ export interface ErrorBody {
   field?: string;
 }
 
-/** One place that maps domain error codes to HTTP statuses; adapters never pick statuses themselves. */
+/** The HTTP status of a domain error code, from the domain's error-code table. */
 export function statusForDomainCode(code: string): number {
-  if (/NOT_FOUND$/.test(code)) return HttpStatus.NOT_FOUND;
-  if (/CONFLICT|ALREADY|STATE/.test(code)) return HttpStatus.CONFLICT;
-  if (/^(DATABASE|ORCHESTRATOR)\..*UNAVAILABLE/.test(code)) return HttpStatus.SERVICE_UNAVAILABLE;
-  // INVALID*, UNKNOWN*, a capability this build lacks (EVALUATOR.UNAVAILABLE, which names the
-  // field to change) and any other rule the caller's input broke.
-  return HttpStatus.BAD_REQUEST;
+  return httpStatusFor(code);
 }
 
 function domainBody(err: DomainError): ErrorBody {

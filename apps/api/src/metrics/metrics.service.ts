@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ORCHESTRATOR } from '../tokens';
 import type { OrchestratorPort } from '../orchestrator.port';
+import { TRIAL_STATUSES } from '@detsearch/domain';
 
-const TRIAL_STATUSES = ['queued', 'running', 'completed', 'pruned', 'failed'] as const;
 /** Searches summed per scrape; beyond this the gauges undercount (and say so in their help). */
 const SCRAPE_SEARCHES = 1000;
 

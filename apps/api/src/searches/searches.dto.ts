@@ -1,4 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  OBJECTIVES,
+  SEARCH_STATUSES,
+  STRATEGY_NAMES,
+  TRIAL_STATUSES,
+  type ObjectiveName as DomainObjectiveName,
+  type SearchStatus as DomainSearchStatus,
+  type StrategyName as DomainStrategyName,
+  type TrialStatus as DomainTrialStatus,
+} from '@detsearch/domain';
+import { BUILT_IN_EVALUATORS, DEFAULT_EVALUATOR } from '@detsearch/orchestrator';
 import { RANK_SORT, TRIAL_SORT_KEYS as TRIAL_SORT_FIELDS } from '@detsearch/persistence';
 import { Type } from 'class-transformer';
 import {
@@ -14,6 +25,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  IsUUID,
   Length,
   Max,
   Min,
@@ -26,39 +38,25 @@ import {
  * Named enums so the OpenAPI document names them (and stays stable); the domain re-validates
  * everything, these catch shape errors at the edge with a message naming the field.
  */
-export enum StrategyName {
-  random = 'random',
-  evolution = 'evolution',
-  nsga2 = 'nsga2',
-  bayes = 'bayes',
+/** An enum-like object (name -> name) of a registry's names, as class-validator and Swagger take it. */
+function enumOf<const N extends string>(names: readonly N[]): { readonly [K in N]: K } {
+  return Object.fromEntries(names.map((n) => [n, n])) as { readonly [K in N]: K };
 }
 
-export enum ObjectiveName {
-  map50_95 = 'map50_95',
-  latency = 'latency',
-  size = 'size',
-}
+export const StrategyName = enumOf(STRATEGY_NAMES);
+export type StrategyName = DomainStrategyName;
 
-export enum EvaluatorName {
-  full = 'full',
-  surrogate = 'surrogate',
-}
+export const ObjectiveName = enumOf(OBJECTIVES);
+export type ObjectiveName = DomainObjectiveName;
 
-export enum TrialStatus {
-  queued = 'queued',
-  running = 'running',
-  completed = 'completed',
-  pruned = 'pruned',
-  failed = 'failed',
-}
+export const EvaluatorName = enumOf(BUILT_IN_EVALUATORS.map((e) => e.name));
+export type EvaluatorName = string;
 
-export enum SearchStatus {
-  queued = 'queued',
-  running = 'running',
-  completed = 'completed',
-  cancelled = 'cancelled',
-  failed = 'failed',
-}
+export const TrialStatus = enumOf(TRIAL_STATUSES);
+export type TrialStatus = DomainTrialStatus;
+
+export const SearchStatus = enumOf(SEARCH_STATUSES);
+export type SearchStatus = DomainSearchStatus;
 
 /** Leaderboard rows: the light projection (default), or every field as GET /trials/:id. */
 export enum TrialView {
@@ -159,6 +157,44 @@ export class FidelityDto {
   imageSize?: number;
 }
 
+/** Final stage of a supernet search: the front's best fine-tuned with the full trainer. */
+export class FineTuneDto {
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 100,
+    default: 3,
+    description: "Front's best K fine-tuned (0: none)",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  topK?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 1000,
+    description: "Epochs each (default the fidelity's epochs)",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  epochs?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 2,
+    default: 1,
+    description: '2: a second seed, mean and spread',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(2)
+  seeds?: number;
+}
+
 export class CreateSearchDto {
   @ApiPropertyOptional({ maxLength: 200, example: 'pi4-int8' })
   @IsOptional()
@@ -246,10 +282,38 @@ export class CreateSearchDto {
   @Type(() => FidelityDto)
   fidelity?: FidelityDto;
 
-  @ApiPropertyOptional({ enum: EvaluatorName, enumName: 'EvaluatorName', default: EvaluatorName.full })
+  @ApiPropertyOptional({ enum: EvaluatorName, enumName: 'EvaluatorName', default: DEFAULT_EVALUATOR })
   @IsOptional()
   @IsEnum(EvaluatorName)
   evaluator?: EvaluatorName;
+
+  @ApiPropertyOptional({
+    description:
+      "evaluator 'supernet': the supernet to score with (GET /supernets); absent: a ready one of the " +
+      'same dataset and space, else one is trained first',
+    format: 'uuid',
+  })
+  @IsOptional()
+  @IsUUID('all', { message: 'supernetId must be a supernet id (a UUID)' })
+  supernetId?: string;
+
+  @ApiPropertyOptional({ type: FineTuneDto, description: "evaluator 'supernet': the final stage" })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => FineTuneDto)
+  fineTune?: FineTuneDto;
+
+  @ApiPropertyOptional({
+    minimum: 0.01,
+    maximum: 10_080,
+    description: "evaluator 'supernet': training budget when a supernet must be trained first, minutes",
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.01)
+  @Max(10_080)
+  supernetMinutes?: number;
 }
 
 export class CreatedSearchDto {

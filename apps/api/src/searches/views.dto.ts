@@ -43,6 +43,19 @@ export class SearchViewDto {
   @ApiProperty() hardwareProfile!: string;
   @ApiProperty({ nullable: true, type: String }) preset!: string | null;
   @ApiProperty() evaluator!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: "The supernet the 'supernet' evaluator scores with",
+  })
+  supernetId!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description: 'Final stage: {topK, epochs, seeds}',
+  })
+  fineTune!: Record<string, number> | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) fidelity!: Record<string, number>;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'Resolved search-space spec' })
   searchSpace!: Record<string, unknown>;
@@ -67,7 +80,11 @@ export class LeaderboardTrialDto {
   @ApiProperty() searchId!: string;
   @ApiProperty({ description: '0-based creation order within the search' }) number!: number;
   @ApiProperty({ enum: TrialStatus, enumName: 'TrialStatus' }) status!: TrialStatus;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'CONTRACT.md section 1' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The genome (its fields: GET /catalog genomeDimensions)',
+  })
   genome!: Record<string, unknown>;
   @ApiProperty() genomeKey!: string;
   @ApiProperty({ description: 'Target epochs (full fidelity)' }) epochs!: number;
@@ -83,6 +100,20 @@ export class LeaderboardTrialDto {
   latencyMs!: number | null;
   @ApiProperty({ nullable: true, type: Number, description: 'Measured on the evaluating host' })
   measuredLatencyMs!: number | null;
+  @ApiProperty({
+    nullable: true,
+    enum: ['measured', 'predicted'],
+    description:
+      "Whether latencyMs was timed on a machine or predicted by the profile's roofline (null: not recorded)",
+  })
+  latencySource!: 'measured' | 'predicted' | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      'Where and how: machine and threads when measured, profile and its calibration when predicted',
+  })
+  latencyProvenance!: string | null;
   @ApiProperty({ nullable: true, type: Number }) params!: number | null;
   @ApiProperty({ nullable: true, type: Number }) gflops!: number | null;
   @ApiProperty({ nullable: true, type: Number }) sizeBytes!: number | null;
@@ -101,6 +132,27 @@ export class LeaderboardTrialDto {
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: "The supernet's estimate of mAP@0.5 (inherited weights, no training of its own)",
+  })
+  estimateMap50!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: "The supernet's estimate of mAP@0.5:0.95" })
+  estimateMap50_95!: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'After the final stage: mAP@0.5 as deployed of the fine-tuned model (mean over seeds)',
+  })
+  finetunedMap50!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Fine-tuned mAP@0.5:0.95 (mean over seeds)' })
+  finetunedMap50_95!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Standard deviation over seeds (2 seeds)' })
+  finetunedMap50Std!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) finetunedMap50_95Std!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) finetuneEpochs!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) finetuneSeeds!: number | null;
 }
 
 /** One trial with every field (GET /trials/:id, and leaderboard rows with view=full). */
@@ -153,6 +205,20 @@ export class ParetoPointDto {
   @ApiProperty({ nullable: true, type: Number }) map50!: number | null;
   @ApiProperty() map50_95!: number;
   @ApiProperty() latencyMs!: number;
+  @ApiProperty({
+    nullable: true,
+    enum: ['measured', 'predicted'],
+    description:
+      "Whether latencyMs was timed on a machine or predicted by the profile's roofline (null: not recorded)",
+  })
+  latencySource!: 'measured' | 'predicted' | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      'Where and how: machine and threads when measured, profile and its calibration when predicted',
+  })
+  latencyProvenance!: string | null;
   @ApiProperty({ nullable: true, type: Number }) sizeBytes!: number | null;
   @ApiProperty({ nullable: true, type: Number }) params!: number | null;
   @ApiProperty({ nullable: true, type: Number }) gflops!: number | null;
@@ -160,6 +226,12 @@ export class ParetoPointDto {
   @ApiProperty() genomeKey!: string;
   @ApiProperty({ nullable: true, type: String }) evaluator!: string | null;
   @ApiProperty({ nullable: true, type: String }) backend!: string | null;
+  @ApiProperty({ nullable: true, type: Number }) estimateMap50!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) estimateMap50_95!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) finetunedMap50!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) finetunedMap50_95!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) finetunedMap50Std!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) finetunedMap50_95Std!: number | null;
 }
 
 export class ParetoFrontDto {

@@ -1,6 +1,6 @@
 import { DomainError } from '@detsearch/common';
 import type { ListTrialsQuery, TrialPage } from '@detsearch/persistence';
-import type { SearchEvent } from '@detsearch/orchestrator';
+import { evaluatorInfos, type EvaluatorInfo, type SearchEvent } from '@detsearch/orchestrator';
 import type { OrchestratorPort } from '../orchestrator.port';
 
 type Port = OrchestratorPort;
@@ -138,6 +138,10 @@ export class FakeOrchestrator implements OrchestratorPort {
     };
   }
   healthy = true;
+  evaluatorInfos(): EvaluatorInfo[] {
+    return evaluatorInfos();
+  }
+
   async health(): Promise<Returned<'health'>> {
     return {
       ok: this.healthy,
@@ -145,6 +149,18 @@ export class FakeOrchestrator implements OrchestratorPort {
       activeSearches: 0,
       evaluators: ['surrogate'],
     };
+  }
+  readonly supernets: unknown[] = [];
+  async createSupernet(body: unknown): Promise<Returned<'createSupernet'>> {
+    this.supernets.push(body);
+    return { supernet: fixture({ id: `n${this.supernets.length}`, status: 'training' }), training: true };
+  }
+  async listSupernets(): Promise<Returned<'listSupernets'>> {
+    return { items: this.supernets.map((_, i) => fixture({ id: `n${i + 1}`, status: 'training' })) };
+  }
+  async getSupernet(id: string): Promise<Returned<'getSupernet'>> {
+    if (!/^n\d+$/.test(id)) throw new DomainError('SUPERNET.NOT_FOUND', `supernet ${id} not found`, 'id');
+    return fixture({ id, status: 'training' });
   }
   async close(): Promise<void> {
     this.closed = true;

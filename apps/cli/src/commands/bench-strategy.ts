@@ -1,5 +1,6 @@
-import type { Command } from 'commander';
-import { PROBLEM_NAMES, runBenchmark, STRATEGY_NAMES, isStrategyName } from '@detsearch/strategies';
+import { Option, type Command } from 'commander';
+import { createStrategy, STRATEGY_NAMES } from '@detsearch/domain';
+import { PROBLEM_NAMES, runBenchmark } from '@detsearch/strategies';
 import { action, parseIntOption, UsageError } from '../cli-kit';
 
 interface BenchStrategyOptions {
@@ -15,7 +16,9 @@ export function registerBenchStrategy(program: Command): void {
   program
     .command('bench-strategy')
     .description('run a search strategy on a standard test problem (all minimized)')
-    .requiredOption('--strategy <name>', STRATEGY_NAMES.join(' | '))
+    .addOption(
+      new Option('--strategy <name>', 'search strategy').choices(STRATEGY_NAMES).makeOptionMandatory(),
+    )
     .requiredOption('--problem <name>', PROBLEM_NAMES.join(' | '))
     .requiredOption('--evals <n>', 'evaluations', parseIntOption('evals', 1, 1_000_000))
     .option('--seed <k>', 'random seed', parseIntOption('seed', 0, 2 ** 31 - 1), 0)
@@ -23,16 +26,12 @@ export function registerBenchStrategy(program: Command): void {
     .option('--json', 'one JSON object on stdout')
     .action(
       action<BenchStrategyOptions>((o) => {
-        if (!isStrategyName(o.strategy))
-          throw new UsageError(
-            `--strategy: unknown '${o.strategy}'; expected one of ${STRATEGY_NAMES.join(', ')}`,
-          );
         if (!(PROBLEM_NAMES as readonly string[]).includes(o.problem))
           throw new UsageError(
             `--problem: unknown '${o.problem}'; expected one of ${PROBLEM_NAMES.join(', ')}`,
           );
         const r = runBenchmark({
-          strategy: o.strategy,
+          strategy: createStrategy(o.strategy),
           problem: o.problem,
           evals: o.evals,
           seed: o.seed,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readYoloDataset, synthDataset } from '@detsearch/training';
-import { action, parseIntOption, UsageError } from '../cli-kit';
+import { action, cliConfig, parseIntOption, UsageError } from '../cli-kit';
 
 interface SynthCliOptions {
   out: string;
@@ -66,7 +66,7 @@ export function registerDataset(program: Command): void {
       action<CheckCliOptions>(async (o) => {
         if (o.verify !== 'decode' && o.verify !== 'header')
           throw new UsageError(`--verify: expected decode or header, got '${o.verify}'`);
-        const d = await readYoloDataset(o.data, { verify: o.verify });
+        const d = await readYoloDataset(o.data, { verify: o.verify, dataRoot: cliConfig().DATA_ROOT });
         const json = {
           data: d.config.yamlPath,
           nc: d.config.nc,

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseGenome, toUltralyticsYaml, type Genome } from '@detsearch/genome';
 import { SearchOrchestrator } from '@detsearch/orchestrator';
-import { action, readJsonOrFile, UsageError } from '../cli-kit';
+import { action, cliConfig, readJsonOrFile, UsageError } from '../cli-kit';
 
 interface ExportYamlOptions {
   trial?: string;
@@ -28,8 +28,8 @@ export function registerExportYaml(program: Command): void {
         let genome: Genome;
         if (o.trial) {
           const orchestrator = await SearchOrchestrator.open({
-            databaseUrl: process.env.DATABASE_URL || undefined,
-            home: process.env.DETSEARCH_HOME,
+            databaseUrl: cliConfig().DATABASE_URL,
+            home: cliConfig().DETSEARCH_HOME,
             resumeOrphans: false,
           });
           try {

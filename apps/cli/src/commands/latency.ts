@@ -1,17 +1,24 @@
 import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PRECISIONS, type Precision } from '@detsearch/genome';
 import {
   calibrateByMeasuring,
+  calibrateHost,
   calibrateProfile,
   type CalibrationResult,
   getHardwareProfile,
+  hostCpu,
+  measuredProvenance,
   measureOnnx,
+  parseHardwareProfile,
+  predictedProvenance,
   predictLatency,
   sampleLatencyGenomes,
   saveProfile,
 } from '@detsearch/latency';
-import { action, formatTable, parseIntOption, readJsonOrFile, UsageError } from '../cli-kit';
+import { action, cliConfig, formatTable, parseIntOption, readJsonOrFile, UsageError } from '../cli-kit';
 
 interface LatencyOptions {
   onnx?: string;
@@ -72,8 +79,14 @@ export function registerLatency(program: Command): void {
             minMs: round(m.minMs),
             runs: m.runs,
             threads: m.threads,
+            latencySource: 'measured',
+            latencyProvenance: measuredProvenance({
+              where: `this host (${hostCpu().model})`,
+              threads: m.threads,
+              runs: m.runs,
+            }),
           };
-          const text = `${o.onnx}: median ${json.medianMs} ms, p90 ${json.p90Ms} ms (${m.runs} runs, ${m.threads} threads)`;
+          const text = `${o.onnx}: median ${json.medianMs} ms, p90 ${json.p90Ms} ms (${json.latencyProvenance})`;
           return { json, text };
         }
         if (!o.profile) throw new UsageError('latency: --genome needs --profile <name>');
@@ -96,6 +109,8 @@ export function registerLatency(program: Command): void {
           overheadMs: round(p.overheadMs),
           ops: p.ops,
           calibrated: profile.calibration !== undefined,
+          latencySource: 'predicted',
+          latencyProvenance: predictedProvenance(profile),
           ...(p.perOp
             ? {
                 perOp: p.perOp.map((r) => ({
@@ -109,7 +124,7 @@ export function registerLatency(program: Command): void {
               }
             : {}),
         };
-        let text = `${p.profile} (${p.precision}${json.calibrated ? ', calibrated' : ''}): ${json.predictedMs} ms predicted, ${p.bound}-bound (compute ${json.computeBoundMs} ms, memory ${json.memoryBoundMs} ms, overhead ${json.overheadMs} ms over ${p.ops} ops)`;
+        let text = `${p.profile} (${p.precision}${json.calibrated ? ', calibrated' : ''}): ${json.predictedMs} ms predicted, ${p.bound}-bound (compute ${json.computeBoundMs} ms, memory ${json.memoryBoundMs} ms, overhead ${json.overheadMs} ms over ${p.ops} ops); ${json.latencyProvenance}`;
         if (p.perOp)
           text =
             formatTable(
@@ -141,9 +156,9 @@ export function registerLatency(program: Command): void {
       parseIntOption('threads', 1, 1024),
     )
     .option(
-      '--clock <wall|cpu>',
-      'wall time, or CPU time on one thread (for a machine busy with other work)',
-      'wall',
+      '--clock <auto|wall|cpu>',
+      'wall time, or CPU time on one thread (for a machine busy with other work); auto: cpu when the load is above half the cores',
+      'auto',
     )
     .option('--seed <s>', 'seed of the random genomes', 'calibrate')
     .option(
@@ -157,13 +172,16 @@ export function registerLatency(program: Command): void {
     .option('--json', 'one JSON object on stdout')
     .action(
       action<CalibrateOptions>(async (o) => {
-        if (o.clock !== 'wall' && o.clock !== 'cpu')
-          throw new UsageError(`--clock: expected wall or cpu, got '${o.clock}'`);
+        if (o.clock !== 'wall' && o.clock !== 'cpu' && o.clock !== 'auto')
+          throw new UsageError(`--clock: expected auto, wall or cpu, got '${o.clock}'`);
         if (o.clock === 'cpu' && o.threads !== undefined && o.threads !== 1)
           throw new UsageError('--clock cpu measures one intra-op thread; drop --threads');
         // Start from the built-in profile so a re-calibration does not compound an earlier fit.
         const profile = getHardwareProfile(o.profile, { fittedDir: null });
-        const threads = o.clock === 'cpu' ? 1 : (o.threads ?? profile.threads);
+        if (o.profile === 'host' && !o.measurements && !o.out && o.threads === undefined)
+          return hostCalibration(o);
+        const clock = o.clock === 'auto' ? (loadavg()[0]! > cpus().length / 2 ? 'cpu' : 'wall') : o.clock;
+        const threads = clock === 'cpu' ? 1 : (o.threads ?? profile.threads);
         let result: CalibrationResult;
         let samples: number;
         if (o.measurements) {
@@ -182,6 +200,14 @@ export function registerLatency(program: Command): void {
               notes: `${rows.length} measurements from ${o.measurements.trim().startsWith('[') ? 'the command line' : o.measurements}`,
             },
           );
+          // Numbers measured on the device the profile describes: predictions say so.
+          result = {
+            ...result,
+            profile: parseHardwareProfile(
+              { ...result.profile, calibration: { ...result.profile.calibration!, basis: 'device' } },
+              `calibrated profile '${o.profile}'`,
+            ),
+          };
           samples = rows.length;
         } else {
           const genomes = sampleLatencyGenomes(o.genomes, o.seed, {
@@ -191,7 +217,7 @@ export function registerLatency(program: Command): void {
           result = await calibrateByMeasuring(profile, genomes, {
             runs: o.runs,
             threads,
-            clock: o.clock,
+            clock,
             passes: 2,
             onProgress: o.json
               ? undefined
@@ -206,7 +232,7 @@ export function registerLatency(program: Command): void {
           profile: result.profile.name,
           path,
           samples,
-          ...(o.measurements ? {} : { threads, clock: o.clock }),
+          ...(o.measurements ? {} : { threads, clock }),
           fits: result.fits.map((f) => ({
             precision: f.precision,
             samples: f.samples,
@@ -236,4 +262,47 @@ export function registerLatency(program: Command): void {
         return { json, text };
       }),
     );
+}
+
+/**
+ * `detsearch calibrate` for the host: measures genomes here and stores the fit under
+ * $DETSEARCH_HOME/profiles/host.yaml keyed by this CPU (model name and ISA flags), which every
+ * later prediction on this machine uses; on another CPU the file is ignored and redone.
+ */
+async function hostCalibration(o: CalibrateOptions): Promise<{ json: unknown; text: string }> {
+  const home = resolve(cliConfig().DETSEARCH_HOME);
+  const r = await calibrateHost({
+    home,
+    genomes: o.genomes,
+    runs: o.runs,
+    clock: o.clock as 'auto' | 'wall' | 'cpu',
+    seed: o.seed === 'calibrate' ? undefined : o.seed,
+    onProgress: o.json
+      ? undefined
+      : (done, total, g, ms) =>
+          process.stderr.write(
+            `  [${done}/${total}] d${g.depthMultiple} w${g.widthMultiple} ${g.imageSize}px ${g.quantization.precision}: ${ms.toFixed(2)} ms\n`,
+          ),
+  });
+  const fit = r.profile.byPrecision;
+  const json = {
+    profile: 'host',
+    path: r.path,
+    cpu: { model: r.cpu.model, flags: r.cpu.flags, key: r.cpu.key },
+    samples: r.measurements.length,
+    threads: r.threads,
+    clock: r.clock,
+    seconds: round(r.seconds, 1),
+    load: round(r.load, 2),
+    fitKendallTau: round(r.fitTau, 3),
+    rmsLogError: r.profile.calibration?.rmsLogError,
+    byPrecision: fit,
+  };
+  const text =
+    `calibrated host on ${r.cpu.model} (key ${r.cpu.key}) from ${r.measurements.length} genomes in ${r.seconds.toFixed(0)} s ` +
+    `(${r.clock} clock, ${r.threads} thread(s), load ${r.load.toFixed(1)}) -> ${r.path}\n` +
+    `rms log error ${Object.entries(r.profile.calibration?.rmsLogError ?? {})
+      .map(([p, v]) => `${p} ${v.toFixed(3)}`)
+      .join(', ')}; Kendall tau on its own genomes ${r.fitTau.toFixed(3)}`;
+  return { json, text };
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { fail, parseIntOption } from '../cli-kit';
+import { cliConfig, fail, parseIntOption } from '../cli-kit';
 
 interface ServeOptions {
   port?: number;
@@ -24,7 +24,7 @@ export function registerServe(program: Command): void {
           config: o.port === undefined ? {} : { PORT: o.port },
           host: o.host,
         });
-        const database = process.env.DATABASE_URL ? 'postgres (DATABASE_URL)' : 'embedded PGlite';
+        const database = cliConfig().DATABASE_URL ? 'postgres (DATABASE_URL)' : 'embedded PGlite';
         process.stdout.write(`detsearch API listening on ${url} (docs ${url}/docs, ${database})\n`);
       } catch (err) {
         fail(err);

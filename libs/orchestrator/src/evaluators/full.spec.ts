@@ -1,18 +1,12 @@
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SYNTH_CLASSES } from '../../../training/src/dataset/synth';
 import { resolveDataset } from '../launch';
 import { SYNTHETIC_NUM_CLASSES } from './full';
 
 describe('the full evaluator and its datasets', () => {
-  const saved = process.env.DATA_ROOT;
-  afterEach(() => {
-    if (saved === undefined) delete process.env.DATA_ROOT;
-    else process.env.DATA_ROOT = saved;
-  });
-
   it('sizes models for the synthetic dataset it generates', () => {
     expect(SYNTHETIC_NUM_CLASSES).toBe(SYNTH_CLASSES.length);
   });
@@ -29,14 +23,13 @@ describe('the full evaluator and its datasets', () => {
     writeFileSync(join(root, 'bad.yaml'), 'train: x\n');
     writeFileSync(join(outside, 'data.yaml'), 'nc: 2\n');
     symlinkSync(join(outside, 'data.yaml'), join(root, 'link.yaml'));
-    process.env.DATA_ROOT = root;
 
-    expect(resolveDataset('a/data.yaml').numClasses).toBe(3);
-    expect(resolveDataset(join(root, 'nc.yaml')).numClasses).toBe(7);
-    expect(() => resolveDataset('bad.yaml')).toThrow(/dataset: .*no class count/);
-    expect(() => resolveDataset('missing.yaml')).toThrow(/dataset: no such file/);
-    expect(() => resolveDataset(join(outside, 'data.yaml'))).toThrow(/outside DATA_ROOT/);
-    expect(() => resolveDataset('../x/data.yaml')).toThrow(/dataset:/);
-    expect(() => resolveDataset('link.yaml')).toThrow(/outside DATA_ROOT/);
+    expect(resolveDataset('a/data.yaml', root).numClasses).toBe(3);
+    expect(resolveDataset(join(root, 'nc.yaml'), root).numClasses).toBe(7);
+    expect(() => resolveDataset('bad.yaml', root)).toThrow(/dataset: .*no class count/);
+    expect(() => resolveDataset('missing.yaml', root)).toThrow(/dataset: no such file/);
+    expect(() => resolveDataset(join(outside, 'data.yaml'), root)).toThrow(/outside DATA_ROOT/);
+    expect(() => resolveDataset('../x/data.yaml', root)).toThrow(/dataset:/);
+    expect(() => resolveDataset('link.yaml', root)).toThrow(/outside DATA_ROOT/);
   });
 });

@@ -1,7 +1,15 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import {
+  getHardwareProfile,
+  hostCpu,
+  measuredProvenance,
+  predictedProvenance,
+  type HardwareProfile,
+} from '@detsearch/latency';
 import type {
   EpochReport,
+  EvaluatorDefinition,
   EvaluationContext,
   EvaluationRequest,
   TrialEvaluator,
@@ -23,6 +31,10 @@ export interface FullEvaluatorOptions {
   batchSize?: number;
   /** Kill a trial's training process after this long (default: no limit). */
   timeoutMs?: number;
+  /** Datasets named by searches are read only below this folder (default: the working directory). */
+  dataRoot?: string;
+  /** tfjs backend to train on (default 'auto'). */
+  backend?: string;
 }
 
 export const DEFAULT_SYNTHETIC: SyntheticDatasetOptions = { images: 240, seed: 0, size: 160 };
@@ -44,14 +56,17 @@ export class FullEvaluator implements TrialEvaluator {
   private datasetReady: Promise<string> | null = null;
 
   constructor(private readonly options: FullEvaluatorOptions = {}) {
-    this.home = resolve(options.home ?? process.env.DETSEARCH_HOME ?? '.detsearch');
+    this.home = resolve(options.home ?? '.detsearch');
     this.synthetic = options.synthetic ?? DEFAULT_SYNTHETIC;
   }
 
   async evaluate(req: EvaluationRequest, ctx: EvaluationContext): Promise<TrialMetrics> {
     const training: Training = await import('@detsearch/training');
     const dataset = req.dataset
-      ? { dataYaml: resolve(req.dataset) }
+      ? {
+          dataYaml: resolve(req.dataset),
+          ...(this.options.dataRoot ? { dataRoot: this.options.dataRoot } : {}),
+        }
       : { dataYaml: await this.syntheticDataset(training), dataRoot: join(this.home, 'datasets') };
     const outDir = join(this.home, 'trials', req.searchId, req.trialId);
     mkdirSync(outDir, { recursive: true });
@@ -66,6 +81,7 @@ export class FullEvaluator implements TrialEvaluator {
         // per batch of 8): search trials train for a few epochs, where the number of optimizer steps
         // limits accuracy; it reaches a given mAP fastest of the recipes measured in bench/train.ts.
         batchSize: this.options.batchSize,
+        ...(this.options.backend ? { backend: this.options.backend } : {}),
         hardwareProfile: req.hardwareProfile,
         seed: req.seed ?? 0,
         outDir,
@@ -86,11 +102,12 @@ export class FullEvaluator implements TrialEvaluator {
         },
       },
     );
+    const latency = reportedLatency(req, result);
     return {
       map50: result.map50,
       map50_95: result.map50_95,
       fp32Map50_95: result.fp32Map50_95,
-      latencyMs: result.latencyMs,
+      ...latency,
       measuredLatencyMs: result.measuredLatencyMs,
       params: result.params,
       gflops: result.gflops,
@@ -111,27 +128,83 @@ export class FullEvaluator implements TrialEvaluator {
 
   /** data.yaml of the shared synthetic dataset, generated on first use (atomically, for many workers). */
   private syntheticDataset(training: Training): Promise<string> {
-    this.datasetReady ??= (async () => {
-      const { images, seed, size } = this.synthetic;
-      const dir = join(this.home, 'datasets', `synth-n${images}-s${seed}-px${size}`);
-      const yaml = join(dir, 'data.yaml');
-      if (existsSync(yaml)) return yaml;
-      const tmp = `${dir}.tmp-${process.pid}`;
-      rmSync(tmp, { recursive: true, force: true });
-      mkdirSync(tmp, { recursive: true });
-      await training.synthDataset(tmp, { images, seed, size });
-      try {
-        renameSync(tmp, dir);
-      } catch (err) {
-        // another process finished first: same seed, same bytes, so use theirs
-        rmSync(tmp, { recursive: true, force: true });
-        if (!existsSync(yaml)) throw err;
-      }
-      return yaml;
-    })().catch((err) => {
+    this.datasetReady ??= sharedSyntheticDataset(training, this.home, this.synthetic).catch((err) => {
       this.datasetReady = null;
       throw err;
     });
     return this.datasetReady;
   }
 }
+
+/** What runTrial reports about latency, as far as choosing the trial's latency is concerned. */
+export interface TrialLatencies {
+  latencyMs: number;
+  measuredLatencyMs: number;
+  measuredLatencyRuns: number;
+  measuredLatencyThreads: number;
+  /** Image size the model was exported and measured at. */
+  imageSize: number;
+}
+
+/**
+ * The latency a trial reports. On the `host` profile the search runs where it deploys: the
+ * latency it optimizes is the one measured here (when measured at the genome's own input size),
+ * not a prediction beside it. Elsewhere, the profile's prediction; both say which they are.
+ */
+export function reportedLatency(
+  req: Pick<EvaluationRequest, 'hardwareProfile' | 'genome'>,
+  result: TrialLatencies,
+  profile: () => HardwareProfile = () => getHardwareProfile(req.hardwareProfile),
+): Pick<TrialMetrics, 'latencyMs' | 'latencySource' | 'latencyProvenance'> {
+  if (req.hardwareProfile === 'host' && result.imageSize === req.genome.imageSize)
+    return {
+      latencyMs: result.measuredLatencyMs,
+      latencySource: 'measured',
+      latencyProvenance: measuredProvenance({
+        where: `this host (${hostCpu().model})`,
+        threads: result.measuredLatencyThreads,
+        runs: result.measuredLatencyRuns,
+      }),
+    };
+  return {
+    latencyMs: result.latencyMs,
+    latencySource: 'predicted',
+    latencyProvenance: predictedProvenance(profile()),
+  };
+}
+
+/**
+ * The synthetic dataset of these settings under <home>/datasets, generated once and shared by every
+ * trial, worker and supernet; returns its data.yaml.
+ */
+export async function sharedSyntheticDataset(
+  training: Pick<Training, 'synthDataset'>,
+  home: string,
+  synthetic: SyntheticDatasetOptions,
+): Promise<string> {
+  const { images, seed, size } = synthetic;
+  const dir = join(home, 'datasets', `synth-n${images}-s${seed}-px${size}`);
+  const yaml = join(dir, 'data.yaml');
+  if (existsSync(yaml)) return yaml;
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  await training.synthDataset(tmp, { images, seed, size });
+  try {
+    renameSync(tmp, dir);
+  } catch (err) {
+    // another process finished first: same seed, same bytes, so use theirs
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(yaml)) throw err;
+  }
+  return yaml;
+}
+export const fullEvaluator: EvaluatorDefinition = {
+  name: 'full',
+  label: 'Train and score',
+  description:
+    'Trains the candidate, exports ONNX at its precision, scores the exported model with onnxruntime and measures its latency.',
+  trains: true,
+  analytic: false,
+  load: (s) => new FullEvaluator({ home: s.home, dataRoot: s.dataRoot, backend: s.backend }),
+};

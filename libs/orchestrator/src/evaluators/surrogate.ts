@@ -7,9 +7,15 @@ import {
   type Genome,
   type Quantization,
 } from '@detsearch/genome';
-import { getHardwareProfile, predictLatency, type HardwareProfile } from '@detsearch/latency';
+import {
+  getHardwareProfile,
+  predictLatency,
+  predictedProvenance,
+  type HardwareProfile,
+} from '@detsearch/latency';
 import type {
   EpochReport,
+  EvaluatorDefinition,
   EvaluationContext,
   EvaluationRequest,
   TrialEvaluator,
@@ -116,7 +122,7 @@ export class SurrogateEvaluator implements TrialEvaluator {
     const est = surrogateEstimate(req.genome, cost.params, req.fidelity.imageSize);
     const rng = seedrandom(`surrogate|${req.seed ?? 0}|${genomeKey(req.genome)}`);
     const offset = 0.006 * gaussian(rng);
-    const msPerTrial = this.options.msPerTrial ?? Number(process.env.DETSEARCH_SURROGATE_MS ?? 0);
+    const msPerTrial = this.options.msPerTrial ?? 0;
     const msPerEpoch = (Number.isFinite(msPerTrial) ? msPerTrial : 0) / req.fidelity.epochs;
 
     const epochs: EpochReport[] = [];
@@ -143,6 +149,8 @@ export class SurrogateEvaluator implements TrialEvaluator {
       map50_95: map,
       fp32Map50_95: fp32,
       latencyMs,
+      latencySource: 'predicted',
+      latencyProvenance: predictedProvenance(profile),
       params: cost.params,
       gflops: cost.gflops,
       sizeBytes,
@@ -163,3 +171,13 @@ export class SurrogateEvaluator implements TrialEvaluator {
 }
 
 const clamp01 = (x: number) => Math.min(1, Math.max(0.0001, x));
+
+export const surrogateEvaluator: EvaluatorDefinition = {
+  name: 'surrogate',
+  label: 'Analytic surrogate (tests and demos)',
+  description:
+    'An analytic stand-in for tests and demos: mAP is a formula of parameters, image size and precision with seeded noise, not a trained model.',
+  trains: false,
+  analytic: true,
+  load: (s) => new SurrogateEvaluator({ msPerTrial: s.surrogateMs }),
+};

@@ -1,5 +1,6 @@
 import { genomeKey, type Genome } from '@detsearch/genome';
-import { measureGenomes } from '@detsearch/latency';
+import { join } from 'node:path';
+import { calibrateToDevice, getHardwareProfile, measureGenomes, saveProfile } from '@detsearch/latency';
 import type {
   Database,
   LatencyMeasurement,
@@ -15,6 +16,32 @@ export interface MeasureSettings {
   warmup?: number;
   /** Intra-op threads (default: the hardware profile's). */
   threads?: number;
+  /**
+   * This device's DETSEARCH_HOME: after each measurement the profile is refitted to all of its
+   * finished measurements and written to <home>/profiles/<profile>.yaml, which predictions here use.
+   */
+  calibrationHome?: string;
+  /** Finished measurements needed before the first refit (default 3). */
+  minCalibrationSamples?: number;
+}
+
+/**
+ * Feeds a device's measurements back into its profile: the built-in profile (fitted to its
+ * published figures) refitted to every finished measurement of `profile`, saved under `home`.
+ * Returns null while there are fewer than `minSamples`.
+ */
+export async function recalibrateFromMeasurements(
+  measurements: MeasurementRepository,
+  profile: string,
+  home: string,
+  minSamples = 3,
+): Promise<{ path: string; samples: number } | null> {
+  const samples = await measurements.samples(profile);
+  if (samples.length < minSamples) return null;
+  const fitted = calibrateToDevice(getHardwareProfile(profile, { fittedDir: null }), samples, {
+    source: 'detsearch worker --measure-only',
+  });
+  return { path: saveProfile(fitted, join(home, 'profiles', `${profile}.yaml`)), samples: samples.length };
 }
 
 /**

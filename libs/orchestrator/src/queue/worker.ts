@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { getHardwareProfile } from '@detsearch/latency';
 import {
   createDataSource,
   MeasurementRepository,
   SearchRepository,
+  SupernetRepository,
   TrialRepository,
   WorkerRepository,
   type Database,
@@ -12,9 +14,12 @@ import {
   type Tx,
 } from '@detsearch/persistence';
 import { createEvaluatorRegistry, type EvaluatorLoader } from '../evaluators/registry';
+import { SupernetEvaluator } from '../evaluators/supernet';
+import { resolveDataset } from '../launch';
+import { SupernetService } from '../supernets/supernet-service';
 import { TrialJobHandler, type EventSink } from '../trial-job';
-import type { SearchEvent, TrialEvaluator } from '../types';
-import { runMeasurement, type MeasureSettings } from './measurements';
+import type { EvaluatorSettings, SearchEvent, TrialEvaluator } from '../types';
+import { recalibrateFromMeasurements, runMeasurement, type MeasureSettings } from './measurements';
 import { channelFor, PgNotifier } from './notifier';
 import {
   measurementQueue,
@@ -30,6 +35,8 @@ export const DEFAULT_HEARTBEAT_MS = 5_000;
 
 export interface QueueWorkerOptions {
   databaseUrl: string;
+  /** DETSEARCH_HOME: where the 'supernet' evaluator finds supernets and writes trial artifacts. */
+  home?: string;
   /** The detsearch tables' schema (default public). */
   schema?: string;
   /** pg-boss's schema (default 'pgboss'). */
@@ -50,6 +57,8 @@ export interface QueueWorkerOptions {
   /** On stop, let running trials finish this long before releasing them (default 10 s). */
   graceMs?: number;
   evaluators?: Record<string, EvaluatorLoader | TrialEvaluator>;
+  /** Settings the evaluators are created with (home, data root, backend). */
+  evaluatorSettings?: EvaluatorSettings;
   measure?: MeasureSettings;
   /** Postgres connections of this process's pool (default 2 + concurrency). */
   poolSize?: number;
@@ -113,7 +122,19 @@ export class QueueWorker {
     this.searches = new SearchRepository(db);
     const dispatcher = new PgBossDispatcher(queue);
     this.reaper = new TrialReaper(db, this.trials, dispatcher, options, options.log);
-    const registry = createEvaluatorRegistry(options.evaluators);
+    const registry = createEvaluatorRegistry(options.evaluators, options.evaluatorSettings);
+    if (!options.evaluators?.supernet) {
+      // Scores trials on the supernet the search's runner found or trained (its id is on the search).
+      const service = new SupernetService({
+        db,
+        supernets: new SupernetRepository(db),
+        home: resolve(options.home ?? '.detsearch'),
+        runnerId: this.id,
+        resolveDataset,
+        log: options.log,
+      });
+      registry.register('supernet', () => new SupernetEvaluator({ service, searches: this.searches }));
+    }
     const events: EventSink = {
       publish: (event: SearchEvent) => notifier.notify(db, { kind: 'event', origin: this.id, event }),
       publishInTx: (event: SearchEvent, tx: Tx) =>
@@ -275,6 +296,22 @@ export class QueueWorker {
         });
         if (r === 'not-claimed') this.stats.notClaimed++;
         else this.stats.finished++;
+        if (r === 'done' && settings.calibrationHome) {
+          const fit = await recalibrateFromMeasurements(
+            this.measurements,
+            data.profile,
+            settings.calibrationHome,
+            settings.minCalibrationSamples,
+          ).catch((err: unknown) => {
+            this.options.log?.('recalibration failed', { profile: data.profile, error: String(err) });
+            return null;
+          });
+          if (fit)
+            this.options.log?.('profile recalibrated from device measurements', {
+              profile: data.profile,
+              ...fit,
+            });
+        }
       } else {
         const search = await this.search(data.searchId);
         const ctx = { workerId: this.id, signal, ...(search ? { search } : {}) };

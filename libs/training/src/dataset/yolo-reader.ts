@@ -3,7 +3,7 @@ import { basename, dirname, extname, isAbsolute, join, resolve, sep } from 'node
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DomainError } from '@detsearch/common';
-import { DataRoot } from './data-root';
+import { DataRoot } from '@detsearch/config';
 import { IMAGE_EXTENSIONS, UNSUPPORTED_IMAGE_EXTENSIONS, decodeImage, readImageHeader } from './image-io';
 import { labelPathForImage, parseLabelText } from './labels';
 import type { YoloSample } from './types';

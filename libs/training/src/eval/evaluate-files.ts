@@ -6,7 +6,7 @@ import { parseLabelText } from '../dataset/labels';
 import { type Detection, type GroundTruth, fromNormalizedCxCyWh } from './boxes';
 import { MapEvaluator, type MapOptions, type MapResult } from './map';
 
-/** One prediction of CONTRACT.md section 2: box [cx, cy, w, h] normalized to the image. */
+/** One prediction as `detsearch evaluate` reads it: box [cx, cy, w, h] normalized to the image. */
 export interface PredictionRecord {
   image: string;
   class: number;
@@ -57,7 +57,7 @@ export interface LabelsDirEvaluation extends MapResult {
 }
 
 /**
- * Scores predictions against a labels folder (CONTRACT.md `evaluate`): every regular file in the
+ * Scores predictions against a labels folder (`detsearch evaluate`): every regular file in the
  * folder (dotfiles aside) is one image named by its file name without extension; an empty file is
  * an image without objects. Boxes are compared in pixels of an `imageSize` square.
  */

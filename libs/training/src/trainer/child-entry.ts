@@ -3,12 +3,28 @@
  * kind with progress streamed back over IPC, replies with the result or the error, and exits.
  */
 import { isDomainError } from '@detsearch/common';
+import { loadConfig } from '@detsearch/config';
+import { setDetsearchHome } from '@detsearch/latency';
 import { runTrialInProcess, type TrialRequest } from '../trial/run-trial';
 import type { ChildMessage, ParentMessage } from './process-protocol';
 import { trainDetector } from './train';
 import type { EpochDecision, EpochMetrics, TrainHooks, TrainJob } from './types';
 
 type Handler = (payload: unknown, hooks: TrainHooks) => Promise<unknown>;
+
+// A process entry like the apps: its settings come from the config it inherits, once.
+const config = loadConfig();
+setDetsearchHome(config.DETSEARCH_HOME);
+
+/** The process's backend and DATA_ROOT where the job leaves them open. */
+function withProcessDefaults(payload: unknown): unknown {
+  const job = payload as { backend?: string; dataset?: { dataYaml?: string; dataRoot?: string } };
+  const dataset =
+    job.dataset && 'dataYaml' in job.dataset && job.dataset.dataRoot === undefined && config.DATA_ROOT
+      ? { ...job.dataset, dataRoot: config.DATA_ROOT }
+      : job.dataset;
+  return { ...job, backend: job.backend ?? config.DETSEARCH_BACKEND, ...(dataset ? { dataset } : {}) };
+}
 
 const HANDLERS: Record<string, Handler> = {
   train: async (payload, hooks) => (await trainDetector(payload as TrainJob, hooks)).summary,
@@ -39,7 +55,7 @@ async function run(kind: string, payload: unknown): Promise<void> {
       }),
   };
   try {
-    const result = await handler(payload, hooks);
+    const result = await handler(withProcessDefaults(payload), hooks);
     await send({ type: 'result', result });
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

@@ -7,12 +7,14 @@ import type { EpochDecision, EpochMetrics } from './types';
 export interface ChildHooks {
   onLog?: (line: string) => void;
   onEpoch?: (m: EpochMetrics) => EpochDecision | Promise<EpochDecision>;
-  /** Extra environment for the child (merged over process.env). */
-  env?: NodeJS.ProcessEnv;
   /** Kill the child after this many ms (default: no limit). */
   timeoutMs?: number;
   /** Aborting kills the child (a cancelled search must not keep training). */
   signal?: AbortSignal;
+  /** Structured progress a child entry sends (other libraries' job kinds). */
+  onProgress?: (progress: unknown) => void;
+  /** Another child entry (a library with job kinds of its own); default this library's. */
+  entry?: { file: string; execArgv: string[] };
 }
 
 /** Error from a child run: the child's own error, or how the process died. */
@@ -30,15 +32,19 @@ export class ChildRunError extends Error {
  * The child entry next to this file: compiled JS as is, or the TS source through swc-node (under
  * vitest and the bench scripts), detected from this module's own extension.
  */
-export function childEntry(): { file: string; execArgv: string[] } {
-  if (!__filename.endsWith('.ts')) return { file: join(__dirname, 'child-entry.js'), execArgv: [] };
+export function childEntry(
+  dir: string = __dirname,
+  base = 'child-entry',
+  compiled = !__filename.endsWith('.ts'),
+): { file: string; execArgv: string[] } {
+  if (compiled) return { file: join(dir, `${base}.js`), execArgv: [] };
   let register = '@swc-node/register';
   try {
     register = require.resolve('@swc-node/register');
   } catch {
     // left to node's resolution from the working directory
   }
-  return { file: join(__dirname, 'child-entry.ts'), execArgv: ['-r', register] };
+  return { file: join(dir, `${base}.ts`), execArgv: ['-r', register] };
 }
 
 /**
@@ -48,10 +54,9 @@ export function childEntry(): { file: string; execArgv: string[] } {
  * forwarded to this process's stderr, so a `--json` stdout stays clean.
  */
 export function runInChild<T>(kind: string, payload: unknown, hooks: ChildHooks = {}): Promise<T> {
-  const entry = childEntry();
+  const entry = hooks.entry ?? childEntry();
   const child = fork(entry.file, [], {
     execArgv: entry.execArgv,
-    env: { ...process.env, ...hooks.env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     serialization: 'advanced',
   });
@@ -89,6 +94,7 @@ export function runInChild<T>(kind: string, payload: unknown, hooks: ChildHooks 
       const m = raw as ChildMessage;
       if (m.type === 'ready') send({ type: 'start', kind, payload });
       else if (m.type === 'log') hooks.onLog?.(m.line);
+      else if (m.type === 'progress') hooks.onProgress?.(m.progress);
       else if (m.type === 'epoch') {
         Promise.resolve(hooks.onEpoch ? hooks.onEpoch(m.metrics) : 'continue')
           .catch(() => 'stop' as const)

@@ -5,3 +5,5 @@ export * from './ema';
 export * from './evaluate';
 export * from './train';
 export * from './child-process';
+export * from './precise-bn';
+export * from './process-protocol';

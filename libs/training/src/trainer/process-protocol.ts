@@ -9,5 +9,6 @@ export type ChildMessage =
   | { type: 'ready' }
   | { type: 'log'; line: string }
   | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'progress'; progress: unknown }
   | { type: 'result'; result: unknown }
   | { type: 'error'; message: string; code?: string; stack?: string };

@@ -11,9 +11,9 @@ import {
   type WeightMap,
 } from '@detsearch/genome';
 import { initBackend, TfjsDetector } from '@detsearch/model-tfjs';
-import { OnnxModel, saveWeights } from '@detsearch/model-onnx';
+import { loadWeights, OnnxModel, saveWeights, weightMismatches } from '@detsearch/model-onnx';
 import { createBatchLoader, type BatchLoader } from '../dataset/batch-loader';
-import { DataRoot } from '../dataset/data-root';
+import { DataRoot } from '@detsearch/config';
 import type { Batch } from '../dataset/pipeline';
 import { synthDataset } from '../dataset/synth';
 import type { YoloSample } from '../dataset/types';
@@ -144,6 +144,21 @@ function finiteOrReason(values: Record<string, number>): string | undefined {
  * SGD nesterov (DEFAULT_TRAIN_HYP), validation mAP of the EMA weights every `evalEvery` epochs. A
  * NaN/Inf loss ends the run with status 'failed' and the reason.
  */
+/**
+ * Weights to start from (fine-tuning, e.g. a sub-network inherited from a supernet): they must fit
+ * the genome exactly, since a silently re-initialized layer would make the run a different one.
+ */
+function startingWeights(ir: ModelIR, path: string): WeightMap {
+  const file = loadWeights(path);
+  const problems = weightMismatches(ir, file);
+  if (problems.length > 0)
+    throw new Error(
+      `initialWeights: ${path} does not fit the genome (${problems.slice(0, 3).join('; ')}` +
+        `${problems.length > 3 ? `; ${problems.length - 3} more` : ''})`,
+    );
+  return file.weights;
+}
+
 export async function trainDetector(job: TrainJob, hooks: TrainHooks = {}): Promise<TrainOutcome> {
   const t0 = performance.now();
   const log = hooks.onLog ?? (() => undefined);
@@ -163,7 +178,10 @@ export async function trainDetector(job: TrainJob, hooks: TrainHooks = {}): Prom
   const seed = job.seed ?? 0;
   const profile: TimeProfile = { data: 0, forward: 0, backward: 0, loss: 0, optimizer: 0, ema: 0, eval: 0 };
 
-  const model = TfjsDetector.build(ir, initWeights(ir, { seed }));
+  const model = TfjsDetector.build(
+    ir,
+    job.initialWeights ? startingWeights(ir, job.initialWeights) : initWeights(ir, { seed }),
+  );
   const params: Param[] = model.trainableVariables().map((variable) => {
     const name = variable.name.slice(variable.name.indexOf('/') + 1);
     return { name, variable, group: paramGroup(name, variable.shape) };

@@ -1,3 +1,4 @@
+import type { EpochDecision } from '@detsearch/domain';
 import type { OptimizerHyp } from './schedule';
 import type { LossHyp } from '../loss/yolo-loss';
 import type { AugmentOptions } from '../dataset/augment';
@@ -6,7 +7,7 @@ import type { AugmentOptions } from '../dataset/augment';
 export type DatasetSpec =
   | {
       dataYaml: string;
-      /** Datasets are read only below this folder (default DATA_ROOT). */ dataRoot?: string;
+      /** Datasets are read only below this folder (default: the working directory). */ dataRoot?: string;
     }
   | { synth: { images: number; seed: number; size?: number } };
 
@@ -25,7 +26,7 @@ export interface TrainHyp extends OptimizerHyp {
 
 /** One training job: everything needed, as plain JSON, so it can cross a process boundary. */
 export interface TrainJob {
-  /** Genome JSON (CONTRACT.md section 1); validated by parseGenome. */
+  /** Genome JSON; validated by parseGenome. */
   genome: unknown;
   dataset: DatasetSpec;
   epochs: number;
@@ -41,8 +42,10 @@ export interface TrainJob {
   evalEvery?: number;
   /** Data loader worker threads (default 1: one core trains, one prepares batches). */
   workers?: number;
-  /** TensorFlow.js backend preference (default DETSEARCH_BACKEND or auto). */
+  /** TensorFlow.js backend preference (default auto). */
   backend?: string;
+  /** A weights file (the detsearch format) to start from instead of a fresh initialization. */
+  initialWeights?: string;
   /** Teacher model (an exported ONNX of the same classes and image size) for distillation. */
   teacherOnnx?: string;
   /** Weight of the distillation loss (default 1.0). */
@@ -68,7 +71,7 @@ export interface EpochMetrics {
   seconds: number;
 }
 
-export type EpochDecision = 'continue' | 'stop';
+export type { EpochDecision };
 
 export type TrainStatus = 'completed' | 'stopped' | 'failed';
 

@@ -32,6 +32,8 @@ export interface TrialRequest {
   hardwareProfile: string;
   seed: number;
   outDir: string;
+  /** Weights file to fine-tune from (e.g. inherited from a supernet); default a fresh initialization. */
+  initialWeights?: string;
   /** Exported ONNX of a teacher (same classes, same image size) to distil from. */
   teacherOnnx?: string;
   distillWeight?: number;
@@ -48,7 +50,7 @@ export interface TrialRequest {
   maxValImages?: number;
 }
 
-export interface TrialResult {
+export interface TrialRunResult {
   /** 'stopped' when onEpoch asked to stop early (pruned); the model is still exported and scored. */
   status: Exclude<TrainStatus, 'failed'>;
   /** mAP of the exported ONNX model at the genome's precision, through onnxruntime (as deployed). */
@@ -63,6 +65,9 @@ export interface TrialResult {
   hardwareProfile: string;
   /** Median on this host with onnxruntime (the exported model, trial image size). */
   measuredLatencyMs: number;
+  /** How measuredLatencyMs was taken: timed runs and intra-op threads. */
+  measuredLatencyRuns: number;
+  measuredLatencyThreads: number;
   params: number;
   gflops: number;
   /** Bytes of the exported ONNX model. */
@@ -167,7 +172,10 @@ function inferNchwShape(length: number, imageSize: number, level: number, numCla
  * ONNX at the genome's precision (int8 static calibrated on training images), score the exported
  * model on the val split with onnxruntime, measure it on this host, predict it on the profile.
  */
-export async function runTrialInProcess(request: TrialRequest, hooks: TrainHooks = {}): Promise<TrialResult> {
+export async function runTrialInProcess(
+  request: TrialRequest,
+  hooks: TrainHooks = {},
+): Promise<TrialRunResult> {
   const t0 = performance.now();
   const profile = getHardwareProfile(request.hardwareProfile);
   const outDir = resolve(request.outDir);
@@ -184,6 +192,7 @@ export async function runTrialInProcess(request: TrialRequest, hooks: TrainHooks
       evalEvery: request.evalEvery,
       workers: request.workers,
       backend: request.backend,
+      initialWeights: request.initialWeights,
       teacherOnnx: request.teacherOnnx,
       distillWeight: request.distillWeight,
       maxBatchesPerEpoch: request.maxBatchesPerEpoch,
@@ -229,6 +238,8 @@ export async function runTrialInProcess(request: TrialRequest, hooks: TrainHooks
     latencyBound: predicted.bound,
     hardwareProfile: profile.name,
     measuredLatencyMs: measured.medianMs,
+    measuredLatencyRuns: measured.runs,
+    measuredLatencyThreads: measured.threads,
     params: cost.params,
     gflops: cost.gflops,
     sizeBytes: onnx.byteLength,
@@ -283,8 +294,8 @@ export type TrialProgressListener = (
 export function runTrial(
   request: TrialRequest,
   onProgress?: TrialProgressListener | ChildHooks,
-  options: Pick<ChildHooks, 'signal' | 'timeoutMs' | 'env'> = {},
-): Promise<TrialResult> {
+  options: Pick<ChildHooks, 'signal' | 'timeoutMs'> = {},
+): Promise<TrialRunResult> {
   const hooks: ChildHooks =
     typeof onProgress === 'function'
       ? {
@@ -293,7 +304,7 @@ export function runTrial(
           onEpoch: async (metrics) => (await onProgress({ type: 'epoch', metrics })) ?? 'continue',
         }
       : { ...options, ...onProgress };
-  return runInChild<TrialResult>('trial', request, hooks).catch((e: unknown) => {
+  return runInChild<TrialRunResult>('trial', request, hooks).catch((e: unknown) => {
     if (e instanceof DomainError && e.code === 'TRIAL.FAILED') throw new TrialFailedError(e.message);
     throw e;
   });

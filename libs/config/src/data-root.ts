@@ -2,25 +2,21 @@ import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { DomainError } from '@detsearch/common';
 
-/** The folder datasets are read below: `DATA_ROOT` (CONTRACT.md section 4), else the working directory. */
-export function defaultDataRoot(): string {
-  return resolve(process.env.DATA_ROOT || process.cwd());
-}
-
 function isBelow(root: string, p: string): boolean {
   const rel = relative(root, p);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 /**
- * Confines dataset paths to a root. Both the lexical path (`..`) and the real path (symlinks)
+ * Confines dataset paths to a root (the DATA_ROOT setting; default the working directory), so a
+ * client cannot make the service read arbitrary files. Both the lexical path (`..`) and the real path (symlinks)
  * must stay below the root's real path; anything else is a DomainError naming the path.
  */
 export class DataRoot {
   readonly root: string;
   readonly realRoot: string;
 
-  constructor(root: string = defaultDataRoot()) {
+  constructor(root: string = process.cwd()) {
     this.root = resolve(root);
     try {
       this.realRoot = realpathSync.native(this.root);

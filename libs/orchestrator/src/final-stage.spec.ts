@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import type { Trial } from '@detsearch/persistence';
+import { finalists, meanAndSpread } from './final-stage';
+
+const t = (number: number, map50_95: number | null, latencyMs: number) =>
+  ({ id: `t${number}`, number, map50_95, latencyMs }) as Trial;
+
+describe('final stage', () => {
+  it("picks the front's best K by mAP@0.5:0.95, ties by latency then trial number", () => {
+    const front = [t(0, 0.2, 5), t(1, 0.4, 9), t(2, 0.3, 3), t(3, 0.4, 7), t(4, 0.4, 7)];
+    expect(finalists(front, 3).map((x) => x.number)).toEqual([3, 4, 1]);
+    expect(finalists(front, 10)).toHaveLength(5);
+    expect(finalists(front, 0)).toEqual([]);
+    expect(finalists([t(0, null, 1), t(1, 0.1, 1)], 1).map((x) => x.number)).toEqual([1]);
+  });
+
+  it('reports the mean over seeds and their sample standard deviation (none for one seed)', () => {
+    expect(meanAndSpread([0.3])).toEqual({ mean: 0.3, std: null });
+    const two = meanAndSpread([0.3, 0.5]);
+    expect(two.mean).toBeCloseTo(0.4, 12);
+    expect(two.std).toBeCloseTo(Math.SQRT2 * 0.1, 12);
+  });
+});

@@ -1,0 +1,89 @@
+import { fork } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { supernetChildEntry } from './child-entry-path';
+import { loadSupernet } from './supernet-file';
+import { TINY_SPACE_SPEC } from './test-helpers';
+import { trainSupernet } from './train';
+import type { SupernetProgress, TrainSupernetOptions } from './types';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function job(outDir: string): TrainSupernetOptions {
+  return {
+    space: TINY_SPACE_SPEC,
+    activation: 'silu',
+    dataset: { synth: { images: 12, seed: 2, size: 64 } },
+    outDir,
+    epochs: 2,
+    seed: 5,
+    batchSize: 2,
+    imageSizes: [64],
+    maxBatchesPerEpoch: 2,
+    maxValImages: 2,
+    checkpointSeconds: 0,
+  };
+}
+
+describe('supernet training', () => {
+  it('resumes after SIGKILL from its last checkpoint and finishes', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'supernet-kill-'));
+    dirs.push(outDir);
+    const entry = supernetChildEntry();
+    const child = fork(entry.file, [], {
+      execArgv: entry.execArgv,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    const progress: SupernetProgress[] = [];
+    const killed = new Promise<string | null>((resolve) => {
+      child.on('message', (raw) => {
+        const m = raw as { type: string; progress?: SupernetProgress };
+        if (m.type === 'ready') child.send({ type: 'start', kind: 'supernet-train', payload: job(outDir) });
+        if (m.type === 'progress') {
+          progress.push(m.progress!);
+          // Kill hard once the first checkpoint is on disk, mid-epoch.
+          if (m.progress!.phase === 'train' && existsSync(join(outDir, 'checkpoint.safetensors')))
+            child.kill('SIGKILL');
+        }
+      });
+      child.on('exit', (_code, signal) => resolve(signal));
+    });
+    expect(await killed).toBe('SIGKILL');
+    expect(existsSync(join(outDir, 'result.json'))).toBe(false);
+    const stepsBeforeKill = progress.filter((p) => p.phase === 'train').length;
+    expect(stepsBeforeKill).toBeGreaterThanOrEqual(2);
+    expect(stepsBeforeKill).toBeLessThan(4);
+
+    const resumedProgress: SupernetProgress[] = [];
+    const r = await trainSupernet({ ...job(outDir), onProgress: (p) => resumedProgress.push(p) });
+    expect(r.resumed).toBe(1);
+    expect(r.status).toBe('completed');
+    expect(r.metrics.steps).toBe(4);
+    expect(r.epochs).toBe(2);
+    // Only the steps after the checkpoint ran again.
+    const resumedSteps = resumedProgress.filter((p) => p.phase === 'train').length;
+    expect(resumedSteps).toBeLessThanOrEqual(4 - (stepsBeforeKill - 1));
+    expect(resumedProgress.at(-1)!.phase).toBe('done');
+    expect(Number.isFinite(r.metrics.largestMap50)).toBe(true);
+    const sn = loadSupernet(r.weightsPath);
+    expect(sn.activation).toBe('silu');
+    expect(sn.separableRows).toEqual([3, 4, 18]);
+    expect(sn.weights.has('model.3.dw.conv.weight')).toBe(true);
+    // A finished run is returned as it is.
+    const again = await trainSupernet({ ...job(outDir), inProcess: true });
+    expect(again).toEqual(r);
+    // A finished run or a checkpoint of another dataset (or space, activation, settings) is never reused.
+    const other = { ...job(outDir), dataset: { synth: { images: 12, seed: 3, size: 64 } }, inProcess: true };
+    await expect(trainSupernet(other)).rejects.toThrow(/result.json: from another run/);
+    const narrower = { ...job(outDir).space, widthMultiple: { type: 'ordinal' as const, values: [0.0625] } };
+    await expect(trainSupernet({ ...job(outDir), space: narrower, inProcess: true })).rejects.toThrow(
+      /from another run/,
+    );
+    rmSync(join(outDir, 'result.json'));
+    await expect(trainSupernet(other)).rejects.toThrow(/checkpoint.safetensors: from another run/);
+    // Two training processes, each paying the wasm warm-up: slow on a loaded machine.
+  }, 240_000);
+});

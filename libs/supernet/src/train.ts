@@ -1,0 +1,519 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as tf from '@tensorflow/tfjs-core';
+import seedrandom from 'seedrandom';
+import { genomeKey, type Genome, type WeightMap } from '@detsearch/genome';
+import { decodeWeights, encodeWeights } from '@detsearch/model-onnx';
+import { initBackend, TfjsDetector } from '@detsearch/model-tfjs';
+import { compileSearchSpace } from '@detsearch/search-space';
+import {
+  createBatchLoader,
+  distillationLoss,
+  evaluateWeights,
+  prepareDataset,
+  runInChild,
+  scaledLossHyp,
+  SCRATCH_LOW_LOSS,
+  type Batch,
+  type BatchLoader,
+  type PreparedDataset,
+  yoloLoss,
+} from '@detsearch/training';
+import { scatterAdd, scatterSet } from './channels';
+import { supernetChildEntry } from './child-entry-path';
+import { extractPlan, subnet, type Subnet } from './extract';
+import { reorderByImportance } from './importance';
+import { recalibrateBatchNorm } from './recalibrate';
+import { largestGenome, sampleGenome, smallestGenome, spaceImageSizes, spaceSeparableRows } from './space';
+import { initSupernet, loadSupernet, saveSupernet } from './supernet-file';
+import type {
+  SupernetMetrics,
+  SupernetProgress,
+  SupernetWeights,
+  TrainSupernetOptions,
+  TrainSupernetResult,
+} from './types';
+
+/** What a checkpoint records besides the tensors: where training stands. */
+interface CheckpointState {
+  /** Identity of the run: a checkpoint of another space, activation or dataset is never resumed. */
+  fingerprint: string;
+  step: number;
+  adamT: number;
+  elapsedMs: number;
+  resumed: number;
+}
+
+const CHECKPOINT = 'checkpoint.safetensors';
+const FINAL = 'supernet.safetensors';
+const RESULT = 'result.json';
+const MOMENT_M = 'adam_m/';
+const MOMENT_V = 'adam_v/';
+const DEFAULT_LR0 = 0.004;
+const LRF = 0.01;
+const BETA1 = 0.937;
+const BETA2 = 0.999;
+const WEIGHT_DECAY = 0.0005;
+const MAX_GRAD_NORM = 10;
+const BN_IMAGES = 128;
+
+/**
+ * Trains a supernet (BigNAS/AttentiveNAS sandwich rule): each step the largest, the smallest and
+ * `randomSubnets` random sub-networks of the space run on the same batch at one sampled image size;
+ * the largest learns from the labels, the others from the labels and from the largest's outputs
+ * (in-place distillation). Every sub-network is an ordinary TfjsDetector built from sliced weights;
+ * its gradients are scattered back into supernet-sized buffers and one AdamW step updates the
+ * supernet's Float32Arrays. Channels are reordered by importance after every epoch. Checkpoints
+ * (weights, optimizer moments, step, training time) go to outDir every `checkpointSeconds` and at
+ * epoch ends; a new call with the same outDir continues from the last one, and returns the stored
+ * result when the run had finished. Runs in a child process unless `inProcess`.
+ */
+export async function trainSupernet(opts: TrainSupernetOptions): Promise<TrainSupernetResult> {
+  if (opts.inProcess) return trainSupernetInProcess(opts, opts.onProgress);
+  const { signal, onProgress, ...payload } = opts;
+  return runInChild<TrainSupernetResult>('supernet-train', payload, {
+    entry: supernetChildEntry(),
+    signal,
+    onProgress: (p) => onProgress?.(p as SupernetProgress),
+  });
+}
+
+/** What makes two calls the same run: a checkpoint or result of another one is never taken over. */
+function fingerprintOf(opts: TrainSupernetOptions): string {
+  return JSON.stringify({
+    space: opts.space,
+    activation: opts.activation,
+    dataset: opts.dataset,
+    imageSizes: opts.imageSizes ?? null,
+    seed: opts.seed,
+    batchSize: opts.batchSize ?? 8,
+    randomSubnets: opts.randomSubnets ?? 1,
+    maxBatchesPerEpoch: opts.maxBatchesPerEpoch ?? null,
+  });
+}
+
+function anotherRun(path: string): Error {
+  return new Error(
+    `${path}: from another run (space, activation, dataset or settings differ); use another outDir`,
+  );
+}
+
+/** The training loop itself (the child process runs this). */
+export async function trainSupernetInProcess(
+  opts: TrainSupernetOptions,
+  onProgress: (p: SupernetProgress) => void = () => undefined,
+): Promise<TrainSupernetResult> {
+  const outDir = resolve(opts.outDir);
+  await mkdir(outDir, { recursive: true });
+  const fingerprint = fingerprintOf(opts);
+  const resultPath = join(outDir, RESULT);
+  if (existsSync(resultPath) && existsSync(join(outDir, FINAL))) {
+    const done = JSON.parse(readFileSync(resultPath, 'utf8')) as {
+      fingerprint: string;
+      result: TrainSupernetResult;
+    };
+    if (done.fingerprint !== fingerprint) throw anotherRun(resultPath);
+    return done.result;
+  }
+  const runStart = performance.now();
+  await initBackend('wasm', { log: () => undefined });
+  const data = await prepareDataset(opts.dataset, outDir);
+  const space = compileSearchSpace(opts.space);
+  const nc = data.numClasses;
+  const gOpts = { activation: opts.activation, numClasses: nc };
+  const largest = largestGenome(space, gOpts);
+  const smallest = smallestGenome(space, gOpts);
+  const allSizes = spaceImageSizes(space);
+  const imageSizes = opts.imageSizes?.length
+    ? [...opts.imageSizes].sort((a, b) => a - b)
+    : allSizes.filter((s) => s <= 160).length
+      ? allSizes.filter((s) => s <= 160)
+      : [allSizes[0]!];
+  const maxSize = imageSizes[imageSizes.length - 1]!;
+  const batchSize = opts.batchSize ?? 8;
+  const epochs = opts.epochs ?? (opts.minutes !== undefined ? 1000 : 10);
+  const budgetMs = opts.minutes !== undefined ? opts.minutes * 60_000 : Infinity;
+  const randomSubnets = opts.randomSubnets ?? 1;
+  const distillWeight = opts.distillWeight ?? 1;
+  const lr0 = opts.lr0 ?? DEFAULT_LR0;
+  const checkpointMs = (opts.checkpointSeconds ?? 60) * 1000;
+
+  // State: a checkpoint of this very run, or a fresh seeded supernet.
+  let sn: SupernetWeights;
+  const m: WeightMap = new Map();
+  const v: WeightMap = new Map();
+  let state: CheckpointState;
+  const ckptPath = join(outDir, CHECKPOINT);
+  if (existsSync(ckptPath)) {
+    const file = decodeWeights(new Uint8Array(readFileSync(ckptPath)));
+    const saved = JSON.parse(file.metadata.state ?? '{}') as CheckpointState;
+    if (saved.fingerprint !== fingerprint) throw anotherRun(ckptPath);
+    const loaded = loadSupernet(ckptPath);
+    sn = {
+      largest: loaded.largest,
+      separableRows: loaded.separableRows,
+      activation: loaded.activation,
+      weights: new Map(),
+      shapes: new Map(),
+    };
+    for (const [name, w] of loaded.weights) {
+      if (name.startsWith(MOMENT_M)) m.set(name.slice(MOMENT_M.length), w);
+      else if (name.startsWith(MOMENT_V)) v.set(name.slice(MOMENT_V.length), w);
+      else {
+        sn.weights.set(name, w);
+        sn.shapes.set(name, loaded.shapes.get(name)!);
+      }
+    }
+    state = { ...saved, resumed: saved.resumed + 1 };
+  } else {
+    sn = initSupernet(largest, spaceSeparableRows(space), { seed: opts.seed });
+    state = { fingerprint, step: 0, adamT: 0, elapsedMs: 0, resumed: 0 };
+  }
+  for (const [name, w] of sn.weights) {
+    if (!m.has(name)) m.set(name, new Float32Array(w.length));
+    if (!v.has(name)) v.set(name, new Float32Array(w.length));
+  }
+  const grads: WeightMap = new Map([...sn.weights].map(([k, w]) => [k, new Float32Array(w.length)]));
+
+  const loader: BatchLoader = createBatchLoader(data.train, {
+    batchSize,
+    imageSize: maxSize,
+    augment: true,
+    seed: opts.seed,
+    workers: 1,
+    shuffle: true,
+    dropLast: data.train.length >= batchSize,
+  });
+  const stepsPerEpoch = Math.min(loader.batchesPerEpoch, opts.maxBatchesPerEpoch ?? Infinity);
+  const totalSteps = stepsPerEpoch * epochs;
+  const warmup = Math.min(100, Math.floor(totalSteps / 10));
+  const elapsed = () => state.elapsedMs + (performance.now() - runStart);
+  const plans = new Map<string, Subnet>();
+  const planOf = (g: Genome, size: number): Subnet => {
+    const key = `${genomeKey(g)}@${size}`;
+    let p = plans.get(key);
+    if (!p) {
+      p = subnet(sn, g, size);
+      plans.set(key, p);
+    }
+    return p;
+  };
+  let lastCheckpoint = performance.now();
+  let lastLoss = 0;
+  const checkpoint = async () => {
+    onProgress(progress('checkpoint'));
+    const all: WeightMap = new Map(sn.weights);
+    const shapes = new Map(sn.shapes);
+    for (const [k, x] of m) {
+      all.set(MOMENT_M + k, x);
+      shapes.set(MOMENT_M + k, sn.shapes.get(k)!);
+    }
+    for (const [k, x] of v) {
+      all.set(MOMENT_V + k, x);
+      shapes.set(MOMENT_V + k, sn.shapes.get(k)!);
+    }
+    const bytes = encodeWeights(all, {
+      shapes,
+      metadata: {
+        format: 'detsearch-supernet/1',
+        largest: JSON.stringify(sn.largest),
+        separableRows: JSON.stringify(sn.separableRows),
+        activation: sn.activation,
+        state: JSON.stringify({ ...state, elapsedMs: elapsed() }),
+      },
+    });
+    // Write then rename: a kill mid-write leaves the previous checkpoint intact.
+    await writeFile(`${ckptPath}.tmp`, bytes);
+    await rename(`${ckptPath}.tmp`, ckptPath);
+    lastCheckpoint = performance.now();
+  };
+  const progress = (phase: SupernetProgress['phase'], loss = lastLoss): SupernetProgress => {
+    const ms = elapsed();
+    const done = state.step / Math.max(totalSteps, 1);
+    const etaSteps = done > 0 ? (ms / done) * (1 - done) : Infinity;
+    return {
+      epoch: Math.floor(state.step / Math.max(stepsPerEpoch, 1)),
+      step: state.step % Math.max(stepsPerEpoch, 1),
+      stepsPerEpoch,
+      elapsedMs: ms,
+      // 0 while unknown (no step yet and no time budget): progress crosses JSON.
+      etaMs: Math.max(
+        0,
+        Number.isFinite(Math.min(etaSteps, budgetMs - ms)) ? Math.min(etaSteps, budgetMs - ms) : 0,
+      ),
+      loss,
+      phase,
+    };
+  };
+
+  let status: TrainSupernetResult['status'] = 'completed';
+  onProgress(progress('prepare'));
+  try {
+    while (state.step < totalSteps) {
+      if (elapsed() >= budgetMs) {
+        status = 'budget';
+        break;
+      }
+      const epoch = Math.floor(state.step / stepsPerEpoch);
+      const skip = state.step % stepsPerEpoch;
+      let index = 0;
+      for await (const batch of loader.epoch(epoch)) {
+        if (index++ < skip) continue;
+        if (index > stepsPerEpoch) break;
+        const rng = seedrandom(`${opts.seed}:${state.step}`);
+        const size = imageSizes[Math.floor(rng() * imageSizes.length)]!;
+        const progressFraction = Math.max(
+          state.step / totalSteps,
+          budgetMs < Infinity ? elapsed() / budgetMs : 0,
+        );
+        const lr =
+          state.step < warmup
+            ? (lr0 * (state.step + 1)) / (warmup + 1)
+            : lr0 * ((1 - Math.min(progressFraction, 1)) * (1 - LRF) + LRF);
+        const genomes = [
+          largest,
+          smallest,
+          ...Array.from({ length: randomSubnets }, () => sampleGenome(space, rng, gOpts)),
+        ];
+        const loss = sandwichStep(
+          batch,
+          size,
+          maxSize,
+          genomes.map((g) => planOf(g, size)),
+          sn,
+          grads,
+          nc,
+          distillWeight,
+        );
+        if (!Number.isFinite(loss))
+          throw new Error(`supernet training diverged at step ${state.step} (loss ${loss})`);
+        state.adamT++;
+        adamwStep(sn.weights, grads, m, v, state.adamT, lr, sn.shapes);
+        state.step++;
+        lastLoss = loss;
+        onProgress(progress('train'));
+        const epochEnd = state.step % stepsPerEpoch === 0;
+        if (!epochEnd && performance.now() - lastCheckpoint >= checkpointMs) await checkpoint();
+        if (elapsed() >= budgetMs || state.step % stepsPerEpoch === 0) break;
+      }
+      if (state.step % stepsPerEpoch === 0) {
+        reorderByImportance(sn, [m, v]);
+        plans.clear();
+        await checkpoint();
+      }
+    }
+    if (status === 'budget' || state.step % stepsPerEpoch !== 0) await checkpoint();
+  } finally {
+    await loader.close();
+  }
+
+  onProgress(progress('evaluate'));
+  const metrics = await evaluateExtremes(sn, data, largest, smallest, maxSize, opts, imageSizes, state.step);
+  const weightsPath = join(outDir, FINAL);
+  saveSupernet(weightsPath, sn, { metrics: JSON.stringify(metrics), space: JSON.stringify(opts.space) });
+  const result: TrainSupernetResult = {
+    weightsPath,
+    epochs: state.step / stepsPerEpoch,
+    minutes: elapsed() / 60_000,
+    metrics,
+    status,
+    resumed: state.resumed,
+  };
+  await writeFile(resultPath, JSON.stringify({ fingerprint, result }, null, 2));
+  onProgress(progress('done'));
+  return result;
+}
+
+/**
+ * One sandwich step: forward/backward of each sub-network on the batch (resized to `size`), gradients
+ * scattered into `grads` (zeroed first, clipped afterwards to a global norm of 10), the largest's
+ * BatchNorm running statistics written back. Returns the largest's loss per image.
+ */
+function sandwichStep(
+  batch: Batch,
+  size: number,
+  maxSize: number,
+  subnets: Subnet[],
+  sn: SupernetWeights,
+  grads: WeightMap,
+  nc: number,
+  distillWeight: number,
+): number {
+  for (const g of grads.values()) g.fill(0);
+  const lossHyp = scaledLossHyp(nc, size, 3, SCRATCH_LOW_LOSS);
+  const x = tf.tidy(() => {
+    const full = tf.tensor4d(batch.images, [batch.size, maxSize, maxSize, 3]);
+    return size === maxSize ? full : tf.image.resizeBilinear(full, [size, size]);
+  });
+  let teacher: tf.Tensor4D[] | undefined;
+  let largestLoss = NaN;
+  try {
+    subnets.forEach((s, i) => {
+      const weights = extractPlan(sn, s.plan);
+      const model = TfjsDetector.build(s.ir, weights);
+      try {
+        const params = model.trainableVariables();
+        let outs: tf.Tensor4D[] = [];
+        const { value, grads: g } = tf.variableGrads(() => {
+          outs = model.forward(x, true);
+          const l = yoloLoss(outs, batch.targets, { numClasses: nc, hyp: lossHyp });
+          let total = l.total;
+          if (teacher && distillWeight > 0)
+            total = tf.add(total, distillationLoss(outs, teacher, { numClasses: nc, weight: distillWeight }));
+          if (i === 0) teacher = outs.map((o) => tf.keep(o.clone()));
+          return total;
+        }, params);
+        const lossValue = value.dataSync()[0]!;
+        if (i === 0) largestLoss = lossValue / batch.size;
+        value.dispose();
+        const depthwise = new Set(
+          s.ir.ops.filter((o) => o.kind === 'conv' && o.groups > 1).map((o) => `${o.name}.weight`),
+        );
+        const byName = new Map(s.plan.map((p) => [p.name, p]));
+        for (const variable of params) {
+          const name = variable.name.slice(variable.name.indexOf('/') + 1);
+          const grad = g[variable.name]!;
+          const canonical = tf.tidy(() =>
+            grad.rank === 4
+              ? tf.transpose(grad, depthwise.has(name) ? [2, 3, 0, 1] : [3, 2, 0, 1])
+              : grad.clone(),
+          );
+          scatterAdd(byName.get(name)!, canonical.dataSync() as Float32Array, grads.get(name)!);
+          canonical.dispose();
+        }
+        tf.dispose(Object.values(g));
+        if (i === 0) {
+          // The running statistics follow the largest network; the others are recalibrated when scored.
+          model.applyBatchNormUpdates();
+          const exported = model.exportWeights();
+          for (const p of s.plan)
+            if (p.name.endsWith('running_mean') || p.name.endsWith('running_var'))
+              scatterSet(p, exported.get(p.name)!, sn.weights.get(p.name)!);
+        } else model.discardBatchNormUpdates();
+      } finally {
+        model.dispose();
+      }
+    });
+  } finally {
+    x.dispose();
+    if (teacher) tf.dispose(teacher);
+  }
+  clipGrads(grads, MAX_GRAD_NORM);
+  return largestLoss;
+}
+
+function clipGrads(grads: WeightMap, maxNorm: number): void {
+  let sq = 0;
+  for (const g of grads.values()) for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+  const norm = Math.sqrt(sq);
+  if (norm <= maxNorm) return;
+  const f = maxNorm / (norm + 1e-6);
+  for (const g of grads.values()) for (let i = 0; i < g.length; i++) g[i]! *= f;
+}
+
+/**
+ * torch.optim.AdamW on the supernet's Float32Arrays (decoupled weight decay on conv weights only, as
+ * the trainer's parameter groups). Tensors no sub-network touched this step (all-zero gradient,
+ * e.g. separable weights not sampled) are left alone, moments included.
+ */
+function adamwStep(
+  weights: WeightMap,
+  grads: WeightMap,
+  m: WeightMap,
+  v: WeightMap,
+  t: number,
+  lr: number,
+  shapes: Map<string, number[]>,
+): void {
+  const c1 = 1 - BETA1 ** t;
+  const sqrtC2 = Math.sqrt(1 - BETA2 ** t);
+  for (const [name, w] of weights) {
+    if (name.endsWith('running_mean') || name.endsWith('running_var')) continue;
+    const g = grads.get(name)!;
+    if (!g.some((x) => x !== 0)) continue;
+    const mi = m.get(name)!;
+    const vi = v.get(name)!;
+    const keep = shapes.get(name)!.length === 4 ? 1 - lr * WEIGHT_DECAY : 1;
+    const stepSize = lr / c1;
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i]!;
+      const a = BETA1 * mi[i]! + (1 - BETA1) * gi;
+      const b = BETA2 * vi[i]! + (1 - BETA2) * gi * gi;
+      mi[i] = a;
+      vi[i] = b;
+      w[i] = w[i]! * keep - (stepSize * a) / (Math.sqrt(b) / sqrtC2 + 1e-8);
+    }
+  }
+}
+
+/** Validation mAP of the largest and smallest sub-networks, BatchNorm recalibrated on training images. */
+async function evaluateExtremes(
+  sn: SupernetWeights,
+  data: PreparedDataset,
+  largest: Genome,
+  smallest: Genome,
+  size: number,
+  opts: TrainSupernetOptions,
+  imageSizes: number[],
+  steps: number,
+): Promise<SupernetMetrics> {
+  const bn = await trainBatches(data, BN_IMAGES, size, opts.seed);
+  const val = data.val.slice(0, opts.maxValImages ?? data.val.length);
+  const valLoader = createBatchLoader(val, {
+    batchSize: 8,
+    imageSize: size,
+    augment: false,
+    workers: 0,
+    shuffle: false,
+  });
+  try {
+    const score = async (g: Genome) => {
+      const s = subnet(sn, g, size);
+      const w = await recalibrateBatchNorm(extractPlan(sn, s.plan), s.genome, bn);
+      return evaluateWeights(s.ir, w, valLoader, data.names);
+    };
+    const l = await score(largest);
+    const sm = await score(smallest);
+    return {
+      largestMap50: l.map50,
+      largestMap50_95: l.map50_95,
+      smallestMap50: sm.map50,
+      smallestMap50_95: sm.map50_95,
+      steps,
+      imageSizes,
+    };
+  } finally {
+    await valLoader.close();
+  }
+}
+
+/** Un-augmented training batches (BatchNorm recalibration), deterministic for a seed. */
+export async function trainBatches(
+  data: Pick<PreparedDataset, 'train'>,
+  images: number,
+  imageSize: number,
+  seed: number,
+): Promise<Batch[]> {
+  const loader = createBatchLoader(data.train, {
+    batchSize: 16,
+    imageSize,
+    augment: false,
+    workers: 0,
+    seed,
+    shuffle: true,
+  });
+  const out: Batch[] = [];
+  try {
+    let n = 0;
+    for await (const b of loader.epoch(0)) {
+      out.push(b);
+      n += b.size;
+      if (n >= images) break;
+    }
+  } finally {
+    await loader.close();
+  }
+  return out;
+}

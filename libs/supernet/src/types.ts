@@ -1,0 +1,149 @@
+import type { Activation, Genome, WeightMap } from '@detsearch/genome';
+import type { SearchSpaceSpec } from '@detsearch/search-space';
+import type { DatasetSpec } from '@detsearch/training';
+
+/**
+ * A weight-sharing supernet: the weights of the largest architecture of a search space (canonical
+ * state_dict names), from which every genome of the space takes its weights by slicing. Channels are
+ * stored in importance order, so a narrower sub-network keeps the most important ones; the
+ * depthwise-separable substitutes of the space's separable rows are held as their own tensors.
+ */
+export interface SupernetWeights {
+  /** The dense largest architecture (numClasses is the dataset's). */
+  largest: Genome;
+  /** Rows whose depthwise-separable weights are held too. */
+  separableRows: number[];
+  /** One supernet per activation: every sub-network uses this one. */
+  activation: Activation;
+  weights: WeightMap;
+  /** Shape of every tensor of `weights`. */
+  shapes: Map<string, number[]>;
+}
+
+export interface LargestGenomeOptions {
+  /** The supernet's activation; must be one of the space's. Default: the space's first. */
+  activation?: Activation;
+  /** The dataset's class count (default the space's). */
+  numClasses?: number;
+}
+
+/** Progress of a supernet training run. */
+export interface SupernetProgress {
+  epoch: number;
+  /** Step within the epoch and the epoch's length. */
+  step: number;
+  stepsPerEpoch: number;
+  /** Training time so far, over all resumed runs. */
+  elapsedMs: number;
+  /** Estimated time left (time budget or remaining epochs, whichever ends first). */
+  etaMs: number;
+  /** Loss of the largest sub-network at this step. */
+  loss: number;
+  phase: 'prepare' | 'train' | 'checkpoint' | 'evaluate' | 'done';
+}
+
+export interface TrainSupernetOptions {
+  /** The search space spec (the YAML form of libs/search-space), compiled inside. */
+  space: SearchSpaceSpec;
+  activation: Activation;
+  dataset: DatasetSpec;
+  /** Checkpoints and the final weights; a new call with the same outDir resumes. */
+  outDir: string;
+  /** Time budget of training (over all resumed runs), minutes. */
+  minutes?: number;
+  /** Epochs at most (default 1000 when only minutes are given, else 10). */
+  epochs?: number;
+  seed: number;
+  /** Training image sizes to sample from (default the space's sizes up to 160). */
+  imageSizes?: number[];
+  signal?: AbortSignal;
+  onProgress?: (p: SupernetProgress) => void;
+  /** Images per step (default 8). */
+  batchSize?: number;
+  /** Random sub-networks per step besides the largest and the smallest (default 1). */
+  randomSubnets?: number;
+  /** Weight of in-place distillation from the largest for the other sub-networks (default 1). */
+  distillWeight?: number;
+  /** Peak learning rate of AdamW (default 4e-3, the trainer's). */
+  lr0?: number;
+  /** Seconds between checkpoints (default 60). */
+  checkpointSeconds?: number;
+  /** Caps for quick runs and tests. */
+  maxBatchesPerEpoch?: number;
+  maxValImages?: number;
+  /** Run in this process instead of a child (tests of the in-process loop; never the API). */
+  inProcess?: boolean;
+}
+
+export interface SupernetMetrics {
+  /** Validation mAP of the largest and smallest sub-networks (BatchNorm recalibrated, fp32 tfjs). */
+  largestMap50: number;
+  largestMap50_95: number;
+  smallestMap50: number;
+  smallestMap50_95: number;
+  steps: number;
+  imageSizes: number[];
+}
+
+export interface TrainSupernetResult {
+  weightsPath: string;
+  epochs: number;
+  minutes: number;
+  metrics: SupernetMetrics;
+  /** 'budget' when the time budget ended training before the epochs did. */
+  status: 'completed' | 'budget';
+  /** Runs that resumed from a checkpoint (0 for a run that went through at once). */
+  resumed: number;
+}
+
+export interface ScoreCandidateOptions {
+  /** A supernet file (saveSupernet), or weights already in memory (in-process only). */
+  supernetPath?: string;
+  weights?: SupernetWeights;
+  genome: Genome;
+  dataset: DatasetSpec;
+  hardwareProfile: string;
+  outDir: string;
+  /** Training images for BatchNorm recalibration (default 256). */
+  bnImages?: number;
+  /** Training images for int8 static calibration (default 32). */
+  calibrationImages?: number;
+  /** Scoring image size (default the genome's). */
+  imageSize?: number;
+  /** Validation images scored (default all). */
+  maxValImages?: number;
+  /** Timed onnxruntime runs for the host latency (default 10). */
+  latencyRuns?: number;
+  signal?: AbortSignal;
+  /** Run in this process instead of a child. */
+  inProcess?: boolean;
+}
+
+export interface CandidateScore {
+  /** mAP of the exported ONNX model at the genome's precision, through onnxruntime. */
+  map50: number;
+  map50_95: number;
+  /** mAP of the fp32 weights through the same exported graph at fp32. */
+  fp32Map50: number;
+  fp32Map50_95: number;
+  /** Predicted on the hardware profile at the genome's own image size. */
+  latencyMs: number;
+  /** Median on this host (onnxruntime, one thread). */
+  measuredLatencyMs: number;
+  params: number;
+  gflops: number;
+  sizeBytes: number;
+  onnxPath: string;
+  /** The extracted, recalibrated weights (safetensors), ready for fine-tuning. */
+  weightsPath: string;
+  seconds: number;
+  /** Where the seconds went (the first candidate of a process also reads the dataset). */
+  phaseSeconds?: { recalibrate: number; export: number; score: number; latency: number };
+}
+
+/** A batch of images NHWC [size, S, S, 3] in 0..1 (the training loader's Batch fits). */
+export interface ImageBatch {
+  images: Float32Array;
+  size: number;
+  imageSize: number;
+}

@@ -1,0 +1,3 @@
+import { supernetApiSuite } from './supernets.suite';
+
+supernetApiSuite('pglite');
