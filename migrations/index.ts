@@ -5,6 +5,7 @@ import { LeaderboardSortIndexes1764700000000 } from './1764700000000-Leaderboard
 import { Supernets1764800000000 } from './1764800000000-Supernets';
 import { DropDocumentTables1764830000000 } from './1764830000000-DropDocumentTables';
 import { LatencyProvenance1764840000000 } from './1764840000000-LatencyProvenance';
+import { LeaderboardRankTier1764860000000 } from './1764860000000-LeaderboardRankTier';
 
 /** Every migration, oldest first. Listed explicitly (no glob) so bundles and tests load the same set. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   Supernets1764800000000,
   DropDocumentTables1764830000000,
   LatencyProvenance1764840000000,
+  LeaderboardRankTier1764860000000,
 ];

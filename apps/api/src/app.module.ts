@@ -20,6 +20,7 @@ import { HealthController } from './health/health.controller';
 import { CatalogController } from './catalog/catalog.controller';
 import { SearchesController } from './searches/searches.controller';
 import { TrialsController } from './trials/trials.controller';
+import { DatasetsController } from './datasets/datasets.controller';
 import { SupernetsController } from './supernets/supernets.controller';
 
 export interface AppModuleOptions {
@@ -71,6 +72,7 @@ export class AppModule {
         TrialsController,
         SupernetsController,
         CatalogController,
+        DatasetsController,
         HealthController,
         MetricsController,
       ],

@@ -137,10 +137,12 @@ describe('API edge (fake orchestrator, no database)', () => {
     });
     // view picks the projection (full: the orchestrator's listTrials); after passes through as it is.
     await http().get(`/searches/${S1}/trials?view=full&after=abc_-1`).expect(200);
-    expect(orchestrator.trialQueries.at(-1)).toEqual({ after: 'abc_-1', view: 'full' });
-    const page = await http().get(`/searches/${S1}/trials?view=leaderboard`).expect(200);
+    expect(orchestrator.trialQueries.at(-1)).toEqual({ after: 'abc_-1', sort: 'rank', view: 'full' });
+    // Without a sort, the ranked order (feasible completed first); feasible becomes a boolean.
+    const page = await http().get(`/searches/${S1}/trials?view=leaderboard&feasible=false`).expect(200);
     expect(page.body).toMatchObject({ items: [], nextCursor: null });
-    expect(orchestrator.trialQueries.at(-1)).toEqual({});
+    expect(orchestrator.trialQueries.at(-1)).toEqual({ sort: 'rank', feasible: false });
+    expect((await http().get(`/searches/${S1}/trials?feasible=yes`).expect(400)).body.field).toBe('feasible');
     expect((await http().get(`/searches/${S1}/trials?after=`).expect(400)).body.field).toBe('after');
     expect(
       (
@@ -198,7 +200,10 @@ describe('API edge (fake orchestrator, no database)', () => {
   it('serves the dashboard at / and Chart.js under /vendor', async () => {
     const page = await http().get('/').expect(200);
     expect(page.text).toContain('<title>detsearch</title>');
-    await http().get('/app.js').expect(200);
+    await http().get('/js/main.js').expect(200);
+    // Every script is a file (no inline code for a content security policy to allow).
+    expect(page.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(page.text).not.toMatch(/\son[a-z]+=/);
     const chart = await http().get('/vendor/chart.umd.min.js').expect(200);
     expect(chart.headers['content-type']).toMatch(/javascript/);
   });

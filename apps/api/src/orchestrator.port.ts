@@ -1,7 +1,11 @@
 import type {
   SearchEstimate,
+  CurvesView,
   HealthReport,
+  HypervolumeView,
+  ImportanceObjective,
   ParetoFrontView,
+  PlotTrialsView,
   SearchEvent,
   SearchView,
   SupernetView,
@@ -36,6 +40,18 @@ export interface OrchestratorPort {
   getTrial(id: string): Promise<Trial>;
   /** Throws a *.NOT_FOUND DomainError when the trial has no exported model. */
   trialModelPath(id: string): Promise<string>;
+  /** Hypervolume history over the completed trials (the steps where it changes). */
+  hypervolume(id: string): Promise<HypervolumeView>;
+  /** Trials the plots draw (a sample past `limit`) and the genome dimensions' importance. */
+  plotTrials(
+    id: string,
+    options: { limit?: number; objective?: ImportanceObjective },
+  ): Promise<PlotTrialsView>;
+  /** Learning curves of the running trials, then the best ranked ones. */
+  curves(id: string, options: { limit?: number }): Promise<CurvesView>;
+  trialCurves(trialId: string): Promise<CurvesView>;
+  /** Deletes a search and its trials; SEARCH.INVALID_STATE while it is queued or running. */
+  deleteSearch(id: string): Promise<void>;
   /** Progress of one search: a snapshot first, then live events, ending after 'search-completed'. */
   events(id: string, options?: { signal?: AbortSignal }): AsyncIterable<SearchEvent>;
   health(): Promise<HealthReport>;

@@ -2,9 +2,8 @@ import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import type { SearchOrchestrator, SearchView } from '@detsearch/orchestrator';
-import type { Trial } from '@detsearch/persistence';
-import { lineChartSvg, paretoScatterSvg, toCsv } from '@detsearch/report';
-import { hypervolume2d } from '@detsearch/strategies';
+import { DEFAULT_LEADERBOARD_SORT, type Trial } from '@detsearch/persistence';
+import { hypervolumeHistory, lineChartSvg, paretoScatterSvg, toCsv } from '@detsearch/report';
 
 export interface SearchOutputs {
   dir: string;
@@ -74,6 +73,7 @@ const LEADERBOARD_COLUMNS = [
   'number',
   'id',
   'status',
+  'feasible',
   'map50_95',
   'map50',
   'fp32Map50_95',
@@ -106,21 +106,6 @@ export function genomeShortLabel(t: Pick<Trial, 'number' | 'genome'>): string {
   return `#${t.number} d${g.depthMultiple} w${g.widthMultiple} ${g.imageSize}px ${q}${g.separable.length ? ' sep' : ''}`;
 }
 
-/** Hypervolume of (maximize mAP, minimize latency) after each completed trial, in trial order. */
-export function hypervolumeHistory(trials: Trial[]): { x: number; y: number }[] {
-  const done = trials
-    .filter((t) => t.status === 'completed' && t.map50_95 !== null && t.latencyMs !== null)
-    .sort((a, b) => a.number - b.number);
-  if (done.length === 0) return [];
-  // Reference: mAP 0 and 1.1 x the slowest latency seen, so every trial contributes.
-  const ref = [0, 1.1 * Math.max(...done.map((t) => t.latencyMs!))];
-  const points: number[][] = [];
-  return done.map((t, i) => {
-    points.push([-t.map50_95!, t.latencyMs!]);
-    return { x: i + 1, y: hypervolume2d(points, ref) / ref[1]! };
-  });
-}
-
 function svgToPng(svg: string): Buffer {
   return new Resvg(svg, {
     background: '#ffffff',
@@ -146,11 +131,17 @@ export async function writeSearchOutputs(
     files.push(join(dir, name));
   };
 
+  // The leaderboard's default order (feasible completed first), as the API and dashboard show it.
   const trials: Trial[] = [];
-  for (let offset = 0; ; offset += 500) {
-    const page = await orchestrator.listTrials(search.id, { sort: 'number', limit: 500, offset });
+  for (let after: string | undefined; ;) {
+    const page = await orchestrator.listTrials(search.id, {
+      sort: DEFAULT_LEADERBOARD_SORT,
+      limit: 500,
+      after,
+    });
     trials.push(...page.items);
-    if (page.items.length < 500) break;
+    if (!page.nextCursor) break;
+    after = page.nextCursor;
   }
   write('leaderboard.csv', toCsv(trials as unknown as Record<string, unknown>[], [...LEADERBOARD_COLUMNS]));
 
@@ -190,7 +181,7 @@ export async function writeSearchOutputs(
   );
   write('pareto.svg', scatter);
   write('pareto.png', svgToPng(scatter));
-  const hv = lineChartSvg([{ name: 'hypervolume', points: hypervolumeHistory(trials) }], {
+  const hv = lineChartSvg([{ name: 'hypervolume', points: hypervolumeHistory(trials).steps }], {
     title: `${search.name}: hypervolume vs completed trials`,
     subtitle: surrogate ? 'SURROGATE evaluator' : dataset.synthetic ? 'SYNTHETIC shapes dataset' : undefined,
     xLabel: 'completed trials',

@@ -8,6 +8,14 @@ export {
 export * from './estimate';
 export { storedThroughput, probeThroughput, measuredThroughput, recordTrialThroughput } from './throughput';
 export {
+  IMPORTANCE_OBJECTIVES,
+  IMPORTANCE_METHOD,
+  type ImportanceObjective,
+  type HypervolumeView,
+  type PlotTrialsView,
+  type CurvesView,
+} from './analysis';
+export {
   launchRequestSchema,
   fidelitySchema,
   resolveLaunch,

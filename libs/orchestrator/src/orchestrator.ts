@@ -20,6 +20,14 @@ import {
   type TrialPage,
 } from '@detsearch/persistence';
 import { toCsv } from '@detsearch/report';
+import {
+  hypervolumeView,
+  plotTrialsView,
+  type CurvesView,
+  type HypervolumeView,
+  type ImportanceObjective,
+  type PlotTrialsView,
+} from './analysis';
 import { createEvaluatorRegistry, type EvaluatorLoader, type EvaluatorRegistry } from './evaluators/registry';
 import { SearchEventBus, searchEventStream } from './events';
 import { resolveDataset, resolveLaunch, type LaunchDeps } from './launch';
@@ -537,6 +545,55 @@ export class SearchOrchestrator {
       considered: (await this.trials.counts(searchId)).completed,
       points: trials.map((t) => paretoPoint(t, search)),
     };
+  }
+
+  /** The hypervolume history over the completed trials (the CLI's hypervolume.png), its changes only. */
+  async hypervolume(searchId: string): Promise<HypervolumeView> {
+    await this.requireSearch(searchId);
+    return hypervolumeView(searchId, await this.trials.objectiveHistory(searchId));
+  }
+
+  /** The trials the dashboard's plots draw (a sample past `limit`) and the genome dimensions' importance. */
+  async plotTrials(
+    searchId: string,
+    options: { limit?: number; objective?: ImportanceObjective; finishedAfter?: string } = {},
+  ): Promise<PlotTrialsView> {
+    await this.requireSearch(searchId);
+    const after = options.finishedAfter ? new Date(options.finishedAfter) : undefined;
+    const sample = await this.trials.plotSample(searchId, options.limit ?? 2000, after);
+    return plotTrialsView(searchId, sample, options.objective ?? 'map50_95', after);
+  }
+
+  /** Learning curves: the running trials', then the best ranked trials', `limit` in all. */
+  async curves(searchId: string, options: { limit?: number } = {}): Promise<CurvesView> {
+    await this.requireSearch(searchId);
+    return { searchId, items: await this.trials.curves(searchId, options.limit ?? 50) };
+  }
+
+  /** One trial's learning curve. */
+  async trialCurves(trialId: string): Promise<CurvesView> {
+    const t = await this.getTrial(trialId);
+    const { id, number, status, epochs, epochsDone, epochMetrics } = t;
+    return {
+      searchId: t.searchId,
+      items: [{ trialId: id, number, status, epochs, epochsDone, epochMetrics }],
+    };
+  }
+
+  /**
+   * Deletes a search and its trials (their exported model files stay on disk). A queued or running
+   * search must be cancelled first.
+   */
+  async deleteSearch(id: string): Promise<void> {
+    const search = await this.requireSearch(id);
+    if (search.status === 'queued' || search.status === 'running')
+      throw new DomainError(
+        'SEARCH.INVALID_STATE',
+        `search ${id} is ${search.status}; cancel it before deleting it`,
+        'id',
+      );
+    await this.runners.get(id)?.done;
+    await this.searches.delete(id);
   }
 
   /** The Pareto front as RFC 4180 CSV: objectives, costs, evaluator, genome key and genome JSON. */

@@ -27,12 +27,18 @@ export {
   type TrialLease,
   type TrialHistoryRow,
   type RungEntry,
+  type ObjectiveHistoryRow,
+  type PlotTrial,
+  type TrialCurve,
+  PLOT_FIELDS,
 } from './trial-repository';
+export { feasibilityOf } from './rows';
 export {
   LEADERBOARD_FIELDS,
   encodeCursor,
   decodeCursor,
   resolveSort,
+  RANK_TIERS,
   type LeaderboardTrial,
   type CursorPosition,
 } from './leaderboard';

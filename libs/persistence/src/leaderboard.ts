@@ -1,6 +1,6 @@
 import { DomainError } from '@detsearch/common';
 import type { Trial, TrialSort, TrialSortKey } from './types';
-import { TRIAL_SORT_KEYS } from './types';
+import { RANK_SORT, TRIAL_SORT_KEYS } from './types';
 
 /**
  * The leaderboard's ordering, keyset cursors and row projection (TrialRepository.list and
@@ -38,15 +38,34 @@ export interface ResolvedSort {
   orderBy: string;
   /** The sort value as the cursor stores it (timestamps as UTC ISO text with microseconds). */
   cursorKeySql: string;
+  /** The ranked order: groups by `rank_tier` (feasible completed first) before the column. */
+  ranked: boolean;
 }
 
+/** Number of rank tiers (migration LeaderboardRankTier): 0..RANK_TIERS-1. */
+export const RANK_TIERS = 4;
+/** The tiers of trials within every constraint (completed, pruned) and of those over one. */
+export const FEASIBLE_TIERS = [0, 1];
+export const INFEASIBLE_TIERS = [2];
+
 export function resolveSort(sort: string): ResolvedSort {
+  if (sort === RANK_SORT)
+    return {
+      sort: RANK_SORT,
+      key: 'map50_95',
+      desc: true,
+      column: 'map50_95',
+      type: 'float8',
+      orderBy: 'rank_tier ASC, map50_95 DESC NULLS LAST, number ASC',
+      cursorKeySql: 'map50_95',
+      ranked: true,
+    };
   const desc = sort.startsWith('-');
   const key = (desc ? sort.slice(1) : sort) as TrialSortKey;
   if (!(TRIAL_SORT_KEYS as readonly string[]).includes(key))
     throw new DomainError(
       'TRIALS.INVALID_SORT',
-      `sort: unknown key '${key}'; expected one of ${TRIAL_SORT_KEYS.join(', ')} (prefix '-' for descending)`,
+      `sort: unknown key '${key}'; expected ${RANK_SORT} or one of ${TRIAL_SORT_KEYS.join(', ')} (prefix '-' for descending)`,
       'sort',
     );
   const { column, type } = SORT_COLUMNS[key];
@@ -59,7 +78,7 @@ export function resolveSort(sort: string): ResolvedSort {
     type === 'timestamptz'
       ? `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
       : column;
-  return { sort: sort as TrialSort, key, desc, column, type, orderBy, cursorKeySql };
+  return { sort: sort as TrialSort, key, desc, column, type, orderBy, cursorKeySql, ranked: false };
 }
 
 /** Where a page ends: the last row's sort value and trial number. */
@@ -67,6 +86,8 @@ export interface CursorPosition {
   /** null: the row's sort value is NULL (the tail of the order). Floats: NaN/±Infinity as text. */
   value: number | string | null;
   number: number;
+  /** The row's rank tier (ranked order only). */
+  tier?: number;
 }
 
 interface CursorPayload {
@@ -76,10 +97,13 @@ interface CursorPayload {
   k: number | string | null;
   /** Trial number of the last row. */
   n: number;
+  /** Rank tier of the last row (ranked order only). */
+  t?: number;
 }
 
 export function encodeCursor(sort: ResolvedSort, position: CursorPosition): string {
   const payload: CursorPayload = { s: sort.sort, k: position.value, n: position.number };
+  if (sort.ranked) payload.t = position.tier ?? 0;
   return Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
 }
 
@@ -139,7 +163,11 @@ export function decodeCursor(raw: string, sort: ResolvedSort): CursorPosition {
           ((typeof k === 'number' && Number.isFinite(k)) || (typeof k === 'string' && NON_FINITE.has(k)))) ||
         (sort.type === 'timestamptz' && typeof k === 'string' && isCursorTimestamp(k));
   if (!ok || k === undefined) throw invalid(`not a leaderboard cursor (bad ${sort.key} value)`);
-  return { value: k, number: n };
+  if (!sort.ranked) return { value: k, number: n };
+  const t = p.t;
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t >= RANK_TIERS)
+    throw invalid('not a leaderboard cursor (bad rank tier)');
+  return { value: k, number: n, tier: t };
 }
 
 /**
@@ -153,6 +181,15 @@ export function keysetBranches(
   pos: CursorPosition,
   param: (value: unknown) => string,
 ): string[] {
+  if (sort.ranked) {
+    // Within the cursor's tier the plain order of its column, then every later tier.
+    const plain = resolveSort(`-${sort.key}`);
+    const tier = `${param(pos.tier ?? 0)}::smallint`;
+    return [
+      ...keysetBranches(plain, pos, param).map((b) => `rank_tier = ${tier} AND ${b}`),
+      `rank_tier > ${tier}`,
+    ];
+  }
   const n = `${param(pos.number)}::int`;
   if (sort.key === 'number') return [`number ${sort.desc ? '<' : '>'} ${n}`];
   const c = sort.column;
@@ -189,6 +226,7 @@ export const LEADERBOARD_FIELDS = [
   'sizeBytes',
   'violation',
   'onFront',
+  'feasible',
   'evaluator',
   'backend',
   'error',
@@ -233,8 +271,13 @@ const COLUMN_OF: Partial<Record<(typeof LEADERBOARD_FIELDS)[number], string>> = 
   finetuneSeeds: 'finetune_seeds',
 };
 
+/** Fields derived from other columns (rows.ts), not selected themselves. */
+const DERIVED_FIELDS: ReadonlySet<string> = new Set(['feasible']);
+
 /** The columns of LEADERBOARD_FIELDS, for the SELECT list. */
-export const LEADERBOARD_COLUMNS = LEADERBOARD_FIELDS.map((f) => COLUMN_OF[f] ?? f).join(', ');
+export const LEADERBOARD_COLUMNS = LEADERBOARD_FIELDS.filter((f) => !DERIVED_FIELDS.has(f))
+  .map((f) => COLUMN_OF[f] ?? f)
+  .join(', ');
 
 export function toLeaderboardTrial(t: Trial): LeaderboardTrial {
   const out: Partial<Record<keyof Trial, unknown>> = {};

@@ -132,7 +132,14 @@ export function trialFromRow(r: Row): Trial {
     finetunedMap50_95Std: num(r.finetuned_map50_95_std),
     finetuneEpochs: num(r.finetune_epochs),
     finetuneSeeds: num(r.finetune_seeds),
+    feasible: feasibilityOf(r.status as TrialStatus, num(r.violation)),
   };
+}
+
+/** Whether a trial is within its constraints: known once it has results (completed or pruned). */
+export function feasibilityOf(status: TrialStatus, violation: number | null): boolean | null {
+  if (status !== 'completed' && status !== 'pruned') return null;
+  return (violation ?? 0) <= 0;
 }
 
 /** jsonb parameters go over the wire as JSON text (node-postgres would turn arrays into PG arrays). */

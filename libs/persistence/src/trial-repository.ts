@@ -23,12 +23,68 @@ import {
   cursorValueOf,
   decodeCursor,
   encodeCursor,
+  FEASIBLE_TIERS,
+  INFEASIBLE_TIERS,
   keysetBranches,
   LEADERBOARD_COLUMNS,
   resolveSort,
   toLeaderboardTrial,
   type LeaderboardTrial,
 } from './leaderboard';
+
+/** A completed trial's objective values (the hypervolume history's input). */
+export interface ObjectiveHistoryRow {
+  number: number;
+  status: 'completed';
+  map50_95: number;
+  latencyMs: number;
+}
+
+/** What the dashboard's plots need of a trial with results. */
+export const PLOT_FIELDS = [
+  'id',
+  'number',
+  'status',
+  'genome',
+  'map50',
+  'map50_95',
+  'fp32Map50_95',
+  'latencyMs',
+  'params',
+  'gflops',
+  'sizeBytes',
+  'violation',
+  'feasible',
+  'onFront',
+] as const satisfies readonly (keyof Trial)[];
+export type PlotTrial = Pick<Trial, (typeof PLOT_FIELDS)[number]>;
+
+function toPlotTrial(t: Trial): PlotTrial {
+  const out: Partial<Record<keyof Trial, unknown>> = {};
+  for (const f of PLOT_FIELDS) out[f] = t[f];
+  return out as PlotTrial;
+}
+
+/** One trial's learning curve. */
+export interface TrialCurve {
+  trialId: string;
+  number: number;
+  status: TrialStatus;
+  epochs: number;
+  epochsDone: number;
+  epochMetrics: EpochMetric[];
+}
+
+function curveFromRow(r: Record<string, unknown>): TrialCurve {
+  return {
+    trialId: String(r.id),
+    number: Number(r.number),
+    status: r.status as TrialStatus,
+    epochs: Number(r.epochs),
+    epochsDone: Number(r.epochs_done ?? 0),
+    epochMetrics: (r.epoch_metrics ?? []) as EpochMetric[],
+  };
+}
 
 /** Who runs a trial attempt; results are accepted only from the current holder. */
 export interface TrialLease {
@@ -200,9 +256,11 @@ export class TrialRepository {
     const params: unknown[] = [searchId];
     let where = `search_id = $1`;
     if (statuses) where += ` AND status = ANY($${params.push(statuses)}::text[])`;
+    const tiers = query.feasible === undefined ? null : query.feasible ? FEASIBLE_TIERS : INFEASIBLE_TIERS;
+    if (tiers) where += ` AND rank_tier = ANY($${params.push(tiers)}::smallint[])`;
     // One row more than the page tells whether there is a next one.
     const take = limit + 1;
-    const select = `SELECT ${columns}, ${sort.cursorKeySql} AS cursor_key FROM trials WHERE ${where}`;
+    const select = `SELECT ${columns}, ${sort.cursorKeySql} AS cursor_key, rank_tier AS cursor_tier FROM trials WHERE ${where}`;
     let sql: string;
     if (!after) sql = `${select} ORDER BY ${sort.orderBy} LIMIT ${take} OFFSET ${offset}`;
     else {
@@ -214,16 +272,32 @@ export class TrialRepository {
             // hundred rows at most) rather than trusting UNION ALL to keep branch order.
             `SELECT * FROM (${branches
               .map((b) => `(${select} AND ${b} ORDER BY ${sort.orderBy} LIMIT ${take})`)
-              .join(' UNION ALL ')}) page ORDER BY ${sort.orderBy} LIMIT ${take}`;
+              .join(
+                ' UNION ALL ',
+              )}) page ORDER BY ${sort.orderBy.replace('rank_tier', 'cursor_tier')} LIMIT ${take}`;
     }
     const rows = await this.db.query<Record<string, unknown>>(sql, params);
     const more = rows.length > limit;
     const last = more ? rows[limit - 1] : undefined;
     const nextCursor = last
-      ? encodeCursor(sort, { value: cursorValueOf(last.cursor_key), number: Number(last.number) })
+      ? encodeCursor(sort, {
+          value: cursorValueOf(last.cursor_key),
+          number: Number(last.number),
+          tier: Number(last.cursor_tier),
+        })
       : null;
-    const counts = await this.counts(searchId);
-    const total = statuses ? statuses.reduce((t, st) => t + (counts[st] ?? 0), 0) : counts.total;
+    let total: number;
+    if (tiers) {
+      // Feasibility has no maintained count: counted on the rank index (milliseconds at 100k trials).
+      const [row] = await this.db.query<{ n: number | string }>(
+        `SELECT count(*) AS n FROM trials WHERE ${where}`,
+        params.slice(0, statuses ? 3 : 2),
+      );
+      total = Number(row?.n ?? 0);
+    } else {
+      const counts = await this.counts(searchId);
+      total = statuses ? statuses.reduce((t, st) => t + (counts[st] ?? 0), 0) : counts.total;
+    }
     return { items: rows.slice(0, limit).map(map), total, limit, offset, nextCursor };
   }
 
@@ -470,6 +544,77 @@ export class TrialRepository {
       [searchId, reason],
     );
     return r.affected;
+  }
+
+  /** Completed trials with both mAP and latency, in trial order (the hypervolume history's input). */
+  async objectiveHistory(searchId: string): Promise<ObjectiveHistoryRow[]> {
+    const rows = await this.db.query<Record<string, unknown>>(
+      `SELECT number, map50_95, latency_ms FROM trials
+       WHERE search_id = $1 AND status = 'completed' AND map50_95 IS NOT NULL AND latency_ms IS NOT NULL
+       ORDER BY number`,
+      [searchId],
+    );
+    return rows.map((r) => ({
+      number: Number(r.number),
+      status: 'completed',
+      map50_95: Number(r.map50_95),
+      latencyMs: Number(r.latency_ms),
+    }));
+  }
+
+  /**
+   * Trials with results (completed, pruned) for the plots: all of them up to `limit`; past it the
+   * Pareto front and every k-th trial by number, an even sample of about `limit` rows. With
+   * `finishedAfter`, only the trials finished since (up to `limit`, oldest first): a client's
+   * increment. `asOf` is what to pass as `finishedAfter` next time (a few seconds early, so a
+   * trial whose transaction began before the read and committed after it is not missed).
+   */
+  async plotSample(
+    searchId: string,
+    limit: number,
+    finishedAfter?: Date,
+  ): Promise<{ total: number; asOf: Date; items: PlotTrial[] }> {
+    const [{ as_of }] = await this.db.query<{ as_of: Date | string }>(
+      `SELECT now() - interval '5 seconds' AS as_of`,
+    );
+    const counts = await this.counts(searchId);
+    const total = counts.completed + counts.pruned;
+    const cols = `id, search_id, number, status, genome, genome_key, map50, map50_95, fp32_map50_95, latency_ms,
+         params, gflops, size_bytes, violation, on_front, epochs, epochs_done`;
+    const rows = finishedAfter
+      ? await this.db.query<Record<string, unknown>>(
+          `SELECT ${cols} FROM trials WHERE search_id = $1 AND status IN ('completed', 'pruned')
+             AND finished_at > $2::timestamptz ORDER BY finished_at LIMIT $3`,
+          [searchId, finishedAfter.toISOString(), Math.max(1, limit)],
+        )
+      : await this.db.query<Record<string, unknown>>(
+          `SELECT ${cols} FROM trials WHERE search_id = $1 AND status IN ('completed', 'pruned')
+             AND ($2::int = 1 OR on_front OR number % $2::int = 0)
+           ORDER BY number`,
+          [searchId, Math.max(1, Math.ceil(total / Math.max(1, limit)))],
+        );
+    return { total, asOf: new Date(as_of), items: rows.map((r) => toPlotTrial(trialFromRow(r))) };
+  }
+
+  /**
+   * Per-epoch curves: the running trials' first (they grow live), then the best in the ranked
+   * order, `limit` in all.
+   */
+  async curves(searchId: string, limit: number): Promise<TrialCurve[]> {
+    const cols = `id, number, status, epochs, epochs_done, epoch_metrics`;
+    const running = await this.db.query<Record<string, unknown>>(
+      `SELECT ${cols} FROM trials WHERE search_id = $1 AND status = 'running' ORDER BY number LIMIT $2`,
+      [searchId, limit],
+    );
+    const ranked =
+      running.length < limit
+        ? await this.db.query<Record<string, unknown>>(
+            `SELECT ${cols} FROM trials WHERE search_id = $1 AND status <> 'running' AND epochs_done > 0
+             ORDER BY rank_tier ASC, map50_95 DESC NULLS LAST, number ASC LIMIT $2`,
+            [searchId, limit - running.length],
+          )
+        : [];
+    return [...running, ...ranked].map(curveFromRow);
   }
 
   /** Every trial of the search that reached `epoch`, with its mAP at that epoch (ASHA rungs). */

@@ -187,6 +187,11 @@ export interface Trial {
   finetunedMap50_95Std: number | null;
   finetuneEpochs: number | null;
   finetuneSeeds: number | null;
+  /**
+   * Within every constraint: true or false once the trial has results (completed or pruned),
+   * null before (queued, running) or without any (failed).
+   */
+  feasible: boolean | null;
 }
 
 /** What the final stage stores on a trial. */
@@ -315,13 +320,23 @@ export const TRIAL_SORT_KEYS = [
   'finishedAt',
 ] as const;
 export type TrialSortKey = (typeof TRIAL_SORT_KEYS)[number];
-export type TrialSort = TrialSortKey | `-${TrialSortKey}`;
+/**
+ * The ranked order, and the leaderboard's default: feasible completed trials first, then feasible
+ * pruned ones (partial training), then those over a constraint, then the rest; best mAP@0.5:0.95
+ * first within each group, ties by number.
+ */
+export const RANK_SORT = 'rank';
+export type TrialSort = TrialSortKey | `-${TrialSortKey}` | typeof RANK_SORT;
+/** The order of the API's leaderboard, the dashboard and the CLI's leaderboard.csv by default. */
+export const DEFAULT_LEADERBOARD_SORT: TrialSort = RANK_SORT;
 
 export interface ListTrialsQuery {
   sort?: TrialSort;
   limit?: number;
   offset?: number;
   status?: TrialStatus | TrialStatus[];
+  /** Only trials within every constraint (true) or over one (false); trials without results match neither. */
+  feasible?: boolean;
   /** Keyset cursor: the `nextCursor` of the previous page (same sort); not with offset > 0. */
   after?: string;
 }

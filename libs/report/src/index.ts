@@ -2,3 +2,5 @@ export * from './scale';
 export * from './svg-charts';
 export * from './csv';
 export * from './label-placement';
+export * from './hypervolume';
+export * from './importance';

@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  Delete,
   Get,
   HttpCode,
   Inject,
@@ -17,6 +18,7 @@ import {
   ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -33,6 +35,8 @@ import { LaunchQuota } from '../http/launch-quota';
 import { clientOf } from '../http/client';
 import { Observable } from 'rxjs';
 import type { SearchEvent } from '@detsearch/orchestrator';
+import { DEFAULT_LEADERBOARD_SORT, type ListTrialsQuery } from '@detsearch/persistence';
+import { csvField } from '@detsearch/report';
 import { ORCHESTRATOR } from '../tokens';
 import type { OrchestratorPort } from '../orchestrator.port';
 import { ErrorDto } from '../http/error.dto';
@@ -49,6 +53,32 @@ import {
   TrialView,
 } from './searches.dto';
 import { ParetoFrontDto, SearchViewDto, TrialPageDto } from './views.dto';
+import { CurvesDto, CurvesQueryDto, HypervolumeDto, PlotTrialsDto, PlotTrialsQueryDto } from './analysis.dto';
+
+/** Columns of the leaderboard CSV (GET /searches/:id/trials?format=csv). */
+const LEADERBOARD_CSV_COLUMNS = [
+  'number',
+  'id',
+  'status',
+  'feasible',
+  'map50_95',
+  'map50',
+  'fp32Map50_95',
+  'latencyMs',
+  'measuredLatencyMs',
+  'params',
+  'gflops',
+  'sizeBytes',
+  'violation',
+  'onFront',
+  'epochsDone',
+  'epochs',
+  'evaluator',
+  'backend',
+  'genomeKey',
+  'genome',
+  'error',
+] as const;
 
 @ApiTags('searches')
 @ApiNotFoundResponse({ type: ErrorDto, description: 'Unknown search id' })
@@ -139,20 +169,103 @@ export class SearchesController {
     return search as unknown as SearchViewDto;
   }
 
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a search and its trials (cancel a queued or running one first)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiSecurity(API_KEY_SCHEME)
+  @ApiBearerAuth(BEARER_SCHEME)
+  @ApiUnauthorizedResponse({ type: ErrorDto })
+  @ApiConflictResponse({ type: ErrorDto, description: 'The search is queued or running: cancel it first' })
+  async remove(@Param('id') id: string): Promise<void> {
+    await this.orchestrator.deleteSearch(id);
+    this.metrics.searchTransitions.inc({ action: 'delete' });
+  }
+
   @Get(':id/trials')
   @ApiOperation({
-    summary: 'Leaderboard: trials sorted, filtered by status, paginated by offset or by cursor (after)',
+    summary:
+      'Leaderboard: trials ranked (feasible completed first) or sorted, filtered by status and feasibility, ' +
+      'paginated by offset or by cursor (after); format=csv: every matching row as CSV',
   })
+  @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: TrialPageDto })
   @ApiBadRequestResponse({
     type: ErrorDto,
     description: 'Invalid query: unknown sort, a malformed cursor or one for another sort, after with offset',
   })
-  trials(@Param('id', SearchId) id: string, @Query() query: TrialsQueryDto): Promise<unknown> {
-    const { view, ...page } = query;
+  async trials(
+    @Param('id', SearchId) id: string,
+    @Query() query: TrialsQueryDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
+    const { view, feasible, format, sort = DEFAULT_LEADERBOARD_SORT, ...rest } = query;
+    const page: ListTrialsQuery = {
+      ...rest,
+      sort,
+      ...(feasible === undefined ? {} : { feasible: feasible === 'true' }),
+    };
+    if (format === ParetoFormat.csv) return this.leaderboardCsv(id, page, res);
     return view === TrialView.full
       ? this.orchestrator.listTrials(id, page)
       : this.orchestrator.leaderboard(id, page);
+  }
+
+  /** Every row of the filtered, sorted leaderboard, streamed page by page along the keyset cursor. */
+  private async leaderboardCsv(id: string, query: ListTrialsQuery, res: Response): Promise<void> {
+    const first = await this.orchestrator.leaderboard(id, {
+      ...query,
+      limit: 1000,
+      offset: 0,
+      after: undefined,
+    });
+    res.type('text/csv').attachment(`leaderboard-${id}.csv`);
+    res.write(`${LEADERBOARD_CSV_COLUMNS.join(',')}\n`);
+    let page = first;
+    for (;;) {
+      const rows = page.items as unknown as Record<string, unknown>[];
+      if (rows.length)
+        res.write(
+          rows.map((r) => `${LEADERBOARD_CSV_COLUMNS.map((c) => csvField(r[c])).join(',')}\n`).join(''),
+        );
+      if (!page.nextCursor) break;
+      page = await this.orchestrator.leaderboard(id, {
+        ...query,
+        limit: 1000,
+        offset: 0,
+        after: page.nextCursor,
+      });
+    }
+    res.end();
+  }
+
+  @Get(':id/hypervolume')
+  @ApiOperation({
+    summary:
+      'Hypervolume history of (max mAP@0.5:0.95, min latency) over the completed trials, as the CLI draws it',
+  })
+  @ApiOkResponse({ type: HypervolumeDto })
+  hypervolume(@Param('id') id: string): Promise<unknown> {
+    return this.orchestrator.hypervolume(id);
+  }
+
+  @Get(':id/plot-trials')
+  @ApiOperation({
+    summary:
+      'Trials with results for the plots (a sample past limit) and the importance of each genome dimension',
+  })
+  @ApiOkResponse({ type: PlotTrialsDto })
+  plotTrials(@Param('id') id: string, @Query() query: PlotTrialsQueryDto): Promise<unknown> {
+    return this.orchestrator.plotTrials(id, query);
+  }
+
+  @Get(':id/curves')
+  @ApiOperation({
+    summary: 'Learning curves (metrics per epoch): running trials first, then the best ranked',
+  })
+  @ApiOkResponse({ type: CurvesDto })
+  curves(@Param('id') id: string, @Query() query: CurvesQueryDto): Promise<unknown> {
+    return this.orchestrator.curves(id, query);
   }
 
   @Get(':id/pareto')

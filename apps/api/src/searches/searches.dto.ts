@@ -10,7 +10,7 @@ import {
   type TrialStatus as DomainTrialStatus,
 } from '@detsearch/domain';
 import { BUILT_IN_EVALUATORS, DEFAULT_EVALUATOR, MAX_NAME_LENGTH, MAX_TRIALS } from '@detsearch/orchestrator';
-import { TRIAL_SORT_KEYS as TRIAL_SORT_FIELDS } from '@detsearch/persistence';
+import { RANK_SORT, TRIAL_SORT_KEYS as TRIAL_SORT_FIELDS } from '@detsearch/persistence';
 import { Type } from 'class-transformer';
 import { IsEnum, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 
@@ -252,15 +252,21 @@ export class SearchEstimateDto {
 }
 
 /** Leaderboard sort keys (the persistence layer's sortable columns); a leading '-' sorts descending. */
-export type TrialSort = (typeof TRIAL_SORT_FIELDS)[number] | `-${(typeof TRIAL_SORT_FIELDS)[number]}`;
-export const TRIAL_SORT_KEYS: TrialSort[] = TRIAL_SORT_FIELDS.flatMap((f) => [f, `-${f}` as const]);
+export type TrialSort =
+  typeof RANK_SORT | (typeof TRIAL_SORT_FIELDS)[number] | `-${(typeof TRIAL_SORT_FIELDS)[number]}`;
+export const TRIAL_SORT_KEYS: TrialSort[] = [
+  RANK_SORT,
+  ...TRIAL_SORT_FIELDS.flatMap((f) => [f, `-${f}` as const]),
+];
 
 export class TrialsQueryDto {
   @ApiPropertyOptional({
     enum: TRIAL_SORT_KEYS,
-    default: 'number',
+    default: RANK_SORT,
     description:
-      "'-' prefix: descending. Trials without the value (unfinished) come last either way; ties by number",
+      'rank: feasible completed trials first, then feasible pruned ones, then those over a constraint, then the rest, ' +
+      "best mAP@0.5:0.95 first within each. Any other key: '-' prefix descending; trials without the value " +
+      '(unfinished) come last either way; ties by number',
   })
   @IsOptional()
   @IsIn(TRIAL_SORT_KEYS)
@@ -293,6 +299,16 @@ export class TrialsQueryDto {
   status?: TrialStatus;
 
   @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description:
+      'true: only trials within every constraint; false: only those over one. Trials without results ' +
+      '(queued, running, failed) match neither',
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  feasible?: 'true' | 'false';
+
+  @ApiPropertyOptional({
     description:
       'Keyset cursor: the nextCursor of the previous page, requested with the same sort. Opaque; ' +
       'constant cost at any depth. Not with offset > 0',
@@ -312,6 +328,16 @@ export class TrialsQueryDto {
   @IsOptional()
   @IsEnum(TrialView)
   view?: TrialView;
+
+  @ApiPropertyOptional({
+    enum: ParetoFormat,
+    enumName: 'ParetoFormat',
+    default: ParetoFormat.json,
+    description: 'csv: every row matching the filters in this order (limit, offset and after ignored)',
+  })
+  @IsOptional()
+  @IsEnum(ParetoFormat)
+  format?: ParetoFormat;
 }
 
 export class ParetoQueryDto {

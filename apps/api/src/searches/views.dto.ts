@@ -120,6 +120,12 @@ export class LeaderboardTrialDto {
   @ApiProperty({ nullable: true, type: Number, description: 'Sum of constraint excesses; 0 = feasible' })
   violation!: number | null;
   @ApiProperty({ description: "On the search's Pareto front" }) onFront!: boolean;
+  @ApiProperty({
+    nullable: true,
+    type: Boolean,
+    description: 'Within every constraint; null until the trial has results (queued, running, failed)',
+  })
+  feasible!: boolean | null;
   @ApiProperty({ nullable: true, type: String }) evaluator!: string | null;
   @ApiProperty({ nullable: true, type: String }) backend!: string | null;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;

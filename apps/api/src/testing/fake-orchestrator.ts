@@ -100,6 +100,35 @@ export class FakeOrchestrator implements OrchestratorPort {
     this.search(id);
     return 'trialId,map50_95,latencyMs\n';
   }
+  async hypervolume(id: string): Promise<Returned<'hypervolume'>> {
+    this.search(id);
+    return { searchId: id, referenceLatencyMs: null, completed: 0, steps: [] };
+  }
+  async plotTrials(id: string): Promise<Returned<'plotTrials'>> {
+    this.search(id);
+    return {
+      searchId: id,
+      total: 0,
+      sampled: false,
+      asOf: new Date(0).toISOString(),
+      finishedAfter: null,
+      items: [],
+      dimensions: [],
+      importance: { objective: 'map50_95', method: 'none', trials: 0, dimensions: [] },
+    };
+  }
+  async curves(id: string): Promise<Returned<'curves'>> {
+    this.search(id);
+    return { searchId: id, items: [] };
+  }
+  async trialCurves(id: string): Promise<Returned<'trialCurves'>> {
+    throw new DomainError('TRIAL.NOT_FOUND', `no trial '${id}'`, 'id');
+  }
+  readonly deleted: string[] = [];
+  async deleteSearch(id: string): Promise<void> {
+    this.search(id);
+    this.deleted.push(id);
+  }
   async getTrial(id: string): Promise<Returned<'getTrial'>> {
     throw new DomainError('TRIAL.NOT_FOUND', `no trial '${id}'`, 'id');
   }

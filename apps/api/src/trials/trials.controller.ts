@@ -7,6 +7,7 @@ import type { OrchestratorPort } from '../orchestrator.port';
 import { ErrorDto } from '../http/error.dto';
 import { TrialId } from '../http/ids';
 import { TrialDto } from '../searches/views.dto';
+import { CurvesDto } from '../searches/analysis.dto';
 
 @ApiTags('trials')
 @ApiNotFoundResponse({ type: ErrorDto, description: 'Unknown trial id (or no exported model)' })
@@ -19,6 +20,13 @@ export class TrialsController {
   @ApiOkResponse({ type: TrialDto })
   get(@Param('id', TrialId) id: string): Promise<unknown> {
     return this.orchestrator.getTrial(id);
+  }
+
+  @Get(':id/curves')
+  @ApiOperation({ summary: "The trial's learning curve: mAP, mAP@0.5 and loss per epoch" })
+  @ApiOkResponse({ type: CurvesDto })
+  curves(@Param('id') id: string): Promise<unknown> {
+    return this.orchestrator.trialCurves(id);
   }
 
   @Get(':id/model.onnx')
