@@ -98,7 +98,7 @@ describe.skipIf(!HAS_CHROMIUM)(
       try {
         // Slow surrogate trials (read per evaluation) so they arrive one by one while the page watches.
         t = await bootApp(POSTGRES_URL ? 'postgres' : 'pglite', 'dashboard', {
-          DETSEARCH_SURROGATE_MS: 1500,
+          DETSEARCH_SURROGATE_MS: 700,
         });
       } finally {
         browser = await launching;
