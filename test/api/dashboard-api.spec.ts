@@ -164,6 +164,8 @@ describe(`dashboard routes on ${POSTGRES_URL ? 'postgres' : 'pglite'}`, () => {
   it('DELETE /searches/:id: 404 unknown, 409 while running, 204 then gone with its trials', async () => {
     await t.http().delete(`/searches/${randomUUID()}`).expect(404);
     {
+      // Slow trials, so the search is still running when it is asked to go.
+      t.surrogate.msPerTrial = 200;
       const running = (
         await t
           .http()
@@ -174,8 +176,7 @@ describe(`dashboard routes on ${POSTGRES_URL ? 'postgres' : 'pglite'}`, () => {
             hardwareProfile: 'jetson-orin-nano',
             fidelity: { epochs: 3, minEpochs: 1, eta: 2 },
             objectives: ['map50_95', 'latency'],
-            // More trials than finish in the moment it takes to ask.
-            budget: { trials: 100_000 },
+            budget: { trials: 50 },
             evaluator: 'surrogate',
             seed: 1,
           })
@@ -187,6 +188,7 @@ describe(`dashboard routes on ${POSTGRES_URL ? 'postgres' : 'pglite'}`, () => {
       await t.http().delete(`/searches/${running}`).expect(204);
       await t.http().get(`/searches/${running}`).expect(404);
       await t.http().get(`/searches/${running}/trials`).expect(404);
+      t.surrogate.msPerTrial = 0;
     }
     await t.http().delete(`/searches/${id}`).expect(204);
     await t.http().get(`/trials/${rows[0]!.id}`).expect(404);

@@ -230,7 +230,7 @@ describe('the API under abuse (PGlite)', () => {
   });
 
   it('sends security headers and a request id', async () => {
-    for (const path of ['/', '/searches', '/app.js']) {
+    for (const path of ['/', '/searches', '/js/main.js']) {
       const res = await t.http().get(path).expect(200);
       expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
       expect(res.headers['content-security-policy']).toContain("script-src 'self'");
