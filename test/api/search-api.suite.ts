@@ -266,10 +266,18 @@ export function searchApiSuite(backend: Backend): void {
         `/searches/${id}/pareto`,
         `/searches/${id}/pareto?format=csv`,
         `/searches/${id}/events`,
+        `/searches/${id}/hypervolume`,
+        `/searches/${id}/plot-trials`,
+        `/searches/${id}/curves`,
         `/trials/${id}`,
         `/trials/${id}/model.onnx`,
+        `/trials/${id}/curves`,
         '/searches/not-a-uuid',
+        '/searches/not-a-uuid/hypervolume',
+        '/searches/not-a-uuid/plot-trials',
+        '/searches/not-a-uuid/curves',
         '/trials/not-a-uuid',
+        '/trials/not-a-uuid/curves',
       ]) {
         const res = await t.http().get(url);
         expect([url, res.status]).toEqual([url, 404]);
@@ -277,6 +285,8 @@ export function searchApiSuite(backend: Backend): void {
       }
       await post(`/searches/${id}/cancel`).expect(404);
       await post(`/searches/${id}/resume`).expect(404);
+      await t.http().delete(`/searches/${id}`).set('x-api-key', KEY).expect(404);
+      await t.http().delete('/searches/not-a-uuid').set('x-api-key', KEY).expect(404);
     });
 
     it.each([

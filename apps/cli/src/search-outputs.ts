@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import type { SearchOrchestrator, SearchView } from '@detsearch/orchestrator';
 import { DEFAULT_LEADERBOARD_SORT, type Trial } from '@detsearch/persistence';
-import { hypervolumeHistory, lineChartSvg, paretoScatterSvg, toCsv } from '@detsearch/report';
+import {
+  hypervolumeHistory,
+  LEADERBOARD_COLUMNS,
+  lineChartSvg,
+  paretoScatterSvg,
+  toCsv,
+} from '@detsearch/report';
 
 export interface SearchOutputs {
   dir: string;
@@ -68,37 +74,6 @@ function readmeText(search: SearchView, dataset: DatasetInfo, models: number): s
     .filter((l, i, all) => l !== '' || all[i - 1] !== '')
     .join('\n');
 }
-
-const LEADERBOARD_COLUMNS = [
-  'number',
-  'id',
-  'status',
-  'feasible',
-  'map50_95',
-  'map50',
-  'fp32Map50_95',
-  'latencyMs',
-  'measuredLatencyMs',
-  'latencySource',
-  'latencyProvenance',
-  'params',
-  'gflops',
-  'sizeBytes',
-  'epochsDone',
-  'estimateMap50_95',
-  'estimateMap50',
-  'finetunedMap50_95',
-  'finetunedMap50',
-  'finetunedMap50_95Std',
-  'finetunedMap50Std',
-  'finetuneEpochs',
-  'finetuneSeeds',
-  'backend',
-  'evaluator',
-  'genomeKey',
-  'genome',
-  'error',
-] as const;
 
 export function genomeShortLabel(t: Pick<Trial, 'number' | 'genome'>): string {
   const g = t.genome;

@@ -53,32 +53,10 @@ import {
   TrialView,
 } from './searches.dto';
 import { ParetoFrontDto, SearchViewDto, TrialPageDto } from './views.dto';
+import { LEADERBOARD_COLUMNS } from '@detsearch/report';
 import { CurvesDto, CurvesQueryDto, HypervolumeDto, PlotTrialsDto, PlotTrialsQueryDto } from './analysis.dto';
 
 /** Columns of the leaderboard CSV (GET /searches/:id/trials?format=csv). */
-const LEADERBOARD_CSV_COLUMNS = [
-  'number',
-  'id',
-  'status',
-  'feasible',
-  'map50_95',
-  'map50',
-  'fp32Map50_95',
-  'latencyMs',
-  'measuredLatencyMs',
-  'params',
-  'gflops',
-  'sizeBytes',
-  'violation',
-  'onFront',
-  'epochsDone',
-  'epochs',
-  'evaluator',
-  'backend',
-  'genomeKey',
-  'genome',
-  'error',
-] as const;
 
 @ApiTags('searches')
 @ApiNotFoundResponse({ type: ErrorDto, description: 'Unknown search id' })
@@ -177,7 +155,7 @@ export class SearchesController {
   @ApiBearerAuth(BEARER_SCHEME)
   @ApiUnauthorizedResponse({ type: ErrorDto })
   @ApiConflictResponse({ type: ErrorDto, description: 'The search is queued or running: cancel it first' })
-  async remove(@Param('id') id: string): Promise<void> {
+  async remove(@Param('id', SearchId) id: string): Promise<void> {
     await this.orchestrator.deleteSearch(id);
     this.metrics.searchTransitions.inc({ action: 'delete' });
   }
@@ -220,14 +198,12 @@ export class SearchesController {
       after: undefined,
     });
     res.type('text/csv').attachment(`leaderboard-${id}.csv`);
-    res.write(`${LEADERBOARD_CSV_COLUMNS.join(',')}\n`);
+    res.write(`${LEADERBOARD_COLUMNS.join(',')}\n`);
     let page = first;
     for (;;) {
       const rows = page.items as unknown as Record<string, unknown>[];
       if (rows.length)
-        res.write(
-          rows.map((r) => `${LEADERBOARD_CSV_COLUMNS.map((c) => csvField(r[c])).join(',')}\n`).join(''),
-        );
+        res.write(rows.map((r) => `${LEADERBOARD_COLUMNS.map((c) => csvField(r[c])).join(',')}\n`).join(''));
       if (!page.nextCursor) break;
       page = await this.orchestrator.leaderboard(id, {
         ...query,
@@ -245,7 +221,7 @@ export class SearchesController {
       'Hypervolume history of (max mAP@0.5:0.95, min latency) over the completed trials, as the CLI draws it',
   })
   @ApiOkResponse({ type: HypervolumeDto })
-  hypervolume(@Param('id') id: string): Promise<unknown> {
+  hypervolume(@Param('id', SearchId) id: string): Promise<unknown> {
     return this.orchestrator.hypervolume(id);
   }
 
@@ -255,7 +231,7 @@ export class SearchesController {
       'Trials with results for the plots (a sample past limit) and the importance of each genome dimension',
   })
   @ApiOkResponse({ type: PlotTrialsDto })
-  plotTrials(@Param('id') id: string, @Query() query: PlotTrialsQueryDto): Promise<unknown> {
+  plotTrials(@Param('id', SearchId) id: string, @Query() query: PlotTrialsQueryDto): Promise<unknown> {
     return this.orchestrator.plotTrials(id, query);
   }
 
@@ -264,7 +240,7 @@ export class SearchesController {
     summary: 'Learning curves (metrics per epoch): running trials first, then the best ranked',
   })
   @ApiOkResponse({ type: CurvesDto })
-  curves(@Param('id') id: string, @Query() query: CurvesQueryDto): Promise<unknown> {
+  curves(@Param('id', SearchId) id: string, @Query() query: CurvesQueryDto): Promise<unknown> {
     return this.orchestrator.curves(id, query);
   }
 

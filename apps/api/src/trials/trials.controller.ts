@@ -25,7 +25,7 @@ export class TrialsController {
   @Get(':id/curves')
   @ApiOperation({ summary: "The trial's learning curve: mAP, mAP@0.5 and loss per epoch" })
   @ApiOkResponse({ type: CurvesDto })
-  curves(@Param('id') id: string): Promise<unknown> {
+  curves(@Param('id', TrialId) id: string): Promise<unknown> {
     return this.orchestrator.trialCurves(id);
   }
 
