@@ -1,6 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ObjectiveName, SearchStatus, StrategyName, TrialStatus } from './searches.dto';
 
+/** Trial rows and Pareto points say the same about their latency. */
+const LATENCY_SOURCE_PROPERTY = {
+  nullable: true,
+  enum: ['measured', 'predicted'],
+  description:
+    "Whether latencyMs was timed on a machine or predicted by the profile's roofline (null: not recorded)",
+};
+const LATENCY_PROVENANCE_PROPERTY = {
+  nullable: true,
+  type: String,
+  description: 'Where and how: machine and threads when measured, profile and its calibration when predicted',
+};
+
 /*
  * Response shapes for the OpenAPI document. The controllers return the orchestrator's views as
  * they are; these classes describe them (main fields; objects such as genomes are open).
@@ -100,20 +113,8 @@ export class LeaderboardTrialDto {
   latencyMs!: number | null;
   @ApiProperty({ nullable: true, type: Number, description: 'Measured on the evaluating host' })
   measuredLatencyMs!: number | null;
-  @ApiProperty({
-    nullable: true,
-    enum: ['measured', 'predicted'],
-    description:
-      "Whether latencyMs was timed on a machine or predicted by the profile's roofline (null: not recorded)",
-  })
-  latencySource!: 'measured' | 'predicted' | null;
-  @ApiProperty({
-    nullable: true,
-    type: String,
-    description:
-      'Where and how: machine and threads when measured, profile and its calibration when predicted',
-  })
-  latencyProvenance!: string | null;
+  @ApiProperty(LATENCY_SOURCE_PROPERTY) latencySource!: 'measured' | 'predicted' | null;
+  @ApiProperty(LATENCY_PROVENANCE_PROPERTY) latencyProvenance!: string | null;
   @ApiProperty({ nullable: true, type: Number }) params!: number | null;
   @ApiProperty({ nullable: true, type: Number }) gflops!: number | null;
   @ApiProperty({ nullable: true, type: Number }) sizeBytes!: number | null;
@@ -205,20 +206,8 @@ export class ParetoPointDto {
   @ApiProperty({ nullable: true, type: Number }) map50!: number | null;
   @ApiProperty() map50_95!: number;
   @ApiProperty() latencyMs!: number;
-  @ApiProperty({
-    nullable: true,
-    enum: ['measured', 'predicted'],
-    description:
-      "Whether latencyMs was timed on a machine or predicted by the profile's roofline (null: not recorded)",
-  })
-  latencySource!: 'measured' | 'predicted' | null;
-  @ApiProperty({
-    nullable: true,
-    type: String,
-    description:
-      'Where and how: machine and threads when measured, profile and its calibration when predicted',
-  })
-  latencyProvenance!: string | null;
+  @ApiProperty(LATENCY_SOURCE_PROPERTY) latencySource!: 'measured' | 'predicted' | null;
+  @ApiProperty(LATENCY_PROVENANCE_PROPERTY) latencyProvenance!: string | null;
   @ApiProperty({ nullable: true, type: Number }) sizeBytes!: number | null;
   @ApiProperty({ nullable: true, type: Number }) params!: number | null;
   @ApiProperty({ nullable: true, type: Number }) gflops!: number | null;
