@@ -1,5 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { waitFor } from '../queue/helpers';
+
+// One polling helper for every integration suite.
+export { waitFor };
 
 export const ROOT = resolve(__dirname, '../..');
 /** The built CLI (`npm run build`): starts in a fraction of the time the TypeScript sources take. */
@@ -24,21 +28,6 @@ export function spawnCli(args: string[], env: Record<string, string>): Child {
     child.once('exit', (code, signal) => r(code ?? signal!)),
   );
   return { child, output: () => out, exited };
-}
-
-export async function waitFor<T>(
-  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  timeoutMs: number,
-  what: string,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** `detsearch serve --port 0` on the embedded database under `home`; resolves once it listens. */
