@@ -134,7 +134,8 @@ async function main(): Promise<void> {
   if (qatEpochs > 0) {
     const q = int8(bestMethod);
     const genome = { ...base, quantization: q };
-    const report = await exportAtPrecision(buildIR(genome), weights, genome, data.train, 32);
+    const deployIr = buildIR(genome);
+    const report = await exportAtPrecision(deployIr, weights, genome, data.train, 32);
     await run(`int8 ${bestMethod} + QAT ${qatEpochs} epochs`, q, () =>
       quantizationAwareFineTune(
         {
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
         },
         weightsPath,
         report,
+        deployIr,
         { threshold: 0, epochs: qatEpochs, lrScale: 0.1 },
         { onLog: log },
       ),

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIR, initWeights, modelCost, parseGenome } from '@detsearch/genome';
-import { exportOnnx, loadWeights } from '@detsearch/model-onnx';
+import { exportOnnx, loadWeights, OnnxModel } from '@detsearch/model-onnx';
 import {
   runInChild,
   runTrial,
+  runTrialInProcess,
   trainDetector,
   TrialFailedError,
   type EpochMetrics,
@@ -171,6 +172,70 @@ describe('runTrial', () => {
     expect(existsSync(r.onnxPath)).toBe(true);
     expect(existsSync(r.weightsPath)).toBe(true);
     expect(r.epochs).toHaveLength(1);
+  });
+
+  it('trains at the fidelity size, deploys at the genome size, and reuses a training without training', async () => {
+    const base = {
+      dataset: { synth: { images: 24, seed: 3, size: 64 } },
+      epochs: 1,
+      batchSize: 8,
+      imageSize: 64,
+      hardwareProfile: 'host',
+      seed: 1,
+      workers: 0,
+      backend: 'wasm',
+      maxBatchesPerEpoch: 2,
+      maxValImages: 8,
+      calibrationImages: 4,
+      latencyRuns: 2,
+      qat: { epochs: 0 },
+    };
+    const first = await runTrialInProcess({ ...base, genome: GENOME, outDir: join(root, 'train-64') });
+    expect(first).toMatchObject({ imageSize: 64, trainImageSize: 64, reusedTraining: false });
+
+    const epochs: unknown[] = [];
+    const int8At96 = { ...GENOME, imageSize: 96, quantization: { precision: 'int8' } };
+    const second = await runTrialInProcess(
+      {
+        ...base,
+        genome: int8At96,
+        outDir: join(root, 'reuse-96'),
+        trained: { weightsPath: first.weightsPath, summary: first.training },
+      },
+      {
+        onEpoch: (m) => {
+          epochs.push(m);
+          return 'continue';
+        },
+      },
+    );
+    expect(epochs).toEqual([]);
+    expect(second).toMatchObject({
+      imageSize: 96,
+      trainImageSize: 64,
+      reusedTraining: true,
+      precision: 'int8',
+    });
+    expect(second.epochs).toEqual(first.epochs);
+    // Exported at the deployed size: its cost is the 96 px model's, and its grid fits 96 px.
+    expect(second.gflops).toBeCloseTo(modelCost(buildIR(parseGenome(int8At96))).gflops, 9);
+    const model = await OnnxModel.load(second.onnxPath);
+    try {
+      const outs = await model.run(new Float32Array(3 * 96 * 96));
+      expect(outs[0]!.length).toBe(3 * (6 + 5) * 12 * 12);
+    } finally {
+      await model.dispose();
+    }
+
+    // Weights of another architecture are refused, not silently reinitialized.
+    await expect(
+      runTrialInProcess({
+        ...base,
+        genome: { ...GENOME, widthMultiple: 0.125 },
+        outDir: join(root, 'reuse-wrong'),
+        trained: { weightsPath: first.weightsPath, summary: first.training },
+      }),
+    ).rejects.toBeInstanceOf(TrialFailedError);
   });
 
   it('rejects a diverging trial with TrialFailedError', async () => {

@@ -2,15 +2,28 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DomainError } from '@detsearch/common';
-import { modelCost, parseGenome, type Genome, type ModelIR, type WeightMap } from '@detsearch/genome';
+import {
+  buildIR,
+  modelCost,
+  parseGenome,
+  type Genome,
+  type ModelIR,
+  type WeightMap,
+} from '@detsearch/genome';
 import { getHardwareProfile, measureOnnx, predictLatency } from '@detsearch/latency';
-import { exportOnnxWithReport, OnnxModel, type ExportReport } from '@detsearch/model-onnx';
+import {
+  exportOnnxWithReport,
+  loadWeights,
+  OnnxModel,
+  weightMismatches,
+  type ExportReport,
+} from '@detsearch/model-onnx';
 import { createBatchLoader } from '../dataset/batch-loader';
 import type { YoloSample } from '../dataset/types';
 import type { Detection } from '../eval/boxes';
 import { runInChild, type ChildHooks } from '../trainer/child-process';
 import { evaluateBatches, imageToNchw, postprocess } from '../trainer/evaluate';
-import { DEFAULT_TRAIN_HYP, trainDetector } from '../trainer/train';
+import { DEFAULT_TRAIN_HYP, prepareDataset, trainDetector, type TrainOutcome } from '../trainer/train';
 import type {
   DatasetSpec,
   EpochDecision,
@@ -18,6 +31,7 @@ import type {
   TrainHooks,
   TrainHyp,
   TrainStatus,
+  TrainSummary,
 } from '../trainer/types';
 
 /** One trial of the search, evaluated for real: train, export at the genome's precision, score, time. */
@@ -26,8 +40,17 @@ export interface TrialRequest {
   dataset: DatasetSpec;
   epochs: number;
   batchSize?: number;
-  /** Training/scoring image size (the trial's fidelity); default the genome's. */
+  /**
+   * Training image size (the trial's fidelity); default the genome's. The model is always exported,
+   * scored and timed at the genome's own size: that is how it deploys.
+   */
   imageSize?: number;
+  /**
+   * A completed earlier training whose weights this genome can deploy as they are: same
+   * architecture, activation, data, recipe, epochs and training size; only deploy-time genes
+   * (input size, precision) differ. Training is skipped; export, scoring and timing run as usual.
+   */
+  trained?: ReusedTraining;
   /** Hardware profile name (search-spaces/hardware) the latency is predicted for. */
   hardwareProfile: string;
   seed: number;
@@ -50,6 +73,11 @@ export interface TrialRequest {
   latencyThreads?: number;
   maxBatchesPerEpoch?: number;
   maxValImages?: number;
+}
+
+export interface ReusedTraining {
+  weightsPath: string;
+  summary: TrainSummary;
 }
 
 export interface TrialRunResult {
@@ -76,7 +104,14 @@ export interface TrialRunResult {
   sizeBytes: number;
   precision: string;
   backend: string;
+  /** Size the model was exported, scored and timed at (the genome's). */
   imageSize: number;
+  /** Size it was trained at (the fidelity's, or the genome's). */
+  trainImageSize: number;
+  /** Training was not run: the weights of an earlier completed training were deployed. */
+  reusedTraining: boolean;
+  /** The training run's own summary (what a later trial needs to reuse it). */
+  training: TrainSummary;
   epochs: EpochMetrics[];
   imagesPerSecond: number;
   onnxPath: string;
@@ -208,32 +243,38 @@ export async function runTrialInProcess(
   const t0 = performance.now();
   const profile = getHardwareProfile(request.hardwareProfile);
   const outDir = resolve(request.outDir);
-  const trained = await trainDetector(
-    {
-      genome: request.genome,
-      dataset: request.dataset,
-      epochs: request.epochs,
-      batchSize: request.batchSize,
-      imageSize: request.imageSize,
-      seed: request.seed,
-      outDir,
-      hyp: request.hyp,
-      evalEvery: request.evalEvery,
-      workers: request.workers,
-      backend: request.backend,
-      initialWeights: request.initialWeights,
-      teacherOnnx: request.teacherOnnx,
-      distillWeight: request.distillWeight,
-      maxBatchesPerEpoch: request.maxBatchesPerEpoch,
-      maxValImages: request.maxValImages,
-    },
-    hooks,
-  );
-  const { summary, ir, genome, weights, data } = trained;
+  const trained = request.trained
+    ? await reuseTraining(request, request.trained, outDir)
+    : await trainDetector(
+        {
+          genome: request.genome,
+          dataset: request.dataset,
+          epochs: request.epochs,
+          batchSize: request.batchSize,
+          imageSize: request.imageSize,
+          seed: request.seed,
+          outDir,
+          hyp: request.hyp,
+          evalEvery: request.evalEvery,
+          workers: request.workers,
+          backend: request.backend,
+          initialWeights: request.initialWeights,
+          teacherOnnx: request.teacherOnnx,
+          distillWeight: request.distillWeight,
+          maxBatchesPerEpoch: request.maxBatchesPerEpoch,
+          maxValImages: request.maxValImages,
+        },
+        hooks,
+      );
+  const { summary, genome: trainedGenome, weights, data } = trained;
   if (summary.status === 'failed' || !weights || !summary.weightsPath)
     throw new TrialFailedError(summary.reason ?? 'training produced no weights', summary.epochs);
   const tTrain = performance.now();
 
+  // A convolutional detector runs at any multiple of 32: deploy at the genome's own size.
+  const deploySize = parseGenome(request.genome).imageSize;
+  const genome = parseGenome({ ...trainedGenome, imageSize: deploySize });
+  const ir = deploySize === trainedGenome.imageSize ? trained.ir : buildIR(genome);
   const calibrationCount = request.calibrationImages ?? 32;
   const exported = await exportAtPrecision(ir, weights, genome, data.train, calibrationCount);
   const tExport = performance.now();
@@ -241,23 +282,30 @@ export async function runTrialInProcess(
   const valSamples = request.maxValImages ? data.val.slice(0, request.maxValImages) : data.val;
   const score = (bytes: Uint8Array) =>
     scoreOnnx(bytes, valSamples, {
-      imageSize: summary.imageSize,
+      imageSize: deploySize,
       numClasses: genome.numClasses,
       names: data.names,
       batchSize: request.batchSize,
     });
   const ptq = await score(exported.bytes);
+  // The float reference at the deployed size (the trainer validated at its own size).
+  const fp32 =
+    deploySize === summary.imageSize
+      ? { map50: summary.map50, map50_95: summary.map50_95 }
+      : genome.quantization.precision === 'fp32'
+        ? ptq
+        : await score((await exportOnnxWithReport(ir, weights, { precision: 'fp32' })).bytes);
   let onnx = exported.bytes;
   let deployed = ptq;
   let qatMap50: number | undefined;
   const qat = { ...DEFAULT_QAT, ...request.qat };
-  const ptqLoss = summary.map50 - ptq.map50;
+  const ptqLoss = fp32.map50 - ptq.map50;
   if (exported.ranges && qat.epochs > 0 && ptqLoss > qat.threshold) {
     hooks.onLog?.(
       `int8 post-training quantization lost ${ptqLoss.toFixed(4)} mAP@0.5 (> ${qat.threshold}): ` +
         `quantization-aware fine-tuning for ${qat.epochs} epochs`,
     );
-    const tuned = await quantizationAwareFineTune(request, summary.weightsPath, exported, qat, hooks);
+    const tuned = await quantizationAwareFineTune(request, summary.weightsPath, exported, ir, qat, hooks);
     const tunedScore = await score(tuned);
     qatMap50 = tunedScore.map50;
     if (tunedScore.map50 > ptq.map50) {
@@ -289,8 +337,8 @@ export async function runTrialInProcess(
     status: summary.status === 'stopped' ? 'stopped' : 'completed',
     map50: deployed.map50,
     map50_95: deployed.map50_95,
-    fp32Map50: summary.map50,
-    fp32Map50_95: summary.map50_95,
+    fp32Map50: fp32.map50,
+    fp32Map50_95: fp32.map50_95,
     latencyMs: predicted.predictedMs,
     latencyBound: predicted.bound,
     hardwareProfile: profile.name,
@@ -302,7 +350,10 @@ export async function runTrialInProcess(
     sizeBytes: onnx.byteLength,
     precision: genome.quantization.precision,
     backend: summary.backend,
-    imageSize: summary.imageSize,
+    imageSize: deploySize,
+    trainImageSize: summary.imageSize,
+    reusedTraining: request.trained !== undefined,
+    training: summary,
     epochs: summary.epochs,
     imagesPerSecond: summary.imagesPerSecond,
     onnxPath,
@@ -316,7 +367,7 @@ export async function runTrialInProcess(
             ? `; quantization-aware fine-tuning (${qat.epochs} epochs) did not beat post-training quantization`
             : `; quantization-aware fine-tuning, ${qat.epochs} epochs`),
       floatLayers: exported.floatLayers,
-      fp32Map50: summary.map50,
+      fp32Map50: fp32.map50,
       ptqMap50: ptq.map50,
       ...(qatMap50 !== undefined ? { qatMap50 } : {}),
       deployedMap50: deployed.map50,
@@ -339,6 +390,7 @@ export async function quantizationAwareFineTune(
   request: TrialRequest,
   trainedWeights: string,
   ptq: ExportReport,
+  deployIr: ModelIR,
   qat: QatOptions,
   hooks: TrainHooks,
 ): Promise<Uint8Array> {
@@ -371,7 +423,7 @@ export async function quantizationAwareFineTune(
   );
   if (tuned.summary.status === 'failed' || !tuned.weights)
     throw new TrialFailedError(tuned.summary.reason ?? 'quantization-aware fine-tuning failed', []);
-  const report = await exportOnnxWithReport(tuned.ir, tuned.weights, {
+  const report = await exportOnnxWithReport(deployIr, tuned.weights, {
     precision: 'int8',
     quantization: q,
     activationRanges: ptq.ranges,
@@ -401,6 +453,38 @@ export function describeQuantization(
  * ONNX bytes of trained weights at the genome's precision (int8 static calibrated on training
  * images), with the rows the export kept in float.
  */
+/**
+ * The outcome of an earlier completed training, loaded instead of training again: its data, its
+ * genome at the training size and its EMA weights, checked against this genome's architecture.
+ */
+async function reuseTraining(
+  request: TrialRequest,
+  reused: ReusedTraining,
+  outDir: string,
+): Promise<Pick<TrainOutcome, 'summary' | 'genome' | 'ir' | 'weights' | 'data'>> {
+  const data = await prepareDataset(request.dataset, outDir);
+  const parsed = parseGenome(request.genome);
+  const genome = parseGenome({
+    ...parsed,
+    numClasses: data.numClasses,
+    imageSize: reused.summary.imageSize,
+  });
+  const ir = buildIR(genome);
+  const file = loadWeights(reused.weightsPath);
+  const problems = weightMismatches(ir, file);
+  if (problems.length > 0)
+    throw new TrialFailedError(
+      `the reused training ${reused.weightsPath} does not fit the genome (${problems.slice(0, 3).join('; ')})`,
+    );
+  return {
+    summary: { ...reused.summary, weightsPath: reused.weightsPath },
+    genome,
+    ir,
+    weights: file.weights,
+    data,
+  };
+}
+
 export async function exportAtPrecision(
   ir: ModelIR,
   weights: WeightMap,
