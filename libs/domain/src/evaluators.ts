@@ -16,8 +16,11 @@ export interface EvaluationRequest {
   trialId: string;
   searchId: string;
   genome: Genome;
-  /** Epochs to train (the trial's full fidelity) and, optionally, a training image size. */
-  fidelity: { epochs: number; imageSize?: number };
+  /**
+   * Epochs to train (the trial's full fidelity), optionally a training image size, and the first
+   * epoch the multi-fidelity scheduler may prune at (none before it needs a validation).
+   */
+  fidelity: { epochs: number; imageSize?: number; minEpochs?: number };
   /** Name of the search's hardware profile: latency is reported for it. */
   hardwareProfile: string;
   dataset?: string;
@@ -94,6 +97,12 @@ export interface TrialEvaluator {
   prepare?(search: SearchPreparation): Promise<void>;
   /** Releases what `prepare` built; called once when the search's loop ends, however it ends. */
   dispose?(search: { searchId: string }): Promise<void>;
+  /**
+   * Genomes with one key share one training (they differ only in what deployment changes, such
+   * as input size or precision): the second is scored on the first one's weights. The search
+   * runner avoids starting two trials of one key at once, which would idle a worker.
+   */
+  trainingKey?(genome: Genome, fidelity: EvaluationRequest['fidelity']): string;
 }
 
 /** Process settings an evaluator may need when it is created (from the process's config). */

@@ -51,6 +51,7 @@ export {
 } from './evaluators/registry';
 export {
   FullEvaluator,
+  fullTrainingKey,
   sharedSyntheticDataset,
   fullEvaluator,
   DEFAULT_SYNTHETIC,

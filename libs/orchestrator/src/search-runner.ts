@@ -21,6 +21,7 @@ import type { Strategy, TrialRecord } from '@detsearch/strategies';
 import type { SearchEventBus } from './events';
 import { runFinalStage, type FinalStageDeps } from './final-stage';
 import { progressOf, TrialJobHandler, type EventSink } from './trial-job';
+import { preferDistinctTrainings } from './distinct-trainings';
 import type { SearchProgress, TrialEvaluator } from './types';
 
 /** Error text of trials ended by a cancel; a resume re-queues exactly these. */
@@ -306,17 +307,44 @@ export class SearchRunner {
           ...(h.constraintValues ? { constraints: h.constraintValues } : {}),
           fidelity: h.epochsDone,
         }));
-        const points = this.strategy.ask(
+        const fidelity = this.search.fidelity;
+        const trainingKey = this.evaluator.trainingKey?.bind(this.evaluator);
+        const asked = this.strategy.ask(
           {
             space: this.space,
             history: records,
             seed: this.search.seed,
             objectives: this.search.objectives.length,
           },
-          n,
+          // Spare proposals to choose distinct trainings from (strategies are pure: asking is cheap).
+          trainingKey ? n * TRAINING_KEY_SPARE : n,
         );
+        let points = asked;
+        if (trainingKey) {
+          const trainFidelity = {
+            epochs: fidelity.epochs,
+            ...(fidelity.imageSize ? { imageSize: fidelity.imageSize } : {}),
+          };
+          const keyOf = (params: TrialRecord['params']) =>
+            trainingKey(this.space.decode(params), trainFidelity);
+          const running = new Set(
+            history
+              .filter((h) => h.status === 'queued' || h.status === 'running')
+              .map((h) => keyOf(h.searchParams as TrialRecord['params'])),
+          );
+          // A genome already tried, or proposed twice, would only repeat a result.
+          const seen = new Set(
+            history.map((h) => genomeKey(this.space.decode(h.searchParams as TrialRecord['params']))),
+          );
+          const fresh = asked.filter((params) => {
+            const key = genomeKey(this.space.decode(params));
+            if (seen.has(key)) return false;
+            seen.add(key);
+            return true;
+          });
+          points = preferDistinctTrainings(fresh, keyOf, running).slice(0, n);
+        }
         const first = await trials.nextNumber(this.id, tx);
-        const fidelity = this.search.fidelity;
         const rows: NewTrial[] = points.map((params, i) => {
           const genome = this.space.decode(params);
           const ir = buildIR(genome);
@@ -506,6 +534,9 @@ export class SearchRunner {
     });
   }
 }
+
+/** Proposals asked per free slot when the evaluator shares trainings between genomes. */
+const TRAINING_KEY_SPARE = 4;
 
 /** One macrotask turn: timers, I/O callbacks and signal handlers run before the caller goes on. */
 export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -146,7 +146,11 @@ export class TrialJobHandler {
           trialId: trial.id,
           searchId: search.id,
           genome: trial.genome,
-          fidelity: { epochs: trial.epochs, ...(trial.imageSize ? { imageSize: trial.imageSize } : {}) },
+          fidelity: {
+            epochs: trial.epochs,
+            ...(trial.imageSize ? { imageSize: trial.imageSize } : {}),
+            ...(search.fidelity.minEpochs !== undefined ? { minEpochs: search.fidelity.minEpochs } : {}),
+          },
           hardwareProfile: search.hardwareProfile,
           ...(search.dataset ? { dataset: search.dataset } : {}),
           seed: search.seed,

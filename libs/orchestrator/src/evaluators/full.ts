@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   getHardwareProfile,
@@ -7,7 +16,7 @@ import {
   predictedProvenance,
   type HardwareProfile,
 } from '@detsearch/latency';
-import { buildIR, modelCost } from '@detsearch/genome';
+import { buildIR, genomeKey, modelCost, type Genome } from '@detsearch/genome';
 import { recordTrialThroughput } from '../throughput';
 import type {
   EpochReport,
@@ -39,7 +48,8 @@ export interface FullEvaluatorOptions {
   backend?: string;
 }
 
-export const DEFAULT_SYNTHETIC: SyntheticDatasetOptions = { images: 240, seed: 0, size: 160 };
+/** The training benchmark's set (800 train, 200 val): fewer val images make mAP differences noise. */
+export const DEFAULT_SYNTHETIC: SyntheticDatasetOptions = { images: 1000, seed: 0, size: 160 };
 /** Fraction of the synthetic images in its val split (the generator's default). */
 export const SYNTHETIC_VAL_FRACTION = 0.2;
 /** Classes of the synthetic shapes dataset (circle, square, triangle, cross, ring, star). */
@@ -58,6 +68,18 @@ export class FullEvaluator implements TrialEvaluator {
   private readonly home: string;
   private readonly synthetic: SyntheticDatasetOptions;
   private datasetReady: Promise<string> | null = null;
+  /** Trainings running in this process, by cache folder: a trial that can reuse one waits for it. */
+  private readonly training = new Map<string, Promise<unknown>>();
+
+  /**
+   * What a trial's training depends on within a search (the data, recipe and seed are the
+   * search's): the architecture and activation, the epochs, and the training size. The precision
+   * never changes training, and neither does the input size when the fidelity fixes the training
+   * size, so those genomes share one training and deploy it at their own size and precision.
+   */
+  trainingKey(genome: Genome, fidelity: EvaluationRequest['fidelity']): string {
+    return fullTrainingKey(genome, fidelity);
+  }
 
   constructor(private readonly options: FullEvaluatorOptions = {}) {
     this.home = resolve(options.home ?? '.detsearch');
@@ -74,13 +96,29 @@ export class FullEvaluator implements TrialEvaluator {
       : { dataYaml: await this.syntheticDataset(training), dataRoot: join(this.home, 'datasets') };
     const outDir = join(this.home, 'trials', req.searchId, req.trialId);
     mkdirSync(outDir, { recursive: true });
+    const cacheDir = join(
+      this.home,
+      'trials',
+      req.searchId,
+      'trainings',
+      createHash('sha256').update(this.trainingKey(req.genome, req.fidelity)).digest('hex').slice(0, 24),
+    );
+    const inFlight = this.training.get(cacheDir);
+    if (inFlight)
+      await abortable(
+        inFlight.catch(() => undefined),
+        ctx.signal,
+      );
+    const reused = readTraining(cacheDir);
     const epochs: EpochReport[] = [];
-    const result = await training.runTrial(
+    const run = training.runTrial(
       {
         genome: req.genome,
         dataset,
         epochs: req.fidelity.epochs,
         imageSize: req.fidelity.imageSize,
+        // Nothing can be pruned before minEpochs: validations before it would only cost time.
+        ...((req.fidelity.minEpochs ?? 1) >= req.fidelity.epochs ? { evalEvery: req.fidelity.epochs } : {}),
         // The trainer's default recipe (DEFAULT_TRAIN_HYP, DEFAULT_BATCH_SIZE: AdamW lr0 4e-3, a step
         // per batch of 8): search trials train for a few epochs, where the number of optimizer steps
         // limits accuracy; it reaches a given mAP fastest of the recipes measured in bench/train.ts.
@@ -89,6 +127,7 @@ export class FullEvaluator implements TrialEvaluator {
         hardwareProfile: req.hardwareProfile,
         seed: req.seed ?? 0,
         outDir,
+        ...(reused ? { trained: reused.trained } : {}),
       },
       {
         timeoutMs: this.options.timeoutMs,
@@ -106,12 +145,30 @@ export class FullEvaluator implements TrialEvaluator {
         },
       },
     );
+    if (!reused) this.training.set(cacheDir, run);
+    let result: Awaited<typeof run>;
     try {
-      const trained = modelCost(buildIR({ ...req.genome, imageSize: result.imageSize })).gflops;
-      recordTrialThroughput(this.home, trained, result.imagesPerSecond);
-    } catch {
-      // the rate only refines later duration estimates; a trial never fails over it
+      result = await run;
+    } finally {
+      if (this.training.get(cacheDir) === run) this.training.delete(cacheDir);
     }
+    // Only a whole training is shared: a pruned one stopped early.
+    if (!reused && result.status === 'completed') saveTraining(cacheDir, req.trialId, result);
+    if (reused)
+      for (const m of result.training.epochs)
+        epochs.push({
+          epoch: m.epoch + 1,
+          loss: m.box + m.obj + m.cls + (m.distill ?? 0),
+          ...(m.map50 !== null ? { map50: m.map50 } : {}),
+          ...(m.map50_95 !== null ? { map50_95: m.map50_95 } : {}),
+        });
+    if (!reused)
+      try {
+        const trained = modelCost(buildIR({ ...req.genome, imageSize: result.trainImageSize })).gflops;
+        recordTrialThroughput(this.home, trained, result.imagesPerSecond);
+      } catch {
+        // the rate only refines later duration estimates; a trial never fails over it
+      }
     const latency = reportedLatency(req, result);
     return {
       map50: result.map50,
@@ -126,8 +183,12 @@ export class FullEvaluator implements TrialEvaluator {
       epochs,
       onnxPath: result.onnxPath,
       notes:
-        `trained ${result.epochs.length} epochs at ${result.imageSize}px on ${result.backend} ` +
-        `(${result.imagesPerSecond.toFixed(1)} img/s, ${result.seconds.total.toFixed(0)} s); ` +
+        (reused
+          ? `no training: deployed the weights trained by trial ${reused.trialId} (same architecture, ` +
+            `${result.epochs.length} epochs at ${result.trainImageSize}px; only input size or precision differ); `
+          : `trained ${result.epochs.length} epochs at ${result.trainImageSize}px on ${result.backend} ` +
+            `(${result.imagesPerSecond.toFixed(1)} img/s, ${result.seconds.total.toFixed(0)} s); `) +
+        (result.imageSize !== result.trainImageSize ? `exported and scored at ${result.imageSize}px; ` : '') +
         `mAP@.5:.95 ${result.map50_95.toFixed(4)} as deployed at ${result.precision}, ` +
         `${result.fp32Map50_95.toFixed(4)} fp32; quantization: ${result.quantization.method}, ` +
         `mAP@.5 ${result.quantization.fp32Map50.toFixed(4)} fp32 -> ` +
@@ -227,3 +288,63 @@ export const fullEvaluator: EvaluatorDefinition = {
   analytic: false,
   load: (s) => new FullEvaluator({ home: s.home, dataRoot: s.dataRoot, backend: s.backend }),
 };
+
+/** The full evaluator's training key (see FullEvaluator.trainingKey). */
+export function fullTrainingKey(genome: Genome, fidelity: EvaluationRequest['fidelity']): string {
+  const trained = {
+    ...genome,
+    imageSize: fidelity.imageSize ?? genome.imageSize,
+    quantization: { precision: 'fp32' as const },
+  };
+  return `${genomeKey(trained)} e${fidelity.epochs}`;
+}
+
+type ReusedTraining = import('@detsearch/training').ReusedTraining;
+
+/** A completed training saved for reuse: its weights and its summary, and the trial that ran it. */
+function readTraining(dir: string): { trained: ReusedTraining; trialId: string } | null {
+  try {
+    const meta = JSON.parse(readFileSync(join(dir, 'training.json'), 'utf8')) as {
+      trialId: string;
+      summary: ReusedTraining['summary'];
+    };
+    const weightsPath = join(dir, 'weights.safetensors');
+    return existsSync(weightsPath)
+      ? { trained: { weightsPath, summary: meta.summary }, trialId: meta.trialId }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Saves a completed training for the genomes that share it; written whole or not at all. */
+function saveTraining(
+  dir: string,
+  trialId: string,
+  result: { weightsPath: string; training: ReusedTraining['summary'] },
+): void {
+  if (existsSync(dir)) return;
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    mkdirSync(tmp, { recursive: true });
+    copyFileSync(result.weightsPath, join(tmp, 'weights.safetensors'));
+    writeFileSync(join(tmp, 'training.json'), JSON.stringify({ trialId, summary: result.training }));
+    renameSync(tmp, dir);
+  } catch {
+    // another process saved it first, or the disk is full: the trial itself is unaffected
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Resolves with `p`, or as soon as `signal` aborts (the caller then sees the abort on its own path). */
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void p.then((v) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(v);
+    });
+  });
+}
