@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { getPreset, loadDefaultSearchSpace, presetSearchSpace } from '@detsearch/latency';
+import { fullTrainingKey } from './evaluators/full';
 import {
+  distinctTrainings,
   estimateSearchDuration,
   expectedEpochsPerTrial,
   formatDuration,
@@ -40,6 +42,44 @@ describe('search duration estimate', () => {
     expect(e.seconds).toBeCloseTo((8 / 2) * e.perTrialSeconds);
     expect(e.maxSeconds).toBeGreaterThan(e.seconds);
     expect(e.basis).toMatch(/8 trials .* 192 training images.* 2 at a time/);
+  });
+
+  it('charges shared trainings once: the trials that reuse one cost their export and scoring only', () => {
+    const long = { ...base, fidelity: { epochs: 8, minEpochs: 8, imageSize: 160 } };
+    const all = estimateSearchDuration({ ...long, trials: 12 });
+    const shared = estimateSearchDuration({ ...long, trials: 12, trainings: 2 });
+    expect(shared.seconds).toBeCloseTo(
+      (2 / 2) * shared.perTrialSeconds + (10 * FULL_TRIAL_OVERHEAD_SECONDS) / 2,
+    );
+    expect(shared.seconds).toBeLessThan(all.seconds / 3);
+    expect(shared.basis).toMatch(/^2 trainings shared by 12 trials/);
+    // never more trainings than trials
+    expect(estimateSearchDuration({ ...base, trainings: 50 }).seconds).toBeCloseTo(
+      estimateSearchDuration(base).seconds,
+    );
+  });
+
+  it('counts the distinct trainings of a discrete space by the evaluator key', () => {
+    const fidelity = { epochs: 7, imageSize: 160 };
+    const space = {
+      ...quickDemo,
+      widthMultiple: { type: 'ordinal' as const, values: [0.1875, 0.25] },
+      imageSize: { type: 'ordinal' as const, values: [96, 128, 160] },
+      quantization: {
+        type: 'categorical' as const,
+        choices: ['fp32' as const, 'int8-static-per-channel' as const],
+      },
+    };
+    // 2 widths x 3 input sizes x 2 precisions, trained at one size: 2 trainings
+    expect(distinctTrainings(space, (g) => fullTrainingKey(g, fidelity))).toBe(2);
+    // trained at each genome's own size, input size no longer shares: 2 widths x 3 sizes
+    expect(distinctTrainings(space, (g) => fullTrainingKey(g, { epochs: 7 }))).toBe(6);
+    // the default search trains once
+    expect(distinctTrainings(quickDemo, (g) => fullTrainingKey(g, fidelity))).toBe(1);
+    // too many genomes to enumerate: unknown
+    expect(
+      distinctTrainings(loadDefaultSearchSpace(), (g) => fullTrainingKey(g, fidelity), 100),
+    ).toBeUndefined();
   });
 
   it('grows with trials, epochs, images and model size, and shrinks with parallel trials and throughput', () => {

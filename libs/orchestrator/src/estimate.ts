@@ -1,4 +1,4 @@
-import { buildIR, modelCost } from '@detsearch/genome';
+import { buildIR, modelCost, type Genome } from '@detsearch/genome';
 import type { SearchFidelity } from '@detsearch/persistence';
 import {
   compileSearchSpace,
@@ -48,6 +48,11 @@ export interface EstimateInput {
   throughput?: TrainingThroughput;
   /** Extra time the surrogate spends per trial (DETSEARCH_SURROGATE_MS), in seconds. */
   surrogateSeconds?: number;
+  /**
+   * The most trials that train: genomes sharing a training (the evaluator's training key) are
+   * scored on its weights at the per-trial overhead only. Default: every trial trains.
+   */
+  trainings?: number;
 }
 
 export interface DurationEstimate {
@@ -125,6 +130,45 @@ export function typicalGflops(spec: SearchSpaceSpec, imageSize?: number, samples
   return sum / samples;
 }
 
+/**
+ * How many distinct trainings the space holds, by the evaluator's training key: every genome of a
+ * discrete space up to `limit` genomes; undefined when the space is larger or continuous.
+ */
+export function distinctTrainings(
+  spec: SearchSpaceSpec,
+  keyOf: (genome: Genome) => string,
+  limit = 4096,
+): number | undefined {
+  const space = compileSearchSpace(spec);
+  const choices: (number | string | boolean)[][] = [];
+  for (const d of space.dimensions) {
+    if (d.type === 'ordinal') choices.push([...d.values]);
+    else if (d.type === 'categorical') choices.push([...d.choices]);
+    else if (d.type === 'boolean') choices.push([false, true]);
+    else if (d.type === 'int' && (d.high - d.low) / (d.step ?? 1) < 64) {
+      const step = d.step ?? 1;
+      const values: number[] = [];
+      for (let v = d.low; v <= d.high; v += step) values.push(v);
+      choices.push(values);
+    } else return undefined;
+  }
+  if (choices.reduce((n, c) => n * c.length, 1) > limit) return undefined;
+  const keys = new Set<string>();
+  const params: Params = {};
+  const walk = (i: number): void => {
+    if (i === choices.length) {
+      keys.add(keyOf(space.decode(params)));
+      return;
+    }
+    for (const v of choices[i]!) {
+      params[space.dimensions[i]!.name] = v;
+      walk(i + 1);
+    }
+  };
+  walk(0);
+  return keys.size;
+}
+
 /** Seconds per training image of a model of `gflops`, from a throughput measured on another. */
 export function secondsPerImage(t: TrainingThroughput, gflops: number): number {
   return (t.secondsPerImage * (OVERHEAD_GFLOPS + gflops)) / (OVERHEAD_GFLOPS + t.gflops);
@@ -166,11 +210,18 @@ export function estimateSearchDuration(input: EstimateInput): DurationEstimate {
   const perImage = secondsPerImage(t, gflops);
   const perEpochSeconds = perImage * (input.trainImages + VALIDATION_FRACTION * input.valImages);
   const perTrialSeconds = FULL_TRIAL_OVERHEAD_SECONDS + expectedEpochs * perEpochSeconds;
-  const waves = trials / parallel;
-  const seconds = waves * perTrialSeconds;
-  const maxSeconds = waves * (FULL_TRIAL_OVERHEAD_SECONDS + input.fidelity.epochs * perEpochSeconds);
+  const trainings = Math.min(trials, input.trainings ?? trials);
+  // Trainings run `parallel` at a time; the trials that reuse one cost their export and scoring.
+  const reuseSeconds = ((trials - trainings) * FULL_TRIAL_OVERHEAD_SECONDS) / parallel;
+  const waves = Math.max(1, trainings / parallel);
+  const seconds = waves * perTrialSeconds + reuseSeconds;
+  const maxSeconds =
+    waves * (FULL_TRIAL_OVERHEAD_SECONDS + input.fidelity.epochs * perEpochSeconds) + reuseSeconds;
   const basis =
-    `${trials} trials x ${expectedEpochs.toFixed(1)} expected epochs (ASHA, up to ${input.fidelity.epochs}) ` +
+    (trainings < trials
+      ? `${trainings} trainings shared by ${trials} trials (the others differ only in input size or precision) x `
+      : `${trials} trials x `) +
+    `${expectedEpochs.toFixed(1)} expected epochs (ASHA, up to ${input.fidelity.epochs}) ` +
     `x ${input.trainImages} training images, models of ~${gflops.toFixed(2)} GFLOPs, ${parallel} at a time; ` +
     `throughput ${(1 / t.secondsPerImage).toFixed(1)} img/s at ${t.gflops.toFixed(2)} GFLOPs (${t.source})`;
   return {

@@ -31,7 +31,7 @@ import {
 import { createEvaluatorRegistry, type EvaluatorLoader, type EvaluatorRegistry } from './evaluators/registry';
 import { SearchEventBus, searchEventStream } from './events';
 import { resolveDataset, resolveLaunch, type LaunchDeps } from './launch';
-import { estimateSearchDuration, type DurationEstimate } from './estimate';
+import { distinctTrainings, estimateSearchDuration, type DurationEstimate } from './estimate';
 import { measuredThroughput } from './throughput';
 import { DEFAULT_SYNTHETIC, SYNTHETIC_VAL_FRACTION } from './evaluators/full';
 import type { SearchSpaceSpec } from '@detsearch/search-space';
@@ -315,7 +315,14 @@ export class SearchOrchestrator {
       images = resolved.dataset
         ? await (await import('@detsearch/training')).countDatasetImages(resolved.dataset)
         : syntheticSplit(DEFAULT_SYNTHETIC.images);
+    const evaluator = await this.evaluators.get(resolved.evaluator);
+    const trainings = evaluator.trainingKey
+      ? distinctTrainings(resolved.searchSpace as unknown as SearchSpaceSpec, (g) =>
+          evaluator.trainingKey!(g, resolved.fidelity),
+        )
+      : undefined;
     const estimate = estimateSearchDuration({
+      ...(trainings !== undefined ? { trainings } : {}),
       evaluator: resolved.evaluator,
       trials: resolved.budget.trials,
       fidelity: resolved.fidelity,

@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { loadPresets } from '@detsearch/latency';
 import {
   DEFAULT_SYNTHETIC,
+  distinctTrainings,
+  fullTrainingKey,
   estimateSearchDuration,
   formatDuration,
   REFERENCE_THROUGHPUT,
@@ -30,7 +32,10 @@ export function registerPresets(program: Command): void {
             { preset: p.name, evaluator: 'full' },
             { assertEvaluator: () => undefined },
           );
+          const space = launch.searchSpace as unknown as SearchSpaceSpec;
+          const trainings = distinctTrainings(space, (g) => fullTrainingKey(g, launch.fidelity));
           const e = estimateSearchDuration({
+            ...(trainings !== undefined ? { trainings } : {}),
             evaluator: 'full',
             trials: launch.budget.trials,
             fidelity: launch.fidelity,

@@ -53,6 +53,7 @@ class ProgressLine {
   private readonly started = Date.now();
   private last = '';
   private lastDone = -1;
+  private firstDoneAt: number | null = null;
   private refined: { at: number; remaining: number } | null = null;
   private readonly trialStarts = new Map<number, number>();
   constructor(
@@ -82,7 +83,10 @@ class ProgressLine {
   private eta(done: number, total: number): string {
     const elapsed = (Date.now() - this.started) / 1000;
     if (total > 0 && done >= total) return '0s';
-    if (done >= 2 && total > done) return `${((elapsed / done) * (total - done)).toFixed(0)}s`;
+    // The pace since the first trial finished: trials that share a training finish in seconds
+    // after the one that trained, so the time before the first says little about the rest.
+    if (done >= 2 && total > done && this.firstDoneAt !== null)
+      return `${(((Date.now() - this.firstDoneAt) / 1000 / (done - 1)) * (total - done)).toFixed(0)}s`;
     if (this.refined)
       return `${Math.max(0, this.refined.remaining - (Date.now() - this.refined.at) / 1000).toFixed(0)}s`;
     if (this.estimate) return `~${formatDuration(Math.max(0, this.estimate.seconds - elapsed))} (est.)`;
@@ -90,6 +94,7 @@ class ProgressLine {
   }
 
   update(done: number, total: number, best: number | null, pareto: number, note = ''): void {
+    if (done > 0 && this.firstDoneAt === null) this.firstDoneAt = Date.now();
     if (!this.enabled) return;
     const width = 24;
     const filled = total ? Math.round((width * done) / total) : 0;
