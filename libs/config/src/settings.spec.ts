@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, SETTINGS } from './settings';
 
@@ -7,7 +8,7 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({
       PORT: 3000,
       DETSEARCH_HOME: './.detsearch',
-      WORKER_CONCURRENCY: 1,
+      WORKER_CONCURRENCY: Math.min(64, availableParallelism()),
       LOG_LEVEL: 'info',
       BODY_LIMIT: '256kb',
       DETSEARCH_BACKEND: 'auto',
@@ -28,7 +29,7 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({
       PORT: 8080,
       DETSEARCH_DISTRIBUTED: true,
-      WORKER_CONCURRENCY: 1,
+      WORKER_CONCURRENCY: Math.min(64, availableParallelism()),
       DATA_ROOT: '/data',
     });
   });

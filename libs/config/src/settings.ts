@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parse as parsePath, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 
@@ -89,8 +90,15 @@ export const SETTINGS = {
     description: "pg-boss's schema (default pgboss, or <DETSEARCH_DB_SCHEMA>_pgboss)",
   },
   WORKER_CONCURRENCY: {
-    schema: z.coerce.number().int().min(1).max(64).default(1),
-    description: 'trials a process evaluates at once (training uses a core each)',
+    // One training process per core: the wasm trainer is single-threaded.
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(Math.min(64, Math.max(1, availableParallelism()))),
+    description:
+      "trials a process evaluates at once (training uses a core each); default this machine's cores",
   },
   WORKER_MEASURE_PROFILE: {
     schema: z.string().trim().min(1).optional(),

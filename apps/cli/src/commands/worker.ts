@@ -22,7 +22,7 @@ export function registerWorker(program: Command): void {
     )
     .option(
       '--concurrency <n>',
-      'jobs at once (default WORKER_CONCURRENCY or 1: training uses the cores)',
+      'jobs at once (default WORKER_CONCURRENCY, else one per core: each training uses a core)',
       parseIntOption('concurrency', 1, 64),
     )
     .option('--measure-only', 'measure ONNX latency for --profile on this device instead of running trials')
