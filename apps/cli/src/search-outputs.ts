@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
-import type { SearchOrchestrator, SearchView } from '@detsearch/orchestrator';
+import { DEFAULT_SYNTHETIC, type SearchOrchestrator, type SearchView } from '@detsearch/orchestrator';
 import { DEFAULT_LEADERBOARD_SORT, type Trial } from '@detsearch/persistence';
 import {
   hypervolumeHistory,
@@ -26,8 +26,7 @@ export interface DatasetInfo {
   note: string;
 }
 
-export const SYNTHETIC_DATASET_NOTE =
-  'the generated synthetic shapes dataset (6 classes: circle, square, triangle, cross, ring, star; 240 images at 160 px)';
+export const SYNTHETIC_DATASET_NOTE = `the generated synthetic shapes dataset (6 classes: circle, square, triangle, cross, ring, star; ${DEFAULT_SYNTHETIC.images} images at ${DEFAULT_SYNTHETIC.size} px)`;
 
 const HYPERVOLUME_CAPTION = [
   'Hypervolume: area of the (latency, mAP@0.5:0.95) region the completed trials dominate, up to a reference point of',

@@ -111,18 +111,21 @@ describe('supernet reuse and launch checks', () => {
   }
 
   it('reuses a ready supernet only for the same dataset, space and activation', async () => {
-    const sn = await readySupernet({ preset: 'quick-demo' });
+    // a preset whose space offers several activations (one supernet each)
+    const preset = 'raspberry-pi-4-realtime';
+    const sn = await readySupernet({ preset, activation: 'silu' });
     expect(sn.activation).toBe('silu');
-    const same = await o.supernets.resolveRequest({ preset: 'quick-demo', minutes: 3 });
+    const same = await o.supernets.resolveRequest({ preset, activation: 'silu', minutes: 3 });
     expect((await o.supernets.findReusable(same))?.id).toBe(sn.id);
     // train() hands back the ready one instead of starting a run.
     expect((await o.supernets.train(same)).id).toBe(sn.id);
     const otherSpace = await o.supernets.resolveRequest({
-      preset: 'quick-demo',
+      preset,
+      activation: 'silu',
       searchSpace: { imageSize: 128 },
     });
     expect(await o.supernets.findReusable(otherSpace)).toBeNull();
-    const otherActivation = await o.supernets.resolveRequest({ preset: 'quick-demo', activation: 'relu' });
+    const otherActivation = await o.supernets.resolveRequest({ preset, activation: 'relu' });
     expect(await o.supernets.findReusable(otherActivation)).toBeNull();
     const otherDataset = {
       ...same,
