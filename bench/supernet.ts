@@ -201,6 +201,13 @@ async function main(): Promise<void> {
   const estimates = scored.scores.slice(0, genomes.length);
   const perHour = ((genomes.length + extra.length) / scored.seconds) * 3600;
   const meanSeconds = scored.scores.reduce((s, c) => s + c.seconds, 0) / scored.scores.length;
+  const meanPhase = (k: keyof NonNullable<CandidateScore['phaseSeconds']>) =>
+    scored.scores.reduce((s, c) => s + (c.phaseSeconds?.[k] ?? 0), 0) / scored.scores.length;
+  log(
+    `scored ${scored.scores.length} in ${fmt(scored.seconds, 1)} s: ${fmt(perHour, 0)} candidates/h; ` +
+      `per candidate ${fmt(meanSeconds, 1)} s (recalibrate ${fmt(meanPhase('recalibrate'), 1)}, export ` +
+      `${fmt(meanPhase('export'), 1)}, score ${fmt(meanPhase('score'), 1)}, latency ${fmt(meanPhase('latency'), 1)})`,
+  );
 
   // 3. Standalone training of the same genomes, `parallel` at a time.
   log(`standalone training of ${genomes.length} genomes, ${subnetMinutes} min each, ${parallel} at a time`);
