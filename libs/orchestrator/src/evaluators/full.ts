@@ -133,13 +133,7 @@ export class FullEvaluator implements TrialEvaluator {
         timeoutMs: this.options.timeoutMs,
         signal: ctx.signal,
         onEpoch: async (m) => {
-          // the trainer counts epochs from 0; the search (and ASHA's rungs) from 1
-          const report: EpochReport = {
-            epoch: m.epoch + 1,
-            loss: m.box + m.obj + m.cls + (m.distill ?? 0),
-            ...(m.map50 !== null ? { map50: m.map50 } : {}),
-            ...(m.map50_95 !== null ? { map50_95: m.map50_95 } : {}),
-          };
+          const report = epochReport(m);
           epochs.push(report);
           return ctx.onEpoch(report);
         },
@@ -154,14 +148,8 @@ export class FullEvaluator implements TrialEvaluator {
     }
     // Only a whole training is shared: a pruned one stopped early.
     if (!reused && result.status === 'completed') saveTraining(cacheDir, req.trialId, result);
-    if (reused)
-      for (const m of result.training.epochs)
-        epochs.push({
-          epoch: m.epoch + 1,
-          loss: m.box + m.obj + m.cls + (m.distill ?? 0),
-          ...(m.map50 !== null ? { map50: m.map50 } : {}),
-          ...(m.map50_95 !== null ? { map50_95: m.map50_95 } : {}),
-        });
+    // A reusing trial reports the learning curve of the training it deployed.
+    if (reused) epochs.push(...result.training.epochs.map(epochReport));
     if (!reused)
       try {
         const trained = modelCost(buildIR({ ...req.genome, imageSize: result.trainImageSize })).gflops;
@@ -288,6 +276,16 @@ export const fullEvaluator: EvaluatorDefinition = {
   analytic: false,
   load: (s) => new FullEvaluator({ home: s.home, dataRoot: s.dataRoot, backend: s.backend }),
 };
+
+/** An epoch as the search counts it: the trainer counts epochs from 0, the search (and ASHA) from 1. */
+function epochReport(m: import('@detsearch/training').EpochMetrics): EpochReport {
+  return {
+    epoch: m.epoch + 1,
+    loss: m.box + m.obj + m.cls + (m.distill ?? 0),
+    ...(m.map50 !== null ? { map50: m.map50 } : {}),
+    ...(m.map50_95 !== null ? { map50_95: m.map50_95 } : {}),
+  };
+}
 
 /** The full evaluator's training key (see FullEvaluator.trainingKey). */
 export function fullTrainingKey(genome: Genome, fidelity: EvaluationRequest['fidelity']): string {
