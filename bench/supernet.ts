@@ -4,10 +4,11 @@
  *  - supernet training time; mAP@0.5 of its largest and smallest sub-networks (scored as deployed)
  *    vs the same architectures trained standalone for the same wall time, all three concurrently;
  *  - Kendall tau between supernet-estimated and standalone-trained mAP@0.5 for `--subnets` genomes
- *    spread over the space (largest and smallest included), standalone runs `--subnet-minutes` each;
+ *    spread over the space (largest and smallest included), standalone runs `--subnet-minutes` each
+ *    (or `--subnet-epochs` each: a budget the machine's load does not change);
  *  - candidates scored per hour with `--parallel` scoring processes (one core each).
  *
- *   node -r @swc-node/register bench/supernet.ts [--quick] [--minutes 60] [--subnet-minutes 10]
+ *   node -r @swc-node/register bench/supernet.ts [--quick] [--minutes 60] [--subnet-minutes 10] [--subnet-epochs E]
  *     [--subnets 12] [--images 800] [--synth-size 160] [--depths 0.33,0.67] [--widths 0.125,0.1875,0.25]
  *     [--sizes 128,160] [--separable 4,6,17,20] [--activation silu] [--parallel 2] [--score-extra 0]
  *     [--val 100] [--bn-images 256] [--profile x86-server] [--seed 0] [--out FILE] [--no-write]
@@ -48,6 +49,8 @@ const list = (name: string, full: string, reduced: string) =>
 
 const minutes = num('minutes', 60, 5);
 const subnetMinutes = num('subnet-minutes', 10, 1.5);
+/** When given, the tau runs train this many epochs each instead of for `subnetMinutes`. */
+const subnetEpochs = process.argv.includes('--subnet-epochs') ? num('subnet-epochs', 0, 0) : undefined;
 const subnetCount = num('subnets', 12, 12);
 const images = num('images', 800, 160);
 const synthSize = num('synth-size', 160, 128);
@@ -80,14 +83,15 @@ function standalone(
   dataYaml: string,
   budgetMin: number,
   outDir: string,
+  epochs?: number,
 ): Promise<TrialResult> {
   const start = performance.now();
   return runTrial(
     {
       genome,
       dataset: { dataYaml, dataRoot },
-      epochs: 1000,
-      evalEvery: 1000,
+      epochs: epochs ?? 1000,
+      evalEvery: epochs ?? 1000,
       hardwareProfile: profile,
       seed,
       outDir,
@@ -95,7 +99,10 @@ function standalone(
       maxValImages: valImages,
       workers: 0,
     },
-    { onEpoch: () => (performance.now() - start >= budgetMin * 60_000 ? 'stop' : 'continue') },
+    {
+      onEpoch: () =>
+        epochs === undefined && performance.now() - start >= budgetMin * 60_000 ? 'stop' : 'continue',
+    },
   );
 }
 
@@ -210,14 +217,21 @@ async function main(): Promise<void> {
   );
 
   // 3. Standalone training of the same genomes, `parallel` at a time.
-  log(`standalone training of ${genomes.length} genomes, ${subnetMinutes} min each, ${parallel} at a time`);
+  const budget = subnetEpochs ? `${subnetEpochs} epochs` : `${subnetMinutes} min`;
+  log(`standalone training of ${genomes.length} genomes, ${budget} each, ${parallel} at a time`);
   const trained: TrialResult[] = new Array(genomes.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
       while (next < genomes.length) {
         const i = next++;
-        trained[i] = await standalone(genomes[i]!, dataYaml, subnetMinutes, join(root, `standalone-${i}`));
+        trained[i] = await standalone(
+          genomes[i]!,
+          dataYaml,
+          subnetMinutes,
+          join(root, `standalone-${i}`),
+          subnetEpochs,
+        );
         log(`standalone ${i + 1}/${genomes.length}: mAP@0.5 ${fmt(trained[i]!.map50)}`);
       }
     }),
@@ -266,7 +280,9 @@ async function main(): Promise<void> {
           '',
         ]
       : []),
-    `Standalone: ${subnetMinutes} min each (stopped at the first epoch end past it), ${parallel} at a time.`,
+    subnetEpochs
+      ? `Standalone: ${subnetEpochs} epochs each (a full schedule of that length), ${parallel} at a time.`
+      : `Standalone: ${subnetMinutes} min each (stopped at the first epoch end past it), ${parallel} at a time.`,
     '',
     '| # | genome | supernet estimate mAP@0.5 | standalone mAP@0.5 | standalone epochs |',
     '|---|---|---|---|---|',
