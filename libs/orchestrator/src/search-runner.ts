@@ -299,6 +299,8 @@ export class SearchRunner {
     return db.transaction(
       async (tx) => {
         const history = await trials.history(this.id, tx);
+        // Queued and running rows go in as they are: they are the strategy's pending points, so
+        // asks made while other workers run propose different candidates (see the strategies).
         const records: TrialRecord[] = history.map((h) => ({
           params: h.searchParams as TrialRecord['params'],
           status: h.status,

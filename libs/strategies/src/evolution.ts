@@ -1,9 +1,10 @@
 import type { Params } from '@detsearch/search-space';
-import { observations, seenPoints, type Observation } from './history';
+import { observations, pendingParams, seenPoints, type Observation } from './history';
 import { mutate } from './operators';
 import { constrainedSort, crowdingDistance } from './pareto';
+import { pendingChildren } from './pending';
 import { Rng } from './rng';
-import { decode, ensureNew, sampleGenes } from './space';
+import { decode, encode, ensureNew, sampleGenes } from './space';
 import type { AskInput, Strategy } from './types';
 
 export interface EvolutionOptions {
@@ -20,6 +21,11 @@ export interface EvolutionOptions {
  * among S random members of the most recent P completed trials. The winner is decided by
  * constraint-domination, then value (one objective) or non-dominated rank and crowding within the
  * tournament (several).
+ *
+ * Pending-aware: with parallel workers, a member whose child is still queued or running (the
+ * pending point nearest to it, or a pick earlier in the same ask) sits out the tournaments until
+ * that child reports, so N simultaneous asks mutate N different parents instead of N copies of
+ * the current best. With nothing pending the draws are exactly the sequential ones.
  */
 export class EvolutionStrategy implements Strategy {
   readonly name = 'evolution';
@@ -40,13 +46,26 @@ export class EvolutionStrategy implements Strategy {
     const seen = seenPoints(space, input.history);
     const population = observations(input, this.populationSize);
     const random = (): number[] => sampleGenes(space, rng);
+    const evolving = population.length >= this.warmup && space.dimensions.length > 0;
+    const busy = evolving
+      ? pendingChildren(
+          space,
+          population,
+          pendingParams(input.history).map((p) => encode(space, p)),
+        )
+      : [];
     const out: Params[] = [];
     for (let i = 0; i < n; i++) {
       let genes: number[];
-      if (population.length < this.warmup || space.dimensions.length === 0) {
+      if (!evolving) {
         genes = ensureNew(space, seen, random(), random, rng);
       } else {
-        const parent = tournament(population, rng.sample(population.length, this.sampleSize), rng);
+        const free = population.map((_, k) => k).filter((k) => busy[k] === 0);
+        // Everyone busy (more workers than members): fall back to the whole population.
+        const pool = free.length >= Math.min(2, population.length) ? free : population.map((_, k) => k);
+        const sample = rng.sample(pool.length, this.sampleSize).map((k) => pool[k]);
+        const parent = tournament(population, sample, rng);
+        busy[population.indexOf(parent)]++;
         // Mutate further from the first child when it repeats a known point.
         let last: number[] = mutate(space, parent.genes, rng);
         genes = ensureNew(
