@@ -133,6 +133,8 @@ export const launchRequestSchema = z
       .strict()
       .optional(),
     supernetMinutes: positive.max(7 * 24 * 60).optional(),
+    // Reuse earlier evaluations of the same genomes on the same dataset and fidelity (default on).
+    warmStart: z.boolean({ invalid_type_error: 'must be a boolean' }).optional(),
   })
   .strict();
 

@@ -136,6 +136,8 @@ const CSV_COLUMNS = [
   'latency_ms',
   'latency_source',
   'latency_provenance',
+  'reused',
+  'reused_from_trial_id',
   'size_bytes',
   'params',
   'gflops',
@@ -351,12 +353,18 @@ export class SearchOrchestrator {
       status: query.status,
     });
     const counts = await this.trials.countsFor(page.items.map((s) => s.id));
-    return page.items.map((s) => ({ ...s, progress: progressOf(counts.get(s.id)!, s.budget.trials) }));
+    return page.items.map((s) => ({
+      ...s,
+      progress: progressOf(counts.get(s.id)!, s.budget.trials, s.reusedTrials),
+    }));
   }
 
   async getSearch(id: string): Promise<SearchView> {
     const search = await this.requireSearch(id);
-    return { ...search, progress: progressOf(await this.trials.counts(id), search.budget.trials) };
+    return {
+      ...search,
+      progress: progressOf(await this.trials.counts(id), search.budget.trials, search.reusedTrials),
+    };
   }
 
   /**
@@ -607,6 +615,8 @@ export class SearchOrchestrator {
       latency_ms: p.latencyMs,
       latency_source: p.latencySource,
       latency_provenance: p.latencyProvenance,
+      reused: p.reused,
+      reused_from_trial_id: p.reusedFromTrialId,
       size_bytes: p.sizeBytes,
       params: p.params,
       gflops: p.gflops,
@@ -817,6 +827,8 @@ function paretoPoint(t: Trial, search: Search): ParetoPoint {
     latencyMs: t.latencyMs!,
     latencySource: t.latencySource,
     latencyProvenance: t.latencyProvenance,
+    reused: t.reused,
+    reusedFromTrialId: t.reusedFromTrialId,
     sizeBytes: t.sizeBytes,
     params: t.params,
     gflops: t.gflops,

@@ -197,6 +197,15 @@ export class CreateSearchDto {
     description: "evaluator 'supernet': training budget when a supernet must be trained first, minutes",
   })
   supernetMinutes?: number;
+
+  @ApiPropertyOptional({
+    default: true,
+    description:
+      'Start from earlier evaluations of the same genomes on the same dataset, evaluator, fidelity (and ' +
+      'supernet): their mAP is reused, their latency predicted for this profile, and they are told to ' +
+      'the strategy before its first ask, marked reused and outside the budget. false: start from zero',
+  })
+  warmStart?: boolean;
 }
 
 export class CreatedSearchDto {
