@@ -114,7 +114,7 @@ async function run(seed: number) {
 async function main(): Promise<void> {
   const started = performance.now();
   const load = loadavg()[0]!;
-  const results = [];
+  const results: Awaited<ReturnType<typeof run>>[] = [];
   for (let seed = 0; seed < seeds; seed++) {
     results.push(await run(seed));
     process.stderr.write('.');
