@@ -12,11 +12,13 @@ import {
 import type { Trial } from '@detsearch/persistence';
 import { hypervolume } from '@detsearch/strategies';
 
-/** The surrogate, counting the trainings it is asked for per search. */
+/** The surrogate, counting the trainings it is asked for per search (and keeping the requests). */
 class CountingSurrogate extends SurrogateEvaluator {
   readonly calls = new Map<string, number>();
+  readonly requests: EvaluationRequest[] = [];
   override async evaluate(req: EvaluationRequest, ctx: EvaluationContext): Promise<TrialMetrics> {
     this.calls.set(req.searchId, (this.calls.get(req.searchId) ?? 0) + 1);
+    this.requests.push(req);
     return super.evaluate(req, ctx);
   }
 }
@@ -207,6 +209,29 @@ export function warmStartSuite(
         if (src) expect(t.latencyMs).toBe(src.latencyMs);
         else expect(t.latencyMs).toBeCloseTo(predictLatency(buildIR(t.genome), pi).predictedMs, 9);
       }
+    });
+
+    it('image-size rungs: each rung segment trains at its size, promoted trials at the full size', async () => {
+      const { id } = await o.createSearch({
+        ...base,
+        strategy: 'random',
+        budget: { trials: 9 },
+        seed: 9,
+        hardwareProfile: 'raspberry-pi-4',
+        fidelity: { epochs: 9, minEpochs: 1, eta: 3, imageSizes: [160, 224] },
+        warmStart: false,
+      });
+      const done = await o.waitForSearch(id);
+      expect(done.status).toBe('completed');
+      expect(done.fidelity).toMatchObject({ imageSizes: [160, 224] });
+      const requests = evaluator.requests.filter((r) => r.searchId === id);
+      expect(requests).toHaveLength(9);
+      for (const r of requests)
+        expect(r.fidelity.imageSizeByEpoch).toEqual([160, 224, 224, 320, 320, 320, 320, 320, 320]);
+      // ASHA still prunes at the small sizes and completes the rest at the full size.
+      const trials = await all(id);
+      expect(trials.some((t) => t.status === 'pruned')).toBe(true);
+      expect(trials.some((t) => t.status === 'completed' && t.epochsDone === 9)).toBe(true);
     });
   });
 }

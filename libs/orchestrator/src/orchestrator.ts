@@ -336,6 +336,7 @@ export class SearchOrchestrator {
       ...(this.options.dataRoot ? { dataRoot: this.options.dataRoot } : {}),
       ...this.options.launch,
       assertEvaluator: async (name) => void (await this.evaluators.get(name)),
+      imageSizeFidelity: async (name) => (await this.evaluators.get(name)).imageSizeFidelity === true,
       supernetSpec: (spec, dataset, supernetId) => this.supernetSpec(spec, dataset, supernetId),
     };
   }

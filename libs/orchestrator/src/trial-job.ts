@@ -9,7 +9,7 @@ import {
   type TrialResult,
   type Tx,
 } from '@detsearch/persistence';
-import { promotes, rungIndex } from './asha';
+import { imageSizeByEpoch, promotes, rungIndex } from './asha';
 import { constraintVector, objectiveVector } from '@detsearch/domain';
 import type {
   EpochDecision,
@@ -151,12 +151,17 @@ export class TrialJobHandler {
     let error: unknown = null;
     try {
       const evaluator = await this.deps.evaluatorFor(search.evaluator);
+      const sizes = imageSizeByEpoch(search.fidelity, trial.imageSize ?? trial.genome.imageSize);
       metrics = await evaluator.evaluate(
         {
           trialId: trial.id,
           searchId: search.id,
           genome: trial.genome,
-          fidelity: { epochs: trial.epochs, ...(trial.imageSize ? { imageSize: trial.imageSize } : {}) },
+          fidelity: {
+            epochs: trial.epochs,
+            ...(trial.imageSize ? { imageSize: trial.imageSize } : {}),
+            ...(sizes ? { imageSizeByEpoch: sizes } : {}),
+          },
           hardwareProfile: search.hardwareProfile,
           ...(search.dataset ? { dataset: search.dataset } : {}),
           seed: search.seed,

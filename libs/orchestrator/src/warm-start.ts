@@ -16,7 +16,7 @@ import { canonicalJson, datasetFingerprint } from './supernets/fingerprint';
  * What a trial's accuracy depends on, and nothing else: the evaluator (a surrogate's mAP is not a
  * trained model's), the dataset's content (its fingerprint: data.yaml and the files' names and
  * sizes; 'synthetic' for the deployment's generated data), the training fidelity (epochs, training
- * image size), the class count, and the supernet when one scores the trials. The hardware profile
+ * image size, image-size rungs), the class count, and the supernet when one scores the trials. The hardware profile
  * is left out on purpose: only latency depends on it, and latency is recomputed per search.
  */
 export function warmStartKey(
@@ -29,6 +29,8 @@ export function warmStartKey(
     numClasses: (search.searchSpace as { numClasses?: number }).numClasses ?? null,
     epochs: search.fidelity.epochs,
     imageSize: search.fidelity.imageSize ?? null,
+    // Trials trained through smaller sizes first end elsewhere than trials trained at one size.
+    imageSizes: search.fidelity.imageSizes ?? null,
     supernetId: search.evaluator === 'supernet' ? search.supernetId : null,
   };
   return `warm:${createHash('sha256').update(canonicalJson(parts)).digest('hex')}`;

@@ -37,6 +37,12 @@ export interface SearchFidelity {
   eta?: number;
   /** Training image size; absent: the genome's. */
   imageSize?: number;
+  /**
+   * Image size as a fidelity too: the training image size of each ASHA rung segment in order
+   * (epochs up to the first rung, then up to the second, ...); later segments train at the full
+   * size (imageSize, else the genome's). Low rungs are cheap, promoted trials train larger.
+   */
+  imageSizes?: number[];
 }
 
 /** Summary of the best results so far (feasible completed trials). */

@@ -99,6 +99,17 @@ export class FidelityDto {
 
   @ApiPropertyOptional({ minimum: 32, maximum: 1280, description: 'Training image size (multiple of 32)' })
   imageSize?: number;
+
+  @ApiPropertyOptional({
+    type: [Number],
+    example: [160, 224],
+    description:
+      'Image size as a fidelity: the training image size of each ASHA rung segment in order (epochs up to ' +
+      'the first rung, then up to the second, ...), increasing, each below imageSize; later segments and ' +
+      "promoted trials train at the full size (imageSize, else the genome's). Needs rungs (minEpochs < " +
+      'epochs), at most one size per rung, and an evaluator that supports it (surrogate)',
+  })
+  imageSizes?: number[];
 }
 
 /** Final stage of a supernet search: the front's best fine-tuned with the full trainer. */
