@@ -26,6 +26,11 @@ export interface Nsga2Options {
   mutationEta?: number;
   /** Per-gene mutation probability; default 1/d. */
   mutationProbability?: number;
+  /**
+   * Rank ties go to parents with fewer children in flight (default true). Single-objective runs
+   * rarely tie on rank, so it changes nothing there; it spreads concurrent asks along a front.
+   */
+  pendingAware?: boolean;
 }
 
 interface Ranked {
@@ -52,8 +57,10 @@ export class Nsga2Strategy implements Strategy {
   readonly crossoverEta: number;
   readonly mutationEta: number;
   readonly mutationProbability: number | undefined;
+  readonly pendingAware: boolean;
 
   constructor(options: Nsga2Options = {}) {
+    this.pendingAware = options.pendingAware ?? true;
     this.populationSize = Math.max(2, options.populationSize ?? 10);
     this.crossoverProbability = options.crossoverProbability ?? 0.9;
     this.crossoverEta = options.crossoverEta ?? 5;
@@ -73,13 +80,14 @@ export class Nsga2Strategy implements Strategy {
     const random = (): number[] => sampleGenes(space, rng);
     const out: Params[] = [];
     const parents = obs.length >= this.populationSize ? this.parents(obs) : null;
-    const busy = parents
-      ? pendingChildren(
-          space,
-          parents.members,
-          pendingParams(input.history).map((p) => encode(space, p)),
-        )
-      : [];
+    const busy =
+      parents && this.pendingAware
+        ? pendingChildren(
+            space,
+            parents.members,
+            pendingParams(input.history).map((p) => encode(space, p)),
+          )
+        : [];
     const pm = this.mutationProbability ?? 1 / Math.max(1, space.dimensions.length);
     const queue: number[][] = [];
     const child = (): number[] => {

@@ -80,9 +80,14 @@ describe('parallel asks', () => {
     }
   });
 
-  it('evolution: a member with a child in flight sits out the tournament', () => {
+  it('evolution, pendingAware: a member with a child in flight sits out the tournament', () => {
     const history = completed(hartmann6, 12, 'evo');
-    const strategy = new EvolutionStrategy({ populationSize: 12, sampleSize: 12, warmup: 5 });
+    const strategy = new EvolutionStrategy({
+      populationSize: 12,
+      sampleSize: 12,
+      warmup: 5,
+      pendingAware: true,
+    });
     const input = { space: hartmann6.space, history, seed: 1, objectives: 1 };
     const population = observations(input, 12);
     const best = population.reduce((b, o, i) => (o.values[0] < population[b].values[0] ? i : b), 0);
@@ -97,6 +102,11 @@ describe('parallel asks', () => {
     expect(parentOf(next)).not.toBe(best);
     const batch = strategy.ask(input, 4);
     expect(new Set(batch.map(parentOf)).size).toBe(4);
+    // The default keeps mutating the best and only avoids the pending point itself.
+    const plain = new EvolutionStrategy({ populationSize: 12, sampleSize: 12, warmup: 5 });
+    const [again] = plain.ask({ ...input, history: pending }, 1);
+    expect(parentOf(again)).toBe(best);
+    expect(JSON.stringify(again)).not.toBe(JSON.stringify(sequential));
   });
 
   it('nsga2: ties on rank go to the parent with fewer children in flight', () => {
