@@ -163,4 +163,29 @@ describe('user-facing commands', () => {
     );
     expect(cli(['report', 'no-such-search']).status).toBe(2);
   });
+
+  it('a second search starts from the first one unless --no-warm-start; reused trials are marked in pareto.json', () => {
+    const args = [
+      'search',
+      '--evaluator',
+      'surrogate',
+      '--trials',
+      '2',
+      '--seed',
+      '7',
+      '--json',
+      '--no-progress',
+    ];
+    const first = json(cli([...args, '--no-warm-start', '--out', join(work, 'w0')]));
+    expect(first.trials).toMatchObject({ total: 2, reused: 0 });
+    const warm = json(cli([...args, '--out', join(work, 'w1')]));
+    expect(warm.trials.total).toBe(2);
+    expect(warm.trials.reused).toBeGreaterThan(0);
+    const pareto = JSON.parse(readFileSync(join(warm.out, 'pareto.json'), 'utf8'));
+    expect(pareto.points.every((p: { reused: unknown }) => typeof p.reused === 'boolean')).toBe(true);
+    expect(warm.pareto.every((p: { reused: unknown }) => typeof p.reused === 'boolean')).toBe(true);
+    expect(readFileSync(join(warm.out, 'pareto.csv'), 'utf8').split('\n')[0]).toContain('reused');
+    const cold = json(cli([...args, '--no-warm-start', '--out', join(work, 'w2')]));
+    expect(cold.trials).toMatchObject({ total: 2, reused: 0 });
+  });
 });

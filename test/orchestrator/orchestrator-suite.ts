@@ -137,7 +137,7 @@ export function orchestratorSuite(
 
       const csv = (await o.paretoCsv(id)).trim().split('\n');
       expect(csv[0]).toBe(
-        'trial_id,number,map50_95,map50,latency_ms,latency_source,latency_provenance,size_bytes,params,gflops,evaluator,backend,' +
+        'trial_id,number,map50_95,map50,latency_ms,latency_source,latency_provenance,reused,reused_from_trial_id,size_bytes,params,gflops,evaluator,backend,' +
           'estimate_map50_95,finetuned_map50_95,finetuned_map50,genome_key,genome',
       );
       expect(csv).toHaveLength(front.points.length + 1);

@@ -18,9 +18,11 @@ export interface EvaluationRequest {
   genome: Genome;
   /**
    * Epochs to train (the trial's full fidelity), optionally a training image size, and the first
-   * epoch the multi-fidelity scheduler may prune at (none before it needs a validation).
+   * epoch the multi-fidelity scheduler may prune at (none before it needs a validation). With
+   * image-size rungs, `imageSizeByEpoch[e - 1]` is the size epoch e trains at (only evaluators
+   * with `imageSizeFidelity` get it).
    */
-  fidelity: { epochs: number; imageSize?: number; minEpochs?: number };
+  fidelity: { epochs: number; imageSize?: number; minEpochs?: number; imageSizeByEpoch?: number[] };
   /** Name of the search's hardware profile: latency is reported for it. */
   hardwareProfile: string;
   dataset?: string;
@@ -80,7 +82,7 @@ export interface SearchPreparation {
   space: SearchSpaceSpec;
   dataset?: string;
   hardwareProfile: string;
-  fidelity: { epochs: number; minEpochs?: number; eta?: number; imageSize?: number };
+  fidelity: { epochs: number; minEpochs?: number; eta?: number; imageSize?: number; imageSizes?: number[] };
   seed: number;
   /** Aborted when the search is cancelled or the process shuts down. */
   signal: AbortSignal;
@@ -89,6 +91,8 @@ export interface SearchPreparation {
 
 export interface TrialEvaluator {
   readonly name: string;
+  /** Trains at a per-epoch image size (`fidelity.imageSizeByEpoch`): image-size rungs are allowed. */
+  readonly imageSizeFidelity?: boolean;
   evaluate(req: EvaluationRequest, ctx: EvaluationContext): Promise<TrialMetrics>;
   /**
    * Search-level work done once before the search's first trial (e.g. training a supernet whose

@@ -41,6 +41,8 @@ export const presetSchema = z
         minEpochs: z.number().int().positive().optional(),
         /** Training image size; absent: the genome's. */
         imageSize: multipleOf32.optional(),
+        /** Image-size rungs: the training size of each ASHA rung segment (see SearchFidelity). */
+        imageSizes: z.array(multipleOf32).min(1).optional(),
       })
       .strict()
       .refine((f) => f.minEpochs === undefined || f.minEpochs <= f.epochs, {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { promotes, rungEpochs, rungIndex, type RungCompetitor } from './asha';
+import { imageSizeByEpoch, promotes, rungEpochs, rungIndex, type RungCompetitor } from './asha';
 
 const c = (n: number, map: number, latencyMs: number): RungCompetitor => ({
   id: `t${n}`,
@@ -55,5 +55,23 @@ describe('promotion by non-dominated rank', () => {
       .filter((r) => promotes(r.id, rung, ['map50_95', 'latency'], 3))
       .map((r) => r.number);
     expect(promoted.sort()).toEqual([0, 5]);
+  });
+});
+
+describe('image-size rungs', () => {
+  it('train each rung segment at its size and promoted trials at the full size', () => {
+    const f = { epochs: 9, minEpochs: 1, eta: 3 };
+    // Rungs at epochs 1 and 3: epoch 1 at 160, epochs 2-3 at 224, epochs 4-9 at the full 320.
+    expect(imageSizeByEpoch({ ...f, imageSizes: [160, 224] }, 320)).toEqual([
+      160, 224, 224, 320, 320, 320, 320, 320, 320,
+    ]);
+    expect(imageSizeByEpoch({ ...f, imageSizes: [160] }, 320)).toEqual([
+      160, 320, 320, 320, 320, 320, 320, 320, 320,
+    ]);
+    // Never above the trial's own size (a genome at 192 px).
+    expect(imageSizeByEpoch({ ...f, imageSizes: [160, 224] }, 192)).toEqual([
+      160, 192, 192, 192, 192, 192, 192, 192, 192,
+    ]);
+    expect(imageSizeByEpoch(f, 320)).toBeNull();
   });
 });

@@ -11,7 +11,8 @@ import type { SearchFidelity } from '@detsearch/persistence';
  * It continues when it ranks in the top floor(n / eta) by non-dominated rank (ties broken by
  * crowding distance, then creation order); with fewer than eta competitors, when it is
  * non-dominated among them. Objective values at a rung: mAP at that epoch and the genome's
- * latency and size (known before training).
+ * latency and size (known before training). With `imageSizes`, image size is a fidelity as well:
+ * low rungs train at smaller images (see imageSizeByEpoch).
  */
 export function rungEpochs(f: SearchFidelity): number[] {
   const min = f.minEpochs ?? f.epochs;
@@ -19,6 +20,23 @@ export function rungEpochs(f: SearchFidelity): number[] {
   const rungs: number[] = [];
   for (let e = min; e < f.epochs; e = Math.max(e + 1, Math.round(e * eta))) rungs.push(e);
   return rungs;
+}
+
+/**
+ * The training image size of every epoch (index e - 1 for epoch e) with image-size rungs, null
+ * without them. Segment k (the epochs after rung k - 1 up to rung k) trains at imageSizes[k];
+ * segments past the list at `finalSize`; no size exceeds `finalSize`. Every trial at a rung has
+ * trained at the same sizes, so the rung's comparison stays fair.
+ */
+export function imageSizeByEpoch(f: SearchFidelity, finalSize: number): number[] | null {
+  if (!f.imageSizes || f.imageSizes.length === 0) return null;
+  const rungs = rungEpochs(f);
+  const out: number[] = [];
+  for (let e = 1; e <= f.epochs; e++) {
+    const segment = rungs.filter((r) => r < e).length;
+    out.push(Math.min(segment < f.imageSizes.length ? f.imageSizes[segment]! : finalSize, finalSize));
+  }
+  return out;
 }
 
 /** Index of the rung at `epoch`, or -1 when the epoch is not a rung. */

@@ -115,6 +115,7 @@ export {
   type SupernetServiceOptions,
 } from './supernets/supernet-service';
 export { toSupernetView, type SupernetView } from './supernets/view';
+export { warmStart, warmStartKey, warmStartEnabled, type WarmStartDeps } from './warm-start';
 export {
   datasetFingerprint,
   spaceFingerprint,

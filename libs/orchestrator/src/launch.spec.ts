@@ -149,4 +149,43 @@ describe('resolveLaunch', () => {
     expect(await field({ separable: [1, 1] })).toBe('searchSpace.separable');
     expect(await field({ description: 'd'.repeat(1001) })).toBe('searchSpace.description');
   });
+
+  it('takes image-size rungs in the fidelity section and names the field when they cannot work', async () => {
+    const ok = await resolveLaunch(
+      { ...base, fidelity: { epochs: 9, minEpochs: 1, imageSizes: [160, 224] } },
+      deps,
+    );
+    expect(ok.fidelity).toMatchObject({ epochs: 9, minEpochs: 1, eta: 3, imageSizes: [160, 224] });
+    const field = async (fidelity: unknown, d: LaunchDeps = deps) => {
+      try {
+        await resolveLaunch({ ...base, fidelity }, d);
+      } catch (err) {
+        return { field: (err as DomainError).field, message: (err as DomainError).message };
+      }
+      throw new Error('expected a rejection');
+    };
+    expect(await field({ epochs: 9, minEpochs: 1, imageSizes: [224, 160] })).toMatchObject({
+      field: 'fidelity.imageSizes',
+      message: expect.stringMatching(/increasing/),
+    });
+    expect(await field({ epochs: 9, minEpochs: 1, imageSizes: [100] })).toMatchObject({
+      field: 'fidelity.imageSizes[0]',
+    });
+    // Three sizes for two rungs (epochs 1 and 3), and sizes without rungs.
+    expect(await field({ epochs: 9, minEpochs: 1, imageSizes: [128, 160, 224] })).toMatchObject({
+      field: 'fidelity.imageSizes',
+      message: expect.stringMatching(/3 sizes for 2 ASHA rung/),
+    });
+    expect(await field({ epochs: 9, imageSizes: [160] })).toMatchObject({ field: 'fidelity.imageSizes' });
+    expect(await field({ epochs: 9, minEpochs: 1, imageSize: 256, imageSizes: [160, 256] })).toMatchObject({
+      field: 'fidelity.imageSizes',
+    });
+    // An evaluator that trains at one size refuses them.
+    expect(
+      await field(
+        { epochs: 9, minEpochs: 1, imageSizes: [160] },
+        { ...deps, imageSizeFidelity: () => false },
+      ),
+    ).toMatchObject({ field: 'fidelity.imageSizes', message: expect.stringMatching(/one image size/) });
+  });
 });

@@ -23,6 +23,7 @@ import {
   type SearchSpaceOverride,
   type SearchSpaceSpec,
 } from '@detsearch/search-space';
+import { rungEpochs } from './asha';
 import { SYNTHETIC_NUM_CLASSES } from './evaluators/full';
 
 const unique = (a: unknown[]) => new Set(a).size === a.length;
@@ -71,11 +72,23 @@ export const fidelitySchema = z
     minEpochs: integer(1, 1000).optional(),
     eta: number().min(2, 'must not be less than 2').max(10, 'must not be greater than 10').optional(),
     imageSize: integer(32, 4096).multipleOf(32, 'must be a multiple of 32').optional(),
+    imageSizes: z
+      .array(integer(32, 4096).multipleOf(32, 'must be a multiple of 32'), {
+        invalid_type_error: 'must be an array of image sizes',
+      })
+      .min(1, 'must not be empty')
+      .max(16, 'must have at most 16 entries')
+      .refine((a) => a.every((s, i) => i === 0 || s > a[i - 1]!), 'must be increasing')
+      .optional(),
   })
   .strict()
   .refine((f) => f.minEpochs === undefined || f.minEpochs <= f.epochs, {
     message: 'minEpochs must not exceed epochs',
     path: ['minEpochs'],
+  })
+  .refine((f) => !f.imageSizes || f.imageSize === undefined || f.imageSizes.every((s) => s < f.imageSize!), {
+    message: 'every size must be below imageSize (the size promoted trials finish at)',
+    path: ['imageSizes'],
   });
 
 /**
@@ -133,6 +146,8 @@ export const launchRequestSchema = z
       .strict()
       .optional(),
     supernetMinutes: positive.max(7 * 24 * 60).optional(),
+    // Reuse earlier evaluations of the same genomes on the same dataset and fidelity (default on).
+    warmStart: z.boolean({ invalid_type_error: 'must be a boolean' }).optional(),
   })
   .strict();
 
@@ -177,6 +192,8 @@ export const DEFAULT_OBJECTIVES: ObjectiveName[] = ['map50_95', 'latency'];
 export interface LaunchDeps {
   /** Throws a DomainError naming the field when the evaluator cannot be used. */
   assertEvaluator(name: string): Promise<void> | void;
+  /** Whether the evaluator trains at per-epoch image sizes (image-size rungs); absent: assumed. */
+  imageSizeFidelity?(name: string): Promise<boolean> | boolean;
   getPreset?: (name: string) => Preset;
   getHardwareProfile?: (name: string) => HardwareProfile;
   defaultSearchSpace?: () => SearchSpaceSpec;
@@ -269,6 +286,17 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
   const fidelity: SearchFidelity = { ...(req.fidelity ?? preset?.fidelity ?? DEFAULT_FIDELITY) };
   fidelity.minEpochs ??= fidelity.epochs;
   fidelity.eta ??= 3;
+  if (fidelity.imageSizes) {
+    const rungs = rungEpochs(fidelity);
+    if (fidelity.imageSizes.length > rungs.length)
+      throw new DomainError(
+        'SEARCH.INVALID',
+        `fidelity.imageSizes: ${fidelity.imageSizes.length} sizes for ${rungs.length} ASHA rung(s) ` +
+          `(rungs at epochs ${rungs.join(', ') || 'none'}); give at most one size per rung, and set minEpochs ` +
+          'below epochs for rungs',
+        'fidelity.imageSizes',
+      );
+  }
 
   const constraints = { ...req.constraints };
   if (constraints.maxLatencyMs === undefined && preset?.latencyBudgetMs !== undefined)
@@ -276,6 +304,13 @@ export async function resolveLaunch(body: unknown, deps: LaunchDeps): Promise<Ne
 
   const evaluator = req.evaluator ?? (req.supernetId !== undefined ? 'supernet' : DEFAULT_EVALUATOR);
   await deps.assertEvaluator(evaluator);
+  if (fidelity.imageSizes && deps.imageSizeFidelity && !(await deps.imageSizeFidelity(evaluator)))
+    throw new DomainError(
+      'SEARCH.INVALID',
+      `fidelity.imageSizes: evaluator '${evaluator}' trains every epoch at one image size; ` +
+        'image-size rungs need an evaluator that supports them (surrogate)',
+      'fidelity.imageSizes',
+    );
   if (evaluator !== 'supernet')
     for (const field of ['supernetId', 'fineTune', 'supernetMinutes'] as const)
       if (req[field] !== undefined)

@@ -136,6 +136,8 @@ const CSV_COLUMNS = [
   'latency_ms',
   'latency_source',
   'latency_provenance',
+  'reused',
+  'reused_from_trial_id',
   'size_bytes',
   'params',
   'gflops',
@@ -341,6 +343,7 @@ export class SearchOrchestrator {
       ...(this.options.dataRoot ? { dataRoot: this.options.dataRoot } : {}),
       ...this.options.launch,
       assertEvaluator: async (name) => void (await this.evaluators.get(name)),
+      imageSizeFidelity: async (name) => (await this.evaluators.get(name)).imageSizeFidelity === true,
       supernetSpec: (spec, dataset, supernetId) => this.supernetSpec(spec, dataset, supernetId),
     };
   }
@@ -358,12 +361,18 @@ export class SearchOrchestrator {
       status: query.status,
     });
     const counts = await this.trials.countsFor(page.items.map((s) => s.id));
-    return page.items.map((s) => ({ ...s, progress: progressOf(counts.get(s.id)!, s.budget.trials) }));
+    return page.items.map((s) => ({
+      ...s,
+      progress: progressOf(counts.get(s.id)!, s.budget.trials, s.reusedTrials),
+    }));
   }
 
   async getSearch(id: string): Promise<SearchView> {
     const search = await this.requireSearch(id);
-    return { ...search, progress: progressOf(await this.trials.counts(id), search.budget.trials) };
+    return {
+      ...search,
+      progress: progressOf(await this.trials.counts(id), search.budget.trials, search.reusedTrials),
+    };
   }
 
   /**
@@ -614,6 +623,8 @@ export class SearchOrchestrator {
       latency_ms: p.latencyMs,
       latency_source: p.latencySource,
       latency_provenance: p.latencyProvenance,
+      reused: p.reused,
+      reused_from_trial_id: p.reusedFromTrialId,
       size_bytes: p.sizeBytes,
       params: p.params,
       gflops: p.gflops,
@@ -824,6 +835,8 @@ function paretoPoint(t: Trial, search: Search): ParetoPoint {
     latencyMs: t.latencyMs!,
     latencySource: t.latencySource,
     latencyProvenance: t.latencyProvenance,
+    reused: t.reused,
+    reusedFromTrialId: t.reusedFromTrialId,
     sizeBytes: t.sizeBytes,
     params: t.params,
     gflops: t.gflops,

@@ -22,6 +22,7 @@ import type { SearchEventBus } from './events';
 import { runFinalStage, type FinalStageDeps } from './final-stage';
 import { progressOf, TrialJobHandler, type EventSink } from './trial-job';
 import { preferDistinctTrainings } from './distinct-trainings';
+import { warmStart } from './warm-start';
 import type { SearchProgress, TrialEvaluator } from './types';
 
 /** Error text of trials ended by a cancel; a resume re-queues exactly these. */
@@ -147,10 +148,11 @@ export class SearchRunner {
     let outcome: { timeUp: boolean; exhausted: string | null };
     try {
       await this.prepareEvaluator();
+      if (!this.stopReason) await this.untilConnected(() => this.warmStart());
+      // Reused trials are rows of the search but not part of its budget.
+      const cap = budget + this.search.reusedTrials;
       outcome = await this.untilConnected(() =>
-        this.deps.queue
-          ? this.loopQueued(budget, deadline, this.deps.queue)
-          : this.loopInProcess(budget, deadline),
+        this.deps.queue ? this.loopQueued(cap, deadline, this.deps.queue) : this.loopInProcess(cap, deadline),
       );
       await Promise.allSettled(this.inFlight.values());
       if (!this.stopReason) await runFinalStage(this.finalStageDeps());
@@ -300,6 +302,8 @@ export class SearchRunner {
     return db.transaction(
       async (tx) => {
         const history = await trials.history(this.id, tx);
+        // Queued and running rows go in as they are: they are the strategy's pending points, so
+        // asks made while other workers run propose different candidates (see the strategies).
         const records: TrialRecord[] = history.map((h) => ({
           params: h.searchParams as TrialRecord['params'],
           status: h.status,
@@ -428,7 +432,11 @@ export class SearchRunner {
   }
 
   async progress(): Promise<SearchProgress> {
-    return progressOf(await this.deps.trials.counts(this.id), this.search.budget.trials);
+    return progressOf(
+      await this.deps.trials.counts(this.id),
+      this.search.budget.trials,
+      this.search.reusedTrials,
+    );
   }
 
   private async renewLease(): Promise<void> {
@@ -446,6 +454,23 @@ export class SearchRunner {
     } catch (err) {
       this.deps.log?.('lease renewal failed', { searchId: this.id, error: String(err) });
     }
+  }
+
+  /** Earlier evaluations of the same genomes at the same fidelity, copied in before the first ask. */
+  private async warmStart(): Promise<void> {
+    const before = this.search.warmStartKey;
+    this.search = await warmStart(this.search, {
+      db: this.deps.db,
+      searches: this.deps.searches,
+      trials: this.deps.trials,
+      space: this.space,
+      profile: this.deps.profile(this.search.hardwareProfile),
+    });
+    if (before === null && this.search.reusedTrials > 0)
+      this.deps.log?.('warm start: reused earlier evaluations', {
+        searchId: this.id,
+        reused: this.search.reusedTrials,
+      });
   }
 
   /** The evaluator's search-level work (e.g. a shared supernet), once, before the first trial. */

@@ -9,7 +9,7 @@ import {
   type TrialResult,
   type Tx,
 } from '@detsearch/persistence';
-import { promotes, rungIndex } from './asha';
+import { imageSizeByEpoch, promotes, rungIndex } from './asha';
 import { constraintVector, objectiveVector } from '@detsearch/domain';
 import type {
   EpochDecision,
@@ -65,9 +65,19 @@ export interface TrialJobContext {
  */
 export type TrialJobOutcome = 'finished' | 'not-claimed' | 'lost' | 'aborted';
 
-export function progressOf(c: Omit<SearchProgress, 'budget' | 'fraction'>, budget: number): SearchProgress {
-  const finished = c.completed + c.pruned + c.failed;
-  return { ...c, budget, fraction: budget > 0 ? Math.min(1, finished / budget) : 1 };
+/**
+ * Progress against the budget. `reused`: trials a warm start copied in (completed, numbered
+ * first); they are reported apart and left out of `total`, `completed` and the fraction, since
+ * they do not count against the budget.
+ */
+export function progressOf(
+  c: Omit<SearchProgress, 'budget' | 'fraction' | 'reused'>,
+  budget: number,
+  reused = 0,
+): SearchProgress {
+  const own = { ...c, total: c.total - reused, completed: c.completed - reused };
+  const finished = own.completed + own.pruned + own.failed;
+  return { ...own, reused, budget, fraction: budget > 0 ? Math.min(1, finished / budget) : 1 };
 }
 
 /**
@@ -141,6 +151,7 @@ export class TrialJobHandler {
     let error: unknown = null;
     try {
       const evaluator = await this.deps.evaluatorFor(search.evaluator);
+      const sizes = imageSizeByEpoch(search.fidelity, trial.imageSize ?? trial.genome.imageSize);
       metrics = await evaluator.evaluate(
         {
           trialId: trial.id,
@@ -150,6 +161,7 @@ export class TrialJobHandler {
             epochs: trial.epochs,
             ...(trial.imageSize ? { imageSize: trial.imageSize } : {}),
             ...(search.fidelity.minEpochs !== undefined ? { minEpochs: search.fidelity.minEpochs } : {}),
+            ...(sizes ? { imageSizeByEpoch: sizes } : {}),
           },
           hardwareProfile: search.hardwareProfile,
           ...(search.dataset ? { dataset: search.dataset } : {}),
@@ -196,7 +208,7 @@ export class TrialJobHandler {
           status: t.status,
           map50_95: t.map50_95,
           latencyMs: t.latencyMs,
-          progress: progressOf(await trials.counts(search.id, tx), search.budget.trials),
+          progress: progressOf(await trials.counts(search.id, tx), search.budget.trials, search.reusedTrials),
           best,
           paretoSize: best?.paretoSize ?? 0,
         };
@@ -239,7 +251,7 @@ export class TrialJobHandler {
   }
 
   private async progress(search: Search): Promise<SearchProgress> {
-    return progressOf(await this.deps.trials.counts(search.id), search.budget.trials);
+    return progressOf(await this.deps.trials.counts(search.id), search.budget.trials, search.reusedTrials);
   }
 }
 

@@ -65,6 +65,8 @@ export interface SearchProgress extends TrialCounts {
   budget: number;
   /** Finished (completed + pruned + failed) / budget, 0..1. */
   fraction: number;
+  /** Trials a warm start copied in from earlier searches (not in the counts above, nor the budget). */
+  reused: number;
 }
 
 export interface SearchView extends Search {
@@ -83,6 +85,9 @@ export interface ParetoPoint {
   latencySource: LatencySource | null;
   /** Where and how it was measured, or which profile predicted it and what that is calibrated on. */
   latencyProvenance: string | null;
+  /** Copied in by a warm start from an earlier search (its mAP; latency for this search's profile). */
+  reused: boolean;
+  reusedFromTrialId: string | null;
   sizeBytes: number | null;
   params: number | null;
   gflops: number | null;

@@ -30,6 +30,8 @@ export {
   type ObjectiveHistoryRow,
   type PlotTrial,
   type TrialCurve,
+  type WarmStartSource,
+  type ReusedTrial,
   PLOT_FIELDS,
 } from './trial-repository';
 export { feasibilityOf } from './rows';

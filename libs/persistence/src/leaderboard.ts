@@ -241,6 +241,8 @@ export const LEADERBOARD_FIELDS = [
   'finetunedMap50_95Std',
   'finetuneEpochs',
   'finetuneSeeds',
+  'reused',
+  'reusedFromTrialId',
 ] as const satisfies readonly (keyof Trial)[];
 
 export type LeaderboardTrial = Pick<Trial, (typeof LEADERBOARD_FIELDS)[number]>;
@@ -269,6 +271,7 @@ const COLUMN_OF: Partial<Record<(typeof LEADERBOARD_FIELDS)[number], string>> = 
   finetunedMap50_95Std: 'finetuned_map50_95_std',
   finetuneEpochs: 'finetune_epochs',
   finetuneSeeds: 'finetune_seeds',
+  reusedFromTrialId: 'reused_from_trial_id',
 };
 
 /** Fields derived from other columns (rows.ts), not selected themselves. */

@@ -47,6 +47,8 @@ export function searchFromRow(r: Row): Search {
     request: (r.request ?? {}) as Record<string, unknown>,
     supernetId: str(r.supernet_id),
     fineTune: (r.fine_tune ?? null) as FineTuneSettings | null,
+    warmStartKey: str(r.warm_start_key),
+    reusedTrials: Number(r.reused_trials ?? 0),
     best: (r.best ?? null) as BestSoFar | null,
     error: str(r.error),
     runnerId: str(r.runner_id),
@@ -133,6 +135,8 @@ export function trialFromRow(r: Row): Trial {
     finetuneEpochs: num(r.finetune_epochs),
     finetuneSeeds: num(r.finetune_seeds),
     feasible: feasibilityOf(r.status as TrialStatus, num(r.violation)),
+    reused: r.reused === true,
+    reusedFromTrialId: str(r.reused_from_trial_id),
   };
 }
 

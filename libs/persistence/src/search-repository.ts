@@ -43,6 +43,17 @@ export class SearchRepository {
     return searchFromRow(row!);
   }
 
+  /** Records the warm-start key and how many trials were reused (in the transaction that inserted them). */
+  async setWarmStart(id: string, key: string, reusedTrials: number, tx?: Sql): Promise<Search | null> {
+    const [row] = await this.db
+      .sql(tx)
+      .query(
+        `UPDATE searches SET warm_start_key = $2, reused_trials = $3, updated_at = now() WHERE id = $1 RETURNING *`,
+        [id, key, reusedTrials],
+      );
+    return row ? searchFromRow(row) : null;
+  }
+
   async get(id: string, tx?: Sql): Promise<Search | null> {
     if (!isUuid(id)) return null;
     const [row] = await this.db.sql(tx).query(`SELECT * FROM searches WHERE id = $1`, [id]);

@@ -104,6 +104,25 @@ export interface TrialHistoryRow {
   epochs: number;
 }
 
+/** An earlier evaluation a warm start can reuse, with the profile its latency was stored for. */
+export interface WarmStartSource {
+  trial: Trial;
+  hardwareProfile: string;
+}
+
+/** A reused trial to insert: the source's results with this search's point, latency and objectives. */
+export interface ReusedTrial {
+  sourceId: string;
+  number: number;
+  searchParams: Record<string, unknown>;
+  latencyMs: number;
+  latencyPerProfile: Record<string, number>;
+  latencySource: string | null;
+  latencyProvenance: string | null;
+  objectiveValues: number[];
+  constraintValues: number[];
+}
+
 /** A trial's standing at one ASHA rung: its mAP at that epoch and its genome-derived costs. */
 export interface RungEntry {
   id: string;
@@ -318,6 +337,63 @@ export class TrialRepository {
       epochsDone: Number(r.epochs_done),
       epochs: Number(r.epochs),
     }));
+  }
+
+  /**
+   * Completed evaluations in other searches with the warm-start key `key`, one per genome: the
+   * original evaluation before a copy of it, the most recently finished among several.
+   */
+  async warmStartSources(key: string, searchId: string, tx?: Sql): Promise<WarmStartSource[]> {
+    const rows = await this.db.sql(tx).query<Record<string, unknown>>(
+      `SELECT DISTINCT ON (t.genome_key) t.*, s.hardware_profile AS source_profile
+       FROM trials t JOIN searches s ON s.id = t.search_id
+       WHERE s.warm_start_key = $1 AND s.id <> $2 AND t.status = 'completed' AND t.map50_95 IS NOT NULL
+       ORDER BY t.genome_key, t.reused, t.finished_at DESC NULLS LAST, t.id`,
+      [key, searchId],
+    );
+    return rows.map((r) => ({ trial: trialFromRow(r), hardwareProfile: String(r.source_profile) }));
+  }
+
+  /**
+   * Inserts reused trials as completed trials of `searchId` in one statement: training results
+   * (mAP, curves, costs) copied from the source row, latency, objectives and constraints as given
+   * for this search. `reused_from_trial_id` names the original evaluation. The caller recomputes
+   * the front afterwards (these rows bypass \`finish\`).
+   */
+  async insertReused(searchId: string, rows: ReusedTrial[], tx?: Sql): Promise<Trial[]> {
+    if (rows.length === 0) return [];
+    const records = rows.map((r) => ({
+      id: randomUUID(),
+      source_id: r.sourceId,
+      number: r.number,
+      search_params: r.searchParams,
+      latency_ms: r.latencyMs,
+      latency_per_profile: r.latencyPerProfile,
+      latency_source: r.latencySource,
+      latency_provenance: r.latencyProvenance,
+      objective_values: r.objectiveValues,
+      constraint_values: r.constraintValues,
+      violation: violationOf(r.constraintValues),
+    }));
+    const inserted = await this.db.sql(tx).query(
+      `INSERT INTO trials (id, search_id, number, genome, genome_key, search_params, status, epochs, image_size,
+         rung, epochs_done, epoch_metrics, map50, map50_95, fp32_map50_95, latency_ms, latency_per_profile,
+         measured_latency_ms, latency_source, latency_provenance, params, gflops, size_bytes, objective_values,
+         constraint_values, violation, backend, evaluator, notes, estimate_map50, estimate_map50_95, finished_at,
+         reused, reused_from_trial_id)
+       SELECT x.id, $1, x.number, s.genome, s.genome_key, x.search_params, 'completed', s.epochs, s.image_size,
+         s.rung, s.epochs_done, s.epoch_metrics, s.map50, s.map50_95, s.fp32_map50_95, x.latency_ms,
+         x.latency_per_profile, s.measured_latency_ms, x.latency_source, x.latency_provenance, s.params, s.gflops,
+         s.size_bytes, x.objective_values, x.constraint_values, x.violation, s.backend, s.evaluator, s.notes,
+         s.estimate_map50, s.estimate_map50_95, now(), true, coalesce(s.reused_from_trial_id, s.id)
+       FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, source_id uuid, number int, search_params jsonb,
+         latency_ms float8, latency_per_profile jsonb, latency_source text, latency_provenance text,
+         objective_values jsonb, constraint_values jsonb, violation float8)
+       JOIN trials s ON s.id = x.source_id
+       RETURNING *`,
+      [searchId, json(records)],
+    );
+    return inserted.map(trialFromRow).sort((a, b) => a.number - b.number);
   }
 
   /** Trials of a search in one status, oldest first. */

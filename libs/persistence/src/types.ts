@@ -37,6 +37,12 @@ export interface SearchFidelity {
   eta?: number;
   /** Training image size; absent: the genome's. */
   imageSize?: number;
+  /**
+   * Image size as a fidelity too: the training image size of each ASHA rung segment in order
+   * (epochs up to the first rung, then up to the second, ...); later segments train at the full
+   * size (imageSize, else the genome's). Low rungs are cheap, promoted trials train larger.
+   */
+  imageSizes?: number[];
 }
 
 /** Summary of the best results so far (feasible completed trials). */
@@ -74,6 +80,13 @@ export interface Search {
   supernetId: string | null;
   /** Final stage after the budget: the front's best fine-tuned with the full trainer. */
   fineTune: FineTuneSettings | null;
+  /**
+   * What its trials' accuracy depends on (evaluator, dataset fingerprint, fidelity, supernet):
+   * searches with the same key can reuse each other's results. Set when the search starts.
+   */
+  warmStartKey: string | null;
+  /** Trials copied in from earlier searches at the start (warm start); not counted in the budget. */
+  reusedTrials: number;
   best: BestSoFar | null;
   error: string | null;
   /** Process currently driving the loop, and its last sign of life. */
@@ -99,6 +112,8 @@ export type NewSearch = Omit<
   | 'updatedAt'
   | 'supernetId'
   | 'fineTune'
+  | 'warmStartKey'
+  | 'reusedTrials'
 > & {
   id?: string;
   status?: SearchStatus;
@@ -192,6 +207,10 @@ export interface Trial {
    * null before (queued, running) or without any (failed).
    */
   feasible: boolean | null;
+  /** Copied from an earlier search's evaluation of the same genome (warm start), not evaluated here. */
+  reused: boolean;
+  /** The trial it was copied from (null when not reused, or that search was deleted). */
+  reusedFromTrialId: string | null;
 }
 
 /** What the final stage stores on a trial. */

@@ -31,6 +31,8 @@ export const LEADERBOARD_COLUMNS = [
   'onFront',
   'epochsDone',
   'epochs',
+  'reused',
+  'reusedFromTrialId',
   'estimateMap50_95',
   'estimateMap50',
   'finetunedMap50_95',

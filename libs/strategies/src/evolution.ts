@@ -1,9 +1,10 @@
 import type { Params } from '@detsearch/search-space';
-import { observations, seenPoints, type Observation } from './history';
+import { observations, pendingParams, seenPoints, type Observation } from './history';
 import { mutate } from './operators';
 import { constrainedSort, crowdingDistance } from './pareto';
+import { pendingChildren } from './pending';
 import { Rng } from './rng';
-import { decode, ensureNew, sampleGenes } from './space';
+import { decode, encode, ensureNew, sampleGenes } from './space';
 import type { AskInput, Strategy } from './types';
 
 export interface EvolutionOptions {
@@ -13,6 +14,14 @@ export interface EvolutionOptions {
   sampleSize?: number;
   /** Completed trials sampled at random before evolving; the population grows to P from there. */
   warmup?: number;
+  /**
+   * Members with a child in flight sit out tournaments. Default false: at 8 workers it did worse
+   * than plain tournaments (median regret 1.18 vs 0.92 on Hartmann6, 0.044 vs 0.037 on the NAS-like
+   * problem, 100 evaluations, 7 seeds; equal at 4): regularized evolution gains more from
+   * mutating the current best again than from spreading parents. Pending points still are never
+   * proposed again.
+   */
+  pendingAware?: boolean;
 }
 
 /**
@@ -20,6 +29,11 @@ export interface EvolutionOptions {
  * among S random members of the most recent P completed trials. The winner is decided by
  * constraint-domination, then value (one objective) or non-dominated rank and crowding within the
  * tournament (several).
+ *
+ * With parallel workers, pending (queued or running) points are never proposed again; with the
+ * option `pendingAware`, a member whose child is still in flight (the pending point nearest to
+ * it, or a pick earlier in the same ask) also sits out the tournaments until that child reports.
+ * With nothing pending the draws are exactly the sequential ones.
  */
 export class EvolutionStrategy implements Strategy {
   readonly name = 'evolution';
@@ -27,8 +41,10 @@ export class EvolutionStrategy implements Strategy {
   readonly populationSize: number;
   readonly sampleSize: number;
   readonly warmup: number;
+  readonly pendingAware: boolean;
 
   constructor(options: EvolutionOptions = {}) {
+    this.pendingAware = options.pendingAware ?? false;
     this.populationSize = options.populationSize ?? 100;
     this.sampleSize = options.sampleSize ?? 10;
     this.warmup = Math.min(this.populationSize, options.warmup ?? 10);
@@ -40,13 +56,28 @@ export class EvolutionStrategy implements Strategy {
     const seen = seenPoints(space, input.history);
     const population = observations(input, this.populationSize);
     const random = (): number[] => sampleGenes(space, rng);
+    const evolving = population.length >= this.warmup && space.dimensions.length > 0;
+    const busy = !evolving
+      ? []
+      : !this.pendingAware
+        ? new Array<number>(population.length).fill(0)
+        : pendingChildren(
+            space,
+            population,
+            pendingParams(input.history).map((p) => encode(space, p)),
+          );
     const out: Params[] = [];
     for (let i = 0; i < n; i++) {
       let genes: number[];
-      if (population.length < this.warmup || space.dimensions.length === 0) {
+      if (!evolving) {
         genes = ensureNew(space, seen, random(), random, rng);
       } else {
-        const parent = tournament(population, rng.sample(population.length, this.sampleSize), rng);
+        const free = population.map((_, k) => k).filter((k) => busy[k] === 0);
+        // Everyone busy (more workers than members): fall back to the whole population.
+        const pool = free.length >= Math.min(2, population.length) ? free : population.map((_, k) => k);
+        const sample = rng.sample(pool.length, this.sampleSize).map((k) => pool[k]);
+        const parent = tournament(population, sample, rng);
+        if (this.pendingAware) busy[population.indexOf(parent)]++;
         // Mutate further from the first child when it repeats a known point.
         let last: number[] = mutate(space, parent.genes, rng);
         genes = ensureNew(

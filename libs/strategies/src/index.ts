@@ -22,9 +22,19 @@ export {
   dtlz2,
   branin,
   hartmann6,
+  nas,
   PROBLEMS,
   PROBLEM_NAMES,
   getProblem,
   type TestProblem,
 } from './problems';
-export { runBenchmark, trueHypervolume, type BenchmarkOptions, type BenchmarkResult } from './benchmark';
+export {
+  runBenchmark,
+  runParallelBenchmark,
+  trueHypervolume,
+  type BenchmarkOptions,
+  type BenchmarkResult,
+  type ParallelBenchmarkOptions,
+  type ParallelBenchmarkResult,
+} from './benchmark';
+export { pendingChildren, geneDistance } from './pending';

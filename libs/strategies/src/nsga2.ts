@@ -1,9 +1,10 @@
 import type { Params } from '@detsearch/search-space';
-import { observations, seenPoints, type Observation } from './history';
+import { observations, pendingParams, seenPoints, type Observation } from './history';
 import { crossover, polynomialMutation } from './operators';
 import { constrainedSort, crowdingDistance } from './pareto';
+import { pendingChildren } from './pending';
 import { Rng } from './rng';
-import { decode, ensureNew, sampleGenes } from './space';
+import { decode, encode, ensureNew, sampleGenes } from './space';
 import type { AskInput, Strategy } from './types';
 
 export interface Nsga2Options {
@@ -25,6 +26,11 @@ export interface Nsga2Options {
   mutationEta?: number;
   /** Per-gene mutation probability; default 1/d. */
   mutationProbability?: number;
+  /**
+   * Rank ties go to parents with fewer children in flight (default true). Single-objective runs
+   * rarely tie on rank, so it changes nothing there; it spreads concurrent asks along a front.
+   */
+  pendingAware?: boolean;
 }
 
 interface Ranked {
@@ -37,6 +43,12 @@ interface Ranked {
  * NSGA-II (Deb et al. 2002) with constraint-domination. Stateless: the completed trials in history
  * order form generations of P; generation g's parents are the environmental selection of
  * generation g-1's parents and children, replayed from the history on every ask.
+ *
+ * Pending-aware: with parallel workers, the binary tournament breaks rank ties by the number of
+ * children a parent already has in flight (pending trials attributed to their nearest parent)
+ * before crowding distance, so asks made while others run spread over the front instead of
+ * crowding one region. The picks of one ask are a generation's children drawn as NSGA-II draws
+ * them; with nothing pending the draws are exactly the sequential ones.
  */
 export class Nsga2Strategy implements Strategy {
   readonly name = 'nsga2';
@@ -45,8 +57,10 @@ export class Nsga2Strategy implements Strategy {
   readonly crossoverEta: number;
   readonly mutationEta: number;
   readonly mutationProbability: number | undefined;
+  readonly pendingAware: boolean;
 
   constructor(options: Nsga2Options = {}) {
+    this.pendingAware = options.pendingAware ?? true;
     this.populationSize = Math.max(2, options.populationSize ?? 10);
     this.crossoverProbability = options.crossoverProbability ?? 0.9;
     this.crossoverEta = options.crossoverEta ?? 5;
@@ -66,13 +80,23 @@ export class Nsga2Strategy implements Strategy {
     const random = (): number[] => sampleGenes(space, rng);
     const out: Params[] = [];
     const parents = obs.length >= this.populationSize ? this.parents(obs) : null;
+    const busy =
+      parents && this.pendingAware
+        ? pendingChildren(
+            space,
+            parents.members,
+            pendingParams(input.history).map((p) => encode(space, p)),
+          )
+        : [];
     const pm = this.mutationProbability ?? 1 / Math.max(1, space.dimensions.length);
     const queue: number[][] = [];
     const child = (): number[] => {
       if (!parents) return random();
       if (queue.length === 0) {
-        const a = binaryTournament(parents, rng);
-        const b = binaryTournament(parents, rng);
+        const ia = binaryTournament(parents, busy, rng);
+        const ib = binaryTournament(parents, busy, rng);
+        const a = parents.members[ia];
+        const b = parents.members[ib];
         const [c1, c2] =
           rng.uniform() < this.crossoverProbability
             ? crossover(space, a.genes, b.genes, this.crossoverEta, rng)
@@ -128,12 +152,14 @@ function select(pool: Observation[], size: number): Ranked {
   return ranked;
 }
 
-function binaryTournament(parents: Ranked, rng: Rng): Observation {
+/** Index of the winner: lower rank, then fewer children in flight, then larger crowding distance. */
+function binaryTournament(parents: Ranked, busy: readonly number[], rng: Rng): number {
   const i = rng.int(parents.members.length);
   const j = rng.int(parents.members.length);
   let w: number;
   if (parents.rank[i] !== parents.rank[j]) w = parents.rank[i] < parents.rank[j] ? i : j;
+  else if (busy[i] !== busy[j]) w = busy[i] < busy[j] ? i : j;
   else if (parents.crowding[i] !== parents.crowding[j]) w = parents.crowding[i] > parents.crowding[j] ? i : j;
   else w = rng.uniform() < 0.5 ? i : j;
-  return parents.members[w];
+  return w;
 }

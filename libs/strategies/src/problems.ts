@@ -131,7 +131,94 @@ export const hartmann6: TestProblem = {
   },
 };
 
-export const PROBLEMS: Record<string, TestProblem> = { zdt1, zdt2, zdt3, dtlz2, branin, hartmann6 };
+const NAS_FLAGS = 23;
+const NAS_WIDTHS = [0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1];
+const NAS_PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+/** Error added and latency fraction saved per separable layer (fixed pseudo-random coefficients). */
+const NAS_COEFFS = Array.from({ length: NAS_FLAGS }, (_, i) => {
+  const u = (k: number): number => (((Math.sin((i + 1) * 12.9898 + k * 78.233) * 43758.5453) % 1) + 1) % 1;
+  return { error: 0.001 + 0.011 * u(1), saving: 0.005 + 0.03 * u(2) };
+});
+const NAS_PRECISION = {
+  fp32: { error: 0, latency: 1 },
+  fp16: { error: 0.002, latency: 0.6 },
+  int8: { error: 0.015, latency: 0.35 },
+};
+const NAS_LATENCY_WEIGHT = 0.12;
+
+function nasParts(depth: number, width: number, precision: (typeof NAS_PRECISIONS)[number]) {
+  const p = NAS_PRECISION[precision];
+  return {
+    error: 0.25 + 0.45 * Math.exp(-2.2 * depth * width) + p.error,
+    latency: depth * width * width * p.latency,
+  };
+}
+
+function nasValue(
+  depth: number,
+  width: number,
+  precision: (typeof NAS_PRECISIONS)[number],
+  flags: boolean[],
+) {
+  const base = nasParts(depth, width, precision);
+  let error = base.error;
+  let saved = 0;
+  flags.forEach((on, i) => {
+    if (!on) return;
+    error += NAS_COEFFS[i].error;
+    saved += NAS_COEFFS[i].saving;
+  });
+  return error + NAS_LATENCY_WEIGHT * base.latency * (1 - saved);
+}
+
+/**
+ * A NAS-like mixed space: depth (int 1-4) x width multiplier (7 ordinal values) x 23 separable-conv
+ * flags x precision (categorical), one objective: detection error plus a latency penalty. Each
+ * separable layer costs a little accuracy and saves a fraction of the latency, so whether it pays
+ * depends on the architecture around it; the optimum is exact (enumerate depth, width and
+ * precision, then each flag on its own, since the flags add up).
+ */
+export const nas: TestProblem = {
+  name: 'nas',
+  space: {
+    dimensions: [
+      { name: 'depth', type: 'int', low: 1, high: 4 },
+      { name: 'width', type: 'ordinal', values: NAS_WIDTHS },
+      ...Array.from({ length: NAS_FLAGS }, (_, i): Dimension => ({ name: `sep${i}`, type: 'boolean' })),
+      { name: 'precision', type: 'categorical', choices: [...NAS_PRECISIONS] },
+    ],
+  },
+  objectives: 1,
+  optimum: nasOptimum(),
+  evaluate(params) {
+    const flags = Array.from({ length: NAS_FLAGS }, (_, i) => params[`sep${i}`] === true);
+    return [
+      nasValue(
+        params.depth as number,
+        params.width as number,
+        params.precision as (typeof NAS_PRECISIONS)[number],
+        flags,
+      ),
+    ];
+  },
+};
+
+function nasOptimum(): number {
+  let best = Infinity;
+  for (let depth = 1; depth <= 4; depth++) {
+    for (const width of NAS_WIDTHS) {
+      for (const precision of NAS_PRECISIONS) {
+        const base = nasParts(depth, width, precision);
+        // A flag pays when the latency it saves outweighs the error it adds.
+        const flags = NAS_COEFFS.map((c) => NAS_LATENCY_WEIGHT * base.latency * c.saving > c.error);
+        best = Math.min(best, nasValue(depth, width, precision, flags));
+      }
+    }
+  }
+  return best;
+}
+
+export const PROBLEMS: Record<string, TestProblem> = { zdt1, zdt2, zdt3, dtlz2, branin, hartmann6, nas };
 export const PROBLEM_NAMES = Object.keys(PROBLEMS);
 
 export function getProblem(name: string): TestProblem {

@@ -99,6 +99,17 @@ export class FidelityDto {
 
   @ApiPropertyOptional({ minimum: 32, maximum: 1280, description: 'Training image size (multiple of 32)' })
   imageSize?: number;
+
+  @ApiPropertyOptional({
+    type: [Number],
+    example: [160, 224],
+    description:
+      'Image size as a fidelity: the training image size of each ASHA rung segment in order (epochs up to ' +
+      'the first rung, then up to the second, ...), increasing, each below imageSize; later segments and ' +
+      "promoted trials train at the full size (imageSize, else the genome's). Needs rungs (minEpochs < " +
+      'epochs), at most one size per rung, and an evaluator that supports it (surrogate)',
+  })
+  imageSizes?: number[];
 }
 
 /** Final stage of a supernet search: the front's best fine-tuned with the full trainer. */
@@ -197,6 +208,15 @@ export class CreateSearchDto {
     description: "evaluator 'supernet': training budget when a supernet must be trained first, minutes",
   })
   supernetMinutes?: number;
+
+  @ApiPropertyOptional({
+    default: true,
+    description:
+      'Start from earlier evaluations of the same genomes on the same dataset, evaluator, fidelity (and ' +
+      'supernet): their mAP is reused, their latency predicted for this profile, and they are told to ' +
+      'the strategy before its first ask, marked reused and outside the budget. false: start from zero',
+  })
+  warmStart?: boolean;
 }
 
 export class CreatedSearchDto {

@@ -13,6 +13,18 @@ const LATENCY_PROVENANCE_PROPERTY = {
   type: String,
   description: 'Where and how: machine and threads when measured, profile and its calibration when predicted',
 };
+const REUSED_PROPERTY = {
+  type: Boolean,
+  description:
+    "Copied in by a warm start from an earlier search's evaluation of the same genome (same dataset, " +
+    "evaluator and fidelity): its mAP as trained there, latency for this search's profile; not trained here " +
+    'and not counted in the budget',
+};
+const REUSED_FROM_PROPERTY = {
+  nullable: true,
+  type: String,
+  description: 'The trial a reused trial was copied from (null when not reused, or that search was deleted)',
+};
 
 /*
  * Response shapes for the OpenAPI document. The controllers return the orchestrator's views as
@@ -28,6 +40,11 @@ export class ProgressDto {
   @ApiProperty() failed!: number;
   @ApiProperty({ description: 'The trial budget' }) budget!: number;
   @ApiProperty({ description: 'Finished / budget, 0..1' }) fraction!: number;
+  @ApiProperty({
+    description:
+      'Trials a warm start copied in from earlier searches on the same dataset and fidelity (not in the counts above, nor the budget)',
+  })
+  reused!: number;
 }
 
 export class BestSoFarDto {
@@ -154,6 +171,8 @@ export class LeaderboardTrialDto {
   @ApiProperty({ nullable: true, type: Number }) finetunedMap50_95Std!: number | null;
   @ApiProperty({ nullable: true, type: Number }) finetuneEpochs!: number | null;
   @ApiProperty({ nullable: true, type: Number }) finetuneSeeds!: number | null;
+  @ApiProperty(REUSED_PROPERTY) reused!: boolean;
+  @ApiProperty(REUSED_FROM_PROPERTY) reusedFromTrialId!: string | null;
 }
 
 /** One trial with every field (GET /trials/:id, and leaderboard rows with view=full). */
@@ -208,6 +227,8 @@ export class ParetoPointDto {
   @ApiProperty() latencyMs!: number;
   @ApiProperty(LATENCY_SOURCE_PROPERTY) latencySource!: 'measured' | 'predicted' | null;
   @ApiProperty(LATENCY_PROVENANCE_PROPERTY) latencyProvenance!: string | null;
+  @ApiProperty(REUSED_PROPERTY) reused!: boolean;
+  @ApiProperty(REUSED_FROM_PROPERTY) reusedFromTrialId!: string | null;
   @ApiProperty({ nullable: true, type: Number }) sizeBytes!: number | null;
   @ApiProperty({ nullable: true, type: Number }) params!: number | null;
   @ApiProperty({ nullable: true, type: Number }) gflops!: number | null;

@@ -150,6 +150,7 @@ export class FakeOrchestrator implements OrchestratorPort {
       failed: 0,
       budget: 2,
       fraction: 1,
+      reused: 0,
     };
     yield { type: 'snapshot', searchId: id, status: 'running', progress, best: null };
     yield fixture({

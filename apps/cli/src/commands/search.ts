@@ -41,6 +41,7 @@ interface SearchOptions {
   finetuneTop?: number;
   finetuneEpochs?: number;
   finetuneSeeds?: number;
+  warmStart?: boolean;
   yes?: boolean;
 }
 
@@ -198,6 +199,10 @@ export function registerSearch(program: Command): void {
       'with --evaluator supernet: 2 repeats each fine-tune with a second seed (mean and spread)',
       parseIntOption('finetune-seeds', 1, 2),
     )
+    .option(
+      '--no-warm-start',
+      'start from zero instead of reusing earlier evaluations of the same genomes on the same data and fidelity',
+    )
     .option('--no-progress', 'no progress line on stderr')
     .option('--yes', 'start without asking, even when the estimate is over an hour')
     .option('--json', 'one JSON object on stdout')
@@ -230,6 +235,7 @@ export function registerSearch(program: Command): void {
           ...(o.supernet ? { supernetId: o.supernet } : {}),
           ...(o.supernetMinutes !== undefined ? { supernetMinutes: o.supernetMinutes } : {}),
           ...(Object.keys(fineTune).length > 0 ? { fineTune } : {}),
+          ...(o.warmStart === false ? { warmStart: false } : {}),
         };
         // Before the configuration is read: without DATA_ROOT the CLI reads the dataset it is given.
         if (o.data) readAnyDataPath(o.data);
@@ -382,6 +388,8 @@ export async function followToEnd(
         latencyMs: p.latencyMs,
         latencySource: p.latencySource,
         latencyProvenance: p.latencyProvenance,
+        reused: p.reused,
+        ...(p.reusedFromTrialId ? { reusedFromTrialId: p.reusedFromTrialId } : {}),
         genome: p.genome,
         ...(twoStage
           ? {

@@ -83,4 +83,16 @@ describe('SurrogateEvaluator', () => {
     expect(Date.now() - t0).toBeLessThan(1500);
     expect(aborted.epochs.length).toBeLessThan(5);
   });
+
+  it('trains low rungs at smaller images: lower mAP there, the full-size curve once promoted', async () => {
+    const ev = new SurrogateEvaluator({ msPerTrial: 0 });
+    expect(ev.imageSizeFidelity).toBe(true);
+    const ctx = { signal: new AbortController().signal, onEpoch: () => 'continue' as const };
+    const full = await ev.evaluate(req, ctx);
+    const sizes = [160, 224, 224, 320, 320];
+    const rungs = await ev.evaluate({ ...req, fidelity: { epochs: 5, imageSizeByEpoch: sizes } }, ctx);
+    for (let e = 0; e < 3; e++) expect(rungs.epochs[e]!.map50_95!).toBeLessThan(full.epochs[e]!.map50_95!);
+    for (let e = 3; e < 5; e++) expect(rungs.epochs[e]!.map50_95!).toBeCloseTo(full.epochs[e]!.map50_95!, 12);
+    expect(rungs.map50_95).toBeCloseTo(full.map50_95, 12);
+  });
 });

@@ -109,6 +109,7 @@ export interface SurrogateOptions {
  */
 export class SurrogateEvaluator implements TrialEvaluator {
   readonly name = 'surrogate';
+  readonly imageSizeFidelity = true;
   private readonly profiles = new Map<string, HardwareProfile>();
 
   constructor(private readonly options: SurrogateOptions = {}) {}
@@ -120,6 +121,16 @@ export class SurrogateEvaluator implements TrialEvaluator {
     const latencyMs = predictLatency(ir, profile).predictedMs;
     const sizeBytes = cost.weightBytes[req.genome.quantization.precision];
     const est = surrogateEstimate(req.genome, cost.params, req.fidelity.imageSize);
+    // Image-size rungs: each epoch converges toward the estimate at its own training size, and
+    // costs time in proportion to its pixels.
+    const fullSize = req.fidelity.imageSize ?? req.genome.imageSize;
+    const sizeAt = (e: number): number => req.fidelity.imageSizeByEpoch?.[e - 1] ?? fullSize;
+    const estimates = new Map<number, SurrogateEstimate>([[fullSize, est]]);
+    const estimateAt = (size: number): SurrogateEstimate => {
+      let v = estimates.get(size);
+      if (!v) estimates.set(size, (v = surrogateEstimate(req.genome, cost.params, size)));
+      return v;
+    };
     const rng = seedrandom(`surrogate|${req.seed ?? 0}|${genomeKey(req.genome)}`);
     const offset = 0.006 * gaussian(rng);
     const msPerTrial = this.options.msPerTrial ?? 0;
@@ -129,12 +140,14 @@ export class SurrogateEvaluator implements TrialEvaluator {
     let map = 0;
     let fp32 = 0;
     for (let e = 1; e <= req.fidelity.epochs; e++) {
-      await sleep(msPerEpoch, ctx.signal);
+      const size = sizeAt(e);
+      await sleep(msPerEpoch * (size / fullSize) ** 2, ctx.signal);
       if (ctx.signal.aborted) break;
+      const at = estimateAt(size);
       const progress = 1 - Math.exp(-e / est.tau);
       const noise = 0.003 * gaussian(rng);
-      fp32 = clamp01(est.fp32Map50_95 * progress + offset + noise);
-      map = clamp01(est.map50_95 * progress + offset + noise);
+      fp32 = clamp01(at.fp32Map50_95 * progress + offset + noise);
+      map = clamp01(at.map50_95 * progress + offset + noise);
       const report: EpochReport = {
         epoch: e,
         loss: 1 + 5 * Math.exp(-e / est.tau),

@@ -19,6 +19,12 @@ export interface BayesOptions {
   localSteps?: number;
   /** Cap on likelihood evaluations per hyperparameter fit; default adapts to the data size. */
   fitEvaluations?: number;
+  /**
+   * What the model assumes at pending points (trials still running, earlier picks of the same
+   * ask): 'believer' (default), the GP's own posterior mean (Kriging believer); 'liar', the best
+   * value observed so far (constant liar, CL-min), which pushes the next picks further away.
+   */
+  pending?: 'believer' | 'liar';
 }
 
 /** Inputs of the GP: numeric and boolean genes as one column, categorical ones one-hot. */
@@ -67,7 +73,10 @@ interface Candidate {
  * Gaussian-process Bayesian optimization. Matern 5/2 ARD kernel with MAP hyperparameters, log
  * expected improvement times the probability of feasibility of every constraint (one GP each),
  * ParEGO scalarization (augmented Chebyshev, weights drawn per ask) for several objectives.
- * Pending trials and earlier picks of the same batch enter as kriging-believer fantasies.
+ * Pending trials and earlier picks of the same batch enter as fantasies (Kriging believer by
+ * default, constant liar as an option), so N parallel asks are N different points of high
+ * acquisition rather than N copies of the same one; the fantasies are a function of the rows, so
+ * the picks are reproducible per seed.
  */
 export class BayesStrategy implements Strategy {
   readonly name = 'bayes';
@@ -110,13 +119,14 @@ export class BayesStrategy implements Strategy {
     }
 
     const model = this.fitModel(space, obs, input.objectives, rng);
-    for (const p of pendingParams(history)) model.fantasize(encode(space, p));
+    const liar = this.options.pending === 'liar';
+    for (const p of pendingParams(history)) model.fantasize(encode(space, p), liar);
     while (out.length < n) {
       const ranked = this.optimizeAcquisition(space, model, obs, rng);
       const pick = ranked.find((c) => !seen.hasGenes(c.genes));
       const genes = pick ? pick.genes : ensureNew(space, seen, random(), random, rng);
       push(genes);
-      if (out.length < n) model.fantasize(genes);
+      if (out.length < n) model.fantasize(genes, liar);
     }
     return out;
   }
@@ -226,8 +236,11 @@ class AcquisitionModel {
     return value + logExpectedImprovement(p.mean, Math.sqrt(p.variance), bestStd);
   }
 
-  /** Kriging believer: conditions every GP on its own posterior mean at `genes`. */
-  fantasize(genes: ArrayLike<number>): void {
+  /**
+   * Kriging believer: conditions every GP on its own posterior mean at `genes`. Constant liar:
+   * the objective GP on the best target observed instead (constraints stay believed).
+   */
+  fantasize(genes: ArrayLike<number>, liar = false): void {
     this.encoder.encode(genes, this.buf);
     const x = this.buf.slice();
     let feasible = true;
@@ -236,9 +249,16 @@ class AcquisitionModel {
       if (m * c.std + c.mean > 0) feasible = false;
       c.gp.extend(x, m);
     }
-    const m = this.objective.gp.predict(x).mean;
+    const m = liar ? this.lie() : this.objective.gp.predict(x).mean;
     this.objective.gp.extend(x, m);
     if (feasible) this.best = Math.min(this.best, m * this.objective.std + this.objective.mean);
+  }
+
+  /** The lowest observed target, standardized (the CL-min lie). */
+  private lie(): number {
+    let min = Infinity;
+    for (const t of this.targets) min = Math.min(min, t);
+    return (min - this.objective.mean) / this.objective.std;
   }
 
   /** The k best observed points (feasible by target, else by violation) to search around. */

@@ -8,7 +8,11 @@ const COLUMNS = [
   [
     'number',
     '#',
-    (t) => `${t.number}${t.onFront ? ' <span class="star" title="on the Pareto front">★</span>' : ''}`,
+    (t) =>
+      `${t.number}${t.onFront ? ' <span class="star" title="on the Pareto front">★</span>' : ''}` +
+      (t.reused
+        ? ' <span class="tag reused" title="reused from an earlier search (warm start): its mAP as trained there, latency for this profile">reused</span>'
+        : ''),
   ],
   [null, 'status', (t) => statusBadge(t.status)],
   [null, 'feasible', (t) => feasibleBadge(t.feasible)],
