@@ -98,9 +98,9 @@ describe('published figures', () => {
 
   it('profiles with figures come back fitted to them and say so', () => {
     const v100 = getHardwareProfile('nvidia-v100', { fittedDir: null });
-    expect(v100.calibration).toMatchObject({ basis: 'published', samples: { all: 5 } });
+    expect(v100.calibration).toMatchObject({ basis: 'published', samples: { all: 6 } });
     expect(predictedProvenance(v100)).toBe(
-      'predicted for nvidia-v100 (roofline fitted to 5 published figures listed in its profile)',
+      'predicted for nvidia-v100 (roofline fitted to 6 published figures listed in its profile)',
     );
     const raw = loadHardwareProfiles(undefined, { published: false }).find((p) => p.name === 'nvidia-v100')!;
     expect(raw.calibration).toBeUndefined();
