@@ -46,8 +46,8 @@ export function loadHostProfile(home: string, cpu: HostCpu = hostCpu()): Hardwar
 
 /**
  * First-use calibration size: 48 genomes (balanced over precision x activation, so each precision's
- * seven parameters see 24 samples) x 3 interleaved passes x 10 runs, about 45 s on one Zen core,
- * within the 90 s budget. 20 genomes x 2 x 8 (10 s) left 23% of held-out genomes outside +-15%.
+ * seven parameters see 24 samples) x 3 interleaved passes x 10 runs, about 40 s on one Zen 4 core,
+ * within the 90 s budget (20 genomes x 2 passes x 8 runs took 10 s but fitted each precision on ~10).
  */
 export const HOST_CALIBRATION_DEFAULTS = { genomes: 48, runs: 10, passes: 3, warmup: 3 } as const;
 
