@@ -48,7 +48,7 @@ describe('detsearch command line', () => {
       calibrated: true,
       latencySource: 'predicted',
       latencyProvenance:
-        'predicted for nvidia-v100 (roofline fitted to 5 published figures listed in its profile)',
+        'predicted for nvidia-v100 (roofline fitted to 6 published figures listed in its profile)',
     });
     // The V100 table's yolov5s: 378 FPS at bs=1 (2.65 ms with NMS); the network alone is a bit less.
     expect(out.predictedMs).toBeGreaterThan(1);

@@ -1,8 +1,15 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseGenome } from '@detsearch/genome';
 import {
   calibrateByMeasuring,
+  calibrateHost,
+  ensureHostProfile,
   getHardwareProfile,
+  hostChannelTile,
+  hostCpu,
   measureGenomes,
   measureOnnxCpuTime,
 } from '@detsearch/latency';
@@ -52,5 +59,27 @@ describe('measuring genomes on this host', () => {
     expect(m).toMatchObject({ runs: 4, threads: 1 });
     expect(m.minMs).toBeGreaterThan(0);
     await expect(measureGenomes(tiny, { clock: 'cpu', threads: 2 })).rejects.toThrow(/one intra-op thread/);
+  });
+});
+
+describe('host self-calibration', () => {
+  it('measures a balanced sample, stores the fit with this CPU key and channel block, then reuses it', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'detsearch-host-cal-'));
+    try {
+      const cal = await calibrateHost({ home, genomes: 4, runs: 2, passes: 1, clock: 'cpu', seed: 'spec' });
+      // 4 genomes: one per precision x activation pair.
+      expect(
+        cal.measurements.map((m) => `${m.genome.quantization.precision}/${m.genome.activation}`).sort(),
+      ).toEqual(['fp32/relu', 'fp32/silu', 'int8/relu', 'int8/silu']);
+      expect(cal.profile.calibration).toMatchObject({ basis: 'host', hostKey: hostCpu().key });
+      expect(cal.profile.channelTile).toBe(hostChannelTile(hostCpu()));
+      expect(existsSync(cal.path)).toBe(true);
+      const again = await ensureHostProfile({ home });
+      expect(again.calibrated).toBeNull();
+      expect(again.profile.channelTile).toBe(cal.profile.channelTile);
+      expect(again.profile.byPrecision).toEqual(cal.profile.byPrecision);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

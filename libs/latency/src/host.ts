@@ -11,6 +11,23 @@ import { predictLatency } from './predict';
 import { parseHardwareProfile, type HardwareProfile } from './profile';
 import { sampleLatencyGenomes } from './sampling';
 
+/**
+ * Output channels onnxruntime's CPU convolutions work on at a time: MLAS's NCHWc kernels block
+ * channels by the vector width, 16 fp32 lanes with AVX-512F and 8 with AVX2 (4 otherwise). A conv
+ * with 12 or 24 output channels pays for the next block, which a FLOP count does not see.
+ */
+export function hostChannelTile(cpu: HostCpu): number {
+  return cpu.flags.includes('avx512f') ? 16 : cpu.flags.includes('avx2') ? 8 : 4;
+}
+
+/** The built-in host profile with this CPU's channel tile: what a self-calibration starts from. */
+export function hostPriorProfile(cpu: HostCpu = hostCpu()): HardwareProfile {
+  return parseHardwareProfile(
+    { ...getHardwareProfile('host', { fittedDir: null }), channelTile: hostChannelTile(cpu) },
+    'host profile',
+  );
+}
+
 /** Where the self-calibrated host profile lives: <home>/profiles/host.yaml. */
 export function hostProfilePath(home: string): string {
   return join(home, 'profiles', 'host.yaml');
@@ -27,14 +44,21 @@ export function loadHostProfile(home: string, cpu: HostCpu = hostCpu()): Hardwar
   return profile.calibration?.hostKey === cpu.key ? profile : null;
 }
 
+/**
+ * First-use calibration size: 48 genomes (balanced over precision x activation, so each precision's
+ * seven parameters see 24 samples) x 3 interleaved passes x 10 runs, about 40 s on one Zen 4 core,
+ * within the 90 s budget (20 genomes x 2 passes x 8 runs took 10 s but fitted each precision on ~10).
+ */
+export const HOST_CALIBRATION_DEFAULTS = { genomes: 48, runs: 10, passes: 3, warmup: 3 } as const;
+
 export interface HostCalibrationOptions {
   /** DETSEARCH_HOME: the fitted profile is written to <home>/profiles/host.yaml. */
   home: string;
-  /** Genomes to measure (default 20: under a minute on one core). */
+  /** Genomes to measure (default HOST_CALIBRATION_DEFAULTS.genomes). */
   genomes?: number;
-  /** Timed runs per model and pass (default 8). */
+  /** Timed runs per model and pass (default HOST_CALIBRATION_DEFAULTS.runs). */
   runs?: number;
-  /** Interleaved passes, the lowest median kept (default 2). */
+  /** Interleaved passes, the lowest median kept (default HOST_CALIBRATION_DEFAULTS.passes). */
   passes?: number;
   /**
    * 'auto' (default): wall clock on a quiet machine, CPU time of one thread when the 1-minute load
@@ -69,7 +93,7 @@ export interface HostCalibration {
 export async function calibrateHost(options: HostCalibrationOptions): Promise<HostCalibration> {
   const started = Date.now();
   const cpu = options.cpu ?? hostCpu();
-  const prior = getHardwareProfile('host', { fittedDir: null });
+  const prior = hostPriorProfile(cpu);
   const load = loadavg()[0]!;
   const clock =
     (options.clock ?? 'auto') === 'auto'
@@ -78,14 +102,16 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
         : 'wall'
       : (options.clock as 'wall' | 'cpu');
   const threads = clock === 'cpu' ? 1 : prior.threads;
-  const runs = options.runs ?? 8;
-  const passes = options.passes ?? 2;
-  const genomes = sampleLatencyGenomes(options.genomes ?? 20, options.seed ?? `host-${cpu.key}`, {
-    imageSizes: [96, 128, 160, 192],
-  });
+  const runs = options.runs ?? HOST_CALIBRATION_DEFAULTS.runs;
+  const passes = options.passes ?? HOST_CALIBRATION_DEFAULTS.passes;
+  const genomes = sampleLatencyGenomes(
+    options.genomes ?? HOST_CALIBRATION_DEFAULTS.genomes,
+    options.seed ?? `host-${cpu.key}`,
+    { imageSizes: [96, 128, 160, 192], balanced: true },
+  );
   const measurements = await measureGenomes(genomes, {
     runs,
-    warmup: 2,
+    warmup: HOST_CALIBRATION_DEFAULTS.warmup,
     threads,
     passes,
     clock,

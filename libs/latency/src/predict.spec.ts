@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import seedrandom from 'seedrandom';
 import { DomainError } from '@detsearch/common';
-import { buildIR, parseGenome, SEPARABLE_ROWS, type Genome } from '@detsearch/genome';
+import { buildIR, fusedOps, parseGenome, SEPARABLE_ROWS, type Genome } from '@detsearch/genome';
 import { getHardwareProfile, loadHardwareProfiles } from './files';
 import { OP_CLASSES } from './profile';
 import {
@@ -10,6 +10,7 @@ import {
   opRooflines,
   predictFromFeatures,
   predictLatency,
+  tiledConvFlops,
   type LatencyFeatures,
 } from './predict';
 
@@ -51,6 +52,35 @@ describe('predictLatency', () => {
       expect(o.bound).toBe('memory');
     const biggest = ops.filter((o) => o.opClass === 'conv').sort((a, b) => b.flops - a.flops)[0]!;
     expect(biggest.bound).toBe('compute');
+  });
+
+  it('pads dense convs to whole output-channel tiles where the runtime tiles them', () => {
+    const v100 = getHardwareProfile('nvidia-v100', { fittedDir: null });
+    expect(v100.channelTile).toBe(32);
+    const untiled = { ...v100, channelTile: undefined };
+    const ir = buildIR(parseGenome({ ...small, separable: [2] }));
+    const fused = fusedOps(ir);
+    const tiled = opRooflines(ir, v100, 'fp16');
+    const plain = opRooflines(ir, untiled, 'fp16');
+    for (const [i, o] of tiled.entries()) {
+      const r = fused.find((f) => f.name === o.name);
+      const expected =
+        r && (r.kind === 'conv' || r.kind === 'detect') && !r.depthwise
+          ? (r.flops * (Math.ceil(r.outChannels / 32) * 32)) / r.outChannels
+          : plain[i]!.flops;
+      expect(o.flops).toBeCloseTo(expected, 6);
+      expect(o.flops).toBeGreaterThanOrEqual(plain[i]!.flops);
+    }
+    // width 0.25: the 16-channel convs pay for 32, so the narrow net costs about 10% over its FLOPs.
+    const sumFlops = (ops: typeof tiled) => ops.reduce((s, o) => s + o.flops, 0);
+    expect(sumFlops(tiled)).toBeGreaterThan(1.05 * sumFlops(plain));
+    expect(
+      tiledConvFlops(
+        fused.find((f) => f.depthwise)!,
+        32,
+      ),
+    ).toBe(fused.find((f) => f.depthwise)!.flops);
+    expect(predictLatency(ir, v100).predictedMs).toBeGreaterThan(predictLatency(ir, untiled).predictedMs);
   });
 
   it('keeps the int8 stem and Detect rows in fp32 where the device runs fp32', () => {

@@ -62,12 +62,29 @@ export function int8FloatLayers(ir: ModelIR, profile: HardwareProfile): number[]
   return [...rows].sort((a, b) => a - b);
 }
 
+/** Rounds n up to a whole number of tiles. */
+function padToTile(n: number, tile: number): number {
+  return Math.ceil(n / tile) * tile;
+}
+
+/**
+ * FLOPs a dense conv costs on a runtime whose implicit-GEMM kernels cover output channels (the GEMM's
+ * N) in whole tiles: N rounded up to the tile. The reduction (input channels x kernel area) runs in
+ * chunks of 8-16 and wastes little, so it is not padded; depthwise convs run other kernels.
+ */
+export function tiledConvFlops(r: FusedOpRecord, tile: number | undefined): number {
+  if (!tile || tile <= 1 || (r.kind !== 'conv' && r.kind !== 'detect') || r.depthwise || r.macs === 0)
+    return r.flops;
+  return r.flops * (padToTile(r.outChannels, tile) / r.outChannels);
+}
+
 /** One operator's unscaled roofline: the time at 100% efficiency, before overhead. */
 export interface OpRoofline {
   name: string;
   kind: FusedOpRecord['kind'] | 'activation';
   opClass: OpClass;
   layer: number;
+  /** FLOPs as the runtime executes them: a dense conv's output channels padded to `channelTile`. */
   flops: number;
   bytes: number;
   computeMs: number;
@@ -137,7 +154,17 @@ export function opRooflines(
     if (r.kind === 'add' && profile.fusion?.residualAdd === 'fused') continue;
     const p = keepFloat.has(r.layer) ? 'fp32' : precision;
     const { read, written } = fusedOpBytes(r, p);
-    out.push(roofline(p, r.name, r.kind, opClassOf(r), r.layer, r.flops, read + written));
+    out.push(
+      roofline(
+        p,
+        r.name,
+        r.kind,
+        opClassOf(r),
+        r.layer,
+        tiledConvFlops(r, profile.channelTile),
+        read + written,
+      ),
+    );
     const cost = r.activation ? effectiveParameters(profile, p).activationPasses[r.activation] : undefined;
     if (cost === undefined) continue;
     // A plain count: each pass reads and writes the conv output at the op's precision.

@@ -156,6 +156,14 @@ export const hardwareProfileSchema = z
       .strict()
       .default({}),
     /**
+     * The convolution kernels' tile along output channels: a dense conv runs as an implicit GEMM whose
+     * N (output channels) is covered in whole tiles, so 16 output channels on a 32-wide tile cost 32
+     * ("tile quantization", NVIDIA's Matrix Multiplication Background guide). This is what makes a
+     * narrow network (YOLOv5n) slower than its FLOPs on a GPU. Missing: no padding (CPU SIMD lanes are
+     * narrower than any YOLOv5 layer).
+     */
+    channelTile: z.number().int().min(1).max(256).optional(),
+    /**
      * Per-image work outside the network that published times may include: letterbox/normalize per
      * input megapixel and decode + NMS on the host. Prediction reports network time only; these are
      * added when comparing with a figure that includes them.

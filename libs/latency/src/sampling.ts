@@ -10,6 +10,11 @@ export interface GenomeSamplingOptions {
   /** Chance that a genome has separable layers at all; each allowed row is then picked with p = 0.5. */
   separableProbability?: number;
   numClasses?: number;
+  /**
+   * Cycle precision x activation instead of drawing them, so a small calibration set holds every
+   * combination equally often (each precision is fitted on its own share of the samples).
+   */
+  balanced?: boolean;
 }
 
 /**
@@ -30,8 +35,12 @@ export function sampleLatencyGenomes(
   const activations = options.activations ?? ['silu', 'relu'];
   const pSeparable = options.separableProbability ?? 0.5;
   const genomes: Genome[] = [];
+  const combos = precisions.flatMap((p) => activations.map((a) => [p, a] as const));
   for (let i = 0; i < count; i++) {
-    const precision = pick(precisions);
+    // Unbalanced draws keep their original order (precision first, activation last) so a seed
+    // names the same genomes it always did.
+    const combo = options.balanced ? combos[i % combos.length]! : undefined;
+    const precision = combo ? combo[0] : pick(precisions);
     const separable = rng() < pSeparable ? SEPARABLE_ROWS.filter(() => rng() < 0.5) : [];
     genomes.push(
       parseGenome({
@@ -40,7 +49,7 @@ export function sampleLatencyGenomes(
         imageSize: pick(sizes),
         numClasses: options.numClasses ?? 80,
         separable,
-        activation: pick(activations),
+        activation: combo ? combo[1] : pick(activations),
         quantization: { precision },
       }),
     );

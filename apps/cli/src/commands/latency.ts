@@ -16,6 +16,7 @@ import {
   predictedProvenance,
   predictLatency,
   sampleLatencyGenomes,
+  HOST_CALIBRATION_DEFAULTS,
   saveProfile,
 } from '@detsearch/latency';
 import { action, cliConfig, formatTable, parseIntOption, readJsonOrFile, UsageError } from '../cli-kit';
@@ -34,8 +35,8 @@ interface LatencyOptions {
 
 interface CalibrateOptions {
   profile: string;
-  genomes: number;
-  runs: number;
+  genomes?: number;
+  runs?: number;
   threads?: number;
   clock: string;
   seed: string;
@@ -152,8 +153,16 @@ export function registerLatency(program: Command): void {
       'fit a hardware profile to this machine: export random genomes, measure them with onnxruntime, fit efficiencies and overheads, save to $DETSEARCH_HOME/profiles',
     )
     .option('--profile <name>', 'profile to fit (its peaks and bandwidth are kept)', 'host')
-    .option('--genomes <n>', 'random genomes to measure', parseIntOption('genomes', 2, 1000), 20)
-    .option('--runs <n>', 'timed runs per model', parseIntOption('runs', 1, 10_000), 10)
+    .option(
+      '--genomes <n>',
+      `random genomes to measure (default ${HOST_CALIBRATION_DEFAULTS.genomes})`,
+      parseIntOption('genomes', 2, 1000),
+    )
+    .option(
+      '--runs <n>',
+      `timed runs per model and pass (default ${HOST_CALIBRATION_DEFAULTS.runs})`,
+      parseIntOption('runs', 1, 10_000),
+    )
     .option(
       '--threads <n>',
       "onnxruntime intra-op threads (default: the profile's)",
@@ -214,15 +223,17 @@ export function registerLatency(program: Command): void {
           };
           samples = rows.length;
         } else {
-          const genomes = sampleLatencyGenomes(o.genomes, o.seed, {
+          const genomes = sampleLatencyGenomes(o.genomes ?? HOST_CALIBRATION_DEFAULTS.genomes, o.seed, {
             precisions: profile.precisions.filter((p) => p !== 'fp16'),
+            balanced: true,
           });
           samples = genomes.length;
           result = await calibrateByMeasuring(profile, genomes, {
-            runs: o.runs,
+            runs: o.runs ?? HOST_CALIBRATION_DEFAULTS.runs,
+            warmup: HOST_CALIBRATION_DEFAULTS.warmup,
             threads,
             clock,
-            passes: 2,
+            passes: HOST_CALIBRATION_DEFAULTS.passes,
             onProgress: o.json
               ? undefined
               : (done, total, g, ms) =>
