@@ -125,6 +125,8 @@ export class FullEvaluator implements TrialEvaluator {
       backend: result.backend,
       epochs,
       onnxPath: result.onnxPath,
+      weightsPath: result.weightsPath,
+      workDir: outDir,
       notes:
         `trained ${result.epochs.length} epochs at ${result.imageSize}px on ${result.backend} ` +
         `(${result.imagesPerSecond.toFixed(1)} img/s, ${result.seconds.total.toFixed(0)} s); ` +
