@@ -12,6 +12,7 @@ export function openReadOnly(): Promise<SearchOrchestrator> {
     home: config.DETSEARCH_HOME,
     artifacts: artifactOptionsFromConfig(config),
     dataRoot: config.DATA_ROOT,
+    ...(config.DETSEARCH_DB_SCHEMA ? { schema: config.DETSEARCH_DB_SCHEMA } : {}),
     resumeOrphans: false,
   });
 }

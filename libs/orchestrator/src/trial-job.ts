@@ -249,7 +249,14 @@ export class TrialJobHandler {
     const out: { kind: 'model' | 'weights'; key: string }[] = [];
     for (const f of files) {
       const key = trialArtifactKey(search.id, trial.id, lease.attempt, f.name);
-      await putFile(store, key, f.path);
+      const info = await putFile(store, key, f.path);
+      this.deps.log?.('artifact stored', {
+        trialId: trial.id,
+        key,
+        size: info.size,
+        sha256: info.sha256,
+        store: store.kind,
+      });
       out.push({ kind: f.kind, key });
     }
     return out;
