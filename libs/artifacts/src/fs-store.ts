@@ -66,14 +66,14 @@ export class FsArtifactStore implements ArtifactStore {
         await fh.close();
       }
       const createdAt = new Date();
-      const meta: Meta = { sha256: tap.sha256, size: tap.size, ino, createdAt: createdAt.toISOString() };
+      const meta: Meta = { sha256: tap.sha256, size: tap.bytes, ino, createdAt: createdAt.toISOString() };
       const metaTmp = `${tmp}.json`;
       await writeFile(metaTmp, JSON.stringify(meta));
       await mkdir(dirname(target), { recursive: true });
       await mkdir(dirname(this.metaPath(key)), { recursive: true });
       await rename(tmp, target);
       await rename(metaTmp, this.metaPath(key));
-      return { key, size: tap.size, sha256: tap.sha256, createdAt };
+      return { key, size: tap.bytes, sha256: tap.sha256, createdAt };
     } catch (err) {
       await rm(tmp, { force: true });
       await rm(`${tmp}.json`, { force: true });
@@ -96,7 +96,7 @@ export class FsArtifactStore implements ArtifactStore {
     await pipeline(createReadStream(path), tap, async (s) => {
       for await (const _ of s);
     });
-    return { key, size: tap.size, sha256: tap.sha256, createdAt: st.mtime };
+    return { key, size: tap.bytes, sha256: tap.sha256, createdAt: st.mtime };
   }
 
   async get(key: string): Promise<ArtifactDownload | null> {

@@ -97,7 +97,7 @@ export class S3ArtifactStore implements ArtifactStore {
           Bucket: this.o.bucket,
           Key: target,
           CopySource: `${this.o.bucket}/${encodeURIComponent(pending).replace(/%2F/g, '/')}`,
-          Metadata: { [SHA_META]: tap.sha256, size: String(tap.size) },
+          Metadata: { [SHA_META]: tap.sha256, size: String(tap.bytes) },
           MetadataDirective: 'REPLACE',
           ContentType: 'application/octet-stream',
         }),

@@ -4,7 +4,8 @@ import { Readable, Transform } from 'node:stream';
 /** A pass-through that hashes (SHA-256) and counts what flows through it. */
 export class HashTap extends Transform {
   private readonly hash = createHash('sha256');
-  size = 0;
+  /** Bytes seen so far (not `size`: lib-storage reads a body's `size` as its length up front). */
+  bytes = 0;
   private digest: string | null = null;
 
   override _transform(
@@ -13,7 +14,7 @@ export class HashTap extends Transform {
     done: (err?: Error | null, data?: Buffer) => void,
   ) {
     this.hash.update(chunk);
-    this.size += chunk.length;
+    this.bytes += chunk.length;
     done(null, chunk);
   }
 
