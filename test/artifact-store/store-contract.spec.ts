@@ -69,6 +69,18 @@ for (const target of storeTargets()) {
         expect(await store.exists(put.key)).toBe(true);
       });
 
+      it('streams an artifact larger than an S3 multipart part (two parts), byte for byte', async () => {
+        const bytes = randomBytes(5_500_000);
+        const put = await store.put(
+          'searches/s7/trials/t1/a1/model-int8.onnx',
+          pieces(bytes, 1024 * 1024 - 3),
+        );
+        expect(put).toMatchObject({ size: bytes.length, sha256: sha(bytes) });
+        const got = await store.get(put.key);
+        expect(got!.size).toBe(bytes.length);
+        expect(sha(await readAll(got!.stream))).toBe(sha(bytes));
+      }, 120_000);
+
       it('takes buffers and empty artifacts', async () => {
         await store.put('misc/empty.bin', Buffer.alloc(0));
         const got = await store.get('misc/empty.bin');
