@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
  * libs never import apps; only libs/config reads the environment.
  */
 const PURE_LIBS = ['common', 'domain', 'genome', 'search-space', 'strategies', 'report'];
-const IO_LIBS = ['config', 'latency', 'model-onnx', 'model-tfjs', 'orchestrator', 'persistence', 'training'];
+const IO_LIBS = ['artifacts', 'config', 'latency', 'model-onnx', 'model-tfjs', 'orchestrator', 'persistence', 'training'];
 const IO_MODULES = [
   'fs',
   'fs/promises',

@@ -6,6 +6,7 @@ import { Supernets1764800000000 } from './1764800000000-Supernets';
 import { DropDocumentTables1764830000000 } from './1764830000000-DropDocumentTables';
 import { LatencyProvenance1764840000000 } from './1764840000000-LatencyProvenance';
 import { LeaderboardRankTier1764860000000 } from './1764860000000-LeaderboardRankTier';
+import { ArtifactStore1764900000000 } from './1764900000000-ArtifactStore';
 import { WarmStart1764920000000 } from './1764920000000-WarmStart';
 
 /** Every migration, oldest first. Listed explicitly (no glob) so bundles and tests load the same set. */
@@ -18,5 +19,6 @@ export const MIGRATIONS = [
   DropDocumentTables1764830000000,
   LatencyProvenance1764840000000,
   LeaderboardRankTier1764860000000,
+  ArtifactStore1764900000000,
   WarmStart1764920000000,
 ];

@@ -150,7 +150,7 @@ export function orchestratorSuite(
 
       const one = await o.getTrial(front.points[0]!.trialId);
       expect(one.searchId).toBe(id);
-      await expectDomainError(o.trialModelPath(one.id), 'MODEL.NOT_FOUND');
+      await expectDomainError(o.openTrialModel(one.id), 'MODEL.NOT_FOUND');
       expect((await o.listSearches()).map((s) => s.id)).toContain(id);
     });
 
@@ -241,7 +241,8 @@ export function orchestratorSuite(
       await expectDomainError(o.pareto(missing), 'SEARCH.NOT_FOUND');
       await expectDomainError(o.paretoCsv(missing), 'SEARCH.NOT_FOUND');
       await expectDomainError(o.getTrial(missing), 'TRIAL.NOT_FOUND');
-      await expectDomainError(o.trialModelPath(missing), 'TRIAL.NOT_FOUND');
+      await expectDomainError(o.openTrialModel(missing), 'TRIAL.NOT_FOUND');
+      await expectDomainError(o.searchArtifacts(missing), 'SEARCH.NOT_FOUND');
       await expectDomainError(collect(o.events(missing)), 'SEARCH.NOT_FOUND');
       const h = await o.health();
       expect(h).toMatchObject({ ok: true, database: { ok: true } });

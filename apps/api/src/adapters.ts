@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { artifactOptionsFromConfig } from '@detsearch/artifacts';
 import { setDetsearchHome } from '@detsearch/latency';
 import { SearchOrchestrator, type OrchestratorOptions } from '@detsearch/orchestrator';
 import type { ApiConfig } from './config';
@@ -28,6 +29,7 @@ export async function openOrchestrator(options: OpenOrchestratorOptions): Promis
   return SearchOrchestrator.open({
     databaseUrl: config.DATABASE_URL,
     home: config.DETSEARCH_HOME,
+    artifacts: artifactOptionsFromConfig(config),
     distributed: config.DETSEARCH_DISTRIBUTED,
     dataRoot: config.DATA_ROOT,
     evaluatorSettings: { backend: config.DETSEARCH_BACKEND, surrogateMs: config.DETSEARCH_SURROGATE_MS },

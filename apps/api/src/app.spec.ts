@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +113,11 @@ describe('API edge (fake orchestrator, no database)', () => {
     expect(res.headers['content-type']).toBe('application/octet-stream');
     expect(res.headers['content-disposition']).toContain(`trial-${T9}.onnx`);
     expect(Buffer.compare(res.body as Buffer, bytes)).toBe(0);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    expect(res.headers['content-length']).toBe(String(bytes.length));
+    expect(res.headers['x-checksum-sha256']).toBe(sha);
+    expect(res.headers['etag']).toBe(`"sha256-${sha}"`);
+    expect(res.headers['digest']).toBe(`sha-256=${Buffer.from(sha, 'hex').toString('base64')}`);
     rmSync(dir, { recursive: true });
   });
 

@@ -10,6 +10,8 @@ import type {
   SearchView,
   SupernetView,
   Trial,
+  TrialModelDownload,
+  SearchArtifactsView,
 } from '@detsearch/orchestrator';
 import type { EvaluatorInfo } from '@detsearch/domain';
 import type { LeaderboardTrial, ListTrialsQuery, TrialPage } from '@detsearch/persistence';
@@ -38,8 +40,13 @@ export interface OrchestratorPort {
   pareto(id: string): Promise<ParetoFrontView>;
   paretoCsv(id: string): Promise<string>;
   getTrial(id: string): Promise<Trial>;
-  /** Throws a *.NOT_FOUND DomainError when the trial has no exported model. */
-  trialModelPath(id: string): Promise<string>;
+  /**
+   * The trial's model from the artifact store (any machine may have run it), as a stream with its
+   * size and SHA-256; a *.NOT_FOUND DomainError when it has none.
+   */
+  openTrialModel(id: string): Promise<TrialModelDownload>;
+  /** A search's artifacts and their sizes. */
+  searchArtifacts(id: string): Promise<SearchArtifactsView>;
   /** Hypervolume history over the completed trials (the steps where it changes). */
   hypervolume(id: string): Promise<HypervolumeView>;
   /** Trials the plots draw (a sample past `limit`) and the genome dimensions' importance. */
@@ -50,7 +57,7 @@ export interface OrchestratorPort {
   /** Learning curves of the running trials, then the best ranked ones. */
   curves(id: string, options: { limit?: number }): Promise<CurvesView>;
   trialCurves(trialId: string): Promise<CurvesView>;
-  /** Deletes a search and its trials; SEARCH.INVALID_STATE while it is queued or running. */
+  /** Deletes a search, its trials and their artifacts; SEARCH.INVALID_STATE while it is queued or running. */
   deleteSearch(id: string): Promise<void>;
   /** Progress of one search: a snapshot first, then live events, ending after 'search-completed'. */
   events(id: string, options?: { signal?: AbortSignal }): AsyncIterable<SearchEvent>;

@@ -16,6 +16,7 @@ import { registerBenchStrategy } from './commands/bench-strategy';
 import { registerPredict } from './commands/predict';
 import { registerPresets } from './commands/presets';
 import { registerReport } from './commands/report';
+import { registerArtifacts } from './commands/artifacts';
 import { setDetsearchHome } from '@detsearch/latency';
 import { cliConfig, fail } from './cli-kit';
 import { packageVersion } from './version';
@@ -62,6 +63,7 @@ registerLatency(program);
 registerTrain(program);
 registerWorker(program);
 registerPresets(program);
+registerArtifacts(program);
 registerPredict(program);
 registerReport(program);
 

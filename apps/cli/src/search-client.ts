@@ -1,4 +1,9 @@
+import { artifactOptionsFromConfig } from '@detsearch/artifacts';
+import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { isDomainError } from '@detsearch/common';
 import type {
   ParetoFrontView,
   SearchEstimate,
@@ -38,6 +43,8 @@ export interface SearchClient {
   listTrials(id: string, query: ListTrialsQuery): Promise<TrialPage<Trial>>;
   pareto(id: string): Promise<ParetoFrontView>;
   paretoCsv(id: string): Promise<string>;
+  /** Writes a trial's model (from the artifact store, wherever it ran) to `dest`; false when it has none. */
+  downloadModel(trialId: string, dest: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -71,6 +78,7 @@ export async function openSearchClient(options: OpenClientOptions = {}): Promise
   const orchestrator = await SearchOrchestrator.open({
     databaseUrl,
     home,
+    artifacts: artifactOptionsFromConfig(config),
     concurrency: options.concurrency ?? config.WORKER_CONCURRENCY,
     distributed: config.DETSEARCH_DISTRIBUTED,
     dataRoot: config.DATA_ROOT,
@@ -125,6 +133,15 @@ export class LocalSearchClient implements SearchClient {
     } finally {
       unsubscribe();
     }
+  }
+  async downloadModel(trialId: string, dest: string): Promise<boolean> {
+    const model = await this.orchestrator.openTrialModel(trialId).catch((err: unknown) => {
+      if (isDomainError(err) && err.code === 'MODEL.NOT_FOUND') return null;
+      throw err;
+    });
+    if (!model) return false;
+    await pipeline(model.stream, createWriteStream(dest));
+    return true;
   }
   listTrials(id: string, query: ListTrialsQuery) {
     return this.orchestrator.listTrials(id, query);
@@ -233,6 +250,20 @@ export class HttpSearchClient implements SearchClient {
       undefined,
       true,
     );
+  }
+  async downloadModel(trialId: string, dest: string): Promise<boolean> {
+    const headers: Record<string, string> = {};
+    const apiKey = cliConfig().API_KEY;
+    if (apiKey) headers['x-api-key'] = apiKey;
+    const res = await fetch(`${this.baseUrl}/trials/${encodeURIComponent(trialId)}/model.onnx`, { headers });
+    if (res.status === 404) return false;
+    if (!res.ok || !res.body)
+      throw new Error(`${this.where}: ${res.status} downloading trial ${trialId}'s model`);
+    await pipeline(
+      Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
+      createWriteStream(dest),
+    );
+    return true;
   }
   async close() {}
 }

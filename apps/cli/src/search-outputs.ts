@@ -1,7 +1,8 @@
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
-import { DEFAULT_SYNTHETIC, type SearchOrchestrator, type SearchView } from '@detsearch/orchestrator';
+import { DEFAULT_SYNTHETIC, type SearchView } from '@detsearch/orchestrator';
+import type { SearchClient } from './search-client';
 import { DEFAULT_LEADERBOARD_SORT, type Trial } from '@detsearch/persistence';
 import {
   hypervolumeHistory,
@@ -94,7 +95,7 @@ function svgToPng(svg: string): Buffer {
  * (mAP vs latency, front highlighted and labelled), hypervolume.png, and the front's ONNX models.
  */
 export async function writeSearchOutputs(
-  orchestrator: Pick<SearchOrchestrator, 'listTrials' | 'pareto' | 'paretoCsv'>,
+  orchestrator: Pick<SearchClient, 'listTrials' | 'pareto' | 'paretoCsv' | 'downloadModel'>,
   search: SearchView,
   dir: string,
 ): Promise<SearchOutputs> {
@@ -169,11 +170,10 @@ export async function writeSearchOutputs(
   const modelDir = join(dir, 'models');
   for (const p of front.points) {
     const trial = trials.find((t) => t.id === p.trialId);
-    if (!trial?.onnxPath || !existsSync(trial.onnxPath)) continue;
+    if (!trial || (!trial.modelKey && !trial.onnxPath)) continue;
     mkdirSync(modelDir, { recursive: true });
     const target = join(modelDir, `trial-${trial.number}-${trial.genome.quantization.precision}.onnx`);
-    copyFileSync(trial.onnxPath, target);
-    models.push(target);
+    if (await orchestrator.downloadModel(trial.id, target)) models.push(target);
   }
   write('README.txt', readmeText(search, dataset, models.length));
   return { dir, files, models, dataset };

@@ -1,5 +1,6 @@
+import { artifactOptionsFromConfig } from '@detsearch/artifacts';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SearchOrchestrator, type Trial } from '@detsearch/orchestrator';
 import { cliConfig, UsageError } from './cli-kit';
 
@@ -9,7 +10,9 @@ export function openReadOnly(): Promise<SearchOrchestrator> {
   return SearchOrchestrator.open({
     databaseUrl: config.DATABASE_URL,
     home: config.DETSEARCH_HOME,
+    artifacts: artifactOptionsFromConfig(config),
     dataRoot: config.DATA_ROOT,
+    ...(config.DETSEARCH_DB_SCHEMA ? { schema: config.DETSEARCH_DB_SCHEMA } : {}),
     resumeOrphans: false,
   });
 }
@@ -42,11 +45,18 @@ export async function findTrial(
   }
 }
 
-/** The trained weights a trial left next to its model (the trainer's EMA weights), if any. */
-export function trialWeightsPath(trial: Trial, home = cliConfig().DETSEARCH_HOME): string | null {
-  const candidates = [
-    ...(trial.onnxPath ? [join(dirname(trial.onnxPath), 'weights.safetensors')] : []),
-    join(resolve(home), 'trials', trial.searchId, trial.id, 'weights.safetensors'),
-  ];
-  return candidates.find((p) => existsSync(p)) ?? null;
+/**
+ * A local file of a trial's trained weights: fetched from the artifact store into `scratch`
+ * (checked against its checksum) whatever machine trained it, or a legacy row's file on this disk.
+ */
+export async function trialWeightsFile(
+  orchestrator: SearchOrchestrator,
+  trial: Trial,
+  scratch: string,
+  home = cliConfig().DETSEARCH_HOME,
+): Promise<string | null> {
+  const stored = await orchestrator.trialWeightsToFile(trial, join(scratch, 'weights.safetensors'));
+  if (stored) return stored;
+  const legacy = join(resolve(home), 'trials', trial.searchId, trial.id, 'weights.safetensors');
+  return existsSync(legacy) ? legacy : null;
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from '@detsearch/config';
 import { setDetsearchHome } from '@detsearch/latency';
+import { artifactOptionsFromConfig } from '@detsearch/artifacts';
 import { QueueWorker, type QueueWorkerOptions } from '@detsearch/orchestrator';
 
 /** The process configuration, with the Postgres a worker cannot run without. */
@@ -41,6 +42,8 @@ export function workerOptions(config: WorkerConfig, overrides: WorkerOverrides =
   const schema = config.DETSEARCH_DB_SCHEMA;
   return {
     databaseUrl: config.DATABASE_URL,
+    home: config.DETSEARCH_HOME,
+    artifacts: artifactOptionsFromConfig(config),
     ...(schema ? { schema } : {}),
     queueSchema: config.DETSEARCH_QUEUE_SCHEMA ?? (schema ? `${schema}_pgboss` : undefined),
     kind: overrides.measureOnly ? 'measure' : 'trials',

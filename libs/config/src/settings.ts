@@ -27,6 +27,37 @@ export const SETTINGS = {
     schema: z.string().trim().min(1).default('./.detsearch'),
     description: 'embedded database, trial artifacts, generated datasets, fitted profiles',
   },
+  ARTIFACT_STORE: {
+    schema: z.enum(['fs', 'postgres', 's3']).optional(),
+    description:
+      'where models, weights and supernets are stored: fs (DETSEARCH_HOME/artifacts), postgres (the database), s3; default postgres with DATABASE_URL, else fs',
+  },
+  ARTIFACT_S3_BUCKET: {
+    schema: z.string().trim().min(3).optional(),
+    description: 'the bucket of ARTIFACT_STORE=s3',
+  },
+  ARTIFACT_S3_ENDPOINT: {
+    schema: z.string().trim().url('must be a URL such as http://127.0.0.1:9000').optional(),
+    description: 'S3-compatible endpoint (MinIO, Ceph, ...); absent: AWS',
+  },
+  ARTIFACT_S3_REGION: { schema: z.string().trim().min(1).default('us-east-1'), description: 'S3 region' },
+  ARTIFACT_S3_ACCESS_KEY_ID: {
+    schema: z.string().trim().min(1).optional(),
+    description: "S3 access key; absent: the AWS SDK's default credential chain",
+  },
+  ARTIFACT_S3_SECRET_ACCESS_KEY: { schema: z.string().min(1).optional(), description: 'S3 secret key' },
+  ARTIFACT_S3_FORCE_PATH_STYLE: {
+    schema: flag.optional(),
+    description: 'bucket in the URL path rather than the host name (default: on with an endpoint)',
+  },
+  ARTIFACT_S3_PREFIX: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._/-]*$/, 'letters, digits, . _ - / only')
+      .optional(),
+    description: 'prefix of every object key in the bucket, e.g. detsearch/',
+  },
   PORT: { schema: z.coerce.number().int().min(0).max(65_535).default(3000), description: 'API port' },
   API_KEY: {
     schema: z.string().min(8, 'must be at least 8 characters').optional(),

@@ -4,6 +4,8 @@
  * complete by scanning the sources for code literals.
  */
 export const ERROR_CODES = {
+  'ARTIFACT.INVALID_KEY': 400,
+  'ARTIFACT.STORE_UNAVAILABLE': 400,
   'BACKEND.UNAVAILABLE': 400,
   'BACKEND.UNKNOWN': 400,
   'CONFIG.INVALID': 400,

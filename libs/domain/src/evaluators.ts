@@ -63,7 +63,12 @@ export interface TrialMetrics {
   /** Execution backend (tfjs backend, 'surrogate', ...), stored on the trial. */
   backend: string;
   epochs: EpochReport[];
+  /** The exported model on this machine's disk; the trial job stores it in the artifact store. */
   onnxPath?: string;
+  /** The trained weights on this machine's disk (stored beside the model). */
+  weightsPath?: string;
+  /** A scratch folder of this trial only, removed once its artifacts are stored. */
+  workDir?: string;
   /** Free text stored on the trial, e.g. the surrogate's disclaimer. */
   notes?: string;
 }

@@ -1,3 +1,4 @@
+import { putFile, trialArtifactKey, type ArtifactStore } from '@detsearch/artifacts';
 import type { Search, Trial, TrialRepository } from '@detsearch/persistence';
 import { canFineTune, type FineTuneMetrics, type SearchEvent, type TrialEvaluator } from './types';
 
@@ -7,6 +8,8 @@ export interface FinalStageDeps {
   trials: TrialRepository;
   signal: AbortSignal;
   publish(e: SearchEvent): Promise<void> | void;
+  /** The fine-tuned model goes here and its key replaces the trial's model key. */
+  artifacts?: ArtifactStore;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -76,6 +79,13 @@ export async function runFinalStage(d: FinalStageDeps): Promise<void> {
       const m50 = meanAndSpread(runs.map((r) => r.map50));
       const m5095 = meanAndSpread(runs.map((r) => r.map50_95));
       const seconds = runs.reduce((a, r) => a + (r.seconds ?? 0), 0);
+      const tuned = runs[0]!.onnxPath;
+      let modelKey: string | null = null;
+      if (tuned && d.artifacts) {
+        const precision = t.genome.quantization?.precision ?? 'fp32';
+        modelKey = trialArtifactKey(d.search.id, t.id, t.attempts, `finetuned-model-${precision}.onnx`);
+        await putFile(d.artifacts, modelKey, tuned);
+      }
       await d.trials.recordFineTune(t.id, {
         finetunedMap50: m50.mean,
         finetunedMap50_95: m5095.mean,
@@ -83,7 +93,7 @@ export async function runFinalStage(d: FinalStageDeps): Promise<void> {
         finetunedMap50_95Std: m5095.std,
         finetuneEpochs: settings.epochs,
         finetuneSeeds: settings.seeds,
-        onnxPath: runs[0]!.onnxPath ?? null,
+        ...(modelKey ? { modelKey, onnxPath: null } : { onnxPath: tuned ?? null }),
         notes:
           `fine-tuned ${settings.epochs} epochs x ${settings.seeds} seed(s) from inherited weights in ` +
           `${seconds.toFixed(0)} s: mAP@.5:.95 ${m5095.mean.toFixed(4)}` +

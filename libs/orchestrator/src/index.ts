@@ -4,6 +4,9 @@ export {
   type OrchestratorOptions,
   type CloseOptions,
   type SearchEstimate,
+  type TrialModelDownload,
+  type SearchArtifactsView,
+  type GcReport,
 } from './orchestrator';
 export * from './estimate';
 export { storedThroughput, probeThroughput, measuredThroughput, recordTrialThroughput } from './throughput';

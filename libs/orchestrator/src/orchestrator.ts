@@ -1,7 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import {
+  fetchToFile,
+  HashTap,
+  openArtifactStore,
+  ownerOf,
+  searchPrefix,
+  type ArtifactInfo,
+  type ArtifactStore,
+  type ArtifactStoreOptions,
+} from '@detsearch/artifacts';
 import { cpus, hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { DomainError } from '@detsearch/common';
 import { objectiveValues, type EvaluatorInfo } from '@detsearch/domain';
 import { getHardwareProfile, type HardwareProfile } from '@detsearch/latency';
@@ -105,9 +118,39 @@ export interface OrchestratorOptions {
   reaper?: ReaperOptions;
   /** Launch-time lookups, replaceable in tests. */
   launch?: Omit<LaunchDeps, 'assertEvaluator' | 'supernetSpec'>;
+  /**
+   * Where models, weights and supernets are stored (ARTIFACT_STORE): by default the database on
+   * Postgres (every machine reaches it), files under `home` on the embedded database.
+   */
+  artifacts?: ArtifactStoreOptions;
   /** Supernet training: default budget (minutes) and, for tests of the plumbing, the library loader. */
   supernets?: Pick<SupernetServiceOptions, 'defaultMinutes' | 'loadLibrary' | 'synthetic'>;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
+}
+
+/** A trial's model, ready to stream, with what a download announces. */
+export interface TrialModelDownload extends ArtifactInfo {
+  stream: Readable;
+  /** trial-<id>.onnx */
+  filename: string;
+}
+
+export interface SearchArtifactsView {
+  searchId: string;
+  store: string;
+  count: number;
+  bytes: number;
+  items: { key: string; size: number; sha256: string; createdAt: string }[];
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  store: string;
+  location: string;
+  scanned: number;
+  orphans: { key: string; size: number }[];
+  orphanBytes: number;
+  pending: { removed: number; bytes: number };
 }
 
 /** A duration estimate with what it was made for. */
@@ -169,6 +212,8 @@ export class SearchOrchestrator {
   readonly supernetRepository: SupernetRepository;
   /** Weight-sharing supernets: found, trained (child processes) and followed here. */
   readonly supernets: SupernetService;
+  /** Models, weights and supernets of every trial, whichever machine produced them. */
+  readonly artifacts: ArtifactStore;
   /** Distributed mode: the queue, its notification channel and the lost-attempt reaper. */
   private queue: {
     boss: PgBossQueue;
@@ -186,8 +231,10 @@ export class SearchOrchestrator {
     this.trials = new TrialRepository(db);
     this.workers = new WorkerRepository(db);
     this.supernetRepository = new SupernetRepository(db);
+    this.artifacts = openArtifactStore({ home: options.home, ...options.artifacts }, db);
     this.supernets = new SupernetService({
       db,
+      artifacts: this.artifacts,
       supernets: this.supernetRepository,
       home: resolve(options.home ?? '.detsearch'),
       runnerId: this.runnerId,
@@ -533,9 +580,24 @@ export class SearchOrchestrator {
     return trial;
   }
 
-  /** Path of the trial's exported ONNX model; MODEL.NOT_FOUND when it has none (e.g. surrogate trials). */
-  async trialModelPath(id: string): Promise<string> {
+  /**
+   * The trial's exported model as a stream with its size and SHA-256, read from the artifact store
+   * whatever machine ran the trial; rows from before the store are served from their file while it
+   * exists. MODEL.NOT_FOUND when it has none (e.g. surrogate trials) or it is gone.
+   */
+  async openTrialModel(id: string): Promise<TrialModelDownload> {
     const trial = await this.getTrial(id);
+    const filename = `trial-${trial.id}.onnx`;
+    if (trial.modelKey) {
+      const got = await this.artifacts.get(trial.modelKey);
+      if (!got)
+        throw new DomainError(
+          'MODEL.NOT_FOUND',
+          `trial ${id}: its model (${trial.modelKey}) is not in the ${this.artifacts.kind} artifact store`,
+          'id',
+        );
+      return { ...got, filename };
+    }
     if (!trial.onnxPath)
       throw new DomainError(
         'MODEL.NOT_FOUND',
@@ -543,12 +605,107 @@ export class SearchOrchestrator {
         'id',
       );
     if (!existsSync(trial.onnxPath))
-      throw new DomainError(
-        'MODEL.NOT_FOUND',
-        `trial ${id}: its model file is gone (${trial.onnxPath})`,
-        'id',
-      );
-    return trial.onnxPath;
+      throw new DomainError('MODEL.NOT_FOUND', `trial ${id}: its model file is gone`, 'id');
+    // A legacy file has no stored checksum: hash it (streamed), then stream it.
+    const tap = new HashTap();
+    await pipeline(createReadStream(trial.onnxPath), tap, async (src: AsyncIterable<unknown>) => {
+      for await (const _ of src);
+    });
+    return {
+      key: trial.onnxPath,
+      size: statSync(trial.onnxPath).size,
+      sha256: tap.sha256,
+      createdAt: trial.finishedAt ?? trial.createdAt,
+      stream: createReadStream(trial.onnxPath),
+      filename,
+    };
+  }
+
+  /**
+   * Writes a trial's trained weights to `dest` (checked against the stored checksum) and returns
+   * `dest`; from the store, or a legacy row's file beside its model. Null when it has none.
+   */
+  async trialWeightsToFile(trial: Trial, dest: string): Promise<string | null> {
+    if (trial.weightsKey) return (await fetchToFile(this.artifacts, trial.weightsKey, dest)) ? dest : null;
+    if (trial.onnxPath) {
+      const legacy = join(trial.onnxPath, '..', 'weights.safetensors');
+      if (existsSync(legacy)) return legacy;
+    }
+    return null;
+  }
+
+  /** A search's artifacts with their sizes (GET /searches/:id/artifacts, `detsearch artifacts`). */
+  async searchArtifacts(id: string): Promise<SearchArtifactsView> {
+    const search = await this.requireSearch(id);
+    const items = await this.artifacts.list(searchPrefix(search.id));
+    return {
+      searchId: search.id,
+      store: this.artifacts.kind,
+      count: items.length,
+      bytes: items.reduce((a, i) => a + i.size, 0),
+      items: items.map((i) => ({ ...i, createdAt: i.createdAt.toISOString() })),
+    };
+  }
+
+  /**
+   * Removes artifacts nothing refers to: those of deleted searches, trials and supernets, and those
+   * of a finished trial's attempts other than the one its row names; then uploads that never
+   * committed (a killed writer's) older than `pendingOlderThanMs` (default an hour).
+   */
+  async collectGarbage(options: { dryRun?: boolean; pendingOlderThanMs?: number } = {}): Promise<GcReport> {
+    const all = await this.artifacts.list('');
+    const searchIds = new Set(
+      (await this.db.query<{ id: string }>(`SELECT id FROM searches`)).map((r) => String(r.id).toLowerCase()),
+    );
+    const trials = new Map(
+      (
+        await this.db.query<{
+          id: string;
+          status: string;
+          model_key: string | null;
+          weights_key: string | null;
+        }>(`SELECT id, status, model_key, weights_key FROM trials`)
+      ).map((r) => [String(r.id).toLowerCase(), r]),
+    );
+    const supernets = new Set(
+      (await this.db.query<{ id: string }>(`SELECT id FROM supernets`)).map((r) =>
+        String(r.id).toLowerCase(),
+      ),
+    );
+    const orphans: ArtifactInfo[] = [];
+    for (const a of all) {
+      const owner = ownerOf(a.key);
+      let orphan = false;
+      if (owner?.kind === 'trial') {
+        const t = trials.get(owner.trialId);
+        orphan =
+          !searchIds.has(owner.searchId) ||
+          !t ||
+          // a finished trial names its artifacts; other attempts' are left-overs
+          (['completed', 'pruned', 'failed'].includes(t.status) &&
+            a.key !== t.model_key &&
+            a.key !== t.weights_key);
+      } else if (owner?.kind === 'supernet') {
+        orphan = !supernets.has(owner.supernetId);
+      }
+      if (orphan) orphans.push(a);
+    }
+    if (!options.dryRun) for (const o of orphans) await this.artifacts.delete(o.key);
+    const pending = await this.artifacts.gcPending(
+      new Date(Date.now() - (options.pendingOlderThanMs ?? 3_600_000)),
+      {
+        dryRun: options.dryRun,
+      },
+    );
+    return {
+      dryRun: Boolean(options.dryRun),
+      store: this.artifacts.kind,
+      location: this.artifacts.location,
+      scanned: all.length,
+      orphans: orphans.map((o) => ({ key: o.key, size: o.size })),
+      orphanBytes: orphans.reduce((a, o) => a + o.size, 0),
+      pending,
+    };
   }
 
   /** Feasible completed trials on the non-dominated front of the search's objectives. */
@@ -597,8 +754,9 @@ export class SearchOrchestrator {
   }
 
   /**
-   * Deletes a search and its trials (their exported model files stay on disk). A queued or running
-   * search must be cancelled first.
+   * Deletes a search, its trials and their artifacts (models, weights; and the trial folders an
+   * older version left on this machine). A queued or running search must be cancelled first.
+   * Artifacts a failure leaves behind are orphans for `collectGarbage`.
    */
   async deleteSearch(id: string): Promise<void> {
     const search = await this.requireSearch(id);
@@ -609,7 +767,9 @@ export class SearchOrchestrator {
         'id',
       );
     await this.runners.get(id)?.done;
-    await this.searches.delete(id);
+    await this.searches.delete(search.id);
+    for (const a of await this.artifacts.list(searchPrefix(search.id))) await this.artifacts.delete(a.key);
+    await rm(join(this.home, 'trials', search.id), { recursive: true, force: true }).catch(() => undefined);
   }
 
   /** The Pareto front as RFC 4180 CSV: objectives, costs, evaluator, genome key and genome JSON. */
@@ -701,6 +861,7 @@ export class SearchOrchestrator {
     for (const r of runners) r.requestStop(options.abandon ? 'abandon' : 'shutdown');
     await Promise.allSettled(runners.map((r) => r.done));
     await this.supernets.close();
+    await this.artifacts.close();
     if (this.queue) {
       this.queue.stopReaper();
       await this.queue.boss.stop().catch(() => undefined);
@@ -771,6 +932,7 @@ export class SearchOrchestrator {
       dispatcher,
       ...(this.queue ? { queue: this.queueMode() } : {}),
       profile: (n) => this.profile(n),
+      artifacts: this.artifacts,
       log: this.options.log,
     });
     this.runners.set(search.id, runner);

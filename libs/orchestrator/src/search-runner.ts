@@ -18,6 +18,7 @@ import {
 } from '@detsearch/search-space';
 import { createStrategy } from '@detsearch/domain';
 import type { Strategy, TrialRecord } from '@detsearch/strategies';
+import type { ArtifactStore } from '@detsearch/artifacts';
 import type { SearchEventBus } from './events';
 import { runFinalStage, type FinalStageDeps } from './final-stage';
 import { progressOf, TrialJobHandler, type EventSink } from './trial-job';
@@ -64,6 +65,8 @@ export interface RunnerDeps {
   /** In-process trial heartbeat (default 10 s). */
   heartbeatMs?: number;
   profile: (name: string) => HardwareProfile;
+  /** Where trials' models and weights are stored (rows hold their keys). */
+  artifacts?: ArtifactStore;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -106,6 +109,7 @@ export class SearchRunner {
       evaluatorFor: async () => evaluator,
       events: this.sink,
       heartbeatMs: deps.heartbeatMs ?? 10_000,
+      ...(deps.artifacts ? { artifacts: deps.artifacts } : {}),
       log: deps.log,
     });
     // Background priority on the embedded connection: request handlers' reads go first.
@@ -192,6 +196,7 @@ export class SearchRunner {
       trials: this.deps.trials,
       signal: this.stop.signal,
       publish: (e) => this.sink.publish(e),
+      ...(this.deps.artifacts ? { artifacts: this.deps.artifacts } : {}),
       log: this.deps.log,
     };
   }

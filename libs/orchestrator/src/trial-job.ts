@@ -9,6 +9,8 @@ import {
   type TrialResult,
   type Tx,
 } from '@detsearch/persistence';
+import { rm } from 'node:fs/promises';
+import { putFile, trialArtifactKey, type ArtifactStore } from '@detsearch/artifacts';
 import { imageSizeByEpoch, promotes, rungIndex } from './asha';
 import { constraintVector, objectiveVector } from '@detsearch/domain';
 import type {
@@ -45,6 +47,11 @@ export interface TrialJobDeps {
    * next step does not wait on notification round trips. In-process subscribers want them inline.
    */
   backgroundEvents?: boolean;
+  /**
+   * Where the trial's model and weights go, so every machine can read them; rows then hold keys.
+   * Without one (tests of the loop alone) the local path is recorded, as before the store existed.
+   */
+  artifacts?: ArtifactStore;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -191,6 +198,14 @@ export class TrialJobHandler {
     if (error && isConnectionError(error)) throw error;
 
     const result = resultOf(search, trial, metrics, error, pruned);
+    // Stored before the result commits (the row must never name a key that is not there); a store
+    // failure is no verdict on the trial, so like a database failure it abandons the attempt.
+    const keys = metrics ? await this.storeArtifacts(search, trial, lease, metrics) : [];
+    if (keys.length > 0) {
+      result.onnxPath = null;
+      for (const k of keys) if (k.kind === 'model') result.modelKey = k.key;
+      for (const k of keys) if (k.kind === 'weights') result.weightsKey = k.key;
+    }
     const { events } = this.deps;
     const stored = await this.deps.db.transaction(
       async (tx) => {
@@ -217,10 +232,50 @@ export class TrialJobHandler {
       },
       { retries: 3 },
     );
-    if (!stored) return { outcome: 'lost' };
+    if (!stored) {
+      // Another attempt owns the trial now: this one's artifacts are nobody's.
+      for (const k of keys) await this.deps.artifacts?.delete(k.key).catch(() => false);
+      return { outcome: 'lost' };
+    }
+    if (keys.length > 0 && metrics?.workDir)
+      await rm(metrics.workDir, { recursive: true, force: true }).catch(() => undefined);
     // Otherwise published after the commit, so whoever reacts to the event reads the stored row.
     if (!events.publishInTx) await this.emit(() => stored.event);
     return { outcome: 'finished', trial: stored.t };
+  }
+
+  /** Puts the attempt's model and weights in the artifact store; their keys (none without a store). */
+  private async storeArtifacts(
+    search: Search,
+    trial: Trial,
+    lease: TrialLease,
+    metrics: TrialMetrics,
+  ): Promise<{ kind: 'model' | 'weights'; key: string }[]> {
+    const store = this.deps.artifacts;
+    if (!store) return [];
+    const precision = trial.genome.quantization?.precision ?? 'fp32';
+    const files = [
+      ...(metrics.onnxPath
+        ? [{ kind: 'model' as const, path: metrics.onnxPath, name: `model-${precision}.onnx` }]
+        : []),
+      ...(metrics.weightsPath
+        ? [{ kind: 'weights' as const, path: metrics.weightsPath, name: 'weights.safetensors' }]
+        : []),
+    ];
+    const out: { kind: 'model' | 'weights'; key: string }[] = [];
+    for (const f of files) {
+      const key = trialArtifactKey(search.id, trial.id, lease.attempt, f.name);
+      const info = await putFile(store, key, f.path);
+      this.deps.log?.('artifact stored', {
+        trialId: trial.id,
+        key,
+        size: info.size,
+        sha256: info.sha256,
+        store: store.kind,
+      });
+      out.push({ kind: f.kind, key });
+    }
+    return out;
   }
 
   /** Records the epoch and, at a rung, decides promotion; 'lost' when the lease is gone. */

@@ -18,6 +18,7 @@ export interface SupernetOutcome {
   metrics?: Record<string, unknown> | null;
   sizeBytes?: number | null;
   artifactPath?: string | null;
+  artifactKey?: string | null;
   error?: string | null;
 }
 
@@ -130,7 +131,7 @@ export class SupernetRepository {
     const [row] = await this.db.sql(tx).query(
       `UPDATE supernets SET status = $3, epochs = coalesce($4, epochs), minutes = coalesce($5, minutes),
          metrics = coalesce($6, metrics), size_bytes = coalesce($7, size_bytes),
-         artifact_path = coalesce($8, artifact_path), error = $9, updated_at = now(), finished_at = now(),
+         artifact_path = coalesce($8, artifact_path), artifact_key = coalesce($10, artifact_key), error = $9, updated_at = now(), finished_at = now(),
          progress = CASE WHEN $3 = 'ready' THEN jsonb_set(coalesce(progress, '{}'), '{fraction}', '1') ELSE progress END
        WHERE id = $1 AND status = 'training' AND runner_id = $2
        RETURNING *`,
@@ -144,6 +145,7 @@ export class SupernetRepository {
         o.sizeBytes ?? null,
         o.artifactPath ?? null,
         o.error ?? null,
+        o.artifactKey ?? null,
       ],
     );
     return row ? supernetFromRow(row) : null;

@@ -136,7 +136,7 @@ export interface RungEntry {
 
 /** A re-run starts clean: results of an earlier attempt are dropped (genome-derived costs stay). */
 const RESET_RESULTS = `map50 = NULL, map50_95 = NULL, fp32_map50_95 = NULL, objective_values = NULL,
-  constraint_values = NULL, violation = NULL, measured_latency_ms = NULL, onnx_path = NULL,
+  constraint_values = NULL, violation = NULL, measured_latency_ms = NULL, onnx_path = NULL, model_key = NULL, weights_key = NULL,
   estimate_map50 = NULL, estimate_map50_95 = NULL, finetuned_map50 = NULL, finetuned_map50_95 = NULL,
   finetuned_map50_std = NULL, finetuned_map50_95_std = NULL, finetune_epochs = NULL, finetune_seeds = NULL`;
 
@@ -468,7 +468,8 @@ export class TrialRepository {
          epoch_metrics = coalesce($21::jsonb, epoch_metrics),
          epochs_done = CASE WHEN $21::jsonb IS NULL THEN epochs_done ELSE jsonb_array_length($21::jsonb) END,
          latency_source = coalesce($22, latency_source), latency_provenance = coalesce($23, latency_provenance),
-         estimate_map50 = coalesce($24, estimate_map50), estimate_map50_95 = coalesce($25, estimate_map50_95)
+         estimate_map50 = coalesce($24, estimate_map50), estimate_map50_95 = coalesce($25, estimate_map50_95),
+         model_key = coalesce($26, model_key), weights_key = coalesce($27, weights_key)
        WHERE id = $1 AND status = 'running' AND worker_id = $2 AND attempts = $3
        RETURNING *`,
       [
@@ -497,6 +498,8 @@ export class TrialRepository {
         result.latencyProvenance ?? null,
         result.estimateMap50 ?? null,
         result.estimateMap50_95 ?? null,
+        result.modelKey ?? null,
+        result.weightsKey ?? null,
       ],
     );
     if (!row) return null;
@@ -515,7 +518,7 @@ export class TrialRepository {
     const [row] = await this.db.sql(tx).query(
       `UPDATE trials SET finetuned_map50 = $2, finetuned_map50_95 = $3, finetuned_map50_std = $4,
          finetuned_map50_95_std = $5, finetune_epochs = $6, finetune_seeds = $7,
-         onnx_path = coalesce($8, onnx_path),
+         onnx_path = coalesce($8, onnx_path), model_key = coalesce($10, model_key),
          notes = CASE WHEN $9::text IS NULL THEN notes ELSE concat_ws('; ', notes, $9::text) END
        WHERE id = $1 AND status = 'completed'
        RETURNING *`,
@@ -529,6 +532,7 @@ export class TrialRepository {
         r.finetuneSeeds,
         r.onnxPath ?? null,
         r.notes ?? null,
+        r.modelKey ?? null,
       ],
     );
     return row ? trialFromRow(row) : null;

@@ -188,7 +188,12 @@ export interface Trial {
   startedAt: Date | null;
   finishedAt: Date | null;
   error: string | null;
+  /** Local path of the exported model, written by versions before the artifact store (legacy rows). */
   onnxPath: string | null;
+  /** Artifact-store key of the exported model (the fine-tuned one after a final stage). */
+  modelKey: string | null;
+  /** Artifact-store key of the trained weights (safetensors, PyTorch names). */
+  weightsKey: string | null;
   /** On the search's Pareto front (feasible, completed, non-dominated). */
   onFront: boolean;
   /** The supernet's estimate (weights inherited, BatchNorm recalibrated, no training of its own). */
@@ -223,6 +228,8 @@ export interface FineTuneResult {
   finetuneSeeds: number;
   /** The fine-tuned model: it replaces the trial's exported model. */
   onnxPath?: string | null;
+  /** Its artifact-store key (replaces the trial's model key). */
+  modelKey?: string | null;
   notes?: string | null;
 }
 
@@ -257,8 +264,10 @@ export interface Supernet {
   progress: SupernetProgress | null;
   metrics: Record<string, unknown> | null;
   sizeBytes: number | null;
-  /** Folder of its artifacts, relative to DETSEARCH_HOME. */
+  /** Its weights file relative to DETSEARCH_HOME (rows written before the artifact store). */
   artifactPath: string | null;
+  /** Artifact-store key of its weights (every machine reads it from the store). */
+  artifactKey: string | null;
   error: string | null;
   runnerId: string | null;
   heartbeatAt: Date | null;
@@ -320,6 +329,8 @@ export interface TrialResult {
   notes?: string | null;
   error?: string | null;
   onnxPath?: string | null;
+  modelKey?: string | null;
+  weightsKey?: string | null;
   epochMetrics?: EpochMetric[];
   /** Set when the metrics are a supernet's estimate (kept apart from a later fine-tuned value). */
   estimateMap50?: number | null;

@@ -52,7 +52,7 @@ import {
   TrialsQueryDto,
   TrialView,
 } from './searches.dto';
-import { ParetoFrontDto, SearchViewDto, TrialPageDto } from './views.dto';
+import { ParetoFrontDto, SearchArtifactsDto, SearchViewDto, TrialPageDto } from './views.dto';
 import { LEADERBOARD_COLUMNS } from '@detsearch/report';
 import { CurvesDto, CurvesQueryDto, HypervolumeDto, PlotTrialsDto, PlotTrialsQueryDto } from './analysis.dto';
 
@@ -149,7 +149,9 @@ export class SearchesController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a search and its trials (cancel a queued or running one first)' })
+  @ApiOperation({
+    summary: 'Delete a search, its trials and their artifacts (cancel a queued or running one first)',
+  })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiSecurity(API_KEY_SCHEME)
   @ApiBearerAuth(BEARER_SCHEME)
@@ -213,6 +215,16 @@ export class SearchesController {
       });
     }
     res.end();
+  }
+
+  @Get(':id/artifacts')
+  @ApiOperation({
+    summary:
+      "The search's artifacts (trials' models and weights) with their sizes, checksums and total bytes",
+  })
+  @ApiOkResponse({ type: SearchArtifactsDto })
+  artifacts(@Param('id', SearchId) id: string): Promise<unknown> {
+    return this.orchestrator.searchArtifacts(id);
   }
 
   @Get(':id/hypervolume')

@@ -194,8 +194,36 @@ export class TrialDto extends LeaderboardTrialDto {
   @ApiProperty({ nullable: true, type: String }) workerId!: string | null;
   @ApiProperty() attempts!: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) heartbeatAt!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'Exported model on the server' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Exported model on the server (rows written before the artifact store); see modelKey',
+  })
   onnxPath!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Artifact-store key of the exported model (GET /trials/:id/model.onnx serves it)',
+  })
+  modelKey!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Artifact-store key of the trained weights' })
+  weightsKey!: string | null;
+}
+
+export class ArtifactDto {
+  @ApiProperty({ description: 'Store key, e.g. searches/<id>/trials/<id>/a1/model-int8.onnx' }) key!: string;
+  @ApiProperty({ description: 'Bytes' }) size!: number;
+  @ApiProperty({ description: 'Hex SHA-256 of the bytes, computed when they were stored' }) sha256!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
+}
+
+export class SearchArtifactsDto {
+  @ApiProperty() searchId!: string;
+  @ApiProperty({ description: "The artifact store: 'fs', 'postgres' or 's3' (ARTIFACT_STORE)" })
+  store!: string;
+  @ApiProperty({ description: 'Artifacts of the search' }) count!: number;
+  @ApiProperty({ description: 'Their total size in bytes' }) bytes!: number;
+  @ApiProperty({ type: [ArtifactDto] }) items!: ArtifactDto[];
 }
 
 export class TrialPageDto {

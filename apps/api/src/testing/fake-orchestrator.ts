@@ -1,6 +1,14 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
 import { DomainError } from '@detsearch/common';
 import type { ListTrialsQuery, TrialPage } from '@detsearch/persistence';
-import { evaluatorInfos, type EvaluatorInfo, type SearchEvent } from '@detsearch/orchestrator';
+import {
+  evaluatorInfos,
+  type EvaluatorInfo,
+  type SearchArtifactsView,
+  type SearchEvent,
+  type TrialModelDownload,
+} from '@detsearch/orchestrator';
 import type { OrchestratorPort } from '../orchestrator.port';
 
 type Port = OrchestratorPort;
@@ -135,10 +143,22 @@ export class FakeOrchestrator implements OrchestratorPort {
   /** Trial id -> model file, for the model download route. */
   readonly models = new Map<string, string>();
 
-  async trialModelPath(id: string): Promise<string> {
+  async openTrialModel(id: string): Promise<TrialModelDownload> {
     const path = this.models.get(id);
-    if (path) return path;
-    throw new DomainError('TRIAL.NOT_FOUND', `no trial '${id}'`, 'id');
+    if (!path) throw new DomainError('TRIAL.NOT_FOUND', `no trial '${id}'`, 'id');
+    const bytes = readFileSync(path);
+    return {
+      key: `searches/s/trials/${id}/a1/model-fp32.onnx`,
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      createdAt: new Date(0),
+      stream: createReadStream(path),
+      filename: `trial-${id}.onnx`,
+    };
+  }
+  async searchArtifacts(id: string): Promise<SearchArtifactsView> {
+    await this.getSearch(id);
+    return { searchId: id, store: 'fs', count: 0, bytes: 0, items: [] };
   }
   async *events(id: string): AsyncIterable<SearchEvent> {
     const progress = {

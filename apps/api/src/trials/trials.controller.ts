@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, NotFoundException, Param, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { resolve as resolvePath } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Response } from '../http/express-types';
 import { ORCHESTRATOR } from '../tokens';
 import type { OrchestratorPort } from '../orchestrator.port';
@@ -30,23 +30,27 @@ export class TrialsController {
   }
 
   @Get(':id/model.onnx')
-  @ApiOperation({ summary: "The trial's exported ONNX model" })
+  @ApiOperation({
+    summary:
+      "The trial's exported ONNX model, streamed from the artifact store whatever machine ran the trial; " +
+      'Content-Length, and its SHA-256 in ETag, X-Checksum-Sha256 and Digest',
+  })
   @ApiProduces('application/octet-stream')
   @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
   async model(@Param('id', TrialId) id: string, @Res() res: Response): Promise<void> {
-    const path = await this.orchestrator.trialModelPath(id);
-    if (!path) throw new NotFoundException(`trial ${id} has no exported model`);
-    // sendFile streams with Content-Length and handles client aborts.
-    const headers = {
-      'Content-Type': 'application/octet-stream',
-      'Content-Disposition': `attachment; filename="trial-${id}.onnx"`,
-    };
-    await new Promise<void>((resolve, reject) =>
-      res.sendFile(resolvePath(path), { headers }, (err) =>
-        err && !res.headersSent
-          ? reject(new NotFoundException(`trial ${id}: model file missing`))
-          : resolve(),
-      ),
-    );
+    const model = await this.orchestrator.openTrialModel(id);
+    res.status(200);
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader('Content-Disposition', `attachment; filename="${model.filename}"`);
+    res.setHeader('Content-Length', String(model.size));
+    res.setHeader('ETag', `"sha256-${model.sha256}"`);
+    res.setHeader('X-Checksum-Sha256', model.sha256);
+    res.setHeader('Digest', `sha-256=${Buffer.from(model.sha256, 'hex').toString('base64')}`);
+    res.setHeader('Last-Modified', model.createdAt.toUTCString());
+    // Streamed, never buffered; a client that goes away stops the read.
+    await pipeline(model.stream, res).catch((err: unknown) => {
+      if (!res.headersSent) throw new NotFoundException(`trial ${id}: its model could not be read`);
+      res.destroy(err as Error);
+    });
   }
 }

@@ -1,4 +1,14 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -20,7 +30,7 @@ import {
   weightMismatches,
 } from '@detsearch/model-onnx';
 import { action, parseIntOption, readJsonOrFile, UsageError } from '../cli-kit';
-import { findTrial, openReadOnly, trialWeightsPath } from '../trial-ref';
+import { findTrial, openReadOnly, trialWeightsFile } from '../trial-ref';
 
 function failUsage(message: string): never {
   throw new UsageError(message);
@@ -158,16 +168,20 @@ export function registerExport(program: Command): void {
         if (!o.genome === !o.trial) throw new UsageError('export: give exactly one of --genome or --trial');
         let rawGenome: unknown;
         let weightsPath = o.weights;
+        let scratch: string | null = null;
+        let weightsLabel: string | null = null;
         if (o.trial) {
           const orchestrator = await openReadOnly();
           try {
             const trial = await findTrial(orchestrator, o.trial, o.search);
             rawGenome = trial.genome;
+            scratch = mkdtempSync(join(tmpdir(), 'detsearch-export-'));
             weightsPath ??=
-              trialWeightsPath(trial) ??
+              (await trialWeightsFile(orchestrator, trial, scratch)) ??
               failUsage(
                 `--trial: trial #${trial.number} (${trial.id}) has no trained weights (status ${trial.status})`,
               );
+            if (trial.weightsKey && !o.weights) weightsLabel = `artifact ${trial.weightsKey}`;
           } finally {
             await orchestrator.close();
           }
@@ -180,6 +194,8 @@ export function registerExport(program: Command): void {
               'Use --trial ID (trained weights of a search trial) or --weights FILE.\n',
           );
         const weights = weightsPath ? readWeights(weightsPath, ir) : initWeights(ir, { seed: o.seed ?? '0' });
+        // The fetched copy is read; it was only a download.
+        if (scratch) rmSync(scratch, { recursive: true, force: true });
         const q = genome.quantization;
         let keepFloatLayers: number[] | undefined;
         if (o.keepFloat !== undefined) {
@@ -217,7 +233,7 @@ export function registerExport(program: Command): void {
                 calibrationSource: cal.source,
               }
             : {}),
-          weights: weightsPath ? resolve(weightsPath) : 'initialized',
+          weights: weightsLabel ?? (weightsPath ? resolve(weightsPath) : 'initialized'),
           trained: Boolean(weightsPath),
           nodes: report.nodes,
           inputShape: [1, 3, genome.imageSize, genome.imageSize],

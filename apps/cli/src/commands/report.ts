@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { action } from '../cli-kit';
+import { LocalSearchClient } from '../search-client';
 import { writeSearchOutputs } from '../search-outputs';
 import { openReadOnly } from '../trial-ref';
 
@@ -22,7 +23,11 @@ export function registerReport(program: Command): void {
             process.stderr.write(
               `detsearch: note: search ${id} is still ${search.status}; this is a snapshot\n`,
             );
-          const outputs = await writeSearchOutputs(orchestrator, search, resolve(o.out ?? `runs/${id}`));
+          const outputs = await writeSearchOutputs(
+            new LocalSearchClient(orchestrator, 'this database'),
+            search,
+            resolve(o.out ?? `runs/${id}`),
+          );
           const json = {
             searchId: id,
             status: search.status,

@@ -1,3 +1,4 @@
+import { artifactOptionsFromConfig } from '@detsearch/artifacts';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SearchOrchestrator, type SupernetView } from '@detsearch/orchestrator';
@@ -27,6 +28,7 @@ const openOrchestrator = () => {
   return SearchOrchestrator.open({
     databaseUrl: config.DATABASE_URL,
     home: config.DETSEARCH_HOME,
+    artifacts: artifactOptionsFromConfig(config),
     dataRoot: config.DATA_ROOT,
     evaluatorSettings: { backend: config.DETSEARCH_BACKEND, surrogateMs: config.DETSEARCH_SURROGATE_MS },
     // Only supernets here: searches left running belong to `detsearch search` / `serve`.

@@ -170,6 +170,8 @@ export class FullEvaluator implements TrialEvaluator {
       backend: result.backend,
       epochs,
       onnxPath: result.onnxPath,
+      weightsPath: result.weightsPath,
+      workDir: outDir,
       notes:
         (reused
           ? `no training: deployed the weights trained by trial ${reused.trialId} (same architecture, ` +

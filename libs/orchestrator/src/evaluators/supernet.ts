@@ -118,7 +118,7 @@ export class SupernetEvaluator implements FineTuningEvaluator {
     const dir = this.trialDir(req);
     mkdirSync(dir, { recursive: true });
     const options = {
-      supernetPath: this.o.service.weightsPath(supernet),
+      supernetPath: await this.o.service.weightsPath(supernet),
       genome: req.genome,
       dataset: await this.dataset(req),
       hardwareProfile: req.hardwareProfile,
@@ -142,6 +142,8 @@ export class SupernetEvaluator implements FineTuningEvaluator {
       backend: 'supernet',
       epochs: [],
       onnxPath: r.onnxPath,
+      // The inherited weights: what the final stage fine-tunes from (kept locally too, under a fixed name).
+      weightsPath: r.weightsPath,
       estimate: true,
       notes:
         `supernet estimate: weights inherited from supernet ${supernet.id} (${supernet.epochs} epochs, ` +

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { openArtifactStore, type ArtifactStore, type ArtifactStoreOptions } from '@detsearch/artifacts';
 import { getHardwareProfile } from '@detsearch/latency';
 import {
   createDataSource,
@@ -60,6 +61,8 @@ export interface QueueWorkerOptions {
   /** Settings the evaluators are created with (home, data root, backend). */
   evaluatorSettings?: EvaluatorSettings;
   measure?: MeasureSettings;
+  /** Where trial models and weights go (default: the Postgres store, which the API reads too). */
+  artifacts?: ArtifactStoreOptions;
   /** Postgres connections of this process's pool (default 2 + concurrency). */
   poolSize?: number;
   id?: string;
@@ -104,6 +107,7 @@ export class QueueWorker {
   private readonly handler: TrialJobHandler;
   private readonly queueName: string;
   private readonly searches: SearchRepository;
+  readonly artifacts: ArtifactStore;
   /** Searches by id: what a trial job needs of them (space, objectives, fidelity) never changes. */
   private readonly searchCache = new Map<string, { search: Search; at: number }>();
 
@@ -122,11 +126,13 @@ export class QueueWorker {
     this.searches = new SearchRepository(db);
     const dispatcher = new PgBossDispatcher(queue);
     this.reaper = new TrialReaper(db, this.trials, dispatcher, options, options.log);
+    this.artifacts = openArtifactStore({ home: options.home, ...options.artifacts }, db);
     const registry = createEvaluatorRegistry(options.evaluators, options.evaluatorSettings);
     if (!options.evaluators?.supernet) {
       // Scores trials on the supernet the search's runner found or trained (its id is on the search).
       const service = new SupernetService({
         db,
+        artifacts: this.artifacts,
         supernets: new SupernetRepository(db),
         home: resolve(options.home ?? '.detsearch'),
         runnerId: this.id,
@@ -148,6 +154,7 @@ export class QueueWorker {
       events,
       heartbeatMs: this.heartbeatMs,
       backgroundEvents: true,
+      artifacts: this.artifacts,
       log: options.log,
     });
   }
@@ -401,6 +408,7 @@ export class QueueWorker {
     }
     await this.queue.stop().catch(() => undefined);
     await this.notifier.close();
+    await this.artifacts.close();
     await this.db.close();
   }
 }

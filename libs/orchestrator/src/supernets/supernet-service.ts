@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
+import { fetchToFile, putFile, supernetArtifactKey, type ArtifactStore } from '@detsearch/artifacts';
 import { DomainError } from '@detsearch/common';
 import { zodToDomainError } from '@detsearch/genome';
 import { getPreset, loadDefaultSearchSpace, presetSearchSpace, type Preset } from '@detsearch/latency';
@@ -73,6 +74,8 @@ export interface ResolvedSupernet extends SupernetMatch {
 
 export interface SupernetServiceOptions {
   db: Database;
+  /** The trained weights go here, so workers on any machine can fetch them. */
+  artifacts?: ArtifactStore;
   supernets: SupernetRepository;
   /** DETSEARCH_HOME: artifacts go to <home>/supernets/<id>/. */
   home: string;
@@ -118,6 +121,8 @@ function specImageSizes(spec: SearchSpaceSpec): number[] {
 export class SupernetService {
   private readonly running = new Map<string, { done: Promise<Supernet>; abort: AbortController }>();
   private readonly bus = new EventEmitter().setMaxListeners(0);
+  /** Downloads of supernet weights in progress, one per supernet. */
+  private readonly fetching = new Map<string, Promise<string>>();
   private closed = false;
 
   constructor(private readonly o: SupernetServiceOptions) {}
@@ -216,11 +221,35 @@ export class SupernetService {
     return this.o.supernets.findMatch(m, ['ready']);
   }
 
-  /** Absolute path of a ready supernet's weights file. */
-  weightsPath(s: Supernet): string {
-    if (s.status !== 'ready' || !s.artifactPath)
+  /**
+   * A local path of a ready supernet's weights: the file this machine trained, else a cached copy
+   * fetched from the artifact store (checked against its SHA-256), so workers on other machines
+   * score on the same weights.
+   */
+  async weightsPath(s: Supernet): Promise<string> {
+    if (s.status !== 'ready' || (!s.artifactPath && !s.artifactKey))
       throw new DomainError('SUPERNET.NOT_READY', `supernet ${s.id} is ${s.status}, not ready`, 'supernetId');
-    return isAbsolute(s.artifactPath) ? s.artifactPath : join(this.o.home, s.artifactPath);
+    if (s.artifactPath) {
+      const local = isAbsolute(s.artifactPath) ? s.artifactPath : join(this.o.home, s.artifactPath);
+      if (existsSync(local) || !s.artifactKey || !this.o.artifacts) return local;
+    }
+    const cached = join(this.o.home, 'cache', 'supernets', s.id, 'supernet.weights');
+    if (existsSync(cached)) return cached;
+    let fetching = this.fetching.get(s.id);
+    if (!fetching) {
+      fetching = fetchToFile(this.o.artifacts!, s.artifactKey!, cached).then((info) => {
+        if (!info)
+          throw new DomainError(
+            'SUPERNET.NOT_READY',
+            `supernet ${s.id}: its weights (${s.artifactKey}) are not in the ${this.o.artifacts!.kind} artifact store`,
+            'supernetId',
+          );
+        return cached;
+      });
+      this.fetching.set(s.id, fetching);
+      void fetching.finally(() => this.fetching.delete(s.id)).catch(() => undefined);
+    }
+    return fetching;
   }
 
   /**
@@ -388,8 +417,14 @@ export class SupernetService {
           });
         },
       });
+      let artifactKey: string | null = null;
+      if (this.o.artifacts) {
+        artifactKey = supernetArtifactKey(row.id, 'supernet.weights');
+        await putFile(this.o.artifacts, artifactKey, result.weightsPath);
+      }
       const done = await supernets.finish(row.id, runnerId, {
         status: 'ready',
+        artifactKey,
         epochs: result.epochs,
         minutes: result.minutes,
         metrics: { ...result.metrics, status: result.status, resumed: result.resumed },
