@@ -356,8 +356,9 @@ export class TrialRepository {
 
   /**
    * Inserts reused trials as completed trials of `searchId` in one statement: training results
-   * (mAP, curves, costs) copied from the source row, latency, objectives and constraints as given
-   * for this search. `reused_from_trial_id` names the original evaluation. The caller recomputes
+   * (mAP, curves, costs) and the stored model and weights (the source's artifact keys: deleting the
+   * source search removes them) copied from the source row, latency, objectives and constraints as
+   * given for this search. `reused_from_trial_id` names the original evaluation. The caller recomputes
    * the front afterwards (these rows bypass \`finish\`).
    */
   async insertReused(searchId: string, rows: ReusedTrial[], tx?: Sql): Promise<Trial[]> {
@@ -380,12 +381,13 @@ export class TrialRepository {
          rung, epochs_done, epoch_metrics, map50, map50_95, fp32_map50_95, latency_ms, latency_per_profile,
          measured_latency_ms, latency_source, latency_provenance, params, gflops, size_bytes, objective_values,
          constraint_values, violation, backend, evaluator, notes, estimate_map50, estimate_map50_95, finished_at,
-         reused, reused_from_trial_id)
+         reused, reused_from_trial_id, onnx_path, model_key, weights_key)
        SELECT x.id, $1, x.number, s.genome, s.genome_key, x.search_params, 'completed', s.epochs, s.image_size,
          s.rung, s.epochs_done, s.epoch_metrics, s.map50, s.map50_95, s.fp32_map50_95, x.latency_ms,
          x.latency_per_profile, s.measured_latency_ms, x.latency_source, x.latency_provenance, s.params, s.gflops,
          s.size_bytes, x.objective_values, x.constraint_values, x.violation, s.backend, s.evaluator, s.notes,
-         s.estimate_map50, s.estimate_map50_95, now(), true, coalesce(s.reused_from_trial_id, s.id)
+         s.estimate_map50, s.estimate_map50_95, now(), true, coalesce(s.reused_from_trial_id, s.id),
+         s.onnx_path, s.model_key, s.weights_key
        FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, source_id uuid, number int, search_params jsonb,
          latency_ms float8, latency_per_profile jsonb, latency_source text, latency_provenance text,
          objective_values jsonb, constraint_values jsonb, violation float8)
