@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { QueueWorker } from '@detsearch/orchestrator';
 import { loadWorkerConfig, workerOptions } from '../../apps/worker/src/worker-app';
@@ -13,11 +14,11 @@ describe('worker configuration', () => {
     await expect(QueueWorker.start({ databaseUrl: '' })).rejects.toThrow(/needs DATABASE_URL/);
   });
 
-  it('defaults to one trial at a time and derives the queue schema from the database schema', () => {
+  it('defaults to one trial per core and derives the queue schema from the database schema', () => {
     const config = loadWorkerConfig({ DATABASE_URL: 'postgres://h/db', DETSEARCH_DB_SCHEMA: 't1' });
     expect(workerOptions(config)).toMatchObject({
       kind: 'trials',
-      concurrency: 1,
+      concurrency: Math.min(64, availableParallelism()),
       schema: 't1',
       queueSchema: 't1_pgboss',
       heartbeatMs: 5000,
