@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,5 +64,11 @@ describe('the full evaluator shares one training between genomes that differ onl
       ctx([]),
     );
     expect(other.notes).toMatch(/^trained 1 epochs/);
+
+    // when a search's loop ends its shared trainings go (its artifacts live in the store)
+    expect(existsSync(join(home, 'trials', 's1', 'trainings'))).toBe(true);
+    await evaluator.dispose({ searchId: 's1' });
+    expect(existsSync(join(home, 'trials', 's1', 'trainings'))).toBe(false);
+    expect(existsSync(join(home, 'trials', 's2', 'trainings'))).toBe(true);
   });
 });

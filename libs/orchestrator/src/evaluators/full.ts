@@ -81,6 +81,11 @@ export class FullEvaluator implements TrialEvaluator {
     return fullTrainingKey(genome, fidelity);
   }
 
+  /** A search's shared trainings are scratch: its trials' models and weights are in the artifact store. */
+  async dispose(search: { searchId: string }): Promise<void> {
+    rmSync(join(this.home, 'trials', search.searchId, 'trainings'), { recursive: true, force: true });
+  }
+
   constructor(private readonly options: FullEvaluatorOptions = {}) {
     this.home = resolve(options.home ?? '.detsearch');
     this.synthetic = options.synthetic ?? DEFAULT_SYNTHETIC;
