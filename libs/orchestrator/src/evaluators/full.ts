@@ -17,6 +17,7 @@ import {
   type HardwareProfile,
 } from '@detsearch/latency';
 import { buildIR, genomeKey, modelCost, type Genome } from '@detsearch/genome';
+import { raceAbort } from '../abort';
 import { recordTrialThroughput } from '../throughput';
 import type {
   EpochReport,
@@ -109,8 +110,9 @@ export class FullEvaluator implements TrialEvaluator {
       createHash('sha256').update(this.trainingKey(req.genome, req.fidelity)).digest('hex').slice(0, 24),
     );
     const inFlight = this.training.get(cacheDir);
+    // A cancel while waiting rejects here; the trial job sees the aborted signal and records that.
     if (inFlight)
-      await abortable(
+      await raceAbort(
         inFlight.catch(() => undefined),
         ctx.signal,
       );
@@ -339,17 +341,4 @@ function saveTraining(
     // another process saved it first, or the disk is full: the trial itself is unaffected
     rmSync(tmp, { recursive: true, force: true });
   }
-}
-
-/** Resolves with `p`, or as soon as `signal` aborts (the caller then sees the abort on its own path). */
-function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    const onAbort = () => resolve(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    void p.then((v) => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(v);
-    });
-  });
 }

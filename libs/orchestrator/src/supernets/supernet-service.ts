@@ -29,6 +29,7 @@ import {
   type SyntheticDatasetOptions,
 } from '../evaluators/full';
 import { datasetFingerprint, spaceFingerprint, syntheticFingerprint } from './fingerprint';
+import { raceAbort } from '../abort';
 
 type SupernetLib = typeof import('@detsearch/supernet');
 type Training = typeof import('@detsearch/training');
@@ -456,23 +457,4 @@ export class SupernetService {
 
 function syntheticLabel(s: SyntheticDatasetOptions): string {
   return `synthetic (${s.images} images, seed ${s.seed}, ${s.size}px)`;
-}
-
-function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T | void> {
-  if (!signal) return p;
-  return new Promise((resolvePromise, reject) => {
-    const onAbort = () => reject(new Error('aborted'));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolvePromise(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }
