@@ -334,24 +334,25 @@ export class SearchRunner {
             epochs: fidelity.epochs,
             ...(fidelity.imageSize ? { imageSize: fidelity.imageSize } : {}),
           };
-          const keyOf = (params: TrialRecord['params']) =>
-            trainingKey(this.space.decode(params), trainFidelity);
+          const tried = history.map((h) => this.space.decode(h.searchParams as TrialRecord['params']));
           const running = new Set(
-            history
-              .filter((h) => h.status === 'queued' || h.status === 'running')
-              .map((h) => keyOf(h.searchParams as TrialRecord['params'])),
+            history.flatMap((h, i) =>
+              h.status === 'queued' || h.status === 'running' ? [trainingKey(tried[i]!, trainFidelity)] : [],
+            ),
           );
           // A genome already tried, or proposed twice, would only repeat a result.
-          const seen = new Set(
-            history.map((h) => genomeKey(this.space.decode(h.searchParams as TrialRecord['params']))),
-          );
-          const fresh = asked.filter((params) => {
-            const key = genomeKey(this.space.decode(params));
-            if (seen.has(key)) return false;
-            seen.add(key);
-            return true;
-          });
-          points = preferDistinctTrainings(fresh, keyOf, running).slice(0, n);
+          const seen = new Set(tried.map(genomeKey));
+          const fresh = asked
+            .map((params) => ({ params, genome: this.space.decode(params) }))
+            .filter(({ genome }) => {
+              const key = genomeKey(genome);
+              if (seen.has(key)) return false;
+              seen.add(key);
+              return true;
+            });
+          points = preferDistinctTrainings(fresh, (c) => trainingKey(c.genome, trainFidelity), running)
+            .slice(0, n)
+            .map((c) => c.params);
         }
         const first = await trials.nextNumber(this.id, tx);
         const rows: NewTrial[] = points.map((params, i) => {
