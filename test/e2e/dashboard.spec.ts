@@ -10,6 +10,7 @@ const HAS_CHROMIUM = existsSync(CHROMIUM);
 const ARTIFACTS = resolve(__dirname, '../artifacts');
 const DONE_TRIALS = 12;
 const LIVE_TRIALS = 6;
+const LIVE_TRIAL_MS = 3_000;
 
 /*
  * What the page exposes to page.evaluate: the spec compiles without the DOM library, so the
@@ -294,6 +295,9 @@ describe.skipIf(!HAS_CHROMIUM)(
       await page.fill('input[name=seed]', '7');
       await page.check('input[name=evaluator][value=surrogate]');
 
+      // Three waves of two trials, each long enough that the page has subscribed to the events
+      // (a busy 2-core machine can take seconds to open it) before the first trial ends.
+      t.surrogate.msPerTrial = LIVE_TRIAL_MS;
       const [created] = await Promise.all([
         page.waitForResponse((r) => r.url().endsWith('/searches') && r.request().method() === 'POST'),
         page.click('#launch-button'),
@@ -302,15 +306,21 @@ describe.skipIf(!HAS_CHROMIUM)(
       const { id } = (await created.json()) as { id: string };
       await page.waitForURL(`**/#/searches/${id}`);
       await see(page, '#search-status .status', /^completed$/, 60_000);
+      t.surrogate.msPerTrial = 700;
+      // The budget's trials, plus those the search started from (a warm start copies the earlier
+      // search's front: the same space and dataset).
+      const listed = (await t.http().get(`/searches/${id}/trials?limit=1`).expect(200)).body.total as number;
+      expect(listed).toBeGreaterThanOrEqual(LIVE_TRIALS);
       await page.waitForFunction(
         (n) =>
           (globalThis as unknown as PageGlobals).document.querySelectorAll('#leaderboard tbody tr[data-id]')
             .length === n,
-        LIVE_TRIALS,
+        listed,
       );
+      await see(page, '#summary', /finished\s*\w{3} \d+/);
       const seen = await page.evaluate(() => (globalThis as unknown as PageGlobals).__seen!);
       expect(
-        seen.rows.some((n) => n > 0 && n < LIVE_TRIALS),
+        seen.rows.some((n) => n > 0 && n < listed),
         `row counts seen: ${seen.rows}`,
       ).toBe(true);
       expect(seen.live).toContain('live state-live');

@@ -60,19 +60,25 @@ export function createLeaderboard({ searchId, ctx, onCompare, anyTrials }) {
     return q;
   };
 
+  // Responses can arrive out of order (a refresh on a timer and one at the search's end): only the
+  // latest request may render, or a stale page would overwrite a newer one and stay.
+  let latest = 0;
   async function reload() {
+    const mine = ++latest;
     const after = state.cursors.at(-1);
     const q = query({ limit: String(PAGE), ...(after ? { after } : {}) });
     state.loading = true;
     document.getElementById('leaderboard')?.classList.add('is-loading');
     try {
       const page = await api(`/searches/${enc(searchId)}/trials?${q}`, { signal: ctx.signal });
-      if (!ctx.alive) return;
+      if (!ctx.alive || mine !== latest) return;
       state.page = page;
       render();
     } finally {
-      state.loading = false;
-      document.getElementById('leaderboard')?.classList.remove('is-loading');
+      if (mine === latest) {
+        state.loading = false;
+        document.getElementById('leaderboard')?.classList.remove('is-loading');
+      }
     }
   }
 

@@ -111,9 +111,12 @@ export async function searchPage(outlet, ctx, id) {
     page.curves = curves.items;
     drawPlots(page, open);
   };
+  let hvAsked = 0;
   const loadFast = async ({ leaderboard = true } = {}) => {
+    const mine = ++hvAsked;
     const [hv] = await Promise.all([get(`${base}/hypervolume`), leaderboard ? board.reload() : null]);
-    if (!ctx.alive) return;
+    // A slower, older response must not replace a newer one (the leaderboard guards itself).
+    if (!ctx.alive || mine !== hvAsked) return;
     page.hv = hv;
     renderHypervolume(hv);
   };
@@ -251,6 +254,14 @@ function follow(page, ctx, id, { loadFast, loadPlots, open }) {
       source.close();
       setLive('ended', 'the search has ended');
       renderSummary(page, ctx);
+      // The events carry status and progress, not the stored row's end time or error: read it once.
+      api(`/searches/${enc(id)}`, { signal: ctx.signal })
+        .then((stored) => {
+          if (!ctx.alive) return;
+          page.search = { ...page.search, ...stored };
+          renderSummary(page, ctx);
+        })
+        .catch(() => {});
       fast.now();
       loadPlots({ full: true }).catch(() => {});
     }
