@@ -98,12 +98,18 @@ describe('published figures', () => {
     expect(leaveOneOut(stated()).medianAbsError).toBeNull();
   });
 
-  it('the built-in V100 and Jetson Nano profiles meet the leave-one-out targets over their figures', () => {
+  it('the built-in V100, T4 and Jetson Nano profiles meet the leave-one-out targets over their figures', () => {
     const raw = loadHardwareProfiles(undefined, { published: false });
     const v100 = leaveOneOut(raw.find((p) => p.name === 'nvidia-v100')!);
     expect(v100).toMatchObject({ figures: 6, tooFew: false });
     expect(v100.medianAbsError!).toBeLessThanOrEqual(0.25);
     expect(v100.worstRatio!).toBeLessThanOrEqual(2);
+    // The T4 mixes fp16, fp32 and int8 figures under one fit.
+    const t4 = leaveOneOut(raw.find((p) => p.name === 'nvidia-t4')!);
+    expect(t4.tooFew).toBe(false);
+    expect(new Set(t4.rows.map((r) => r.figure.precision))).toEqual(new Set(['fp16', 'fp32', 'int8']));
+    expect(t4.medianAbsError!).toBeLessThanOrEqual(0.25);
+    expect(t4.worstRatio!).toBeLessThanOrEqual(2);
     // The Nano's worst is under 2x only with TensorRT's output-channel tile.
     const nanoProfile = raw.find((p) => p.name === 'jetson-nano')!;
     const nano = leaveOneOut(nanoProfile);
