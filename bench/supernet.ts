@@ -12,11 +12,16 @@
  *     [--subnets 12] [--images 800] [--synth-size 160] [--depths 0.33,0.67] [--widths 0.125,0.1875,0.25]
  *     [--sizes 128,160] [--separable 4,6,17,20] [--activation silu] [--parallel 2] [--score-extra 0]
  *     [--val 100] [--bn-images 256] [--profile x86-server] [--seed 0] [--out FILE] [--no-write]
+ *     [--fresh-standalone]
+ *
+ * With `--subnet-epochs`, standalone results are kept in bench/results/supernet-standalone.json (by
+ * genome, data, seed and epochs: nothing the supernet changes) and reused by later runs unless
+ * `--fresh-standalone`; the results file says which rows were reused and when they were measured.
  *
  * `--quick` is the reduced configuration (about 20 minutes on an idle 2-core machine): 5 supernet
  * minutes, 12 subnets of 1.5 standalone minutes, 160 images of 128 px, sizes 96,128.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -104,6 +109,26 @@ function standalone(
         epochs === undefined && performance.now() - start >= budgetMin * 60_000 ? 'stop' : 'continue',
     },
   );
+}
+
+/** One standalone training's outcome, as the tables use it (and as the cache keeps it). */
+interface Standalone {
+  map50: number;
+  epochs: number;
+  /** Day it was trained (YYYY-MM-DD). */
+  measured: string;
+}
+
+/** Standalone results of epoch-budget runs, by genome, data, seed and epochs. */
+const STANDALONE_CACHE = 'bench/results/supernet-standalone.json';
+const cachePath = () => join(__dirname, 'results', 'supernet-standalone.json');
+function readStandaloneCache(): Record<string, Standalone> {
+  return existsSync(cachePath())
+    ? (JSON.parse(readFileSync(cachePath(), 'utf8')) as Record<string, Standalone>)
+    : {};
+}
+function writeStandaloneCache(cache: Record<string, Standalone>): void {
+  writeFileSync(cachePath(), `${JSON.stringify(cache, null, 2)}\n`);
 }
 
 /** Genomes spread over the space: largest, smallest, then seeded random ones, all distinct. */
@@ -216,22 +241,42 @@ async function main(): Promise<void> {
       `${fmt(meanPhase('export'), 1)}, score ${fmt(meanPhase('score'), 1)}, latency ${fmt(meanPhase('latency'), 1)})`,
   );
 
-  // 3. Standalone training of the same genomes, `parallel` at a time.
+  // 3. Standalone training of the same genomes, `parallel` at a time. An epoch budget does not
+  // depend on the supernet or the machine's load, so those results are kept and reused.
   const budget = subnetEpochs ? `${subnetEpochs} epochs` : `${subnetMinutes} min`;
-  log(`standalone training of ${genomes.length} genomes, ${budget} each, ${parallel} at a time`);
-  const trained: TrialResult[] = new Array(genomes.length);
+  const cache = subnetEpochs ? readStandaloneCache() : {};
+  const cacheKey = (g: Genome) =>
+    `${genomeKey(g)}|images ${images}|px ${synthSize}|seed ${seed}|val ${valImages}|epochs ${subnetEpochs}`;
+  const trained: Standalone[] = genomes.map((g) =>
+    process.argv.includes('--fresh-standalone') ? undefined : cache[cacheKey(g)],
+  ) as Standalone[];
+  const reusedStandalone = trained.filter(Boolean).length;
+  log(
+    `standalone training of ${genomes.length - reusedStandalone} genomes, ${budget} each, ${parallel} at a time` +
+      (reusedStandalone ? ` (${reusedStandalone} from ${STANDALONE_CACHE})` : ''),
+  );
   let next = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
       while (next < genomes.length) {
         const i = next++;
-        trained[i] = await standalone(
+        if (trained[i]) continue;
+        const r = await standalone(
           genomes[i]!,
           dataYaml,
           subnetMinutes,
           join(root, `standalone-${i}`),
           subnetEpochs,
         );
+        trained[i] = {
+          map50: r.map50,
+          epochs: r.epochs.length,
+          measured: new Date().toISOString().slice(0, 10),
+        };
+        if (subnetEpochs) {
+          cache[cacheKey(genomes[i]!)] = trained[i]!;
+          writeStandaloneCache(cache);
+        }
         log(`standalone ${i + 1}/${genomes.length}: mAP@0.5 ${fmt(trained[i]!.map50)}`);
       }
     }),
@@ -243,8 +288,9 @@ async function main(): Promise<void> {
   const load1 = loadavg();
   const totalMin = (performance.now() - tStart) / 60_000;
 
-  const row = (name: string, g: Genome, est: CandidateScore, alone: TrialResult) =>
-    `| ${name} | d${g.depthMultiple} w${g.widthMultiple} ${g.imageSize}px sep[${g.separable.join(',')}] | ${fmt(est.map50)} | ${fmt(alone.map50)} | ${alone.epochs.length} |`;
+  const row = (name: string, g: Genome, est: CandidateScore, alone: Standalone) =>
+    `| ${name} | d${g.depthMultiple} w${g.widthMultiple} ${g.imageSize}px sep[${g.separable.join(',')}] | ${fmt(est.map50)} | ${fmt(alone.map50)} | ${alone.epochs} |`;
+  const summary = (r: TrialResult): Standalone => ({ map50: r.map50, epochs: r.epochs.length, measured: '' });
   const md = [
     '# Supernet benchmark',
     '',
@@ -268,8 +314,8 @@ async function main(): Promise<void> {
     '',
     '| network | genome | supernet mAP@0.5 | standalone mAP@0.5 | standalone epochs |',
     '|---|---|---|---|---|',
-    row('largest', largest, estimates[0]!, sLargest),
-    row('smallest', smallest, estimates[1]!, sSmallest),
+    row('largest', largest, estimates[0]!, summary(sLargest)),
+    row('smallest', smallest, estimates[1]!, summary(sSmallest)),
     '',
     `## Rank fidelity: Kendall tau = ${fmt(tau)} over ${genomes.length} genomes (target >= 0.7)`,
     '',
@@ -281,7 +327,12 @@ async function main(): Promise<void> {
         ]
       : []),
     subnetEpochs
-      ? `Standalone: ${subnetEpochs} epochs each (a full schedule of that length), ${parallel} at a time.`
+      ? `Standalone: ${subnetEpochs} epochs each (a full schedule of that length), ${parallel} at a time` +
+        (reusedStandalone
+          ? `; ${reusedStandalone} of them measured earlier with the same genomes, data, seed and epochs` +
+            ` (${[...new Set(trained.map((t) => t.measured))].filter(Boolean).join(', ')}; \`${STANDALONE_CACHE}\`,` +
+            ' `--fresh-standalone` retrains them).'
+          : '.')
       : `Standalone: ${subnetMinutes} min each (stopped at the first epoch end past it), ${parallel} at a time.`,
     '',
     '| # | genome | supernet estimate mAP@0.5 | standalone mAP@0.5 | standalone epochs |',
