@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { supernetChildEntry } from './child-entry-path';
-import { loadSupernet } from './supernet-file';
+import { compileSearchSpace } from '@detsearch/search-space';
+import { largestGenome, spaceSeparableRows } from './space';
+import { initSupernet, loadSupernet } from './supernet-file';
 import { TINY_SPACE_SPEC } from './test-helpers';
 import { trainSupernet } from './train';
 import type { SupernetProgress, TrainSupernetOptions } from './types';
@@ -86,4 +88,36 @@ describe('supernet training', () => {
     await expect(trainSupernet(other)).rejects.toThrow(/checkpoint.safetensors: from another run/);
     // Two training processes, each paying the wasm warm-up: slow on a loaded machine.
   }, 240_000);
+
+  it('trains the largest network alone first, then the sandwich (separable weights untouched until then)', async () => {
+    const run = async (largestFirst: number) => {
+      const outDir = mkdtempSync(join(tmpdir(), 'supernet-first-'));
+      dirs.push(outDir);
+      const r = await trainSupernet({ ...job(outDir), largestFirst, inProcess: true });
+      return loadSupernet(r.weightsPath);
+    };
+    const space = compileSearchSpace(TINY_SPACE_SPEC);
+    const initial = initSupernet(
+      largestGenome(space, { activation: 'silu', numClasses: 2 }),
+      spaceSeparableRows(space),
+      { seed: 5 },
+    );
+    // Tensors only a separable sub-network uses: the largest is dense.
+    const separableOnly = [...initial.weights.keys()].filter((k) => /^model\.\d+\.(dw|pw)\./.test(k));
+    expect(separableOnly.length).toBeGreaterThan(0);
+    // Compared as sorted values: the importance reordering after each epoch permutes channels.
+    const sorted = (w: Float32Array) => Float32Array.from(w).sort();
+    const changed = (sn: { weights: Map<string, Float32Array> }) =>
+      separableOnly.filter((k) => {
+        const a = sorted(sn.weights.get(k)!);
+        const b = sorted(initial.weights.get(k)!);
+        return a.some((x, i) => x !== b[i]);
+      }).length;
+    const alone = await run(1);
+    expect(changed(alone)).toBe(0);
+    // The dense weights did learn.
+    const stem = 'model.0.conv.weight';
+    expect(alone.weights.get(stem)).not.toEqual(initial.weights.get(stem));
+    expect(changed(await run(0))).toBeGreaterThan(0);
+  }, 120_000);
 });

@@ -62,8 +62,24 @@ export interface TrainSupernetOptions {
   batchSize?: number;
   /** Random sub-networks per step besides the largest and the smallest (default 1). */
   randomSubnets?: number;
-  /** Weight of in-place distillation from the largest for the other sub-networks (default 1). */
+  /**
+   * Weight of in-place distillation from the largest for the other sub-networks, relative to the
+   * labels (the detection loss's own gains weigh its terms). Default 0: measured to hurt at budgets
+   * of hundreds of steps; 1 weighs it like the labels.
+   */
   distillWeight?: number;
+  /**
+   * Fraction of training over which that weight ramps up from 0 (default 0.5): an untrained
+   * largest network has nothing to teach, and distilling towards its early outputs pulls the
+   * shared weights away from the labels.
+   */
+  distillRamp?: number;
+  /**
+   * Fraction of training in which only the largest network trains (default 0.25): the first stage
+   * of Once-for-All's progressive shrinking. Its steps cost a third of a sandwich step, and the
+   * sub-networks then start from, and distil from, a network that has learned something.
+   */
+  largestFirst?: number;
   /** Peak learning rate of AdamW (default 4e-3, the trainer's). */
   lr0?: number;
   /** Seconds between checkpoints (default 60). */

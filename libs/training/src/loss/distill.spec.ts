@@ -46,4 +46,29 @@ describe('distillation loss', () => {
       ...Object.values(g1.grads),
     ]);
   });
+
+  it("weighs its terms with the detection loss's gains, objectness by the level's balance", () => {
+    const nc = 3;
+    const level = (seed: number, s: number) =>
+      tf.randomNormal([1, s, s, 3 * (nc + 5)], 0, 1, 'float32', seed) as tf.Tensor4D;
+    const student = [level(1, 4), level(2, 2)];
+    const teacher = [level(3, 4), level(4, 2)];
+    const loss = (gains: { box: number; obj: number; cls: number; balance: number[] }, levels = 2) =>
+      distillationLoss(student.slice(0, levels), teacher.slice(0, levels), {
+        numClasses: nc,
+        weight: 1,
+        gains,
+      }).dataSync()[0]!;
+    const gains = { box: 0.05, obj: 0.04, cls: 0.02, balance: [4, 1] };
+    expect(loss({ ...gains, box: 0, obj: 0, cls: 0 })).toBe(0);
+    expect(loss({ box: 0.1, obj: 0.08, cls: 0.04, balance: [4, 1] })).toBeCloseTo(2 * loss(gains), 5);
+    // Objectness alone, the second level's balance 0: only the first level counts.
+    const objOnly = { box: 0, obj: 1, cls: 0, balance: [1, 0] };
+    expect(loss(objOnly)).toBeCloseTo(loss(objOnly, 1), 5);
+    expect(loss(objOnly)).toBeGreaterThan(0);
+    // Without gains the unweighted terms are far heavier than the small-image gains make them.
+    const plain = distillationLoss(student, teacher, { numClasses: nc, weight: 1 }).dataSync()[0]!;
+    expect(plain).toBeGreaterThan(5 * loss(gains));
+    tf.dispose([...student, ...teacher]);
+  });
 });

@@ -1,10 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { bceWithLogits } from './ops';
+import type { LossHyp } from './yolo-loss';
 
 export interface DistillOptions {
   numClasses: number;
   /** Weight of the distillation term relative to the detection loss. */
   weight: number;
+  /**
+   * The detection loss's gains (scaledLossHyp): box, objectness (times the level's balance) and
+   * class terms are then weighted as the detection loss weighs its own, so `weight` 1 means "as
+   * much as the labels". Without them the terms are unweighted, which at small image sizes and
+   * few classes is 20x the detection loss (its objectness gain scales with (size/640)^2).
+   */
+  gains?: Pick<LossHyp, 'box' | 'obj' | 'cls' | 'balance'>;
 }
 
 /**
@@ -37,6 +45,22 @@ export function distillationLoss(
         tf.sum(tf.mul(tf.sum(tf.squaredDifference(sBox, tBox), 1, true), tObj)),
         tf.add(tf.sum(tObj), 1e-6),
       );
+      const g = options.gains;
+      if (g) {
+        const obj = tf.mean(
+          bceWithLogits(tf.slice(sf, [0, 4], [cells, 1]), tf.slice(tp, [0, 4], [cells, 1])),
+        );
+        const cls = tf.mean(
+          bceWithLogits(tf.slice(sf, [0, 5], [cells, no - 5]), tf.slice(tp, [0, 5], [cells, no - 5])),
+        );
+        const level = tf.addN([
+          tf.mul(box, g.box),
+          tf.mul(obj, g.obj * (g.balance[i] ?? 1)),
+          tf.mul(cls, g.cls),
+        ]);
+        sum = tf.add(sum, level) as tf.Scalar;
+        return;
+      }
       const rest = tf.mean(
         bceWithLogits(tf.slice(sf, [0, 4], [cells, no - 4]), tf.slice(tp, [0, 4], [cells, no - 4])),
       );

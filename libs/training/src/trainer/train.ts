@@ -285,7 +285,11 @@ export async function trainDetector(job: TrainJob, hooks: TrainHooks = {}): Prom
           let total = l.total;
           parts = [l.box, l.obj, l.cls];
           if (teacherOuts) {
-            const d = distillationLoss(outs, teacherOuts, { numClasses: nc, weight: distillWeight });
+            const d = distillationLoss(outs, teacherOuts, {
+              numClasses: nc,
+              weight: distillWeight,
+              gains: lossHyp,
+            });
             total = tf.add(total, d);
             parts.push(tf.div(d, batch.size) as tf.Scalar);
           }
