@@ -165,8 +165,8 @@ export async function int8Breakdown(
     const pair = await buildPair(model, size, activation);
     runs.push({
       activation,
-      fp32: await profileOps(pair.fp32, { runs: options.runs ?? 40 }),
-      int8: await profileOps(pair.int8, { runs: options.runs ?? 40 }),
+      fp32: await profileOps(pair.fp32, { runs: options.runs ?? 100 }),
+      int8: await profileOps(pair.int8, { runs: options.runs ?? 100 }),
     });
   }
   return { model, size, runs };
@@ -204,16 +204,16 @@ export function breakdownMarkdown(b: Int8Breakdown): string[] {
     // What int8 cannot go below on this runtime while the stem and Detect stay float: its convs.
     const floor = get(r.int8, 'QLinearConv', 'Conv (stem, float)', 'Conv (Detect, float)', 'QuickGelu');
     const silu = get(r.int8, 'QLinearSigmoid', 'QLinearMul');
+    const bound = (ms: number) => `${ms.toFixed(2)} ms, at most ${(r.fp32.kernelMs / ms).toFixed(2)}x`;
     lines.push(
       `- ${r.activation}: int8 ${(r.fp32.kernelMs / r.int8.kernelMs).toFixed(2)}x fp32 on kernel time. ` +
         `The convs of rows 1-23 alone: ${conv.toFixed(2)}x (Conv ${get(r.fp32, 'Conv').toFixed(2)} -> ` +
         `QLinearConv ${get(r.int8, 'QLinearConv').toFixed(2)} ms). ` +
+        `With every kernel but the convs (float stem and Detect included) free, int8 would take ${bound(floor)}.` +
         (silu > 0
-          ? `SiLU as QLinearSigmoid + QLinearMul: ${silu.toFixed(2)} ms, vs ` +
-            `${get(r.fp32, 'QuickGelu').toFixed(2)} ms for fp32's fused SiLU (QuickGelu, stem included). `
-          : '') +
-        `With every other kernel free, int8 would take ${floor.toFixed(2)} ms: at most ` +
-        `${(r.fp32.kernelMs / floor).toFixed(2)}x.`,
+          ? ` SiLU as QLinearSigmoid + QLinearMul takes ${silu.toFixed(2)} ms (fp32's fused SiLU, QuickGelu, ` +
+            `${get(r.fp32, 'QuickGelu').toFixed(2)} ms with the stem's); convs and SiLU alone: ${bound(floor + silu)}.`
+          : ''),
     );
   }
   return lines;
