@@ -160,6 +160,12 @@ function inferNode(
         return 'Resize needs constant scales of the input rank';
       return [{ type: t0, dims: d0.map((d, i) => Math.floor(d * scales[i]!)) }];
     }
+    case 'SpaceToDepth': {
+      const b = int(attrs, 'blocksize');
+      if (!d0 || d0.length !== 4 || !b || b < 1) return 'SpaceToDepth needs 4-D input and a blocksize';
+      if (d0[2]! % b || d0[3]! % b) return `SpaceToDepth: [${d0}] not divisible by blocksize ${b}`;
+      return [{ type: t0, dims: [d0[0]!, d0[1]! * b * b, d0[2]! / b, d0[3]! / b] }];
+    }
     case 'Cast': {
       const to = elemTypeOf(int(attrs, 'to') ?? 0);
       return to ? [{ type: to, dims: d0 }] : 'Cast to an unsupported type';

@@ -1,6 +1,6 @@
 import type { ModelIR, WeightMap } from '@detsearch/genome';
 import { calibrate } from './calibrate';
-import { buildOnnxModel, DEFAULT_KEEP_FLOAT_LAYERS, type ExportOptions } from './export';
+import { buildOnnxModel, DEFAULT_KEEP_FLOAT_LAYERS, shareConcatRanges, type ExportOptions } from './export';
 import type { ActivationRanges } from './quantize';
 import { rankQuantizationSensitivity, type RowSensitivity } from './sensitivity';
 
@@ -10,7 +10,7 @@ export interface ExportReport {
   floatLayers: number[];
   /** int8 static with `autoFloatLayers`: every quantizable row's sensitivity, most sensitive first. */
   sensitivity?: RowSensitivity[];
-  /** int8 static: the calibrated activation ranges the export used. */
+  /** int8 static: the activation ranges the export used (calibrated, concat groups shared). */
   ranges?: ActivationRanges;
 }
 
@@ -72,6 +72,8 @@ export async function exportOnnxWithReport(
         .slice(0, auto),
     );
   }
-  const bytes = buildOnnxModel(ir, weights, { ...options, activationRanges: ranges, keepFloatLayers: keep });
-  return { bytes, floatLayers: sorted(keep), ranges, ...(sensitivity ? { sensitivity } : {}) };
+  // The ranges the graph carries (concat groups shared): what fake quantization must mirror.
+  const used = shareConcatRanges(ir, ranges, keep);
+  const bytes = buildOnnxModel(ir, weights, { ...options, activationRanges: used, keepFloatLayers: keep });
+  return { bytes, floatLayers: sorted(keep), ranges: used, ...(sensitivity ? { sensitivity } : {}) };
 }

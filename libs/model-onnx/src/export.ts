@@ -116,6 +116,51 @@ export function calibrationTensors(ir: ModelIR, keepFloatLayers = DEFAULT_KEEP_F
   return [...names];
 }
 
+/**
+ * Calibrated ranges with every Concat's inputs and output on one shared range (the union of the
+ * group's ranges; groups chain where a tensor feeds several concats). With equal scales and zero
+ * points onnxruntime's QLinearConcat copies bytes; with different ones it requantizes every element
+ * through a lookup table. MaxPool and Resize outputs take their input's range, so a concat input
+ * behind them shares through to its source. Widening a range costs precision in the tensor's other
+ * consumers; the int8 parity tests bound the effect.
+ */
+export function shareConcatRanges(
+  ir: ModelIR,
+  ranges: ActivationRanges,
+  keepFloatLayers: Iterable<number> = DEFAULT_KEEP_FLOAT_LAYERS,
+): ActivationRanges {
+  const keep = new Set(keepFloatLayers);
+  const byName = new Map(ir.ops.map((o) => [o.name, o]));
+  const parent = new Map<string, string>();
+  const root = (t: string): string => {
+    let r = t;
+    while (parent.has(r)) r = parent.get(r)!;
+    return r;
+  };
+  const source = (irName: string): string => {
+    const op = byName.get(irName);
+    if (op && (op.kind === 'maxpool' || op.kind === 'resize') && !keep.has(op.layer))
+      return source(op.inputs[0]!);
+    return onnxTensorName(ir, irName);
+  };
+  for (const op of ir.ops) {
+    if (op.kind !== 'concat' || keep.has(op.layer) || !ranges.has(op.name)) continue;
+    for (const input of op.inputs) {
+      const t = source(input);
+      if (!ranges.has(t)) continue; // a float producer: the concat quantizes it with its own range
+      const [a, b] = [root(t), root(op.name)];
+      if (a !== b) parent.set(a, b);
+    }
+  }
+  const union = new Map<string, ActivationRange>();
+  for (const [t, r] of ranges) {
+    const k = root(t);
+    const u = union.get(k);
+    union.set(k, u ? { min: Math.min(u.min, r.min), max: Math.max(u.max, r.max) } : { ...r });
+  }
+  return new Map([...ranges.keys()].map((t) => [t, union.get(root(t))!]));
+}
+
 function need(weights: WeightMap, name: string): Float32Array {
   const w = weights.get(name);
   if (!w) throw new Error(`export: weight ${name} missing`);
@@ -169,7 +214,10 @@ export function buildOnnxModel(ir: ModelIR, weights: WeightMap, options: ExportO
   if (!fold && precision !== 'fp32') throw new Error('export: unfolded BatchNorm is only for fp32');
   const keep = new Set(options.keepFloatLayers ?? DEFAULT_KEEP_FLOAT_LAYERS);
   // A copy: fixed ranges (sigmoid outputs) are added while the graph is written.
-  const ranges = options.activationRanges ? new Map(options.activationRanges) : undefined;
+  const ranges =
+    options.activationRanges && scheme === 'static'
+      ? shareConcatRanges(ir, options.activationRanges, keep)
+      : options.activationRanges && new Map(options.activationRanges);
   if (precision === 'int8' && scheme === 'static' && !ranges)
     throw new Error('export: int8 static needs activation ranges (calibrate first, or use exportOnnx)');
 
@@ -255,6 +303,48 @@ export function buildOnnxModel(ir: ModelIR, weights: WeightMap, options: ExportO
     return entry;
   };
 
+  /**
+   * A quantized stride-2 conv on few channels (the stem: 3 -> c, 6x6, stride 2) as SpaceToDepth(2)
+   * then the same conv at stride 1 on 4x the channels with half the kernel (3x3): the same function
+   * exactly, but onnxruntime's QLinearConv is slow on 3 input channels at stride 2 (measured: the
+   * int8 stem took longer than the float one), and fast on the rewritten form.
+   */
+  const spaceToDepthStem = (plan: ConvPlan, input: string) => {
+    const { op } = plan;
+    if (op.kind !== 'conv' || plan.groups !== 1 || op.inChannels > 4) return undefined;
+    if (plan.stride !== 2 || plan.kernel % 2 || plan.padding % 2) return undefined;
+    const [n, c, h, w] = g.info(input).dims as [number, number, number, number];
+    if (h % 2 || w % 2) return undefined;
+    const k = plan.kernel / 2;
+    const cin = 4 * c;
+    // W'[o, (i*2 + j)*c + ch, a, b] = W[o, ch, 2a + i, 2b + j] (SpaceToDepth's channel order).
+    const weight = new Float32Array(op.outChannels * cin * k * k);
+    for (let o = 0; o < op.outChannels; o++)
+      for (let ch = 0; ch < c; ch++)
+        for (let ky = 0; ky < plan.kernel; ky++)
+          for (let kx = 0; kx < plan.kernel; kx++) {
+            const ci = ((ky % 2) * 2 + (kx % 2)) * c + ch;
+            const to = ((o * cin + ci) * k + (ky >> 1)) * k + (kx >> 1);
+            weight[to] = plan.weight[((o * c + ch) * plan.kernel + ky) * plan.kernel + kx]!;
+          }
+    const moved = g.node(
+      'SpaceToDepth',
+      [input],
+      [{ name: `${op.name}.space_to_depth`, type: 'float32', dims: [n, cin, h / 2, w / 2] }],
+      { blocksize: 2 },
+    );
+    // Rearranged values keep the input's range.
+    ranges!.set(moved, ranges!.get(input) ?? { min: 0, max: 1 });
+    const p = plan.padding / 2;
+    return {
+      plan: { ...plan, weight, kernel: k, stride: 1, padding: p },
+      input: moved,
+      rangeKey: moved,
+      wDims: [op.outChannels, cin, k, k],
+      attrs: { kernel_shape: [k, k], strides: [1, 1], pads: [p, p, p, p] },
+    };
+  };
+
   const emitConv = (
     plan: ConvPlan,
     input: string,
@@ -265,7 +355,7 @@ export function buildOnnxModel(ir: ModelIR, weights: WeightMap, options: ExportO
   ) => {
     const { op } = plan;
     const wDims = [op.outChannels, op.inChannels / plan.groups, plan.kernel, plan.kernel];
-    const attrs = {
+    const attrs: Record<string, number | number[]> = {
       kernel_shape: [plan.kernel, plan.kernel],
       strides: [plan.stride, plan.stride],
       pads: [plan.padding, plan.padding, plan.padding, plan.padding],
@@ -283,7 +373,14 @@ export function buildOnnxModel(ir: ModelIR, weights: WeightMap, options: ExportO
     }
     const sDims = perChannel ? [op.outChannels] : [];
     if (scheme === 'static') {
-      const x = quantizeActivation(input);
+      const s2d = spaceToDepthStem(plan, input);
+      if (s2d) {
+        plan = s2d.plan;
+        input = s2d.input;
+        wDims.splice(0, 4, ...s2d.wDims);
+        Object.assign(attrs, s2d.attrs);
+      }
+      const x = quantizeActivation(input, s2d?.rangeKey);
       const minScales = minWeightScalesForBias(plan.bias, x.scale);
       const qw = quantizeWeightsInt8(plan.weight, op.outChannels, perChannel, minScales);
       const w = g.initializer(`${op.name}.weight_quantized`, 'int8', wDims, qw.data);
