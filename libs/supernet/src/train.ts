@@ -36,6 +36,12 @@ import type {
   TrainSupernetResult,
 } from './types';
 
+/**
+ * Version of the training recipe (stages, losses, defaults). Supernets trained with another one are
+ * not reused: version 1 weighted distillation 20x over the labels and trained sub-networks poorly.
+ */
+export const SUPERNET_RECIPE = 2;
+
 /** What a checkpoint records besides the tensors: where training stands. */
 interface CheckpointState {
   /** Identity of the run: a checkpoint of another space, activation or dataset is never resumed. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { SUPERNET_RECIPE } from '@detsearch/supernet';
 
 /**
  * Fingerprints that decide whether a trained supernet can be reused: the same bytes of data and
@@ -26,14 +27,15 @@ export function canonicalJson(value: unknown): string {
 const DESCRIPTIVE_FIELDS = new Set(['name', 'description']);
 
 /**
- * The resolved search space's fingerprint. The activation is left out: supernets are trained per
- * activation, which is matched on its own column.
+ * The resolved search space's fingerprint, with the supernet training recipe's version: a supernet
+ * of the same space trained by an older recipe is not the same supernet. The activation is left
+ * out: supernets are trained per activation, which is matched on its own column.
  */
-export function spaceFingerprint(spec: Record<string, unknown>): string {
+export function spaceFingerprint(spec: Record<string, unknown>, recipe = SUPERNET_RECIPE): string {
   const kept = Object.fromEntries(
     Object.entries(spec).filter(([k]) => !DESCRIPTIVE_FIELDS.has(k) && k !== 'activation'),
   );
-  return `space:${sha256(canonicalJson(kept))}`;
+  return `space:${sha256(canonicalJson({ ...kept, recipe }))}`;
 }
 
 /** A generated synthetic dataset is identified by its generation parameters. */

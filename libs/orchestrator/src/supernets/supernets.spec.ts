@@ -70,6 +70,8 @@ describe('supernet fingerprints', () => {
     };
     expect(spaceFingerprint(same)).toBe(spaceFingerprint(space));
     expect(spaceFingerprint({ ...space, imageSize: 128 })).not.toBe(spaceFingerprint(space));
+    // A supernet trained by an older recipe is another supernet.
+    expect(spaceFingerprint(space, 1)).not.toBe(spaceFingerprint(space));
   });
 });
 
