@@ -306,8 +306,9 @@ async function main(): Promise<void> {
     '',
     '## Supernet vs standalone at equal wall time',
     '',
-    `Supernet trained ${fmt(sn.minutes, 1)} min (${sn.epochs.toFixed(2)} epochs, ${sn.metrics.steps} sandwich steps: largest,` +
-      ` smallest and one random sub-network per step, in-place distillation); the two standalone runs trained` +
+    `Supernet trained ${fmt(sn.minutes, 1)} min (${sn.epochs.toFixed(2)} epochs, ${sn.metrics.steps} steps: the largest network` +
+      ' alone for the first quarter of the time, then the sandwich rule, largest, smallest and one random' +
+      ' sub-network per step; the default recipe, without distillation); the two standalone runs trained' +
       ` concurrently with it for the same ${minutes} min (phase wall time ${fmt(phase1 / 60, 1)} min).` +
       ' All mAP@0.5 are of the exported fp32 ONNX through onnxruntime on the same val images; supernet' +
       ` sub-networks after BatchNorm recalibration on ${bnImages} training images.`,
