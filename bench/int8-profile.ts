@@ -10,8 +10,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { buildIR, initWeights, parseGenome, standardGenome, type Activation } from '@detsearch/genome';
-import { buildOnnxModel, exportOnnx, syntheticCalibrationImages } from '@detsearch/model-onnx';
+import type { Activation } from '@detsearch/genome';
+import { buildOnnxModel } from '@detsearch/model-onnx';
+import { benchInt8, benchModel } from './int8-speed';
 
 interface ProfileEvent {
   cat: string;
@@ -118,21 +119,10 @@ export async function buildPair(
   size: number,
   activation: Activation,
 ): Promise<{ fp32: Uint8Array; int8: Uint8Array }> {
-  const genome = parseGenome({ ...standardGenome(model, 80, size), activation });
-  const ir = buildIR(genome);
-  const weights = initWeights(ir, { seed: 1, randomizeBatchNorm: true });
+  const { ir, weights } = benchModel(model, size, activation);
   return {
     fp32: buildOnnxModel(ir, weights, { precision: 'fp32' }),
-    int8: await exportOnnx(ir, weights, {
-      precision: 'int8',
-      quantization: {
-        precision: 'int8',
-        scheme: 'static',
-        granularity: 'per-channel',
-        calibration: 'minmax',
-      },
-      calibrationImages: syntheticCalibrationImages(size, 2, 'bench'),
-    }),
+    int8: await benchInt8(ir, weights, size),
   };
 }
 

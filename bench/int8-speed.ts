@@ -8,7 +8,15 @@
  * this process), which another process's load does not inflate.
  */
 import { cpus, loadavg } from 'node:os';
-import { buildIR, initWeights, parseGenome, standardGenome, type Activation } from '@detsearch/genome';
+import {
+  buildIR,
+  initWeights,
+  parseGenome,
+  standardGenome,
+  type Activation,
+  type ModelIR,
+  type WeightMap,
+} from '@detsearch/genome';
 import { buildOnnxModel, exportOnnx, syntheticCalibrationImages } from '@detsearch/model-onnx';
 import { measureOnnx } from '../libs/latency/src/measure';
 
@@ -23,6 +31,21 @@ export interface SpeedRow {
   int8: number;
 }
 
+/** The benchmark's model of one configuration: random weights with randomized BatchNorm. */
+export function benchModel(model: 'yolov5n' | 'yolov5s', size: number, activation: Activation) {
+  const ir = buildIR(parseGenome({ ...standardGenome(model, 80, size), activation }));
+  return { ir, weights: initWeights(ir, { seed: 1, randomizeBatchNorm: true }) };
+}
+
+/** Its static int8 export as the tables time it: per-channel weights, min-max on 2 synthetic images. */
+export function benchInt8(ir: ModelIR, weights: WeightMap, size: number): Promise<Uint8Array> {
+  return exportOnnx(ir, weights, {
+    precision: 'int8',
+    quantization: { precision: 'int8', scheme: 'static', granularity: 'per-channel', calibration: 'minmax' },
+    calibrationImages: syntheticCalibrationImages(size, 2, 'bench'),
+  });
+}
+
 export async function measureInt8Speedups(
   options: { runs?: number; rounds?: number; log?: (s: string) => void } = {},
 ): Promise<SpeedRow[]> {
@@ -34,22 +57,11 @@ export async function measureInt8Speedups(
     ['yolov5s', 640],
   ] as const) {
     for (const activation of ['silu', 'relu'] as const) {
-      const genome = parseGenome({ ...standardGenome(model, 80, size), activation });
-      const ir = buildIR(genome);
-      const weights = initWeights(ir, { seed: 1, randomizeBatchNorm: true });
+      const { ir, weights } = benchModel(model, size, activation);
       const models = {
         fp32: buildOnnxModel(ir, weights, { precision: 'fp32' }),
         fp16: buildOnnxModel(ir, weights, { precision: 'fp16' }),
-        int8: await exportOnnx(ir, weights, {
-          precision: 'int8',
-          quantization: {
-            precision: 'int8',
-            scheme: 'static',
-            granularity: 'per-channel',
-            calibration: 'minmax',
-          },
-          calibrationImages: syntheticCalibrationImages(size, 2, 'bench'),
-        }),
+        int8: await benchInt8(ir, weights, size),
       };
       const settings = [
         { threads: 1, clock: 'wall' as const },
