@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
+import { genomeLabel } from '@detsearch/genome';
 import { DEFAULT_SYNTHETIC, type SearchView } from '@detsearch/orchestrator';
 import type { SearchClient } from './search-client';
 import { DEFAULT_LEADERBOARD_SORT, type Trial } from '@detsearch/persistence';
@@ -76,9 +77,7 @@ function readmeText(search: SearchView, dataset: DatasetInfo, models: number): s
 }
 
 export function genomeShortLabel(t: Pick<Trial, 'number' | 'genome'>): string {
-  const g = t.genome;
-  const q = g.quantization.precision;
-  return `#${t.number} d${g.depthMultiple} w${g.widthMultiple} ${g.imageSize}px ${q}${g.separable.length ? ' sep' : ''}`;
+  return `#${t.number} ${genomeLabel(t.genome)}`;
 }
 
 function svgToPng(svg: string): Buffer {

@@ -6,3 +6,4 @@ export * from './cost';
 export * from './describe';
 export * from './weights';
 export * from './ultralytics-yaml';
+export * from './label';

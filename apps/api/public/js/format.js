@@ -36,17 +36,24 @@ export const feasibleBadge = (f) =>
       ? '<span class="feas no" title="over a constraint">no</span>'
       : '<span class="muted">–</span>';
 
+/** Precision as libs/genome's precisionLabel writes it (a spec holds the two equal). */
 export function precisionLabel(q) {
-  if (!q) return 'fp32';
-  if (q.precision !== 'int8') return q.precision;
-  return ['int8', q.scheme, q.granularity].filter(Boolean).join(' ');
+  if (!q || q.precision !== 'int8') return q?.precision ?? 'fp32';
+  const parts = ['int8', q.scheme ?? 'static', q.granularity ?? 'per-channel'];
+  if (q.calibration && q.calibration !== 'minmax') parts.push(q.calibration);
+  if (q.floatLayers?.length) parts.push(`fp32[${q.floatLayers.join(',')}]`);
+  if (q.autoFloatLayers) parts.push(`+${q.autoFloatLayers} fp32`);
+  return parts.join(' ');
 }
 
-/** One-line genome: depth, width, input size, activation, precision, separable blocks. */
+/** One-line genome as libs/genome's genomeLabel writes it (a spec holds the two equal). */
 export function genomeLabel(g) {
   if (!g) return '';
-  const sep = g.separable?.length ? ` sep[${g.separable.join(',')}]` : '';
-  return `d${g.depthMultiple} w${g.widthMultiple} ${g.imageSize}px ${g.activation} ${precisionLabel(g.quantization)}${sep}`;
+  const parts = [`d${g.depthMultiple}`, `w${g.widthMultiple}`, `${g.imageSize}px`, g.activation, precisionLabel(g.quantization)];
+  if (g.separable?.length) parts.push(`sep[${g.separable.join(',')}]`);
+  if (g.stageDepth) parts.push(`stage-d[${g.stageDepth.join(',')}]`);
+  if (g.stageWidth) parts.push(`stage-w[${g.stageWidth.join(',')}]`);
+  return parts.join(' ');
 }
 
 export function genomeLines(g) {
