@@ -12,11 +12,15 @@
  *     [--subnets 12] [--images 800] [--synth-size 160] [--depths 0.33,0.67] [--widths 0.125,0.1875,0.25]
  *     [--sizes 128,160] [--separable 4,6,17,20] [--activation silu] [--parallel 2] [--score-extra 0]
  *     [--val 100] [--bn-images 256] [--profile x86-server] [--seed 0] [--out FILE] [--no-write]
- *     [--fresh-standalone]
+ *     [--fresh-standalone] [--train-seeds 0,1] [--standalone-only] [--dense-smallest]
  *
  * With `--subnet-epochs`, standalone results are kept in bench/results/supernet-standalone.json (by
  * genome, data, seed and epochs: nothing the supernet changes) and reused by later runs unless
  * `--fresh-standalone`; the results file says which rows were reused and when they were measured.
+ * `--train-seeds 0,1` trains each standalone genome with both training seeds (same data): the table
+ * then compares with their mean and says how well the two seeds agree with each other, the noise
+ * floor of the ground truth. `--standalone-only` skips the supernet and reports just that
+ * (bench/results/supernet-noise.md).
  *
  * `--quick` is the reduced configuration (about 20 minutes on an idle 2-core machine): 5 supernet
  * minutes, 12 subnets of 1.5 standalone minutes, 160 images of 128 px, sizes 96,128.
@@ -64,6 +68,10 @@ const scoreExtra = num('score-extra', 0, 0);
 const valImages = num('val', 100, 32);
 const bnImages = num('bn-images', 256, 64);
 const seed = num('seed', 0, 0);
+/** Standalone training seeds (data and supernet keep `seed`): more than one measures the ground truth's own noise. */
+const trainSeeds = arg('train-seeds', String(seed)).split(',').filter(Boolean).map(Number);
+/** Only the standalone runs of the tau genomes, for every training seed, and the tau between seeds. */
+const standaloneOnly = process.argv.includes('--standalone-only');
 const activation = arg('activation', 'silu') as Activation;
 const profile = arg('profile', 'x86-server');
 const spec = validateSearchSpaceSpec({
@@ -89,6 +97,7 @@ function standalone(
   budgetMin: number,
   outDir: string,
   epochs?: number,
+  trainSeed = seed,
 ): Promise<TrialResult> {
   const start = performance.now();
   return runTrial(
@@ -98,7 +107,7 @@ function standalone(
       epochs: epochs ?? 1000,
       evalEvery: epochs ?? 1000,
       hardwareProfile: profile,
-      seed,
+      seed: trainSeed,
       outDir,
       latencyRuns: 3,
       maxValImages: valImages,
@@ -187,6 +196,168 @@ function perSize(scores: CandidateScore[], genomes: Genome[]): string {
     .join(', ');
 }
 
+const short = (g: Genome) =>
+  `d${g.depthMultiple} w${g.widthMultiple} ${g.imageSize}px sep[${g.separable.join(',')}]`;
+
+/** How the standalone numbers were made (and which came from the cache). */
+function standaloneNote(reused: number, trained: Standalone[], seeds: number): string {
+  const each = subnetEpochs
+    ? `Standalone: ${subnetEpochs} epochs each (a full schedule of that length), ${parallel} at a time`
+    : `Standalone: ${subnetMinutes} min each (stopped at the first epoch end past it), ${parallel} at a time`;
+  const seedText = seeds > 1 ? `, training seeds ${trainSeeds.join(', ')} (same data)` : '';
+  const cached = reused
+    ? `; ${reused} of the ${trained.length * seeds} runs measured earlier with the same genomes, data, seeds and epochs` +
+      ` (${[...new Set(trained.flatMap((t) => t.measured.split(', ')))].filter(Boolean).join(', ')}; \`${STANDALONE_CACHE}\`,` +
+      ' `--fresh-standalone` retrains them).'
+    : '.';
+  return each + seedText + cached;
+}
+
+/** The ground truth's own noise: how two training seeds of the same genomes rank them. */
+function seedNote(perSeed: Standalone[][], seedTau: number[], estimates?: number[]): string {
+  const parts = [
+    `Kendall tau between training seeds of the same standalone runs: ${seedTau.map((t) => fmt(t)).join(', ')}` +
+      ' (the ranking the ground truth itself reproduces; no estimate can be expected to agree with one seed better).',
+  ];
+  if (estimates)
+    parts.push(
+      `Supernet estimate against each seed alone: ${perSeed
+        .map(
+          (runs, k) =>
+            `seed ${trainSeeds[k]} ${fmt(
+              kendallTau(
+                estimates,
+                runs.map((t) => t.map50),
+              ),
+            )}`,
+        )
+        .join(', ')}; against the mean (the table): see the heading.`,
+    );
+  return parts.join(' ');
+}
+
+/** Kendall tau between every pair of training seeds' standalone mAP@0.5 (the ground truth's own noise). */
+function seedPairTaus(perSeed: Standalone[][]): number[] {
+  const out: number[] = [];
+  for (let a = 0; a < perSeed.length; a++)
+    for (let b = a + 1; b < perSeed.length; b++)
+      out.push(
+        kendallTau(
+          perSeed[a]!.map((t) => t.map50),
+          perSeed[b]!.map((t) => t.map50),
+        ),
+      );
+  return out;
+}
+
+/**
+ * Standalone training of `genomes` for every training seed, `parallel` at a time. An epoch budget
+ * does not depend on the supernet or the machine's load, so those results are kept and reused.
+ * `trained` holds the mean over seeds.
+ */
+async function standaloneRuns(genomes: Genome[], dataYaml: string, root: string) {
+  const budget = subnetEpochs ? `${subnetEpochs} epochs` : `${subnetMinutes} min`;
+  const cache = subnetEpochs ? readStandaloneCache() : {};
+  const cacheKey = (g: Genome, s: number) =>
+    `${genomeKey(g)}|images ${images}|px ${synthSize}|seed ${seed}|val ${valImages}|epochs ${subnetEpochs}` +
+    (s === seed ? '' : `|train-seed ${s}`);
+  const jobs = trainSeeds.flatMap((s) => genomes.map((g, i) => ({ s, g, i })));
+  const results = new Map<string, Standalone>();
+  const jobKey = (s: number, i: number) => `${s}:${i}`;
+  for (const j of jobs) {
+    const hit = process.argv.includes('--fresh-standalone') ? undefined : cache[cacheKey(j.g, j.s)];
+    if (hit) results.set(jobKey(j.s, j.i), hit);
+  }
+  const reusedStandalone = results.size;
+  log(
+    `standalone training of ${jobs.length - reusedStandalone} runs (${genomes.length} genomes x seeds ` +
+      `${trainSeeds.join(',')}), ${budget} each, ${parallel} at a time` +
+      (reusedStandalone ? ` (${reusedStandalone} from ${STANDALONE_CACHE})` : ''),
+  );
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < jobs.length) {
+        const { s, g, i } = jobs[next++]!;
+        if (results.has(jobKey(s, i))) continue;
+        const r = await standalone(
+          g,
+          dataYaml,
+          subnetMinutes,
+          join(root, `standalone-${s}-${i}`),
+          subnetEpochs,
+          s,
+        );
+        const one = {
+          map50: r.map50,
+          epochs: r.epochs.length,
+          measured: new Date().toISOString().slice(0, 10),
+        };
+        results.set(jobKey(s, i), one);
+        if (subnetEpochs) {
+          cache[cacheKey(g, s)] = one;
+          writeStandaloneCache(cache);
+        }
+        log(`standalone seed ${s} genome ${i + 1}/${genomes.length}: mAP@0.5 ${fmt(one.map50)}`);
+      }
+    }),
+  );
+  const perSeed = trainSeeds.map((s) => genomes.map((_, i) => results.get(jobKey(s, i))!));
+  const trained: Standalone[] = genomes.map((_, i) => ({
+    map50: perSeed.reduce((a, runs) => a + runs[i]!.map50, 0) / perSeed.length,
+    epochs: perSeed[0]![i]!.epochs,
+    measured: [...new Set(perSeed.map((runs) => runs[i]!.measured))].join(', '),
+  }));
+  return { trained, perSeed, reusedStandalone, seedTau: seedPairTaus(perSeed) };
+}
+
+/** `--standalone-only`: the tau genomes trained standalone for every training seed, and how the seeds agree. */
+async function standaloneReport(
+  dataYaml: string,
+  root: string,
+  load0: number[],
+  tStart: number,
+  synth: { train: number; val: number },
+): Promise<void> {
+  const genomes = spreadGenomes(subnetCount);
+  const { perSeed, reusedStandalone, seedTau, trained } = await standaloneRuns(genomes, dataYaml, root);
+  const md = [
+    '# Standalone ground truth: how much two training seeds agree',
+    '',
+    `Run ${new Date().toISOString()}, ${cpus().length} cores, load average ${load0.map((l) => l.toFixed(1)).join(' ')} at the start` +
+      ` and ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} at the end (epoch budgets: the load changes the time, not the numbers).`,
+    '',
+    `Command: \`npm run bench:supernet -- ${process.argv.slice(2).join(' ')}\``,
+    '',
+    `The ${genomes.length} genomes of the rank-fidelity table of \`bench/results/supernet.md\` (same space, data and selection);` +
+      ` data: synthetic, ${images} images of ${synthSize} px (${synth.train} train, ${synth.val} val; ${Math.min(valImages, synth.val)} scored).`,
+    '',
+    standaloneNote(reusedStandalone, trained, perSeed.length),
+    '',
+    perSeed.length > 1
+      ? seedNote(perSeed, seedTau)
+      : 'One training seed: nothing to compare (`--train-seeds 0,1`).',
+    '',
+    `| # | genome | ${trainSeeds.map((s) => `seed ${s} mAP@0.5`).join(' | ')} | mean |`,
+    `|---|---|${trainSeeds.map(() => '---|').join('')}---|`,
+    ...genomes.map(
+      (g, i) =>
+        `| ${i} | ${short(g)} | ${perSeed.map((r) => fmt(r[i]!.map50)).join(' | ')} | ${fmt(trained[i]!.map50)} |`,
+    ),
+    '',
+    `Total bench wall time ${fmt((performance.now() - tStart) / 60_000, 1)} min.`,
+    '',
+  ].join('\n');
+  process.stdout.write(md);
+  if (!process.argv.includes('--no-write')) {
+    const out = arg('out', join(__dirname, 'results', 'supernet-noise.md'));
+    writeFileSync(out, md);
+    log(`wrote ${out}`);
+  }
+}
+
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'bench-supernet-'));
   dataRoot = root;
@@ -198,6 +369,7 @@ async function main(): Promise<void> {
   const space = compileSearchSpace(spec);
   const largest = largestGenome(space, { activation, numClasses: 6 });
   const smallest = smallestGenome(space, { activation, numClasses: 6 });
+  if (standaloneOnly) return standaloneReport(dataYaml, root, load0, tStart, synth);
 
   // 1. Supernet and the two standalone extremes, concurrently, for the same wall time.
   log(`training the supernet and standalone largest/smallest for ${minutes} min each, concurrently`);
@@ -212,6 +384,7 @@ async function main(): Promise<void> {
       minutes,
       seed,
       maxValImages: valImages,
+      ...(process.argv.includes('--dense-smallest') ? { separableSmallest: false } : {}),
       onProgress: (p) => {
         if (performance.now() - lastLog > 60_000) {
           lastLog = performance.now();
@@ -241,46 +414,8 @@ async function main(): Promise<void> {
       `${fmt(meanPhase('export'), 1)}, score ${fmt(meanPhase('score'), 1)}, latency ${fmt(meanPhase('latency'), 1)})`,
   );
 
-  // 3. Standalone training of the same genomes, `parallel` at a time. An epoch budget does not
-  // depend on the supernet or the machine's load, so those results are kept and reused.
-  const budget = subnetEpochs ? `${subnetEpochs} epochs` : `${subnetMinutes} min`;
-  const cache = subnetEpochs ? readStandaloneCache() : {};
-  const cacheKey = (g: Genome) =>
-    `${genomeKey(g)}|images ${images}|px ${synthSize}|seed ${seed}|val ${valImages}|epochs ${subnetEpochs}`;
-  const trained: Standalone[] = genomes.map((g) =>
-    process.argv.includes('--fresh-standalone') ? undefined : cache[cacheKey(g)],
-  ) as Standalone[];
-  const reusedStandalone = trained.filter(Boolean).length;
-  log(
-    `standalone training of ${genomes.length - reusedStandalone} genomes, ${budget} each, ${parallel} at a time` +
-      (reusedStandalone ? ` (${reusedStandalone} from ${STANDALONE_CACHE})` : ''),
-  );
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < genomes.length) {
-        const i = next++;
-        if (trained[i]) continue;
-        const r = await standalone(
-          genomes[i]!,
-          dataYaml,
-          subnetMinutes,
-          join(root, `standalone-${i}`),
-          subnetEpochs,
-        );
-        trained[i] = {
-          map50: r.map50,
-          epochs: r.epochs.length,
-          measured: new Date().toISOString().slice(0, 10),
-        };
-        if (subnetEpochs) {
-          cache[cacheKey(genomes[i]!)] = trained[i]!;
-          writeStandaloneCache(cache);
-        }
-        log(`standalone ${i + 1}/${genomes.length}: mAP@0.5 ${fmt(trained[i]!.map50)}`);
-      }
-    }),
-  );
+  // 3. Standalone training of the same genomes, for each training seed.
+  const { trained, perSeed, reusedStandalone, seedTau } = await standaloneRuns(genomes, dataYaml, root);
   const tau = kendallTau(
     estimates.map((e) => e.map50),
     trained.map((t) => t.map50),
@@ -288,8 +423,8 @@ async function main(): Promise<void> {
   const load1 = loadavg();
   const totalMin = (performance.now() - tStart) / 60_000;
 
-  const row = (name: string, g: Genome, est: CandidateScore, alone: Standalone) =>
-    `| ${name} | d${g.depthMultiple} w${g.widthMultiple} ${g.imageSize}px sep[${g.separable.join(',')}] | ${fmt(est.map50)} | ${fmt(alone.map50)} | ${alone.epochs} |`;
+  const row = (name: string, g: Genome, est: CandidateScore, alone: Standalone, each: Standalone[] = []) =>
+    `| ${name} | ${short(g)} | ${fmt(est.map50)} | ${fmt(alone.map50)}${each.length ? ` (${each.map((t) => fmt(t.map50)).join(', ')})` : ''} | ${alone.epochs} |`;
   const summary = (r: TrialResult): Standalone => ({ map50: r.map50, epochs: r.epochs.length, measured: '' });
   const md = [
     '# Supernet benchmark',
@@ -308,7 +443,10 @@ async function main(): Promise<void> {
     '',
     `Supernet trained ${fmt(sn.minutes, 1)} min (${sn.epochs.toFixed(2)} epochs, ${sn.metrics.steps} steps: the largest network` +
       ' alone for the first quarter of the time, then the sandwich rule, largest, smallest and one random' +
-      ' sub-network per step; the default recipe, without distillation); the two standalone runs trained' +
+      (process.argv.includes('--dense-smallest')
+        ? ' sub-network per step, the smallest dense (`--dense-smallest`, the recipe before), without distillation); the two'
+        : ' sub-network per step, the smallest with every separable row substituted; the default recipe, without distillation); the two') +
+      ' standalone runs trained' +
       ` concurrently with it for the same ${minutes} min (phase wall time ${fmt(phase1 / 60, 1)} min).` +
       ' All mAP@0.5 are of the exported fp32 ONNX through onnxruntime on the same val images; supernet' +
       ` sub-networks after BatchNorm recalibration on ${bnImages} training images.`,
@@ -327,18 +465,23 @@ async function main(): Promise<void> {
           '',
         ]
       : []),
-    subnetEpochs
-      ? `Standalone: ${subnetEpochs} epochs each (a full schedule of that length), ${parallel} at a time` +
-        (reusedStandalone
-          ? `; ${reusedStandalone} of them measured earlier with the same genomes, data, seed and epochs` +
-            ` (${[...new Set(trained.map((t) => t.measured))].filter(Boolean).join(', ')}; \`${STANDALONE_CACHE}\`,` +
-            ' `--fresh-standalone` retrains them).'
-          : '.')
-      : `Standalone: ${subnetMinutes} min each (stopped at the first epoch end past it), ${parallel} at a time.`,
+    standaloneNote(reusedStandalone, trained, perSeed.length),
     '',
-    '| # | genome | supernet estimate mAP@0.5 | standalone mAP@0.5 | standalone epochs |',
+    ...(perSeed.length > 1
+      ? [
+          seedNote(
+            perSeed,
+            seedTau,
+            estimates.map((e) => e.map50),
+          ),
+          '',
+        ]
+      : []),
+    `| # | genome | supernet estimate mAP@0.5 | standalone mAP@0.5${perSeed.length > 1 ? ` (mean of seeds ${trainSeeds.join(', ')}; each)` : ''} | standalone epochs |`,
     '|---|---|---|---|---|',
-    ...genomes.map((g, i) => row(String(i), g, estimates[i]!, trained[i]!)),
+    ...genomes.map((g, i) =>
+      row(String(i), g, estimates[i]!, trained[i]!, perSeed.length > 1 ? perSeed.map((r) => r[i]!) : []),
+    ),
     '',
     `## Throughput: ${perHour.toFixed(0)} candidates per hour with ${parallel} processes (target >= 300)`,
     '',

@@ -38,9 +38,11 @@ import type {
 
 /**
  * Version of the training recipe (stages, losses, defaults). Supernets trained with another one are
- * not reused: version 1 weighted distillation 20x over the labels and trained sub-networks poorly.
+ * not reused: version 1 weighted distillation 20x over the labels and trained sub-networks poorly;
+ * version 2's sandwich trained a dense smallest network, so separable weights learned only when a
+ * random sub-network drew them.
  */
-export const SUPERNET_RECIPE = 2;
+export const SUPERNET_RECIPE = 3;
 
 /** What a checkpoint records besides the tensors: where training stands. */
 interface CheckpointState {
@@ -76,7 +78,8 @@ const DEFAULT_LARGEST_FIRST = 0.25;
 /**
  * Trains a supernet. For the first `largestFirst` of training only the largest network trains
  * (Once-for-All's progressive shrinking, first stage); then the BigNAS/AttentiveNAS sandwich rule:
- * each step the largest, the smallest and `randomSubnets` random sub-networks of the space run on
+ * each step the largest, the smallest (every separable row substituted: the least compute) and
+ * `randomSubnets` random sub-networks of the space run on
  * the same batch at one sampled image size, all learning from the labels, the others optionally
  * also from the largest's outputs (in-place distillation, `distillWeight`). Every sub-network is an ordinary TfjsDetector built from sliced weights;
  * its gradients are scattered back into supernet-sized buffers and one AdamW step updates the
@@ -106,6 +109,7 @@ function fingerprintOf(opts: TrainSupernetOptions): string {
     batchSize: opts.batchSize ?? 8,
     randomSubnets: opts.randomSubnets ?? 1,
     maxBatchesPerEpoch: opts.maxBatchesPerEpoch ?? null,
+    ...(opts.separableSmallest === false ? { separableSmallest: false } : {}),
   });
 }
 
@@ -140,6 +144,8 @@ export async function trainSupernetInProcess(
   const gOpts = { activation: opts.activation, numClasses: nc };
   const largest = largestGenome(space, gOpts);
   const smallest = smallestGenome(space, gOpts);
+  const sandwichSmallest =
+    (opts.separableSmallest ?? true) ? { ...smallest, separable: spaceSeparableRows(space) } : smallest;
   const allSizes = spaceImageSizes(space);
   const imageSizes = opts.imageSizes?.length
     ? [...opts.imageSizes].sort((a, b) => a - b)
@@ -294,7 +300,7 @@ export async function trainSupernetInProcess(
             ? [largest]
             : [
                 largest,
-                smallest,
+                sandwichSmallest,
                 ...Array.from({ length: randomSubnets }, () => sampleGenome(space, rng, gOpts)),
               ];
         // Distillation ramps up over the sandwich phase, from 0 where it begins.

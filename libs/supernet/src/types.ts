@@ -80,6 +80,12 @@ export interface TrainSupernetOptions {
    * sub-networks then start from, and distil from, a network that has learned something.
    */
   largestFirst?: number;
+  /**
+   * The sandwich's smallest member has every separable row substituted (default true): it is the
+   * space's least compute, and separable weights then train in every sandwich step instead of only
+   * when a random sub-network draws them. false: the dense smallest (the recipe before).
+   */
+  separableSmallest?: boolean;
   /** Peak learning rate of AdamW (default 4e-3, the trainer's). */
   lr0?: number;
   /** Seconds between checkpoints (default 60). */
