@@ -239,6 +239,7 @@ export class SearchOrchestrator {
       home: resolve(options.home ?? '.detsearch'),
       runnerId: this.runnerId,
       resolveDataset: (path) => resolveDataset(path, options.dataRoot),
+      ...(options.dataRoot ? { dataRoot: options.dataRoot } : {}),
       getPreset: options.launch?.getPreset,
       defaultSearchSpace: options.launch?.defaultSearchSpace,
       log: options.log,

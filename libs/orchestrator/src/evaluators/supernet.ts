@@ -101,7 +101,8 @@ export class SupernetEvaluator implements FineTuningEvaluator {
   }
 
   private async dataset(req: EvaluationRequest) {
-    if (req.dataset) return { dataYaml: resolve(req.dataset) };
+    const dataRoot = this.o.service.dataRoot;
+    if (req.dataset) return { dataYaml: resolve(req.dataset), ...(dataRoot ? { dataRoot } : {}) };
     const training = await (this.o.loadTraining ?? (() => import('@detsearch/training')))();
     return {
       dataYaml: await sharedSyntheticDataset(training, this.home, this.o.synthetic ?? DEFAULT_SYNTHETIC),

@@ -137,6 +137,7 @@ export class QueueWorker {
         home: resolve(options.home ?? '.detsearch'),
         runnerId: this.id,
         resolveDataset: (path) => resolveDataset(path, options.evaluatorSettings?.dataRoot),
+        ...(options.evaluatorSettings?.dataRoot ? { dataRoot: options.evaluatorSettings.dataRoot } : {}),
         log: options.log,
       });
       registry.register('supernet', () => new SupernetEvaluator({ service, searches: this.searches }));

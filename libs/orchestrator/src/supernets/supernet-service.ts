@@ -84,6 +84,11 @@ export interface SupernetServiceOptions {
   synthetic?: SyntheticDatasetOptions;
   /** Resolves a dataset path of a request (DATA_ROOT confinement) to its data.yaml and class count. */
   resolveDataset: (path: string) => Promise<{ path: string; numClasses: number }>;
+  /**
+   * DATA_ROOT: the training and scoring processes read datasets only below it (default: the working
+   * directory), so it must be the one `resolveDataset` confines requests to.
+   */
+  dataRoot?: string;
   getPreset?: (name: string) => Preset;
   defaultSearchSpace?: () => SearchSpaceSpec;
   /** The supernet library (lazily loaded: it brings tfjs). Replaceable for tests of this service. */
@@ -130,6 +135,11 @@ export class SupernetService {
 
   get home(): string {
     return this.o.home;
+  }
+
+  /** DATA_ROOT of the processes that read a named dataset (absent: their working directory). */
+  get dataRoot(): string | undefined {
+    return this.o.dataRoot;
   }
 
   private get synthetic(): SyntheticDatasetOptions {
@@ -389,7 +399,7 @@ export class SupernetService {
     try {
       await publish({ ...last, message: 'preparing the dataset' }, true);
       const dataset = r.dataYaml
-        ? { dataYaml: resolve(r.dataYaml) }
+        ? { dataYaml: resolve(r.dataYaml), ...(this.o.dataRoot ? { dataRoot: this.o.dataRoot } : {}) }
         : {
             dataYaml: await sharedSyntheticDataset(
               (await import('@detsearch/training')) as Training,

@@ -198,3 +198,34 @@ describe('supernet reuse and launch checks', () => {
     await o.waitForSearch(id);
   });
 });
+
+describe('supernet training on a named dataset', () => {
+  it('reads it below the DATA_ROOT the request was confined to, not the working directory', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sn-root-'));
+    const seen: { dataset?: { dataYaml: string; dataRoot?: string } } = {};
+    const o = await SearchOrchestrator.open({
+      inMemory: true,
+      home,
+      dataRoot: home,
+      resumeOrphans: false,
+      supernets: {
+        loadLibrary: async () => ({
+          trainSupernet: async (opts) => {
+            seen.dataset = opts.dataset as typeof seen.dataset;
+            throw new Error('stopped after the options were seen');
+          },
+        }),
+      },
+    });
+    try {
+      const yaml = dataset(join(home, 'data'), files);
+      const r = await o.supernets.resolveRequest({ preset: 'quick-demo', dataset: yaml });
+      const row = await o.supernets.train(r);
+      await expect(o.supernets.waitReady(row)).rejects.toThrow(/stopped after the options were seen/);
+      expect(seen.dataset).toEqual({ dataYaml: yaml, dataRoot: home });
+    } finally {
+      await o.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
