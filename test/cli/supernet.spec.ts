@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { synthDataset } from '@detsearch/training';
 
 const root = join(__dirname, '../..');
 const home = mkdtempSync(join(tmpdir(), 'cli-supernet-'));
@@ -41,6 +42,20 @@ describe('detsearch supernet and search --evaluator supernet', { timeout: 240_00
     const minutes = cli('supernet', 'train', '--preset', 'quick-demo', '--minutes', '0', '--json');
     expect(minutes.status).toBe(2);
     expect(minutes.stderr).toMatch(/--minutes/);
+  });
+
+  it('supernet train --data reads a dataset outside the working directory (no DATA_ROOT set)', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'cli-supernet-data-'));
+    try {
+      const { yaml } = await synthDataset(join(elsewhere, 'data'), { images: 10, size: 64, seed: 1 });
+      const r = cli('supernet', 'train', '--preset', 'quick-demo', '--data', yaml, '--minutes', '0.02', '--json');
+      expect(r.stderr).not.toMatch(/DATA_ROOT/);
+      expect(r.status).toBe(0);
+      const out = JSON.parse(r.stdout) as { status: string; dataset: string; epochs: number };
+      expect(out).toMatchObject({ status: 'ready', dataset: yaml });
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('search: supernet flags need --evaluator supernet; an unknown --supernet is refused naming it', () => {

@@ -8,6 +8,7 @@ import {
   formatTable,
   parseFloatOption,
   parseIntOption,
+  readAnyDataPath,
   readJsonOrFile,
   UsageError,
 } from '../cli-kit';
@@ -92,6 +93,8 @@ export function registerSupernet(program: Command): void {
           ...(o.activation ? { activation: o.activation } : {}),
           ...(o.seed !== undefined ? { seed: o.seed } : {}),
         };
+        // Before the configuration is read: without DATA_ROOT the CLI reads the dataset it is given.
+        if (o.data) readAnyDataPath(o.data);
         const orchestrator = await openOrchestrator();
         const abort = new AbortController();
         const onSignal = () => {
