@@ -120,4 +120,39 @@ describe('supernet training', () => {
     expect(alone.weights.get(stem)).not.toEqual(initial.weights.get(stem));
     expect(changed(await run(0))).toBeGreaterThan(0);
   }, 120_000);
+
+  it("trains separable weights every sandwich step through the smallest member, the space's least compute", async () => {
+    const space = compileSearchSpace(TINY_SPACE_SPEC);
+    const initial = initSupernet(
+      largestGenome(space, { activation: 'silu', numClasses: 2 }),
+      spaceSeparableRows(space),
+      { seed: 5 },
+    );
+    // The learned separable substitutes of the Conv rows 3 and 18 (BatchNorm statistics follow the largest).
+    const convSeparable = [...initial.weights.keys()].filter(
+      (k) => /^model\.(3|18)\.(dw|pw)\./.test(k) && !/running|num_batches/.test(k),
+    );
+    expect(convSeparable.length).toBeGreaterThan(0);
+    const sorted = (w: Float32Array) => Float32Array.from(w).sort();
+    const trained = async (separableSmallest: boolean) => {
+      const outDir = mkdtempSync(join(tmpdir(), 'supernet-smallest-'));
+      dirs.push(outDir);
+      // No random sub-network: only the largest (dense) and the smallest train.
+      const r = await trainSupernet({
+        ...job(outDir),
+        largestFirst: 0,
+        randomSubnets: 0,
+        separableSmallest,
+        inProcess: true,
+      });
+      const sn = loadSupernet(r.weightsPath);
+      return convSeparable.filter((k) => {
+        const a = sorted(sn.weights.get(k)!);
+        const b = sorted(initial.weights.get(k)!);
+        return a.some((x, i) => x !== b[i]);
+      });
+    };
+    expect(await trained(true)).toEqual(convSeparable);
+    expect(await trained(false)).toEqual([]);
+  }, 120_000);
 });
