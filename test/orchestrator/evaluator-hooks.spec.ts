@@ -35,17 +35,31 @@ class HookedEvaluator implements TrialEvaluator {
   }
 }
 
+/** An evaluator whose result is a function of the genome (like a supernet estimate). */
+class RepeatableEvaluator implements TrialEvaluator {
+  readonly name = 'repeatable';
+  readonly repeatable = true;
+  readonly genomes: string[] = [];
+  private readonly inner = new SurrogateEvaluator({ msPerTrial: 5 });
+
+  evaluate(req: EvaluationRequest, ctx: EvaluationContext): Promise<TrialMetrics> {
+    this.genomes.push(JSON.stringify(req.genome));
+    return this.inner.evaluate(req, ctx);
+  }
+}
+
 describe('evaluator prepare/dispose hooks', () => {
   let o: SearchOrchestrator;
   const hooked = new HookedEvaluator();
   const failing = new HookedEvaluator(true);
+  const repeatable = new RepeatableEvaluator();
   const logs: string[] = [];
 
   beforeAll(async () => {
     o = await SearchOrchestrator.open({
       inMemory: true,
       concurrency: 2,
-      evaluators: { hooked, failing },
+      evaluators: { hooked, failing, repeatable },
       log: (msg) => logs.push(msg),
     });
   });
@@ -83,5 +97,31 @@ describe('evaluator prepare/dispose hooks', () => {
     expect(done.status).toBe('failed');
     expect(done.error).toMatch(/supernet training diverged/);
     expect(failing.calls).toEqual(['prepare', `dispose:${id}`]);
+  });
+
+  it('never evaluates a genome twice with a repeatable evaluator; the search ends when none is left', async () => {
+    // Two genomes in the space, a budget of four: a random strategy proposes repeats.
+    const { id } = await o.createSearch({
+      strategy: 'random',
+      evaluator: 'repeatable',
+      objectives: ['map50_95', 'latency'],
+      budget: { trials: 4 },
+      seed: 3,
+      searchSpace: {
+        depthMultiple: 0.33,
+        widthMultiple: { type: 'ordinal', values: [0.25, 0.5] },
+        imageSize: 320,
+        separable: [],
+        activation: 'relu',
+        quantization: 'fp32',
+      },
+      fidelity: { epochs: 2 },
+    });
+    const done = await o.waitForSearch(id);
+    expect(done.status).toBe('completed');
+    expect(repeatable.genomes).toHaveLength(2);
+    expect(new Set(repeatable.genomes).size).toBe(2);
+    expect(done.progress.completed).toBe(2);
+    expect(done.error).toMatch(/no new candidate/);
   });
 });

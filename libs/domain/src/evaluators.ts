@@ -112,6 +112,11 @@ export interface TrialEvaluator {
    * runner avoids starting two trials of one key at once, which would idle a worker.
    */
   trainingKey?(genome: Genome, fidelity: EvaluationRequest['fidelity']): string;
+  /**
+   * Evaluating a genome again gives the same result (no training of its own, so no training
+   * noise): the search runner never evaluates a genome twice in one search.
+   */
+  readonly repeatable?: boolean;
 }
 
 /** Process settings an evaluator may need when it is created (from the process's config). */

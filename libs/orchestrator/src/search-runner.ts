@@ -325,21 +325,13 @@ export class SearchRunner {
             seed: this.search.seed,
             objectives: this.search.objectives.length,
           },
-          // Spare proposals to choose distinct trainings from (strategies are pure: asking is cheap).
-          trainingKey ? n * TRAINING_KEY_SPARE : n,
+          // Spare proposals to choose new genomes and distinct trainings from (strategies are pure:
+          // asking is cheap).
+          trainingKey || this.evaluator.repeatable ? n * TRAINING_KEY_SPARE : n,
         );
         let points = asked;
-        if (trainingKey) {
-          const trainFidelity = {
-            epochs: fidelity.epochs,
-            ...(fidelity.imageSize ? { imageSize: fidelity.imageSize } : {}),
-          };
+        if (trainingKey || this.evaluator.repeatable) {
           const tried = history.map((h) => this.space.decode(h.searchParams as TrialRecord['params']));
-          const running = new Set(
-            history.flatMap((h, i) =>
-              h.status === 'queued' || h.status === 'running' ? [trainingKey(tried[i]!, trainFidelity)] : [],
-            ),
-          );
           // A genome already tried, or proposed twice, would only repeat a result.
           const seen = new Set(tried.map(genomeKey));
           const fresh = asked
@@ -350,9 +342,22 @@ export class SearchRunner {
               seen.add(key);
               return true;
             });
-          points = preferDistinctTrainings(fresh, (c) => trainingKey(c.genome, trainFidelity), running)
-            .slice(0, n)
-            .map((c) => c.params);
+          let chosen = fresh;
+          if (trainingKey) {
+            const trainFidelity = {
+              epochs: fidelity.epochs,
+              ...(fidelity.imageSize ? { imageSize: fidelity.imageSize } : {}),
+            };
+            const running = new Set(
+              history.flatMap((h, i) =>
+                h.status === 'queued' || h.status === 'running'
+                  ? [trainingKey(tried[i]!, trainFidelity)]
+                  : [],
+              ),
+            );
+            chosen = preferDistinctTrainings(fresh, (c) => trainingKey(c.genome, trainFidelity), running);
+          }
+          points = chosen.slice(0, n).map((c) => c.params);
         }
         const first = await trials.nextNumber(this.id, tx);
         const rows: NewTrial[] = points.map((params, i) => {

@@ -39,6 +39,8 @@ export const INHERITED_WEIGHTS = 'inherited.weights';
  */
 export class SupernetEvaluator implements FineTuningEvaluator {
   readonly name = 'supernet';
+  /** An estimate is a function of the genome and the supernet: scoring one again repeats it. */
+  readonly repeatable = true;
   private readonly prepared = new Map<string, Supernet>();
   /** One long-lived scoring process per search prepared here (the supernet and data stay loaded). */
   private readonly scorers = new Map<string, ReturnType<SupernetLib['CandidateScorer']['open']>>();
