@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Trial } from '@detsearch/persistence';
 import { finalists, meanAndSpread } from './final-stage';
 
-const t = (number: number, map50_95: number | null, latencyMs: number) =>
-  ({ id: `t${number}`, number, map50_95, latencyMs }) as Trial;
+const t = (number: number, map50_95: number | null, latencyMs: number, genomeKey = `g${number}`) =>
+  ({ id: `t${number}`, number, map50_95, latencyMs, genomeKey }) as Trial;
 
 describe('final stage', () => {
   it("picks the front's best K by mAP@0.5:0.95, ties by latency then trial number", () => {
@@ -12,6 +12,11 @@ describe('final stage', () => {
     expect(finalists(front, 10)).toHaveLength(5);
     expect(finalists(front, 0)).toEqual([]);
     expect(finalists([t(0, null, 1), t(1, 0.1, 1)], 1).map((x) => x.number)).toEqual([1]);
+  });
+
+  it('fine-tunes a genome on the front twice only once', () => {
+    const front = [t(0, 0.4, 7, 'a'), t(1, 0.4, 7, 'a'), t(2, 0.3, 3, 'b'), t(3, 0.2, 2, 'c')];
+    expect(finalists(front, 2).map((x) => x.number)).toEqual([0, 2]);
   });
 
   it('reports the mean over seeds and their sample standard deviation (none for one seed)', () => {

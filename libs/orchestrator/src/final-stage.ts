@@ -21,8 +21,12 @@ export function meanAndSpread(values: number[]): { mean: number; std: number | n
   return { mean, std: Math.sqrt(variance) };
 }
 
-/** The front's best `k` by mAP@0.5:0.95 (ties: the lower latency, then the earlier trial). */
+/**
+ * The front's best `k` distinct genomes by mAP@0.5:0.95 (ties: the lower latency, then the earlier
+ * trial): a genome on the front twice (a reused trial and its repeat) is fine-tuned once.
+ */
 export function finalists(front: Trial[], k: number): Trial[] {
+  const seen = new Set<string>();
   return [...front]
     .sort(
       (a, b) =>
@@ -30,6 +34,7 @@ export function finalists(front: Trial[], k: number): Trial[] {
         (a.latencyMs ?? Infinity) - (b.latencyMs ?? Infinity) ||
         a.number - b.number,
     )
+    .filter((t) => !seen.has(t.genomeKey) && seen.add(t.genomeKey))
     .slice(0, Math.max(0, k));
 }
 
