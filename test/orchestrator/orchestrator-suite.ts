@@ -50,6 +50,8 @@ export function orchestratorSuite(
           surrogate: new SurrogateEvaluator({ msPerTrial: 20 }),
           // Slow enough that a cancel always finds trials in flight.
           'slow-surrogate': new SurrogateEvaluator({ msPerTrial: 400 }),
+          // Trials far longer than a wall-clock budget.
+          'stalled-surrogate': new SurrogateEvaluator({ msPerTrial: 120_000 }),
           // A process without the training stack: launching the default evaluator must fail cleanly.
           full: fullEvaluatorUnavailable,
         },
@@ -198,6 +200,27 @@ export function orchestratorSuite(
       expect(done.progress.total).toBeGreaterThan(0);
       expect(done.progress.total).toBeLessThan(500);
       expect(done.progress.queued + done.progress.running).toBe(0);
+    });
+
+    it('stops trials still running when the wall clock runs out, instead of waiting for them', async () => {
+      const t0 = Date.now();
+      const { id } = await o.createSearch({
+        strategy: 'random',
+        evaluator: 'stalled-surrogate',
+        budget: { trials: 4, wallClockMinutes: 0.02 },
+        seed: 2,
+        fidelity: { epochs: 2 },
+      });
+      const done = await o.waitForSearch(id);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(done.status).toBe('completed');
+      expect(done.progress.queued + done.progress.running).toBe(0);
+      const rows = (await o.listTrials(id, { limit: 100 })).items;
+      expect(rows.length).toBeGreaterThan(0);
+      for (const t of rows) {
+        expect(t.status).toBe('failed');
+        expect(t.error).toMatch(/wall-clock budget/);
+      }
     });
 
     it('rejects bad launches without creating anything', async () => {

@@ -83,6 +83,8 @@ export type StopReason = 'cancel' | 'shutdown' | 'abandon' | 'lease-lost';
 export class SearchRunner {
   readonly done: Promise<void>;
   private readonly stop = new AbortController();
+  /** Aborted when the wall-clock budget runs out: in-process trials still running then stop. */
+  private readonly wallClock = new AbortController();
   private stopReason: StopReason | null = null;
   private readonly inFlight = new Map<string, Promise<void>>();
   private strategy!: Strategy;
@@ -230,7 +232,11 @@ export class SearchRunner {
       // loop would hold the event loop (and every request, and SIGTERM) until the budget is spent.
       await yieldToEventLoop();
       if (this.stopReason) break;
-      if (Date.now() >= deadline) timeUp = true;
+      if (Date.now() >= deadline) {
+        timeUp = true;
+        // Trials still running stop now (their rows are failed below), not when they end.
+        this.wallClock.abort('wall-clock budget spent');
+      }
       if (this.abandonedTrials && this.inFlight.size === 0) {
         // None of ours is in flight, so any row running under this runner was abandoned: run it again.
         await trials.requeue(this.id, { workerIds: [this.deps.runnerId] });
@@ -257,7 +263,7 @@ export class SearchRunner {
         const c = await trials.counts(this.id);
         if (timeUp || (c.total >= budget && c.queued === 0 && c.running === 0)) break;
       }
-      await this.waitForSlot();
+      await this.waitForSlot(deadline);
     }
     return { timeUp, exhausted };
   }
@@ -397,7 +403,7 @@ export class SearchRunner {
       .then(() =>
         this.handler.run(trial.id, {
           workerId: this.deps.runnerId,
-          signal: this.stop.signal,
+          signal: AbortSignal.any([this.stop.signal, this.wallClock.signal]),
           search: this.search,
         }),
       )
@@ -418,9 +424,11 @@ export class SearchRunner {
     else this.missedWake = true;
   }
 
-  private waitForSlot(): Promise<void> {
-    // Nothing in flight and nothing creatable (e.g. queued rows claimed elsewhere): poll.
-    return this.waitForWake(this.inFlight.size === 0 ? 200 : undefined);
+  private waitForSlot(deadline: number): Promise<void> {
+    // Nothing in flight and nothing creatable (e.g. queued rows claimed elsewhere): poll. Else
+    // until a trial ends, or the wall clock does.
+    if (this.inFlight.size === 0) return this.waitForWake(200);
+    return this.waitForWake(deadline === Infinity ? undefined : Math.max(1, deadline - Date.now()));
   }
 
   private waitForWake(timeoutMs?: number): Promise<void> {
