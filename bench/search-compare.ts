@@ -139,7 +139,9 @@ async function main() {
   const budgetMs = budgetArg === 'auto' ? medianLatency() : Number(arg('budget-ms', '0'));
   const root = mkdtempSync(join(tmpdir(), 'bench-search-compare-'));
   const loadStart = load();
-  log(`work dir ${root}; load ${loadStart} on ${cpus().length} cores; latency budget ${budgetMs.toFixed(1)} ms on ${profileName}`);
+  log(
+    `work dir ${root}; load ${loadStart} on ${cpus().length} cores; latency budget ${budgetMs.toFixed(1)} ms on ${profileName}`,
+  );
   const synth = await synthDataset(join(root, 'data'), { images, seed, size: synthSize });
   const common = {
     strategy,
@@ -201,7 +203,8 @@ async function main() {
     '| genome | latency, ms | estimate mAP@0.5 | fine-tuned mAP@0.5 |',
     '|---|---|---|---|',
     ...snTuned.map(
-      (t) => `| ${short(t.genome)} | ${fmt(t.latencyMs, 1)} | ${fmt(t.estimateMap50)} | ${fmt(t.finetunedMap50)} |`,
+      (t) =>
+        `| ${short(t.genome)} | ${fmt(t.latencyMs, 1)} | ${fmt(t.estimateMap50)} | ${fmt(t.finetunedMap50)} |`,
     ),
     '',
     'Full arm, completed trials by mAP@0.5:',

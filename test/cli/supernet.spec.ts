@@ -48,7 +48,17 @@ describe('detsearch supernet and search --evaluator supernet', { timeout: 240_00
     const elsewhere = mkdtempSync(join(tmpdir(), 'cli-supernet-data-'));
     try {
       const { yaml } = await synthDataset(join(elsewhere, 'data'), { images: 10, size: 64, seed: 1 });
-      const r = cli('supernet', 'train', '--preset', 'quick-demo', '--data', yaml, '--minutes', '0.02', '--json');
+      const r = cli(
+        'supernet',
+        'train',
+        '--preset',
+        'quick-demo',
+        '--data',
+        yaml,
+        '--minutes',
+        '0.02',
+        '--json',
+      );
       expect(r.stderr).not.toMatch(/DATA_ROOT/);
       expect(r.status).toBe(0);
       const out = JSON.parse(r.stdout) as { status: string; dataset: string; epochs: number };

@@ -36,7 +36,12 @@ const genomes = [
     imageSize: 160,
     quantization: { precision: 'int8', floatLayers: [2, 23] },
   }),
-  parseGenome({ depthMultiple: 0.33, widthMultiple: 0.25, imageSize: 160, quantization: { precision: 'fp16' } }),
+  parseGenome({
+    depthMultiple: 0.33,
+    widthMultiple: 0.25,
+    imageSize: 160,
+    quantization: { precision: 'fp16' },
+  }),
 ];
 
 describe('genomeLabel', () => {
