@@ -8,8 +8,8 @@
  *  - supernet: trains a supernet for `--supernet-minutes` (inside the wall clock), scores
  *    candidates on it until the wall clock for scoring ends, then fine-tunes the front's best
  *    `--finetune-top` for `--finetune-epochs` epochs from their inherited weights (the final stage
- *    runs after the search's wall clock: the bench sets that clock so that the whole arm fits
- *    `--minutes`, and reports the time it really took);
+ *    runs after the search's wall clock: the bench ends that clock `--finetune-minutes` before
+ *    `--minutes`, and reports the time the arm really took);
  *  - for each: the best mAP@0.5 as deployed within the latency budget (the supernet arm's
  *    fine-tuned numbers; its estimates are listed but do not count), trials, and wall time.
  *
