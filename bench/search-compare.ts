@@ -25,7 +25,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { buildIR, genomeKey, type Genome } from '@detsearch/genome';
+import { buildIR, genomeKey } from '@detsearch/genome';
 import { getHardwareProfile, predictLatency } from '@detsearch/latency';
 import { SearchOrchestrator } from '@detsearch/orchestrator';
 import type { Trial } from '@detsearch/persistence';
@@ -33,11 +33,8 @@ import { compileSearchSpace, validateSearchSpaceSpec } from '@detsearch/search-s
 import { sampleGenome } from '@detsearch/supernet';
 import { synthDataset } from '@detsearch/training';
 import seedrandom from 'seedrandom';
+import { arg, shortGenome } from './bench-kit';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : process.argv[i + 1]!;
-}
 const minutes = Number(arg('minutes', '60'));
 const supernetMinutes = Number(arg('supernet-minutes', String(Math.round(minutes * 0.42))));
 const finetuneMinutes = Number(arg('finetune-minutes', String(Math.round(minutes * 0.25))));
@@ -70,8 +67,6 @@ const load = () =>
   loadavg()
     .map((l) => l.toFixed(1))
     .join(' ');
-const short = (g: Genome) =>
-  `d${g.depthMultiple} w${g.widthMultiple} ${g.imageSize}px sep[${g.separable.join(',')}]`;
 
 /** Median predicted latency over the space's distinct genomes (sampled), ms. */
 function medianLatency(): number {
@@ -195,16 +190,16 @@ async function main() {
     '',
     '| search | wall time, min | trials completed (distinct genomes) | best mAP@0.5 within the budget, as deployed | its genome | its latency, ms |',
     '|---|---|---|---|---|---|',
-    `| full (${epochs} epochs per trial) | ${fmt(full.minutes, 1)} | ${done(full).length} (${distinct(full)}) | ${fmt(fullBest?.map50)} | ${fullBest ? short(fullBest.genome) : '–'} | ${fmt(fullBest?.latencyMs, 1)} |`,
-    `| supernet (${supernetMinutes} min supernet, top ${finetuneTop} fine-tuned ${finetuneEpochs} epochs) | ${fmt(supernet.minutes, 1)} | ${done(supernet).length} (${distinct(supernet)}) | ${fmt(snBest?.finetunedMap50)} | ${snBest ? short(snBest.genome) : '–'} | ${fmt(snBest?.latencyMs, 1)} |`,
+    `| full (${epochs} epochs per trial) | ${fmt(full.minutes, 1)} | ${done(full).length} (${distinct(full)}) | ${fmt(fullBest?.map50)} | ${fullBest ? shortGenome(fullBest.genome) : '–'} | ${fmt(fullBest?.latencyMs, 1)} |`,
+    `| supernet (${supernetMinutes} min supernet, top ${finetuneTop} fine-tuned ${finetuneEpochs} epochs) | ${fmt(supernet.minutes, 1)} | ${done(supernet).length} (${distinct(supernet)}) | ${fmt(snBest?.finetunedMap50)} | ${snBest ? shortGenome(snBest.genome) : '–'} | ${fmt(snBest?.latencyMs, 1)} |`,
     '',
-    `Supernet arm: best estimate within the budget ${fmt(snEstBest?.estimateMap50 ?? snEstBest?.map50)} (${snEstBest ? short(snEstBest.genome) : '–'}); the fine-tuned finalists:`,
+    `Supernet arm: best estimate within the budget ${fmt(snEstBest?.estimateMap50 ?? snEstBest?.map50)} (${snEstBest ? shortGenome(snEstBest.genome) : '–'}); the fine-tuned finalists:`,
     '',
     '| genome | latency, ms | estimate mAP@0.5 | fine-tuned mAP@0.5 |',
     '|---|---|---|---|',
     ...snTuned.map(
       (t) =>
-        `| ${short(t.genome)} | ${fmt(t.latencyMs, 1)} | ${fmt(t.estimateMap50)} | ${fmt(t.finetunedMap50)} |`,
+        `| ${shortGenome(t.genome)} | ${fmt(t.latencyMs, 1)} | ${fmt(t.estimateMap50)} | ${fmt(t.finetunedMap50)} |`,
     ),
     '',
     'Full arm, completed trials by mAP@0.5:',
@@ -215,7 +210,7 @@ async function main() {
       .sort((a, b) => (b.map50 ?? 0) - (a.map50 ?? 0))
       .map(
         (t) =>
-          `| ${short(t.genome)} | ${fmt(t.latencyMs, 1)} | ${fmt(t.map50)} | ${(t.latencyMs ?? Infinity) <= budgetMs ? 'yes' : 'no'} |`,
+          `| ${shortGenome(t.genome)} | ${fmt(t.latencyMs, 1)} | ${fmt(t.map50)} | ${(t.latencyMs ?? Infinity) <= budgetMs ? 'yes' : 'no'} |`,
       ),
     '',
     ...[...full.notes.map((n) => `Full arm: ${n}`), ...supernet.notes.map((n) => `Supernet arm: ${n}`)],

@@ -16,11 +16,8 @@ import { performance } from 'node:perf_hooks';
 import { validateSearchSpaceSpec } from '@detsearch/search-space';
 import { trainSupernet } from '@detsearch/supernet';
 import { synthDataset } from '@detsearch/training';
+import { arg } from './bench-kit';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : process.argv[i + 1]!;
-}
 const list = (name: string, fallback: string) => arg(name, fallback).split(',').filter(Boolean).map(Number);
 const optional = (name: string) => (process.argv.includes(`--${name}`) ? Number(arg(name, '0')) : undefined);
 

@@ -15,11 +15,8 @@ import { performance } from 'node:perf_hooks';
 import { compileSearchSpace, validateSearchSpaceSpec } from '@detsearch/search-space';
 import { largestGenome, trainSupernet } from '@detsearch/supernet';
 import { runTrial, synthDataset } from '@detsearch/training';
+import { arg } from './bench-kit';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : process.argv[i + 1]!;
-}
 const epochs = Number(arg('epochs', '6'));
 const images = Number(arg('images', '400'));
 const size = Number(arg('size', '128'));

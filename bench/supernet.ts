@@ -42,12 +42,9 @@ import {
 } from '@detsearch/supernet';
 import { runTrial, synthDataset, type TrialRunResult as TrialResult } from '@detsearch/training';
 import seedrandom from 'seedrandom';
+import { arg, shortGenome } from './bench-kit';
 
 const quick = process.argv.includes('--quick');
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : process.argv[i + 1]!;
-}
 const num = (name: string, full: number, reduced: number) =>
   Number(arg(name, String(quick ? reduced : full)));
 const list = (name: string, full: string, reduced: string) =>
@@ -196,9 +193,6 @@ function perSize(scores: CandidateScore[], genomes: Genome[]): string {
     .join(', ');
 }
 
-const short = (g: Genome) =>
-  `d${g.depthMultiple} w${g.widthMultiple} ${g.imageSize}px sep[${g.separable.join(',')}]`;
-
 /** How the standalone numbers were made (and which came from the cache). */
 function standaloneNote(reused: number, trained: Standalone[], seeds: number): string {
   const each = subnetEpochs
@@ -344,7 +338,7 @@ async function standaloneReport(
     `|---|---|${trainSeeds.map(() => '---|').join('')}---|`,
     ...genomes.map(
       (g, i) =>
-        `| ${i} | ${short(g)} | ${perSeed.map((r) => fmt(r[i]!.map50)).join(' | ')} | ${fmt(trained[i]!.map50)} |`,
+        `| ${i} | ${shortGenome(g)} | ${perSeed.map((r) => fmt(r[i]!.map50)).join(' | ')} | ${fmt(trained[i]!.map50)} |`,
     ),
     '',
     `Total bench wall time ${fmt((performance.now() - tStart) / 60_000, 1)} min.`,
@@ -424,7 +418,7 @@ async function main(): Promise<void> {
   const totalMin = (performance.now() - tStart) / 60_000;
 
   const row = (name: string, g: Genome, est: CandidateScore, alone: Standalone, each: Standalone[] = []) =>
-    `| ${name} | ${short(g)} | ${fmt(est.map50)} | ${fmt(alone.map50)}${each.length ? ` (${each.map((t) => fmt(t.map50)).join(', ')})` : ''} | ${alone.epochs} |`;
+    `| ${name} | ${shortGenome(g)} | ${fmt(est.map50)} | ${fmt(alone.map50)}${each.length ? ` (${each.map((t) => fmt(t.map50)).join(', ')})` : ''} | ${alone.epochs} |`;
   const summary = (r: TrialResult): Standalone => ({ map50: r.map50, epochs: r.epochs.length, measured: '' });
   const md = [
     '# Supernet benchmark',

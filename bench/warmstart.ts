@@ -18,11 +18,7 @@ import { getHardwareProfile, predictLatency } from '@detsearch/latency';
 import { SearchOrchestrator, SurrogateEvaluator } from '@detsearch/orchestrator';
 import type { Trial } from '@detsearch/persistence';
 import { hypervolume } from '@detsearch/strategies';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : process.argv[i + 1]!;
-}
+import { arg } from './bench-kit';
 
 const seeds = Number(arg('seeds', '3'));
 const firstBudget = Number(arg('first', '60'));
