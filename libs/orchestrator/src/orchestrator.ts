@@ -43,7 +43,7 @@ import {
 } from './analysis';
 import { createEvaluatorRegistry, type EvaluatorLoader, type EvaluatorRegistry } from './evaluators/registry';
 import { SearchEventBus, searchEventStream } from './events';
-import { resolveDataset, resolveLaunch, type LaunchDeps } from './launch';
+import { resolveLaunch, type LaunchDeps } from './launch';
 import { distinctTrainings, estimateSearchDuration, type DurationEstimate } from './estimate';
 import { measuredThroughput } from './throughput';
 import { DEFAULT_SYNTHETIC, SYNTHETIC_VAL_FRACTION } from './evaluators/full';
@@ -238,7 +238,6 @@ export class SearchOrchestrator {
       supernets: this.supernetRepository,
       home: resolve(options.home ?? '.detsearch'),
       runnerId: this.runnerId,
-      resolveDataset: (path) => resolveDataset(path, options.dataRoot),
       ...(options.dataRoot ? { dataRoot: options.dataRoot } : {}),
       getPreset: options.launch?.getPreset,
       defaultSearchSpace: options.launch?.defaultSearchSpace,

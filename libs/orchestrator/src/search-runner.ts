@@ -324,6 +324,8 @@ export class SearchRunner {
         }));
         const fidelity = this.search.fidelity;
         const trainingKey = this.evaluator.trainingKey?.bind(this.evaluator);
+        // Repeats are dropped where a second evaluation would only repeat a result.
+        const onlyNewGenomes = trainingKey !== undefined || this.evaluator.repeatable === true;
         const asked = this.strategy.ask(
           {
             space: this.space,
@@ -333,10 +335,10 @@ export class SearchRunner {
           },
           // Spare proposals to choose new genomes and distinct trainings from (strategies are pure:
           // asking is cheap).
-          trainingKey || this.evaluator.repeatable ? n * TRAINING_KEY_SPARE : n,
+          onlyNewGenomes ? n * TRAINING_KEY_SPARE : n,
         );
         let points = asked;
-        if (trainingKey || this.evaluator.repeatable) {
+        if (onlyNewGenomes) {
           const tried = history.map((h) => this.space.decode(h.searchParams as TrialRecord['params']));
           // A genome already tried, or proposed twice, would only repeat a result.
           const seen = new Set(tried.map(genomeKey));

@@ -16,7 +16,6 @@ import {
 } from '@detsearch/persistence';
 import { createEvaluatorRegistry, type EvaluatorLoader } from '../evaluators/registry';
 import { SupernetEvaluator } from '../evaluators/supernet';
-import { resolveDataset } from '../launch';
 import { SupernetService } from '../supernets/supernet-service';
 import { TrialJobHandler, type EventSink } from '../trial-job';
 import type { EvaluatorSettings, SearchEvent, TrialEvaluator } from '../types';
@@ -136,7 +135,6 @@ export class QueueWorker {
         supernets: new SupernetRepository(db),
         home: resolve(options.home ?? '.detsearch'),
         runnerId: this.id,
-        resolveDataset: (path) => resolveDataset(path, options.evaluatorSettings?.dataRoot),
         ...(options.evaluatorSettings?.dataRoot ? { dataRoot: options.evaluatorSettings.dataRoot } : {}),
         log: options.log,
       });

@@ -30,6 +30,7 @@ import {
 } from '../evaluators/full';
 import { datasetFingerprint, spaceFingerprint, syntheticFingerprint } from './fingerprint';
 import { raceAbort } from '../abort';
+import { resolveDataset } from '../launch';
 
 type SupernetLib = typeof import('@detsearch/supernet');
 type Training = typeof import('@detsearch/training');
@@ -82,13 +83,13 @@ export interface SupernetServiceOptions {
   home: string;
   runnerId: string;
   synthetic?: SyntheticDatasetOptions;
-  /** Resolves a dataset path of a request (DATA_ROOT confinement) to its data.yaml and class count. */
-  resolveDataset: (path: string) => Promise<{ path: string; numClasses: number }>;
   /**
-   * DATA_ROOT: the training and scoring processes read datasets only below it (default: the working
-   * directory), so it must be the one `resolveDataset` confines requests to.
+   * DATA_ROOT: a request's dataset is confined to it, and the training and scoring processes read
+   * datasets only below it (default: the working directory).
    */
   dataRoot?: string;
+  /** Replaces the DATA_ROOT resolution of a request's dataset (tests of this service). */
+  resolveDataset?: (path: string) => Promise<{ path: string; numClasses: number }>;
   getPreset?: (name: string) => Preset;
   defaultSearchSpace?: () => SearchSpaceSpec;
   /** The supernet library (lazily loaded: it brings tfjs). Replaceable for tests of this service. */
@@ -169,7 +170,8 @@ export class SupernetService {
     const base = (this.o.defaultSearchSpace ?? loadDefaultSearchSpace)();
     let spec = preset ? presetSearchSpace(preset, base) : base;
     if (req.searchSpace) spec = overrideSpec(spec, req.searchSpace as SearchSpaceOverride, 'searchSpace');
-    const dataset = req.dataset !== undefined ? await this.o.resolveDataset(req.dataset) : null;
+    const resolveRequestDataset = this.o.resolveDataset ?? ((path) => resolveDataset(path, this.o.dataRoot));
+    const dataset = req.dataset !== undefined ? await resolveRequestDataset(req.dataset) : null;
     spec = { ...spec, numClasses: dataset?.numClasses ?? SYNTHETIC_NUM_CLASSES };
     return {
       ...this.resolveSpec(spec, dataset?.path ?? null, req.activation, 'activation'),
