@@ -13,6 +13,12 @@
  *     [--sizes 128,160] [--separable 4,6,17,20] [--activation silu] [--parallel 2] [--score-extra 0]
  *     [--val 100] [--bn-images 256] [--profile x86-server] [--seed 0] [--out FILE] [--no-write]
  *     [--fresh-standalone] [--train-seeds 0,1] [--standalone-only] [--dense-smallest]
+ *     [--supernet-epochs E] [--work-dir DIR]
+ *
+ * `--supernet-epochs` trains the supernet for E epochs instead of `--minutes` (a budget the load
+ * does not change; the equal-wall-time standalone extremes are then skipped). `--work-dir` keeps
+ * data, supernet and scores in DIR instead of a new temporary folder: a finished supernet there of
+ * the same settings is reused, so later runs score it again without retraining.
  *
  * With `--subnet-epochs`, standalone results are kept in bench/results/supernet-standalone.json (by
  * genome, data, seed and epochs: nothing the supernet changes) and reused by later runs unless
@@ -27,7 +33,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { genomeKey, type Activation, type Genome } from '@detsearch/genome';
 import { kendallTau } from '@detsearch/latency';
@@ -69,6 +75,16 @@ const seed = num('seed', 0, 0);
 const trainSeeds = arg('train-seeds', String(seed)).split(',').filter(Boolean).map(Number);
 /** Only the standalone runs of the tau genomes, for every training seed, and the tau between seeds. */
 const standaloneOnly = process.argv.includes('--standalone-only');
+/** Train the supernet for this many epochs instead of `minutes` (a budget the load does not change). */
+const supernetEpochs = process.argv.includes('--supernet-epochs') ? num('supernet-epochs', 0, 0) : undefined;
+/**
+ * The bench's working folder (default a new temporary one): data, supernet, scores. A finished
+ * supernet of the same settings in WORK/supernet is reused, not retrained.
+ */
+const workDir = process.argv.includes('--work-dir') ? resolve(arg('work-dir', '')) : undefined;
+/** Adaptation steps before scoring (scoreCandidate's adaptSteps); a list scores every genome once per value. */
+const adaptList = arg('adapt-steps', '0').split(',').filter(Boolean).map(Number);
+const adaptLr = Number(arg('adapt-lr', '0.001'));
 const activation = arg('activation', 'silu') as Activation;
 const profile = arg('profile', 'x86-server');
 const spec = validateSearchSpaceSpec({
@@ -160,6 +176,7 @@ async function scoreAll(
   supernetPath: string,
   dataYaml: string,
   outDir: string,
+  adaptSteps: number,
 ): Promise<{ scores: CandidateScore[]; seconds: number }> {
   const t0 = performance.now();
   const shards = Array.from({ length: parallel }, (_, p) => genomes.filter((_, i) => i % parallel === p));
@@ -176,6 +193,8 @@ async function scoreAll(
             bnImages,
             maxValImages: valImages,
             latencyRuns: 5,
+            adaptSteps,
+            adaptLr,
           }),
     ),
   );
@@ -208,26 +227,56 @@ function standaloneNote(reused: number, trained: Standalone[], seeds: number): s
 }
 
 /** The ground truth's own noise: how two training seeds of the same genomes rank them. */
-function seedNote(perSeed: Standalone[][], seedTau: number[], estimates?: number[]): string {
+function seedNote(
+  perSeed: Standalone[][],
+  seedTau: number[],
+  estimates: { label: string; values: number[] }[] = [],
+): string {
   const parts = [
     `Kendall tau between training seeds of the same standalone runs: ${seedTau.map((t) => fmt(t)).join(', ')}` +
-      ' (the ranking the ground truth itself reproduces; no estimate can be expected to agree with one seed better).',
+      ` (mean ${fmt(seedTau.reduce((a, b) => a + b, 0) / Math.max(seedTau.length, 1))}; the ranking the ground truth` +
+      ' itself reproduces; no estimate can be expected to agree with one seed better).',
   ];
-  if (estimates)
+  for (const e of estimates)
     parts.push(
-      `Supernet estimate against each seed alone: ${perSeed
+      `Supernet estimate (${e.label}) against each seed alone: ${perSeed
         .map(
           (runs, k) =>
             `seed ${trainSeeds[k]} ${fmt(
               kendallTau(
-                estimates,
+                e.values,
                 runs.map((t) => t.map50),
               ),
             )}`,
         )
-        .join(', ')}; against the mean (the table): see the heading.`,
+        .join(', ')}.`,
     );
+  if (estimates.length) parts.push('Against the mean of the seeds: the heading.');
   return parts.join(' ');
+}
+
+/**
+ * How far a mean over half the seeds reproduces the other half's mean: the reliability of a
+ * ground truth averaged over that many seeds (every split into two equal halves, the mean tau).
+ */
+function splitHalfNote(perSeed: Standalone[][]): string {
+  const n = perSeed.length;
+  const half = Math.floor(n / 2);
+  const mean = (idx: number[]) =>
+    perSeed[0]!.map((_, i) => idx.reduce((a, k) => a + perSeed[k]![i]!.map50, 0) / idx.length);
+  const taus: number[] = [];
+  // Each split once: halves that contain seed index 0.
+  for (let mask = 0; mask < 1 << n; mask++) {
+    const a = [...Array(n).keys()].filter((k) => mask & (1 << k));
+    if (a.length !== half || !a.includes(0)) continue;
+    const b = [...Array(n).keys()].filter((k) => !(mask & (1 << k))).slice(0, half);
+    taus.push(kendallTau(mean(a), mean(b)));
+  }
+  return (
+    `Split halves: the mean of ${half} seeds against the mean of ${half} others ranks at Kendall tau` +
+    ` ${taus.map((t) => fmt(t)).join(', ')} (mean ${fmt(taus.reduce((x, y) => x + y, 0) / taus.length)}):` +
+    ` how well a ${half}-seed ground truth reproduces itself.`
+  );
 }
 
 /** Kendall tau between every pair of training seeds' standalone mAP@0.5 (the ground truth's own noise). */
@@ -316,7 +365,7 @@ async function standaloneReport(
   const genomes = spreadGenomes(subnetCount);
   const { perSeed, reusedStandalone, seedTau, trained } = await standaloneRuns(genomes, dataYaml, root);
   const md = [
-    '# Standalone ground truth: how much two training seeds agree',
+    '# Standalone ground truth: how much training seeds agree',
     '',
     `Run ${new Date().toISOString()}, ${cpus().length} cores, load average ${load0.map((l) => l.toFixed(1)).join(' ')} at the start` +
       ` and ${loadavg()
@@ -333,6 +382,7 @@ async function standaloneReport(
     perSeed.length > 1
       ? seedNote(perSeed, seedTau)
       : 'One training seed: nothing to compare (`--train-seeds 0,1`).',
+    ...(perSeed.length >= 4 ? ['', splitHalfNote(perSeed)] : []),
     '',
     `| # | genome | ${trainSeeds.map((s) => `seed ${s} mAP@0.5`).join(' | ')} | mean |`,
     `|---|---|${trainSeeds.map(() => '---|').join('')}---|`,
@@ -353,7 +403,8 @@ async function standaloneReport(
 }
 
 async function main(): Promise<void> {
-  const root = mkdtempSync(join(tmpdir(), 'bench-supernet-'));
+  const root = workDir ?? mkdtempSync(join(tmpdir(), 'bench-supernet-'));
+  mkdirSync(root, { recursive: true });
   dataRoot = root;
   const load0 = loadavg();
   const tStart = performance.now();
@@ -365,8 +416,13 @@ async function main(): Promise<void> {
   const smallest = smallestGenome(space, { activation, numClasses: 6 });
   if (standaloneOnly) return standaloneReport(dataYaml, root, load0, tStart, synth);
 
-  // 1. Supernet and the two standalone extremes, concurrently, for the same wall time.
-  log(`training the supernet and standalone largest/smallest for ${minutes} min each, concurrently`);
+  // 1. Supernet and the two standalone extremes, concurrently, for the same wall time (with an
+  // epoch budget for the supernet, the extremes are not trained: there is no wall time to match).
+  log(
+    supernetEpochs
+      ? `training the supernet for ${supernetEpochs} epochs`
+      : `training the supernet and standalone largest/smallest for ${minutes} min each, concurrently`,
+  );
   const t1 = performance.now();
   let lastLog = 0;
   const [sn, sLargest, sSmallest] = await Promise.all([
@@ -375,7 +431,7 @@ async function main(): Promise<void> {
       activation,
       dataset: { dataYaml, dataRoot },
       outDir: join(root, 'supernet'),
-      minutes,
+      ...(supernetEpochs ? { epochs: supernetEpochs } : { minutes }),
       seed,
       maxValImages: valImages,
       ...(process.argv.includes('--dense-smallest') ? { separableSmallest: false } : {}),
@@ -386,8 +442,8 @@ async function main(): Promise<void> {
         }
       },
     }),
-    standalone(largest, dataYaml, minutes, join(root, 'standalone-largest')),
-    standalone(smallest, dataYaml, minutes, join(root, 'standalone-smallest')),
+    supernetEpochs ? undefined : standalone(largest, dataYaml, minutes, join(root, 'standalone-largest')),
+    supernetEpochs ? undefined : standalone(smallest, dataYaml, minutes, join(root, 'standalone-smallest')),
   ]);
   const phase1 = (performance.now() - t1) / 1000;
   log(`supernet: ${sn.epochs.toFixed(2)} epochs, ${fmt(sn.minutes, 1)} min, ${sn.metrics.steps} steps`);
@@ -395,30 +451,68 @@ async function main(): Promise<void> {
   // 2. Supernet estimates for genomes spread over the space (and extra candidates for throughput).
   const genomes = spreadGenomes(subnetCount);
   const extra = spreadGenomes(subnetCount + scoreExtra).slice(subnetCount);
-  log(`scoring ${genomes.length + extra.length} candidates on the supernet with ${parallel} processes`);
-  const scored = await scoreAll([...genomes, ...extra], sn.weightsPath, dataYaml, join(root, 'scores'));
-  const estimates = scored.scores.slice(0, genomes.length);
-  const perHour = ((genomes.length + extra.length) / scored.seconds) * 3600;
-  const meanSeconds = scored.scores.reduce((s, c) => s + c.seconds, 0) / scored.scores.length;
-  const meanPhase = (k: keyof NonNullable<CandidateScore['phaseSeconds']>) =>
-    scored.scores.reduce((s, c) => s + (c.phaseSeconds?.[k] ?? 0), 0) / scored.scores.length;
-  log(
-    `scored ${scored.scores.length} in ${fmt(scored.seconds, 1)} s: ${fmt(perHour, 0)} candidates/h; ` +
-      `per candidate ${fmt(meanSeconds, 1)} s (recalibrate ${fmt(meanPhase('recalibrate'), 1)}, export ` +
-      `${fmt(meanPhase('export'), 1)}, score ${fmt(meanPhase('score'), 1)}, latency ${fmt(meanPhase('latency'), 1)})`,
-  );
+  /** One scoring pass of every genome per adaptation setting. */
+  const passes: {
+    steps: number;
+    scores: CandidateScore[];
+    estimates: CandidateScore[];
+    seconds: number;
+    perHour: number;
+    meanSeconds: number;
+    meanPhase: (k: keyof NonNullable<CandidateScore['phaseSeconds']>) => number;
+  }[] = [];
+  for (const steps of adaptList) {
+    log(
+      `scoring ${genomes.length + extra.length} candidates on the supernet with ${parallel} processes` +
+        (steps ? `, ${steps} adaptation steps each (lr ${adaptLr})` : ''),
+    );
+    const scored = await scoreAll(
+      [...genomes, ...extra],
+      sn.weightsPath,
+      dataYaml,
+      join(root, `scores-adapt${steps}`),
+      steps,
+    );
+    const n = scored.scores.length;
+    const pass = {
+      steps,
+      scores: scored.scores,
+      estimates: scored.scores.slice(0, genomes.length),
+      seconds: scored.seconds,
+      perHour: (n / scored.seconds) * 3600,
+      meanSeconds: scored.scores.reduce((a, c) => a + c.seconds, 0) / n,
+      meanPhase: (k: keyof NonNullable<CandidateScore['phaseSeconds']>) =>
+        scored.scores.reduce((a, c) => a + (c.phaseSeconds?.[k] ?? 0), 0) / n,
+    };
+    passes.push(pass);
+    log(
+      `scored ${n} in ${fmt(pass.seconds, 1)} s: ${fmt(pass.perHour, 0)} candidates/h; per candidate ` +
+        `${fmt(pass.meanSeconds, 1)} s (adapt ${fmt(pass.meanPhase('adapt'), 1)}, recalibrate ${fmt(pass.meanPhase('recalibrate'), 1)}, ` +
+        `export ${fmt(pass.meanPhase('export'), 1)}, score ${fmt(pass.meanPhase('score'), 1)}, latency ${fmt(pass.meanPhase('latency'), 1)})`,
+    );
+  }
 
   // 3. Standalone training of the same genomes, for each training seed.
   const { trained, perSeed, reusedStandalone, seedTau } = await standaloneRuns(genomes, dataYaml, root);
-  const tau = kendallTau(
-    estimates.map((e) => e.map50),
-    trained.map((t) => t.map50),
+  const taus = passes.map((p) =>
+    kendallTau(
+      p.estimates.map((e) => e.map50),
+      trained.map((t) => t.map50),
+    ),
   );
+  const passLabel = (steps: number) => (steps ? `${steps} adaptation steps` : 'as sliced');
+  // The extremes are reported as sliced when that pass ran (what the supernet itself knows).
+  const estimates = (passes.find((p) => p.steps === 0) ?? passes[0]!).estimates;
   const load1 = loadavg();
   const totalMin = (performance.now() - tStart) / 60_000;
 
-  const row = (name: string, g: Genome, est: CandidateScore, alone: Standalone, each: Standalone[] = []) =>
-    `| ${name} | ${shortGenome(g)} | ${fmt(est.map50)} | ${fmt(alone.map50)}${each.length ? ` (${each.map((t) => fmt(t.map50)).join(', ')})` : ''} | ${alone.epochs} |`;
+  const row = (name: string, g: Genome, est: CandidateScore[], alone: Standalone, each: Standalone[] = []) =>
+    `| ${name} | ${shortGenome(g)} | ${est.map((e) => fmt(e.map50)).join(' | ')} | ${fmt(alone.map50)}${each.length ? ` (${each.map((t) => fmt(t.map50)).join(', ')})` : ''} | ${alone.epochs} |`;
+  const recipe =
+    'the largest network alone for the first quarter of training, then the sandwich rule, largest, smallest and one random' +
+    (process.argv.includes('--dense-smallest')
+      ? ' sub-network per step, the smallest dense (`--dense-smallest`, the recipe before), without distillation'
+      : ' sub-network per step, the smallest with every separable row substituted; the default recipe, without distillation');
   const summary = (r: TrialResult): Standalone => ({ map50: r.map50, epochs: r.epochs.length, measured: '' });
   const md = [
     '# Supernet benchmark',
@@ -433,29 +527,44 @@ async function main(): Promise<void> {
       ` separable ${JSON.stringify(spec.separable)}, activation ${activation} (one supernet per activation), fp32.` +
       ` Data: synthetic, ${images} images of ${synthSize} px (${synth.train} train, ${synth.val} val; ${Math.min(valImages, synth.val)} scored).`,
     '',
-    '## Supernet vs standalone at equal wall time',
+    ...(sLargest && sSmallest
+      ? [
+          '## Supernet vs standalone at equal wall time',
+          '',
+          `Supernet trained ${fmt(sn.minutes, 1)} min (${sn.epochs.toFixed(2)} epochs, ${sn.metrics.steps} steps: ${recipe}); the two` +
+            ' standalone runs trained' +
+            ` concurrently with it for the same ${minutes} min (phase wall time ${fmt(phase1 / 60, 1)} min).` +
+            ' All mAP@0.5 are of the exported fp32 ONNX through onnxruntime on the same val images; supernet' +
+            ` sub-networks after BatchNorm recalibration on ${bnImages} training images.`,
+          '',
+          '| network | genome | supernet mAP@0.5 | standalone mAP@0.5 | standalone epochs |',
+          '|---|---|---|---|---|',
+          row('largest', largest, [estimates[0]!], summary(sLargest)),
+          row('smallest', smallest, [estimates[1]!], summary(sSmallest)),
+        ]
+      : [
+          '## Supernet',
+          '',
+          `Supernet trained ${sn.epochs.toFixed(2)} epochs (an epoch budget, \`--supernet-epochs\`; ${sn.metrics.steps} steps,` +
+            ` ${fmt(sn.minutes, 1)} min: ${recipe}). With an epoch budget there is no wall time to match, so no standalone` +
+            ' extremes were trained; the largest and smallest are rows 0 and 1 below. All mAP@0.5 are of the exported' +
+            ' fp32 ONNX through onnxruntime on the same val images; supernet sub-networks after BatchNorm' +
+            ` recalibration on ${bnImages} training images.`,
+        ]),
     '',
-    `Supernet trained ${fmt(sn.minutes, 1)} min (${sn.epochs.toFixed(2)} epochs, ${sn.metrics.steps} steps: the largest network` +
-      ' alone for the first quarter of the time, then the sandwich rule, largest, smallest and one random' +
-      (process.argv.includes('--dense-smallest')
-        ? ' sub-network per step, the smallest dense (`--dense-smallest`, the recipe before), without distillation); the two'
-        : ' sub-network per step, the smallest with every separable row substituted; the default recipe, without distillation); the two') +
-      ' standalone runs trained' +
-      ` concurrently with it for the same ${minutes} min (phase wall time ${fmt(phase1 / 60, 1)} min).` +
-      ' All mAP@0.5 are of the exported fp32 ONNX through onnxruntime on the same val images; supernet' +
-      ` sub-networks after BatchNorm recalibration on ${bnImages} training images.`,
-    '',
-    '| network | genome | supernet mAP@0.5 | standalone mAP@0.5 | standalone epochs |',
-    '|---|---|---|---|---|',
-    row('largest', largest, estimates[0]!, summary(sLargest)),
-    row('smallest', smallest, estimates[1]!, summary(sSmallest)),
-    '',
-    `## Rank fidelity: Kendall tau = ${fmt(tau)} over ${genomes.length} genomes (target >= 0.7)`,
+    `## Rank fidelity: Kendall tau = ${passes.map((p, k) => `${fmt(taus[k]!)} (${passLabel(p.steps)})`).join(', ')} over ${genomes.length} genomes (target >= 0.7)`,
     '',
     ...(Math.max(...trained.map((t) => t.map50), ...estimates.map((e) => e.map50)) < 0.05
       ? [
           '**Every mAP@0.5 here is below 0.05: the networks have barely started to learn, the ranking is' +
             ' of noise and this tau says nothing about rank fidelity.** Run the full configuration.',
+          '',
+        ]
+      : []),
+    ...(passes.some((p) => p.steps > 0)
+      ? [
+          `Adaptation: each candidate trained that many steps (8 training images each, AdamW at lr ${adaptLr}) from` +
+            ' its inherited weights before BatchNorm recalibration and scoring; the same images for every candidate.',
           '',
         ]
       : []),
@@ -466,23 +575,31 @@ async function main(): Promise<void> {
           seedNote(
             perSeed,
             seedTau,
-            estimates.map((e) => e.map50),
+            passes.map((p) => ({ label: passLabel(p.steps), values: p.estimates.map((e) => e.map50) })),
           ),
           '',
         ]
       : []),
-    `| # | genome | supernet estimate mAP@0.5 | standalone mAP@0.5${perSeed.length > 1 ? ` (mean of seeds ${trainSeeds.join(', ')}; each)` : ''} | standalone epochs |`,
-    '|---|---|---|---|---|',
+    `| # | genome | ${passes.map((p) => `supernet estimate mAP@0.5 (${passLabel(p.steps)})`).join(' | ')} | standalone mAP@0.5${perSeed.length > 1 ? ` (mean of seeds ${trainSeeds.join(', ')}; each)` : ''} | standalone epochs |`,
+    `|---|---|${passes.map(() => '---|').join('')}---|---|`,
     ...genomes.map((g, i) =>
-      row(String(i), g, estimates[i]!, trained[i]!, perSeed.length > 1 ? perSeed.map((r) => r[i]!) : []),
+      row(
+        String(i),
+        g,
+        passes.map((p) => p.estimates[i]!),
+        trained[i]!,
+        perSeed.length > 1 ? perSeed.map((r) => r[i]!) : [],
+      ),
     ),
     '',
-    `## Throughput: ${perHour.toFixed(0)} candidates per hour with ${parallel} processes (target >= 300)`,
+    `## Throughput: ${passes.map((p) => `${p.perHour.toFixed(0)} candidates per hour (${passLabel(p.steps)})`).join(', ')} with ${parallel} processes (target >= 300)`,
     '',
-    `${scored.scores.length} candidates in ${fmt(scored.seconds, 1)} s wall; ${fmt(meanSeconds, 1)} s per candidate in its` +
-      ' process (extract, BN recalibration, ONNX export, onnxruntime mAP on the val images, 5 timed latency runs),' +
-      ` at the genomes' own sizes: ${perSize(scored.scores, [...genomes, ...extra])}.`,
-    '',
+    ...passes.map(
+      (p) =>
+        `${passLabel(p.steps)}: ${p.scores.length} candidates in ${fmt(p.seconds, 1)} s wall; ${fmt(p.meanSeconds, 1)} s per candidate in its` +
+        ` process (extract,${p.steps ? ` ${fmt(p.meanPhase('adapt'), 1)} s of adaptation,` : ''} BN recalibration, ONNX export, onnxruntime mAP on the val images, 5 timed latency runs),` +
+        ` at the genomes' own sizes: ${perSize(p.scores, [...genomes, ...extra])}.\n`,
+    ),
     `Total bench wall time ${fmt(totalMin, 1)} min.`,
     '',
   ].join('\n');

@@ -7,6 +7,7 @@ export * from './extract';
 export * from './importance';
 export * from './supernet-file';
 export * from './recalibrate';
+export * from './adapt';
 export * from './train';
 export * from './score';
 export * from './scorer';

@@ -15,6 +15,7 @@ import {
   type PreparedDataset,
 } from '@detsearch/training';
 import { supernetChildEntry } from './child-entry-path';
+import { adaptSubnet } from './adapt';
 import { extractPlan, subnet } from './extract';
 import { recalibrateBatchNorm } from './recalibrate';
 import { loadSupernet } from './supernet-file';
@@ -64,7 +65,11 @@ const cache = {
   supernets: new Map<string, SupernetWeights>(),
   datasets: new Map<string, Promise<PreparedDataset>>(),
   bnBatches: new Map<string, Promise<Batch[]>>(),
+  adaptBatches: new Map<string, Promise<Batch[]>>(),
 };
+
+/** Images per adaptation step: the trainer's batch. */
+const ADAPT_BATCH = 8;
 
 function datasetOf(spec: DatasetSpec, outDir: string): Promise<PreparedDataset> {
   const key = JSON.stringify(spec);
@@ -103,7 +108,21 @@ export async function scoreCandidateInProcess(opts: ScoreCandidateOptions): Prom
     bn = trainBatches(data, bnCount, size, 0);
     cache.bnBatches.set(bnKey, bn);
   }
-  const weights = await recalibrateBatchNorm(extractPlan(sn, s.plan), s.genome, await bn);
+  const adaptSteps = opts.adaptSteps ?? 0;
+  const tExtract = performance.now();
+  let inherited = extractPlan(sn, s.plan);
+  if (adaptSteps > 0) {
+    // Other images than the recalibration's (seed 1), the same for every candidate of a size.
+    const adaptKey = `${JSON.stringify(opts.dataset)}@${size}x${adaptSteps}:adapt`;
+    let batches = cache.adaptBatches.get(adaptKey);
+    if (!batches) {
+      batches = trainBatches(data, adaptSteps * ADAPT_BATCH, size, 1, ADAPT_BATCH);
+      cache.adaptBatches.set(adaptKey, batches);
+    }
+    inherited = adaptSubnet(s.ir, inherited, await batches, { steps: adaptSteps, lr: opts.adaptLr });
+  }
+  const tAdapt = performance.now();
+  const weights = await recalibrateBatchNorm(inherited, s.genome, await bn);
   const tRecal = performance.now();
 
   const { bytes: onnx } = await exportAtPrecision(
@@ -159,7 +178,9 @@ export async function scoreCandidateInProcess(opts: ScoreCandidateOptions): Prom
     weightsPath,
     seconds: (performance.now() - t0) / 1000,
     phaseSeconds: {
-      recalibrate: (tRecal - t0) / 1000,
+      adapt: (tAdapt - tExtract) / 1000,
+      // Loading, extraction and the recalibration itself.
+      recalibrate: (tRecal - t0 - (tAdapt - tExtract)) / 1000,
       export: (tExport - tRecal) / 1000,
       score: (tScore - tExport) / 1000,
       latency: (performance.now() - tScore) / 1000,

@@ -521,15 +521,16 @@ async function evaluateExtremes(
   }
 }
 
-/** Un-augmented training batches (BatchNorm recalibration), deterministic for a seed. */
+/** Un-augmented training batches (BatchNorm recalibration, adaptation), deterministic for a seed. */
 export async function trainBatches(
   data: Pick<PreparedDataset, 'train'>,
   images: number,
   imageSize: number,
   seed: number,
+  batchSize = 16,
 ): Promise<Batch[]> {
   const loader = createBatchLoader(data.train, {
-    batchSize: 16,
+    batchSize,
     imageSize,
     augment: false,
     workers: 0,

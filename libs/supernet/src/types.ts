@@ -136,6 +136,13 @@ export interface ScoreCandidateOptions {
   maxValImages?: number;
   /** Timed onnxruntime runs for the host latency (default 10). */
   latencyRuns?: number;
+  /**
+   * Training steps (batches of 8 training images, AdamW at `adaptLr`) from the inherited weights
+   * before BatchNorm recalibration (default 0: the weights as sliced). See adaptSubnet.
+   */
+  adaptSteps?: number;
+  /** Learning rate of those steps (default 1e-3). */
+  adaptLr?: number;
   signal?: AbortSignal;
   /** Run in this process instead of a child. */
   inProcess?: boolean;
@@ -160,7 +167,7 @@ export interface CandidateScore {
   weightsPath: string;
   seconds: number;
   /** Where the seconds went (the first candidate of a process also reads the dataset). */
-  phaseSeconds?: { recalibrate: number; export: number; score: number; latency: number };
+  phaseSeconds?: { adapt: number; recalibrate: number; export: number; score: number; latency: number };
 }
 
 /** A batch of images NHWC [size, S, S, 3] in 0..1 (the training loader's Batch fits). */

@@ -1,0 +1,90 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelIR, WeightMap } from '@detsearch/genome';
+import { TfjsDetector } from '@detsearch/model-tfjs';
+import {
+  AdamW,
+  clipScale,
+  paramGroup,
+  scaledLossHyp,
+  SCRATCH_LOW_LOSS,
+  yoloLoss,
+  type Batch,
+  type Param,
+} from '@detsearch/training';
+
+export interface AdaptOptions {
+  /** Optimizer steps, one batch each (batches are reused in order when there are fewer). */
+  steps: number;
+  /** Constant AdamW learning rate (default 1e-3). */
+  lr?: number;
+}
+
+/** The trainer's AdamW settings for the few adaptation steps (no warm-up: the weights are trained). */
+const MOMENTUM = 0.937;
+const WEIGHT_DECAY = 0.0005;
+const MAX_GRAD_NORM = 10;
+export const DEFAULT_ADAPT_LR = 1e-3;
+
+/**
+ * A few steps of ordinary training of an extracted sub-network from its inherited weights, before it
+ * is scored. Shared weights are a compromise between sub-networks: in a shallow one, a block reads
+ * features the deeper networks never produced there (a head C3 has no shortcut), and its estimate
+ * is low for reasons a handful of gradient steps remove. Every candidate gets the same steps on the
+ * same batches, so the estimate stays a comparison of architectures. Returns new weights (BatchNorm
+ * running statistics updated by the steps; recalibrate afterwards); the input map is not changed.
+ */
+export function adaptSubnet(
+  ir: ModelIR,
+  weights: WeightMap,
+  batches: readonly Batch[],
+  opts: AdaptOptions,
+): WeightMap {
+  if (opts.steps <= 0) return weights;
+  if (batches.length === 0) throw new Error('adaptSubnet: no batches');
+  const size = ir.input.shape.height;
+  const nc = ir.genome.numClasses;
+  const lr = opts.lr ?? DEFAULT_ADAPT_LR;
+  const lossHyp = scaledLossHyp(nc, size, 3, SCRATCH_LOW_LOSS);
+  const model = TfjsDetector.build(ir, weights);
+  const params: Param[] = model.trainableVariables().map((variable) => {
+    const name = variable.name.slice(variable.name.indexOf('/') + 1);
+    return { name, variable, group: paramGroup(name, variable.shape) };
+  });
+  const byVarName = new Map(params.map((p) => [p.variable.name, p.name]));
+  const optimizer = new AdamW(params);
+  try {
+    for (let step = 0; step < opts.steps; step++) {
+      const batch = batches[step % batches.length]!;
+      if (batch.imageSize !== size)
+        throw new Error(`adaptSubnet: batch of ${batch.imageSize} px for a ${size} px network`);
+      const x = tf.tensor4d(batch.images, [batch.size, size, size, 3]);
+      const { value, grads } = tf.variableGrads(
+        () => yoloLoss(model.forward(x, true), batch.targets, { numClasses: nc, hyp: lossHyp }).total,
+        params.map((p) => p.variable),
+      );
+      const loss = value.dataSync()[0]!;
+      tf.dispose([x, value]);
+      if (!Number.isFinite(loss)) {
+        tf.dispose(Object.values(grads));
+        model.discardBatchNormUpdates();
+        throw new Error(`adaptSubnet: loss is not finite at step ${step}`);
+      }
+      const named: Record<string, tf.Tensor> = {};
+      for (const [varName, g] of Object.entries(grads)) named[byVarName.get(varName)!] = g;
+      const gradScale = clipScale(named, MAX_GRAD_NORM);
+      optimizer.step(named, {
+        weightLr: lr,
+        biasLr: lr,
+        momentum: MOMENTUM,
+        weightDecay: WEIGHT_DECAY,
+        gradScale,
+      });
+      tf.dispose(Object.values(named));
+      model.applyBatchNormUpdates();
+    }
+    return model.exportWeights();
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
