@@ -87,5 +87,11 @@ describe('detsearch supernet and search --evaluator supernet', { timeout: 240_00
     const seeds = cli('search', '--evaluator', 'supernet', '--finetune-seeds', '3', '--json');
     expect(seeds.status).toBe(2);
     expect(seeds.stderr).toMatch(/--finetune-seeds/);
+    const adapt = cli('search', '--evaluator', 'full', '--supernet-adapt-steps', '5', '--json');
+    expect(adapt).toMatchObject({ status: 2, stdout: '' });
+    expect(adapt.stderr).toBe('detsearch: --supernet-adapt-steps: only with --evaluator supernet');
+    const negative = cli('search', '--evaluator', 'supernet', '--supernet-adapt-steps', '-1', '--json');
+    expect(negative.status).toBe(2);
+    expect(negative.stderr).toMatch(/--supernet-adapt-steps/);
   });
 });

@@ -10,13 +10,14 @@ import type {
   TrialRepository,
 } from '@detsearch/persistence';
 import type { CompiledSearchSpace } from '@detsearch/search-space';
+import { supernetAdaptSteps } from './launch';
 import { canonicalJson, datasetFingerprint } from './supernets/fingerprint';
 
 /**
  * What a trial's accuracy depends on, and nothing else: the evaluator (a surrogate's mAP is not a
  * trained model's), the dataset's content (its fingerprint: data.yaml and the files' names and
  * sizes; 'synthetic' for the deployment's generated data), the training fidelity (epochs, training
- * image size, image-size rungs), the class count, and the supernet when one scores the trials. The hardware profile
+ * image size, image-size rungs), the class count, and the supernet (and its adaptation steps) when one scores the trials. The hardware profile
  * is left out on purpose: only latency depends on it, and latency is recomputed per search.
  */
 export function warmStartKey(
@@ -32,6 +33,8 @@ export function warmStartKey(
     // Trials trained through smaller sizes first end elsewhere than trials trained at one size.
     imageSizes: search.fidelity.imageSizes ?? null,
     supernetId: search.evaluator === 'supernet' ? search.supernetId : null,
+    // An estimate after k adaptation steps is another number than the weights as sliced.
+    ...(search.evaluator === 'supernet' ? { adaptSteps: supernetAdaptSteps(search.request) } : {}),
   };
   return `warm:${createHash('sha256').update(canonicalJson(parts)).digest('hex')}`;
 }

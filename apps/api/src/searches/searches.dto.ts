@@ -9,7 +9,14 @@ import {
   type StrategyName as DomainStrategyName,
   type TrialStatus as DomainTrialStatus,
 } from '@detsearch/domain';
-import { BUILT_IN_EVALUATORS, DEFAULT_EVALUATOR, MAX_NAME_LENGTH, MAX_TRIALS } from '@detsearch/orchestrator';
+import {
+  BUILT_IN_EVALUATORS,
+  DEFAULT_EVALUATOR,
+  DEFAULT_SUPERNET_ADAPT_STEPS,
+  MAX_NAME_LENGTH,
+  MAX_SUPERNET_ADAPT_STEPS,
+  MAX_TRIALS,
+} from '@detsearch/orchestrator';
 import { RANK_SORT, TRIAL_SORT_KEYS as TRIAL_SORT_FIELDS } from '@detsearch/persistence';
 import { Type } from 'class-transformer';
 import { IsEnum, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
@@ -208,6 +215,17 @@ export class CreateSearchDto {
     description: "evaluator 'supernet': training budget when a supernet must be trained first, minutes",
   })
   supernetMinutes?: number;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: MAX_SUPERNET_ADAPT_STEPS,
+    default: DEFAULT_SUPERNET_ADAPT_STEPS,
+    description:
+      "evaluator 'supernet': training steps (8 images each) every candidate takes from its inherited " +
+      'weights before it is scored; more rank the candidates more like standalone training, at about ' +
+      'half a second each on one core. 0: the weights as sliced',
+  })
+  supernetAdaptSteps?: number;
 
   @ApiPropertyOptional({
     default: true,

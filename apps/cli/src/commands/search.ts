@@ -4,8 +4,10 @@ import { Option, type Command } from 'commander';
 import { STRATEGY_NAMES } from '@detsearch/domain';
 import {
   DEFAULT_EVALUATOR,
+  DEFAULT_SUPERNET_ADAPT_STEPS,
   evaluatorInfos,
   formatDuration,
+  MAX_SUPERNET_ADAPT_STEPS,
   MAX_TRIALS,
   refineEta,
   type SearchEstimate,
@@ -38,6 +40,7 @@ interface SearchOptions {
   progress?: boolean;
   supernet?: string;
   supernetMinutes?: number;
+  supernetAdaptSteps?: number;
   finetuneTop?: number;
   finetuneEpochs?: number;
   finetuneSeeds?: number;
@@ -185,6 +188,11 @@ export function registerSearch(program: Command): void {
       parseFloatOption('supernet-minutes', 0.01, 7 * 24 * 60),
     )
     .option(
+      '--supernet-adapt-steps <n>',
+      `with --evaluator supernet: training steps each candidate takes from its inherited weights before it is scored (default ${DEFAULT_SUPERNET_ADAPT_STEPS}, 0: none)`,
+      parseIntOption('supernet-adapt-steps', 0, MAX_SUPERNET_ADAPT_STEPS),
+    )
+    .option(
       '--finetune-top <k>',
       "with --evaluator supernet: the front's best K fine-tuned after the budget (default 3, 0: none)",
       parseIntOption('finetune-top', 0, 100),
@@ -211,6 +219,7 @@ export function registerSearch(program: Command): void {
         const supernetOnly = {
           '--supernet': o.supernet,
           '--supernet-minutes': o.supernetMinutes,
+          '--supernet-adapt-steps': o.supernetAdaptSteps,
           '--finetune-top': o.finetuneTop,
           '--finetune-epochs': o.finetuneEpochs,
           '--finetune-seeds': o.finetuneSeeds,
@@ -234,6 +243,7 @@ export function registerSearch(program: Command): void {
           ...(o.data ? { dataset: resolve(o.data) } : {}),
           ...(o.supernet ? { supernetId: o.supernet } : {}),
           ...(o.supernetMinutes !== undefined ? { supernetMinutes: o.supernetMinutes } : {}),
+          ...(o.supernetAdaptSteps !== undefined ? { supernetAdaptSteps: o.supernetAdaptSteps } : {}),
           ...(Object.keys(fineTune).length > 0 ? { fineTune } : {}),
           ...(o.warmStart === false ? { warmStart: false } : {}),
         };

@@ -4,6 +4,7 @@ import type { EvaluatorDefinition } from '@detsearch/domain';
 import { DomainError } from '@detsearch/common';
 import type { SearchRepository, Supernet } from '@detsearch/persistence';
 import { sharedSyntheticDataset, type SyntheticDatasetOptions, DEFAULT_SYNTHETIC } from './full';
+import { supernetAdaptSteps } from '../launch';
 import type { SupernetService } from '../supernets/supernet-service';
 import type {
   EstimatedMetrics,
@@ -41,7 +42,7 @@ export class SupernetEvaluator implements FineTuningEvaluator {
   readonly name = 'supernet';
   /** An estimate is a function of the genome and the supernet: scoring one again repeats it. */
   readonly repeatable = true;
-  private readonly prepared = new Map<string, Supernet>();
+  private readonly prepared = new Map<string, { supernet: Supernet; adaptSteps: number }>();
   /** One long-lived scoring process per search prepared here (the supernet and data stay loaded). */
   private readonly scorers = new Map<string, ReturnType<SupernetLib['CandidateScorer']['open']>>();
 
@@ -77,7 +78,7 @@ export class SupernetEvaluator implements FineTuningEvaluator {
     report(supernet);
     supernet = await service.waitReady(supernet, { signal: p.signal, onProgress: report });
     report(supernet);
-    this.prepared.set(search.id, supernet);
+    this.prepared.set(search.id, { supernet, adaptSteps: supernetAdaptSteps(search.request) });
     const lib = await this.lib();
     this.scorers.set(search.id, lib.CandidateScorer.open());
   }
@@ -93,13 +94,17 @@ export class SupernetEvaluator implements FineTuningEvaluator {
     return (this.o.loadSupernet ?? (() => import('@detsearch/supernet')))();
   }
 
-  private async supernetFor(req: EvaluationRequest): Promise<Supernet> {
+  /** The search's supernet and its candidates' adaptation steps. */
+  private async settingsFor(req: EvaluationRequest): Promise<{ supernet: Supernet; adaptSteps: number }> {
     const local = this.prepared.get(req.searchId);
     if (local) return local;
     // Another process (a worker): the search's runner found or trained it and recorded its id.
     const search = await this.o.searches.get(req.searchId);
     if (!search?.supernetId) throw new Error(`search ${req.searchId} has no supernet yet`);
-    return this.o.service.get(search.supernetId);
+    return {
+      supernet: await this.o.service.get(search.supernetId),
+      adaptSteps: supernetAdaptSteps(search.request),
+    };
   }
 
   private async dataset(req: EvaluationRequest) {
@@ -117,7 +122,7 @@ export class SupernetEvaluator implements FineTuningEvaluator {
   }
 
   async evaluate(req: EvaluationRequest, ctx: EvaluationContext): Promise<EstimatedMetrics> {
-    const supernet = await this.supernetFor(req);
+    const { supernet, adaptSteps } = await this.settingsFor(req);
     const dir = this.trialDir(req);
     mkdirSync(dir, { recursive: true });
     const options = {
@@ -126,6 +131,7 @@ export class SupernetEvaluator implements FineTuningEvaluator {
       dataset: await this.dataset(req),
       hardwareProfile: req.hardwareProfile,
       outDir: join(dir, 'estimate'),
+      adaptSteps,
     };
     const scorer = this.scorers.get(req.searchId);
     const r = scorer
@@ -150,7 +156,9 @@ export class SupernetEvaluator implements FineTuningEvaluator {
       estimate: true,
       notes:
         `supernet estimate: weights inherited from supernet ${supernet.id} (${supernet.epochs} epochs, ` +
-        `${supernet.minutes.toFixed(1)} min), BatchNorm recalibrated, scored as deployed in ${r.seconds.toFixed(1)} s`,
+        `${supernet.minutes.toFixed(1)} min)` +
+        (adaptSteps ? `, ${adaptSteps} adaptation steps` : '') +
+        `, BatchNorm recalibrated, scored as deployed in ${r.seconds.toFixed(1)} s`,
     };
   }
 

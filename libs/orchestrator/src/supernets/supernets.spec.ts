@@ -177,6 +177,14 @@ describe('supernet reuse and launch checks', () => {
     ).toMatchObject({
       field: 'fineTune',
     });
+    expect(
+      await refused({ preset: 'quick-demo', evaluator: 'surrogate', supernetAdaptSteps: 5 }),
+    ).toMatchObject({ field: 'supernetAdaptSteps' });
+    for (const bad of [-1, 2.5, 1001, '5'])
+      expect(await refused({ ...launch, supernetAdaptSteps: bad })).toMatchObject({
+        code: 'SEARCH.INVALID',
+        field: 'supernetAdaptSteps',
+      });
   });
 
   it('a search with a matching supernet is accepted, records it and its final-stage settings', async () => {
@@ -186,8 +194,10 @@ describe('supernet reuse and launch checks', () => {
       supernetId: sn.id,
       budget: { trials: 1 },
       fineTune: { topK: 2, epochs: 4, seeds: 2 },
+      supernetAdaptSteps: 0,
     });
     const search = await o.getSearch(id);
+    expect(search.request).toMatchObject({ supernetAdaptSteps: 0 });
     expect(search).toMatchObject({
       evaluator: 'supernet',
       supernetId: sn.id,
