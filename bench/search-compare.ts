@@ -16,7 +16,7 @@
  *   node -r @swc-node/register bench/search-compare.ts [--minutes 60] [--supernet-minutes 25]
  *     [--finetune-minutes 15] [--finetune-top 3] [--finetune-epochs 5] [--epochs 5]
  *     [--strategy evolution] [--profile raspberry-pi-4] [--budget-ms auto] [--images 800]
- *     [--synth-size 160] [--seed 0] [--out FILE] [--no-write]
+ *     [--synth-size 160] [--seed 0] [--adapt-steps N] [--out FILE] [--no-write]
  *
  * `--budget-ms auto` is the median predicted latency of the space's genomes on the profile, so the
  * constraint removes half of the space. The space is bench:supernet's.
@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildIR, genomeKey } from '@detsearch/genome';
 import { getHardwareProfile, predictLatency } from '@detsearch/latency';
-import { SearchOrchestrator } from '@detsearch/orchestrator';
+import { DEFAULT_SUPERNET_ADAPT_STEPS, SearchOrchestrator } from '@detsearch/orchestrator';
 import type { Trial } from '@detsearch/persistence';
 import { compileSearchSpace, validateSearchSpaceSpec } from '@detsearch/search-space';
 import { sampleGenome } from '@detsearch/supernet';
@@ -41,6 +41,8 @@ const finetuneMinutes = Number(arg('finetune-minutes', String(Math.round(minutes
 const finetuneTop = Number(arg('finetune-top', '3'));
 const finetuneEpochs = Number(arg('finetune-epochs', '5'));
 const epochs = Number(arg('epochs', '5'));
+/** The supernet arm's adaptation steps per candidate (absent: the product's default). */
+const adaptSteps = process.argv.includes('--adapt-steps') ? Number(arg('adapt-steps', '0')) : undefined;
 const strategy = arg('strategy', 'evolution');
 const profileName = arg('profile', 'raspberry-pi-4');
 const budgetArg = arg('budget-ms', 'auto');
@@ -166,6 +168,7 @@ async function main() {
       name: 'compare-supernet',
       evaluator: 'supernet',
       supernetMinutes,
+      ...(adaptSteps !== undefined ? { supernetAdaptSteps: adaptSteps } : {}),
       fineTune: { topK: finetuneTop, epochs: finetuneEpochs, seeds: 1 },
       budget: { trials: 1000, wallClockMinutes: scoringClock },
     }),
@@ -191,7 +194,7 @@ async function main() {
     '| search | wall time, min | trials completed (distinct genomes) | best mAP@0.5 within the budget, as deployed | its genome | its latency, ms |',
     '|---|---|---|---|---|---|',
     `| full (${epochs} epochs per trial) | ${fmt(full.minutes, 1)} | ${done(full).length} (${distinct(full)}) | ${fmt(fullBest?.map50)} | ${fullBest ? shortGenome(fullBest.genome) : '–'} | ${fmt(fullBest?.latencyMs, 1)} |`,
-    `| supernet (${supernetMinutes} min supernet, top ${finetuneTop} fine-tuned ${finetuneEpochs} epochs) | ${fmt(supernet.minutes, 1)} | ${done(supernet).length} (${distinct(supernet)}) | ${fmt(snBest?.finetunedMap50)} | ${snBest ? shortGenome(snBest.genome) : '–'} | ${fmt(snBest?.latencyMs, 1)} |`,
+    `| supernet (${supernetMinutes} min supernet, ${adaptSteps ?? DEFAULT_SUPERNET_ADAPT_STEPS} adaptation steps per candidate, top ${finetuneTop} fine-tuned ${finetuneEpochs} epochs) | ${fmt(supernet.minutes, 1)} | ${done(supernet).length} (${distinct(supernet)}) | ${fmt(snBest?.finetunedMap50)} | ${snBest ? shortGenome(snBest.genome) : '–'} | ${fmt(snBest?.latencyMs, 1)} |`,
     '',
     `Supernet arm: best estimate within the budget ${fmt(snEstBest?.estimateMap50 ?? snEstBest?.map50)} (${snEstBest ? shortGenome(snEstBest.genome) : '–'}); the fine-tuned finalists:`,
     '',

@@ -233,7 +233,9 @@ function seedNote(
   estimates: { label: string; values: number[] }[] = [],
 ): string {
   const parts = [
-    `Kendall tau between training seeds of the same standalone runs: ${seedTau.map((t) => fmt(t)).join(', ')}` +
+    `Kendall tau between training seeds of the same standalone runs: ${seedPairs(perSeed.length)
+      .map(([a, b], k) => `seeds ${trainSeeds[a]}-${trainSeeds[b]} ${fmt(seedTau[k]!)}`)
+      .join(', ')}` +
       ` (mean ${fmt(seedTau.reduce((a, b) => a + b, 0) / Math.max(seedTau.length, 1))}; the ranking the ground truth` +
       ' itself reproduces; no estimate can be expected to agree with one seed better).',
   ];
@@ -279,18 +281,21 @@ function splitHalfNote(perSeed: Standalone[][]): string {
   );
 }
 
+/** Index pairs (a < b) of n training seeds, in the order seedPairTaus reports them. */
+function seedPairs(n: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) out.push([a, b]);
+  return out;
+}
+
 /** Kendall tau between every pair of training seeds' standalone mAP@0.5 (the ground truth's own noise). */
 function seedPairTaus(perSeed: Standalone[][]): number[] {
-  const out: number[] = [];
-  for (let a = 0; a < perSeed.length; a++)
-    for (let b = a + 1; b < perSeed.length; b++)
-      out.push(
-        kendallTau(
-          perSeed[a]!.map((t) => t.map50),
-          perSeed[b]!.map((t) => t.map50),
-        ),
-      );
-  return out;
+  return seedPairs(perSeed.length).map(([a, b]) =>
+    kendallTau(
+      perSeed[a]!.map((t) => t.map50),
+      perSeed[b]!.map((t) => t.map50),
+    ),
+  );
 }
 
 /**

@@ -194,7 +194,7 @@ export const DEFAULT_FINE_TUNE_TOP_K = 3;
  * (8 images each). Measured on the benchmark space: they raise the estimates' rank fidelity
  * (docs/supernet.md) at about half a second each on one core.
  */
-export const DEFAULT_SUPERNET_ADAPT_STEPS = 20;
+export const DEFAULT_SUPERNET_ADAPT_STEPS = 10;
 
 /** The adaptation steps of a supernet search's candidates: its request's, else the default. */
 export function supernetAdaptSteps(request: Record<string, unknown>): number {
