@@ -95,6 +95,15 @@ describe('BatchNorm recalibration and candidate scoring', () => {
     const file = loadWeights(fp32.weightsPath);
     expect(weightMismatches(buildIR({ ...g, numClasses: 6 }), file)).toEqual([]);
 
+    // Adapted first: the saved weights are the adapted ones, and the time is accounted for.
+    const adapted = await scoreCandidate({ ...common, genome: g, outDir: join(outDir, 'd'), adaptSteps: 2 });
+    expect(adapted.phaseSeconds!.adapt).toBeGreaterThan(0);
+    expect(fp32.phaseSeconds!.adapt).toBeLessThan(adapted.phaseSeconds!.adapt);
+    const adaptedFile = loadWeights(adapted.weightsPath);
+    expect(adaptedFile.weights.get('model.0.conv.weight')).not.toEqual(
+      file.weights.get('model.0.conv.weight'),
+    );
+
     // Many candidates through one long-lived child: the supernet file, int8 export, requests queued.
     const path = join(outDir, 'supernet.safetensors');
     saveSupernet(path, sn);

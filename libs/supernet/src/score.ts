@@ -70,6 +70,8 @@ const cache = {
 
 /** Images per adaptation step: the trainer's batch. */
 const ADAPT_BATCH = 8;
+/** Distinct adaptation batches kept per image size: 64 at 160 px (512 images, 157 MB), 4 at 640 px. */
+const adaptMaxBatches = (size: number) => Math.max(4, Math.floor(64 * (160 / size) ** 2));
 
 function datasetOf(spec: DatasetSpec, outDir: string): Promise<PreparedDataset> {
   const key = JSON.stringify(spec);
@@ -112,11 +114,13 @@ export async function scoreCandidateInProcess(opts: ScoreCandidateOptions): Prom
   const tExtract = performance.now();
   let inherited = extractPlan(sn, s.plan);
   if (adaptSteps > 0) {
-    // Other images than the recalibration's (seed 1), the same for every candidate of a size.
-    const adaptKey = `${JSON.stringify(opts.dataset)}@${size}x${adaptSteps}:adapt`;
+    // Another draw than the recalibration's (seed 1), the same for every candidate of a size; held
+    // in memory, so at most about 160 MB of distinct batches (longer adaptations cycle them).
+    const distinct = Math.min(adaptSteps, adaptMaxBatches(size));
+    const adaptKey = `${JSON.stringify(opts.dataset)}@${size}x${distinct}:adapt`;
     let batches = cache.adaptBatches.get(adaptKey);
     if (!batches) {
-      batches = trainBatches(data, adaptSteps * ADAPT_BATCH, size, 1, ADAPT_BATCH);
+      batches = trainBatches(data, distinct * ADAPT_BATCH, size, 1, ADAPT_BATCH);
       cache.adaptBatches.set(adaptKey, batches);
     }
     inherited = adaptSubnet(s.ir, inherited, await batches, { steps: adaptSteps, lr: opts.adaptLr });

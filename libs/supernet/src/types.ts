@@ -138,7 +138,9 @@ export interface ScoreCandidateOptions {
   latencyRuns?: number;
   /**
    * Training steps (batches of 8 training images, AdamW at `adaptLr`) from the inherited weights
-   * before BatchNorm recalibration (default 0: the weights as sliced). See adaptSubnet.
+   * before BatchNorm recalibration (default 0: the weights as sliced). See adaptSubnet. The same
+   * batches for every candidate of an image size: at most 64 distinct ones at 160 px (fewer at
+   * larger sizes), cycled beyond that.
    */
   adaptSteps?: number;
   /** Learning rate of those steps (default 1e-3). */
