@@ -13,12 +13,15 @@
  *     [--sizes 128,160] [--separable 4,6,17,20] [--activation silu] [--parallel 2] [--score-extra 0]
  *     [--val 100] [--bn-images 256] [--profile x86-server] [--seed 0] [--out FILE] [--no-write]
  *     [--fresh-standalone] [--train-seeds 0,1] [--standalone-only] [--dense-smallest]
- *     [--supernet-epochs E] [--work-dir DIR]
+ *     [--supernet-epochs E] [--work-dir DIR] [--supernet-seed S] [--adapt-steps 0,10,50] [--adapt-lr 0.001]
  *
  * `--supernet-epochs` trains the supernet for E epochs instead of `--minutes` (a budget the load
  * does not change; the equal-wall-time standalone extremes are then skipped). `--work-dir` keeps
  * data, supernet and scores in DIR instead of a new temporary folder: a finished supernet there of
- * the same settings is reused, so later runs score it again without retraining.
+ * the same settings is reused, so later runs score it again without retraining. `--supernet-seed`
+ * trains another supernet (initialization and sampling) on the same data, genomes and ground
+ * truth. `--adapt-steps 0,10,50` scores every genome once per number of adaptation steps
+ * (scoreCandidate's adaptSteps, at `--adapt-lr`) and reports a tau for each.
  *
  * With `--subnet-epochs`, standalone results are kept in bench/results/supernet-standalone.json (by
  * genome, data, seed and epochs: nothing the supernet changes) and reused by later runs unless
@@ -71,6 +74,8 @@ const scoreExtra = num('score-extra', 0, 0);
 const valImages = num('val', 100, 32);
 const bnImages = num('bn-images', 256, 64);
 const seed = num('seed', 0, 0);
+/** The supernet's own seed (initialization, sampling), default `seed`: another supernet on the same data and genomes. */
+const supernetSeed = num('supernet-seed', seed, seed);
 /** Standalone training seeds (data and supernet keep `seed`): more than one measures the ground truth's own noise. */
 const trainSeeds = arg('train-seeds', String(seed)).split(',').filter(Boolean).map(Number);
 /** Only the standalone runs of the tau genomes, for every training seed, and the tau between seeds. */
@@ -437,7 +442,7 @@ async function main(): Promise<void> {
       dataset: { dataYaml, dataRoot },
       outDir: join(root, 'supernet'),
       ...(supernetEpochs ? { epochs: supernetEpochs } : { minutes }),
-      seed,
+      seed: supernetSeed,
       maxValImages: valImages,
       ...(process.argv.includes('--dense-smallest') ? { separableSmallest: false } : {}),
       onProgress: (p) => {
