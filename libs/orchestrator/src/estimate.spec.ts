@@ -9,6 +9,8 @@ import {
   FULL_TRIAL_OVERHEAD_SECONDS,
   refineEta,
   secondsPerImage,
+  SUPERNET_CANDIDATE_IMAGES,
+  ADAPT_STEP_IMAGES,
   typicalGflops,
   type EstimateInput,
 } from './estimate';
@@ -42,6 +44,31 @@ describe('search duration estimate', () => {
     expect(e.seconds).toBeCloseTo((8 / 2) * e.perTrialSeconds);
     expect(e.maxSeconds).toBeGreaterThan(e.seconds);
     expect(e.basis).toMatch(/8 trials .* 192 training images.* 2 at a time/);
+  });
+
+  it('a supernet search: its supernet, each candidate scored once in turn, then the final stage', () => {
+    const supernet = { trainSeconds: 600, adaptSteps: 10, fineTune: { topK: 3, epochs: 5, seeds: 1 } };
+    const input = {
+      ...base,
+      evaluator: 'supernet',
+      trials: 60,
+      fidelity: { ...base.fidelity, epochs: 5 },
+      supernet,
+    };
+    const e = estimateSearchDuration(input);
+    const full = estimateSearchDuration({ ...input, evaluator: 'full' });
+    const perImage = secondsPerImage(throughput, typicalGflops(quickDemo, 128));
+    expect(e.perTrialSeconds).toBeCloseTo(perImage * (SUPERNET_CANDIDATE_IMAGES + 10 * ADAPT_STEP_IMAGES));
+    const fineTune = 3 * (FULL_TRIAL_OVERHEAD_SECONDS + 5 * full.perEpochSeconds);
+    expect(e.seconds).toBeCloseTo(600 + 60 * e.perTrialSeconds + fineTune);
+    expect(e.maxSeconds).toBe(e.seconds);
+    expect(e.basis).toMatch(
+      /^supernet training 10 min \+ 60 candidates .* \(10 adaptation steps each\) \+ 3 fine-tunings x 5 epochs/,
+    );
+    // A ready supernet costs no training; fewer candidates than finalists fine-tune only those.
+    const ready = estimateSearchDuration({ ...input, trials: 2, supernet: { ...supernet, trainSeconds: 0 } });
+    expect(ready.basis).toMatch(/^a ready supernet \(no training\) \+ 2 candidates .* 2 fine-tunings/);
+    expect(ready.seconds).toBeCloseTo(2 * ready.perTrialSeconds + (2 / 3) * fineTune);
   });
 
   it('charges shared trainings once: the trials that reuse one cost their export and scoring only', () => {

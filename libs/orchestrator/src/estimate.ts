@@ -34,6 +34,25 @@ export const FULL_TRIAL_OVERHEAD_SECONDS = 15;
 export const SURROGATE_TRIAL_SECONDS = 0.5;
 /** A validation image costs a forward pass, about a third of a training step. */
 const VALIDATION_FRACTION = 1 / 3;
+/**
+ * A supernet candidate (extraction, BatchNorm recalibration on 256 images, export, mAP on the val
+ * images, latency) costs about as much as training this many images: 4.3 s measured on the
+ * benchmark space at 0.13 s per training image.
+ */
+export const SUPERNET_CANDIDATE_IMAGES = 33;
+/**
+ * An adaptation step is a forward and backward pass of 8 images without augmentation or loader:
+ * about half of 8 training images (0.49 s measured against 0.13 s per training image).
+ */
+export const ADAPT_STEP_IMAGES = 4;
+
+/** What a supernet search spends besides its candidates: the supernet, the final stage. */
+export interface SupernetPlan {
+  /** Supernet training before the first candidate: 0 when a ready one matches. */
+  trainSeconds: number;
+  adaptSteps: number;
+  fineTune: { topK: number; epochs: number; seeds: number };
+}
 
 export interface EstimateInput {
   evaluator: string;
@@ -53,6 +72,8 @@ export interface EstimateInput {
    * scored on its weights at the per-trial overhead only. Default: every trial trains.
    */
   trainings?: number;
+  /** Evaluator 'supernet': its supernet training, adaptation steps and final stage. */
+  supernet?: SupernetPlan;
 }
 
 export interface DurationEstimate {
@@ -209,6 +230,9 @@ export function estimateSearchDuration(input: EstimateInput): DurationEstimate {
   const gflops = typicalGflops(input.searchSpace, input.fidelity.imageSize);
   const perImage = secondsPerImage(t, gflops);
   const perEpochSeconds = perImage * (input.trainImages + VALIDATION_FRACTION * input.valImages);
+  const throughputText = `throughput ${(1 / t.secondsPerImage).toFixed(1)} img/s at ${t.gflops.toFixed(2)} GFLOPs (${t.source})`;
+  if (input.evaluator === 'supernet' && input.supernet)
+    return supernetEstimate(input, input.supernet, perImage, perEpochSeconds, gflops, throughputText);
   const perTrialSeconds = FULL_TRIAL_OVERHEAD_SECONDS + expectedEpochs * perEpochSeconds;
   const trainings = Math.min(trials, input.trainings ?? trials);
   // Trainings run `parallel` at a time; the trials that reuse one cost their export and scoring.
@@ -223,7 +247,7 @@ export function estimateSearchDuration(input: EstimateInput): DurationEstimate {
       : `${trials} trials x `) +
     `${expectedEpochs.toFixed(1)} expected epochs (ASHA, up to ${input.fidelity.epochs}) ` +
     `x ${input.trainImages} training images, models of ~${gflops.toFixed(2)} GFLOPs, ${parallel} at a time; ` +
-    `throughput ${(1 / t.secondsPerImage).toFixed(1)} img/s at ${t.gflops.toFixed(2)} GFLOPs (${t.source})`;
+    throughputText;
   return {
     seconds,
     perTrialSeconds,
@@ -233,6 +257,45 @@ export function estimateSearchDuration(input: EstimateInput): DurationEstimate {
     maxSeconds,
     expectedEpochs,
     parallel,
+    typicalGflops: gflops,
+  };
+}
+
+/**
+ * A supernet search: its supernet's training (none when a ready one matches), every candidate
+ * scored one after another (one scoring process per search), then the final stage's fine-tunings,
+ * one after another. No ASHA: a candidate is scored once.
+ */
+function supernetEstimate(
+  input: EstimateInput,
+  plan: SupernetPlan,
+  perImage: number,
+  perEpochSeconds: number,
+  gflops: number,
+  throughputText: string,
+): DurationEstimate {
+  const trials = input.trials;
+  const perTrialSeconds = perImage * (SUPERNET_CANDIDATE_IMAGES + plan.adaptSteps * ADAPT_STEP_IMAGES);
+  const fineTunes = Math.min(trials, plan.fineTune.topK) * plan.fineTune.seeds;
+  const fineTuneSeconds = fineTunes * (FULL_TRIAL_OVERHEAD_SECONDS + plan.fineTune.epochs * perEpochSeconds);
+  const seconds = plan.trainSeconds + trials * perTrialSeconds + fineTuneSeconds;
+  const basis =
+    (plan.trainSeconds > 0
+      ? `supernet training ${(plan.trainSeconds / 60).toFixed(0)} min + `
+      : 'a ready supernet (no training) + ') +
+    `${trials} candidates x ~${perTrialSeconds.toFixed(1)} s scored one at a time (${plan.adaptSteps} adaptation steps each) + ` +
+    `${fineTunes} fine-tunings x ${plan.fineTune.epochs} epochs of ${input.trainImages} training images; ` +
+    `models of ~${gflops.toFixed(2)} GFLOPs, ${throughputText}`;
+  return {
+    seconds,
+    perTrialSeconds,
+    trials,
+    basis,
+    // Trials report no epochs (only the final stage trains): nothing to refine the ETA with.
+    perEpochSeconds: 0,
+    maxSeconds: seconds,
+    expectedEpochs: 0,
+    parallel: 1,
     typicalGflops: gflops,
   };
 }

@@ -27,6 +27,7 @@ import {
   type Database,
   type LeaderboardTrial,
   type ListTrialsQuery,
+  type NewSearch,
   type Search,
   type Supernet,
   type Trial,
@@ -43,8 +44,13 @@ import {
 } from './analysis';
 import { createEvaluatorRegistry, type EvaluatorLoader, type EvaluatorRegistry } from './evaluators/registry';
 import { SearchEventBus, searchEventStream } from './events';
-import { resolveLaunch, type LaunchDeps } from './launch';
-import { distinctTrainings, estimateSearchDuration, type DurationEstimate } from './estimate';
+import { DEFAULT_FINE_TUNE_TOP_K, resolveLaunch, supernetAdaptSteps, type LaunchDeps } from './launch';
+import {
+  distinctTrainings,
+  estimateSearchDuration,
+  type DurationEstimate,
+  type SupernetPlan,
+} from './estimate';
 import { measuredThroughput } from './throughput';
 import { DEFAULT_SYNTHETIC, SYNTHETIC_VAL_FRACTION } from './evaluators/full';
 import type { SearchSpaceSpec } from '@detsearch/search-space';
@@ -380,8 +386,27 @@ export class SearchOrchestrator {
       trainImages: images.train,
       valImages: images.val,
       ...(training ? { throughput: await measuredThroughput(this.home) } : {}),
+      ...(resolved.evaluator === 'supernet' ? { supernet: await this.supernetPlan(resolved) } : {}),
     });
     return { ...estimate, evaluator: resolved.evaluator, dataset: { synthetic: !resolved.dataset } };
+  }
+
+  /** A supernet search's fixed costs: training its supernet unless a ready one is there, the final stage. */
+  private async supernetPlan(resolved: NewSearch): Promise<SupernetPlan> {
+    const request = resolved.request;
+    const ready = resolved.supernetId
+      ? (await this.supernets.get(resolved.supernetId)).status === 'ready'
+      : (await this.supernets.findReusable(this.supernets.resolveForSearch(resolved))) !== null;
+    const minutes = typeof request.supernetMinutes === 'number' ? request.supernetMinutes : undefined;
+    return {
+      trainSeconds: ready ? 0 : this.supernets.trainingMinutes(minutes) * 60,
+      adaptSteps: supernetAdaptSteps(request),
+      fineTune: resolved.fineTune ?? {
+        topK: DEFAULT_FINE_TUNE_TOP_K,
+        epochs: resolved.fidelity.epochs,
+        seeds: 1,
+      },
+    };
   }
 
   /** What resolving a launch needs: the same for a search and for its estimate. */

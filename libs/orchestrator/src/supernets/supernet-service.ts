@@ -213,6 +213,11 @@ export class SupernetService {
     };
   }
 
+  /** The training budget of a new supernet: the one asked for, else this service's default. */
+  trainingMinutes(requested?: number): number {
+    return requested ?? this.o.defaultMinutes ?? DEFAULT_SUPERNET_MINUTES;
+  }
+
   /** The supernet of a search: its own (supernetId), else the ready match of its dataset and space. */
   resolveForSearch(search: Pick<Search, 'searchSpace' | 'dataset'>): ResolvedSupernet {
     const spec = search.searchSpace as unknown as SearchSpaceSpec;
@@ -287,7 +292,7 @@ export class SupernetService {
       dataset: r.datasetLabel,
       searchSpace: r.spec as unknown as Record<string, unknown>,
       imageSizes: r.imageSizes,
-      budgetMinutes: opts.minutes ?? this.o.defaultMinutes ?? DEFAULT_SUPERNET_MINUTES,
+      budgetMinutes: this.trainingMinutes(opts.minutes),
       runnerId: this.o.runnerId,
     });
     return this.launch(row, r, opts);
