@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDomainError } from '@detsearch/common';
 import { SearchOrchestrator } from '../orchestrator';
+import { recordTrialThroughput } from '../throughput';
 import { datasetFingerprint, spaceFingerprint, syntheticFingerprint } from './fingerprint';
 
 function dataset(root: string, files: Record<string, string>): string {
@@ -206,6 +207,25 @@ describe('supernet reuse and launch checks', () => {
     });
     await o.cancel(id).catch(() => undefined);
     await o.waitForSearch(id);
+  });
+
+  it("estimates a supernet search by its supernet's training (none when a ready one matches), candidates and final stage", async () => {
+    recordTrialThroughput(home, 0.26, 14); // a measured rate: no probe
+    const sn = await readySupernet({ preset: 'quick-demo' });
+    const body = {
+      preset: 'quick-demo',
+      evaluator: 'supernet',
+      budget: { trials: 40 },
+      supernetAdaptSteps: 5,
+    };
+    const ready = await o.estimateSearch({ ...body, supernetId: sn.id });
+    expect(ready.basis).toMatch(
+      /^a ready supernet \(no training\) \+ 40 candidates .*\(5 adaptation steps each\) \+ 3 fine-tunings/,
+    );
+    // Another space has no ready supernet: one is trained first, for the asked minutes.
+    const fresh = await o.estimateSearch({ ...body, searchSpace: { imageSize: 224 }, supernetMinutes: 7 });
+    expect(fresh.basis).toMatch(/^supernet training 7 min \+ 40 candidates/);
+    expect(fresh.seconds - ready.seconds).toBeCloseTo(7 * 60, 0);
   });
 });
 
