@@ -10,7 +10,7 @@ import { adaptSubnet } from './adapt';
 import { extractWeights } from './extract';
 import { largestGenome } from './space';
 import { initSupernet } from './supernet-file';
-import { TINY_SPACE } from './test-helpers';
+import { TINY_SPACE, tinySubnetGenome } from './test-helpers';
 import { trainBatches } from './train';
 
 const dir = mkdtempSync(join(tmpdir(), 'supernet-adapt-'));
@@ -46,13 +46,7 @@ describe('adaptation of an extracted sub-network', () => {
     batches = await trainBatches(data, 16, 64, 0, 8);
     const largest = largestGenome(TINY_SPACE, { numClasses: data.numClasses });
     const sn = initSupernet(largest, [3, 4, 18], { seed: 5 });
-    const g = parseGenome({
-      ...largest,
-      depthMultiple: 0.33,
-      widthMultiple: 0.0625,
-      imageSize: 64,
-      separable: [4],
-    });
+    const g = tinySubnetGenome(largest);
     ir = buildIR(g);
     inherited = extractWeights(sn, g);
   });

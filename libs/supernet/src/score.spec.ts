@@ -12,7 +12,7 @@ import { scoreCandidate } from './score';
 import { CandidateScorer } from './scorer';
 import { largestGenome } from './space';
 import { initSupernet, saveSupernet } from './supernet-file';
-import { pseudoImages, TINY_SPACE } from './test-helpers';
+import { pseudoImages, TINY_SPACE, tinySubnetGenome } from './test-helpers';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -77,13 +77,7 @@ describe('BatchNorm recalibration and candidate scoring', () => {
     const dataset = { synth: { images: 10, seed: 4, size: 64 } };
     const fromFile = { dataset, hardwareProfile: 'x86-server', bnImages: 8, latencyRuns: 2 };
     const common = { ...fromFile, weights: sn, inProcess: true };
-    const g = parseGenome({
-      ...largest,
-      depthMultiple: 0.33,
-      widthMultiple: 0.0625,
-      imageSize: 64,
-      separable: [4],
-    });
+    const g = tinySubnetGenome(largest);
     const fp32 = await scoreCandidate({ ...common, genome: g, outDir: join(outDir, 'a') });
     expect(fp32.map50).toBeGreaterThanOrEqual(0);
     expect(fp32.map50).toBeLessThanOrEqual(1);

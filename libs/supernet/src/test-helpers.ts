@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { buildIR, type Genome, type ModelIR, type WeightMap } from '@detsearch/genome';
+import { buildIR, parseGenome, type Genome, type ModelIR, type WeightMap } from '@detsearch/genome';
 import { TfjsDetector } from '@detsearch/model-tfjs';
 import { compileSearchSpace, validateSearchSpaceSpec } from '@detsearch/search-space';
 
@@ -14,6 +14,17 @@ export const TINY_SPACE_SPEC = validateSearchSpaceSpec({
   activation: 'silu',
 });
 export const TINY_SPACE = compileSearchSpace(TINY_SPACE_SPEC);
+
+/** A sub-network of the tiny space that differs from `largest` in depth, width, size and one separable row. */
+export function tinySubnetGenome(largest: Genome): Genome {
+  return parseGenome({
+    ...largest,
+    depthMultiple: 0.33,
+    widthMultiple: 0.0625,
+    imageSize: 64,
+    separable: [4],
+  });
+}
 
 /** Deterministic pseudo-images NHWC [n, s, s, 3] in 0..1. */
 export function pseudoImages(n: number, s: number, salt = 0): Float32Array {
