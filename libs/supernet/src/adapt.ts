@@ -4,12 +4,11 @@ import { TfjsDetector } from '@detsearch/model-tfjs';
 import {
   AdamW,
   clipScale,
-  paramGroup,
   scaledLossHyp,
   SCRATCH_LOW_LOSS,
+  trainableParams,
   yoloLoss,
   type Batch,
-  type Param,
 } from '@detsearch/training';
 
 export interface AdaptOptions {
@@ -46,10 +45,7 @@ export function adaptSubnet(
   const lr = opts.lr ?? DEFAULT_ADAPT_LR;
   const lossHyp = scaledLossHyp(nc, size, 3, SCRATCH_LOW_LOSS);
   const model = TfjsDetector.build(ir, weights);
-  const params: Param[] = model.trainableVariables().map((variable) => {
-    const name = variable.name.slice(variable.name.indexOf('/') + 1);
-    return { name, variable, group: paramGroup(name, variable.shape) };
-  });
+  const params = trainableParams(model.trainableVariables());
   const byVarName = new Map(params.map((p) => [p.variable.name, p.name]));
   const optimizer = new AdamW(params);
   try {

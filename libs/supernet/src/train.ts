@@ -9,6 +9,7 @@ import { decodeWeights, encodeWeights } from '@detsearch/model-onnx';
 import { initBackend, TfjsDetector } from '@detsearch/model-tfjs';
 import { compileSearchSpace } from '@detsearch/search-space';
 import {
+  canonicalName,
   createBatchLoader,
   distillationLoss,
   evaluateWeights,
@@ -405,7 +406,7 @@ function sandwichStep(
         );
         const byName = new Map(s.plan.map((p) => [p.name, p]));
         for (const variable of params) {
-          const name = variable.name.slice(variable.name.indexOf('/') + 1);
+          const name = canonicalName(variable);
           const grad = g[variable.name]!;
           const canonical = tf.tidy(() =>
             grad.rank === 4

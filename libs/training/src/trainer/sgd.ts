@@ -12,6 +12,19 @@ export interface Param {
   group: ParamGroup;
 }
 
+/** A model variable's canonical (state_dict) name: its name without the model's scope prefix. */
+export function canonicalName(variable: tf.Variable): string {
+  return variable.name.slice(variable.name.indexOf('/') + 1);
+}
+
+/** A model's trainable variables as optimizer parameters: canonical name and group. */
+export function trainableParams(variables: readonly tf.Variable[]): Param[] {
+  return variables.map((variable) => {
+    const name = canonicalName(variable);
+    return { name, variable, group: paramGroup(name, variable.shape) };
+  });
+}
+
 /** Group of a canonical (PyTorch state_dict) parameter name with its shape. */
 export function paramGroup(name: string, shape: readonly number[]): ParamGroup {
   if (name.endsWith('.bias')) return 'bias';

@@ -24,7 +24,7 @@ import { defaultEmaTau, ModelEma } from './ema';
 import { evaluateBatches, imageToNchw, tfjsDetect } from './evaluate';
 import { preciseBatchNorm } from './precise-bn';
 import { accumulation, SCRATCH_LOW_OPTIMIZER, stepSettings, warmupIterations } from './schedule';
-import { AdamW, NesterovSgd, paramGroup, type Param } from './sgd';
+import { AdamW, NesterovSgd, trainableParams } from './sgd';
 import type {
   DatasetSpec,
   EpochMetrics,
@@ -188,10 +188,7 @@ export async function trainDetector(job: TrainJob, hooks: TrainHooks = {}): Prom
       floatLayers: new Set(job.fakeQuant.floatLayers),
       perChannel: job.fakeQuant.perChannel,
     });
-  const params: Param[] = model.trainableVariables().map((variable) => {
-    const name = variable.name.slice(variable.name.indexOf('/') + 1);
-    return { name, variable, group: paramGroup(name, variable.shape) };
-  });
+  const params = trainableParams(model.trainableVariables());
   const byVarName = new Map(params.map((p) => [p.variable.name, p]));
   const varList = params.map((p) => p.variable);
   const optimizer = hyp.optimizer === 'AdamW' ? new AdamW(params) : new NesterovSgd(params);
