@@ -196,6 +196,11 @@ export const DEFAULT_FINE_TUNE_TOP_K = 3;
  */
 export const DEFAULT_SUPERNET_ADAPT_STEPS = 10;
 
+/** The supernet training budget a search asked for (minutes), if any; the service has the default. */
+export function requestedSupernetMinutes(request: Record<string, unknown>): number | undefined {
+  return typeof request.supernetMinutes === 'number' ? request.supernetMinutes : undefined;
+}
+
 /** The adaptation steps of a supernet search's candidates: its request's, else the default. */
 export function supernetAdaptSteps(request: Record<string, unknown>): number {
   return typeof request.supernetAdaptSteps === 'number'

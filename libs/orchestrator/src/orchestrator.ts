@@ -44,7 +44,7 @@ import {
 } from './analysis';
 import { createEvaluatorRegistry, type EvaluatorLoader, type EvaluatorRegistry } from './evaluators/registry';
 import { SearchEventBus, searchEventStream } from './events';
-import { DEFAULT_FINE_TUNE_TOP_K, resolveLaunch, supernetAdaptSteps, type LaunchDeps } from './launch';
+import { requestedSupernetMinutes, resolveLaunch, supernetAdaptSteps, type LaunchDeps } from './launch';
 import {
   distinctTrainings,
   estimateSearchDuration,
@@ -397,15 +397,12 @@ export class SearchOrchestrator {
     const ready = resolved.supernetId
       ? (await this.supernets.get(resolved.supernetId)).status === 'ready'
       : (await this.supernets.findReusable(this.supernets.resolveForSearch(resolved))) !== null;
-    const minutes = typeof request.supernetMinutes === 'number' ? request.supernetMinutes : undefined;
+    // resolveLaunch sets a supernet search's final stage (its defaults live there).
+    if (!resolved.fineTune) throw new Error('a supernet search resolves without its final stage');
     return {
-      trainSeconds: ready ? 0 : this.supernets.trainingMinutes(minutes) * 60,
+      trainSeconds: ready ? 0 : this.supernets.trainingMinutes(requestedSupernetMinutes(request)) * 60,
       adaptSteps: supernetAdaptSteps(request),
-      fineTune: resolved.fineTune ?? {
-        topK: DEFAULT_FINE_TUNE_TOP_K,
-        epochs: resolved.fidelity.epochs,
-        seeds: 1,
-      },
+      fineTune: resolved.fineTune,
     };
   }
 

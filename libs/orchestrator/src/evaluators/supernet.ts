@@ -4,7 +4,7 @@ import type { EvaluatorDefinition } from '@detsearch/domain';
 import { DomainError } from '@detsearch/common';
 import type { SearchRepository, Supernet } from '@detsearch/persistence';
 import { sharedSyntheticDataset, type SyntheticDatasetOptions, DEFAULT_SYNTHETIC } from './full';
-import { supernetAdaptSteps } from '../launch';
+import { requestedSupernetMinutes, supernetAdaptSteps } from '../launch';
 import type { SupernetService } from '../supernets/supernet-service';
 import type {
   EstimatedMetrics,
@@ -60,8 +60,7 @@ export class SupernetEvaluator implements FineTuningEvaluator {
     const { service } = this.o;
     const search = await this.o.searches.get(p.searchId);
     if (!search) throw new Error(`search ${p.searchId} not found`);
-    const minutes =
-      typeof search.request.supernetMinutes === 'number' ? search.request.supernetMinutes : undefined;
+    const minutes = requestedSupernetMinutes(search.request);
     let supernet = search.supernetId
       ? await service.resume(search.supernetId, { minutes, seed: search.seed })
       : await service.train(service.resolveForSearch(search), { minutes, seed: search.seed });
