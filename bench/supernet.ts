@@ -14,6 +14,7 @@
  *     [--val 100] [--bn-images 256] [--profile x86-server] [--seed 0] [--out FILE] [--no-write]
  *     [--fresh-standalone] [--train-seeds 0,1] [--standalone-only] [--dense-smallest]
  *     [--supernet-epochs E] [--work-dir DIR] [--supernet-seed S] [--adapt-steps 0,10,50] [--adapt-lr 0.001]
+ *     [--random-subnets 1] [--depth-first 0]
  *
  * `--supernet-epochs` trains the supernet for E epochs instead of `--minutes` (a budget the load
  * does not change; the equal-wall-time standalone extremes are then skipped). `--work-dir` keeps
@@ -90,6 +91,10 @@ const workDir = process.argv.includes('--work-dir') ? resolve(arg('work-dir', ''
 /** Adaptation steps before scoring (scoreCandidate's adaptSteps); a list scores every genome once per value. */
 const adaptList = arg('adapt-steps', '0').split(',').filter(Boolean).map(Number);
 const adaptLr = Number(arg('adapt-lr', '0.001'));
+/** The sandwich's random sub-networks per step (trainSupernet's randomSubnets; BigNAS used 2). */
+const randomSubnets = Number(arg('random-subnets', '1'));
+/** Fraction of the sandwich stage whose random sub-networks keep full width (trainSupernet's depthFirst). */
+const depthFirst = Number(arg('depth-first', '0'));
 const activation = arg('activation', 'silu') as Activation;
 const profile = arg('profile', 'x86-server');
 const spec = validateSearchSpaceSpec({
@@ -445,6 +450,8 @@ async function main(): Promise<void> {
       seed: supernetSeed,
       maxValImages: valImages,
       ...(process.argv.includes('--dense-smallest') ? { separableSmallest: false } : {}),
+      ...(randomSubnets !== 1 ? { randomSubnets } : {}),
+      ...(depthFirst ? { depthFirst } : {}),
       onProgress: (p) => {
         if (performance.now() - lastLog > 60_000) {
           lastLog = performance.now();
@@ -518,11 +525,17 @@ async function main(): Promise<void> {
 
   const row = (name: string, g: Genome, est: CandidateScore[], alone: Standalone, each: Standalone[] = []) =>
     `| ${name} | ${shortGenome(g)} | ${est.map((e) => fmt(e.map50)).join(' | ')} | ${fmt(alone.map50)}${each.length ? ` (${each.map((t) => fmt(t.map50)).join(', ')})` : ''} | ${alone.epochs} |`;
+  const variant = [
+    process.argv.includes('--dense-smallest') ? 'the smallest dense (`--dense-smallest`, the recipe before)' : '',
+    randomSubnets !== 1 ? `\`--random-subnets ${randomSubnets}\`` : '',
+    depthFirst ? `random sub-networks at full width for the first ${depthFirst} of the sandwich stage (\`--depth-first\`)` : '',
+  ].filter(Boolean);
   const recipe =
-    'the largest network alone for the first quarter of training, then the sandwich rule, largest, smallest and one random' +
-    (process.argv.includes('--dense-smallest')
-      ? ' sub-network per step, the smallest dense (`--dense-smallest`, the recipe before), without distillation'
-      : ' sub-network per step, the smallest with every separable row substituted; the default recipe, without distillation');
+    'the largest network alone for the first quarter of training, then the sandwich rule, largest, smallest and ' +
+    `${randomSubnets === 1 ? 'one random sub-network' : `${randomSubnets} random sub-networks`} per step, ` +
+    (variant.length
+      ? `${variant.join('; ')}, without distillation`
+      : 'the smallest with every separable row substituted; the default recipe, without distillation');
   const summary = (r: TrialResult): Standalone => ({ map50: r.map50, epochs: r.epochs.length, measured: '' });
   const md = [
     '# Supernet benchmark',

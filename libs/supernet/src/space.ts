@@ -17,16 +17,22 @@ export function smallestGenome(space: CompiledSearchSpace, opts: LargestGenomeOp
   return extremeGenome(space, 'min', opts);
 }
 
-/** A uniformly random genome of the space (rng in [0, 1)), with the supernet's activation. */
+/**
+ * A uniformly random genome of the space (rng in [0, 1)), with the supernet's activation.
+ * `fullWidth` keeps every width dimension (the width multiple, any per-stage width) at its maximum
+ * and samples the rest: Once-for-All's elastic-depth stage, which trains shallow sub-networks on
+ * the full channel set before widths shrink.
+ */
 export function sampleGenome(
   space: CompiledSearchSpace,
   rng: () => number,
-  opts: LargestGenomeOptions = {},
+  opts: LargestGenomeOptions & { fullWidth?: boolean } = {},
 ): Genome {
   const activation = supernetActivation(space, opts.activation);
   const params: Record<string, ParamValue> = {};
   for (const d of space.dimensions) {
     if (d.name === 'activation') params[d.name] = activation;
+    else if (opts.fullWidth && isWidthDimension(d.name)) params[d.name] = extremeValue(d, 'max');
     else params[d.name] = randomValue(d, rng);
   }
   return withClasses(space.decode(params), opts.numClasses);
@@ -79,6 +85,11 @@ function extremeGenome(space: CompiledSearchSpace, end: 'min' | 'max', opts: Lar
   const g = space.decode(params);
   // Separable substitution is a choice of weights, not of size: the extremes are dense.
   return withClasses({ ...g, separable: [] }, opts.numClasses);
+}
+
+/** The dimensions that set channel counts. */
+export function isWidthDimension(name: string): boolean {
+  return name === 'widthMultiple' || name.startsWith('stageWidth.');
 }
 
 function extremeValue(d: Dimension, end: 'min' | 'max'): ParamValue {

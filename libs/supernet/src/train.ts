@@ -109,6 +109,7 @@ function fingerprintOf(opts: TrainSupernetOptions): string {
     seed: opts.seed,
     batchSize: opts.batchSize ?? 8,
     randomSubnets: opts.randomSubnets ?? 1,
+    ...(opts.depthFirst ? { depthFirst: opts.depthFirst } : {}),
     maxBatchesPerEpoch: opts.maxBatchesPerEpoch ?? null,
     ...(opts.separableSmallest === false ? { separableSmallest: false } : {}),
   });
@@ -161,6 +162,7 @@ export async function trainSupernetInProcess(
   const distillWeight = opts.distillWeight ?? DEFAULT_DISTILL_WEIGHT;
   const distillRamp = opts.distillRamp ?? DEFAULT_DISTILL_RAMP;
   const largestFirst = opts.largestFirst ?? DEFAULT_LARGEST_FIRST;
+  const depthFirst = opts.depthFirst ?? 0;
   const lr0 = opts.lr0 ?? DEFAULT_LR0;
   const checkpointMs = (opts.checkpointSeconds ?? 60) * 1000;
 
@@ -296,17 +298,18 @@ export async function trainSupernetInProcess(
           state.step < warmup
             ? (lr0 * (state.step + 1)) / (warmup + 1)
             : lr0 * ((1 - Math.min(progressFraction, 1)) * (1 - LRF) + LRF);
+        const sandwichFraction =
+          Math.max(0, progressFraction - largestFirst) / Math.max(1e-9, 1 - largestFirst);
+        const randomOpts = { ...gOpts, fullWidth: sandwichFraction < depthFirst };
         const genomes =
           progressFraction < largestFirst
             ? [largest]
             : [
                 largest,
                 sandwichSmallest,
-                ...Array.from({ length: randomSubnets }, () => sampleGenome(space, rng, gOpts)),
+                ...Array.from({ length: randomSubnets }, () => sampleGenome(space, rng, randomOpts)),
               ];
         // Distillation ramps up over the sandwich phase, from 0 where it begins.
-        const sandwichFraction =
-          Math.max(0, progressFraction - largestFirst) / Math.max(1e-9, 1 - largestFirst);
         const loss = sandwichStep(
           batch,
           size,

@@ -81,6 +81,13 @@ export interface TrainSupernetOptions {
    */
   largestFirst?: number;
   /**
+   * Fraction of the sandwich stage (after `largestFirst`) whose random sub-networks keep every
+   * width dimension at its maximum and sample the others (default 0): Once-for-All's order,
+   * elastic depth before elastic width, so that shallow sub-networks learn on the full channel
+   * set and not only where a random draw makes them wide.
+   */
+  depthFirst?: number;
+  /**
    * The sandwich's smallest member has every separable row substituted (default true): it is the
    * space's least compute, and separable weights then train in every sandwich step instead of only
    * when a random sub-network draws them. false: the dense smallest (the recipe before).
