@@ -14,7 +14,8 @@
  *     [--val 100] [--bn-images 256] [--profile x86-server] [--seed 0] [--out FILE] [--no-write]
  *     [--fresh-standalone] [--train-seeds 0,1] [--standalone-only] [--dense-smallest]
  *     [--supernet-epochs E] [--work-dir DIR] [--supernet-seed S] [--adapt-steps 0,10,50] [--adapt-lr 0.001]
- *     [--random-subnets 1] [--depth-first 0]
+ *     [--adapt-warmup 0] [--adapt-decay]
+ *     [--random-subnets 1] [--depth-first 0] [--per-size]
  *
  * `--supernet-epochs` trains the supernet for E epochs instead of `--minutes` (a budget the load
  * does not change; the equal-wall-time standalone extremes are then skipped). `--work-dir` keeps
@@ -91,10 +92,20 @@ const workDir = process.argv.includes('--work-dir') ? resolve(arg('work-dir', ''
 /** Adaptation steps before scoring (scoreCandidate's adaptSteps); a list scores every genome once per value. */
 const adaptList = arg('adapt-steps', '0').split(',').filter(Boolean).map(Number);
 const adaptLr = Number(arg('adapt-lr', '0.001'));
+/** Fraction of the adaptation steps over which their rate ramps up (scoreCandidate's adaptWarmup). */
+const adaptWarmup = Number(arg('adapt-warmup', '0'));
+/** The adaptation rate falls linearly to 0 after the warm-up (scoreCandidate's adaptDecay). */
+const adaptDecay = process.argv.includes('--adapt-decay');
 /** The sandwich's random sub-networks per step (trainSupernet's randomSubnets; BigNAS used 2). */
 const randomSubnets = Number(arg('random-subnets', '1'));
 /** Fraction of the sandwich stage whose random sub-networks keep full width (trainSupernet's depthFirst). */
 const depthFirst = Number(arg('depth-first', '0'));
+/**
+ * One supernet per image size of the space, each trained `--supernet-epochs` at its size only, and
+ * every genome scored on the supernet of its size: whether sharing weights across input sizes is
+ * what mis-ranks the sizes against standalone training (which trains at one size).
+ */
+const perSizeSupernets = process.argv.includes('--per-size');
 const activation = arg('activation', 'silu') as Activation;
 const profile = arg('profile', 'x86-server');
 const spec = validateSearchSpaceSpec({
@@ -183,31 +194,37 @@ function spreadGenomes(count: number): Genome[] {
 /** Scores genomes on the supernet with `parallel` child processes; returns scores in order and wall seconds. */
 async function scoreAll(
   genomes: Genome[],
-  supernetPath: string,
+  supernetOf: (g: Genome) => string,
   dataYaml: string,
   outDir: string,
   adaptSteps: number,
 ): Promise<{ scores: CandidateScore[]; seconds: number }> {
   const t0 = performance.now();
   const shards = Array.from({ length: parallel }, (_, p) => genomes.filter((_, i) => i % parallel === p));
-  const results = await Promise.all(
-    shards.map((gs, p) =>
-      gs.length === 0
-        ? Promise.resolve([])
-        : scoreCandidates({
-            supernetPath,
-            genomes: gs,
-            dataset: { dataYaml, dataRoot },
-            hardwareProfile: profile,
-            outDir: join(outDir, `shard${p}`),
-            bnImages,
-            maxValImages: valImages,
-            latencyRuns: 5,
-            adaptSteps,
-            adaptLr,
-          }),
-    ),
-  );
+  /** A shard's genomes, each process scoring its genomes of one supernet after another. */
+  const scoreShard = async (gs: Genome[], p: number): Promise<CandidateScore[]> => {
+    const out: CandidateScore[] = new Array(gs.length);
+    for (const path of [...new Set(gs.map(supernetOf))]) {
+      const idx = gs.flatMap((g, i) => (supernetOf(g) === path ? [i] : []));
+      const scored = await scoreCandidates({
+        supernetPath: path,
+        genomes: idx.map((i) => gs[i]!),
+        dataset: { dataYaml, dataRoot },
+        hardwareProfile: profile,
+        outDir: join(outDir, `shard${p}`),
+        bnImages,
+        maxValImages: valImages,
+        latencyRuns: 5,
+        adaptSteps,
+        adaptLr,
+        adaptWarmup,
+        adaptDecay,
+      });
+      idx.forEach((i, k) => (out[i] = scored[k]!));
+    }
+    return out;
+  };
+  const results = await Promise.all(shards.map((gs, p) => (gs.length === 0 ? Promise.resolve([]) : scoreShard(gs, p))));
   const scores = genomes.map((_, i) => results[i % parallel]![Math.floor(i / parallel)]!);
   return { scores, seconds: (performance.now() - t0) / 1000 };
 }
@@ -440,15 +457,16 @@ async function main(): Promise<void> {
   );
   const t1 = performance.now();
   let lastLog = 0;
-  const [sn, sLargest, sSmallest] = await Promise.all([
+  const trainOne = (imageSizes?: number[]) =>
     trainSupernet({
       space: spec,
       activation,
       dataset: { dataYaml, dataRoot },
-      outDir: join(root, 'supernet'),
+      outDir: join(root, imageSizes ? `supernet-${imageSizes.join('-')}px` : 'supernet'),
       ...(supernetEpochs ? { epochs: supernetEpochs } : { minutes }),
       seed: supernetSeed,
       maxValImages: valImages,
+      ...(imageSizes ? { imageSizes } : {}),
       ...(process.argv.includes('--dense-smallest') ? { separableSmallest: false } : {}),
       ...(randomSubnets !== 1 ? { randomSubnets } : {}),
       ...(depthFirst ? { depthFirst } : {}),
@@ -458,10 +476,16 @@ async function main(): Promise<void> {
           log(`supernet epoch ${p.epoch} step ${p.step}/${p.stepsPerEpoch} loss ${fmt(p.loss)} ${p.phase}`);
         }
       },
-    }),
+    });
+  // --per-size: one supernet per image size, trained concurrently, each at its size only.
+  const sizes = (spec.imageSize as { values: number[] }).values;
+  const [sns, sLargest, sSmallest] = await Promise.all([
+    perSizeSupernets ? Promise.all(sizes.map((s) => trainOne([s]))) : trainOne().then((r) => [r]),
     supernetEpochs ? undefined : standalone(largest, dataYaml, minutes, join(root, 'standalone-largest')),
     supernetEpochs ? undefined : standalone(smallest, dataYaml, minutes, join(root, 'standalone-smallest')),
   ]);
+  const sn = sns[0]!;
+  const supernetOf = (g: Genome) => (perSizeSupernets ? sns[sizes.indexOf(g.imageSize)]! : sn).weightsPath;
   const phase1 = (performance.now() - t1) / 1000;
   log(`supernet: ${sn.epochs.toFixed(2)} epochs, ${fmt(sn.minutes, 1)} min, ${sn.metrics.steps} steps`);
 
@@ -483,13 +507,7 @@ async function main(): Promise<void> {
       `scoring ${genomes.length + extra.length} candidates on the supernet with ${parallel} processes` +
         (steps ? `, ${steps} adaptation steps each (lr ${adaptLr})` : ''),
     );
-    const scored = await scoreAll(
-      [...genomes, ...extra],
-      sn.weightsPath,
-      dataYaml,
-      join(root, `scores-adapt${steps}`),
-      steps,
-    );
+    const scored = await scoreAll([...genomes, ...extra], supernetOf, dataYaml, join(root, `scores-adapt${steps}`), steps);
     const n = scored.scores.length;
     const pass = {
       steps,
@@ -529,6 +547,7 @@ async function main(): Promise<void> {
     process.argv.includes('--dense-smallest') ? 'the smallest dense (`--dense-smallest`, the recipe before)' : '',
     randomSubnets !== 1 ? `\`--random-subnets ${randomSubnets}\`` : '',
     depthFirst ? `random sub-networks at full width for the first ${depthFirst} of the sandwich stage (\`--depth-first\`)` : '',
+    perSizeSupernets ? `one supernet per image size (${sns.length}, each trained at its size only and scoring the genomes of that size; \`--per-size\`; the time and steps are the first one's)` : '',
   ].filter(Boolean);
   const recipe =
     'the largest network alone for the first quarter of training, then the sandwich rule, largest, smallest and ' +
@@ -586,7 +605,7 @@ async function main(): Promise<void> {
       : []),
     ...(passes.some((p) => p.steps > 0)
       ? [
-          `Adaptation: each candidate trained that many steps (8 training images each, AdamW at lr ${adaptLr}) from` +
+          `Adaptation: each candidate trained that many steps (8 training images each, AdamW at lr ${adaptLr}${adaptWarmup ? `, ramped up over the first ${adaptWarmup} of the steps` : ''}${adaptDecay ? ', then down to 0 by the last' : ''}) from` +
             ' its inherited weights before BatchNorm recalibration and scoring; the same images for every candidate.',
           '',
         ]

@@ -67,6 +67,27 @@ describe('adaptation of an extracted sub-network', () => {
     expect(meanLoss(ir, adapted, batches)).toBeLessThan(meanLoss(ir, inherited, batches) * 0.95);
   }, 120_000);
 
+  it('a warm-up, and a decay after it, move the weights less', () => {
+    const drift = (w: WeightMap) => {
+      let sum = 0;
+      for (const [k, v] of w) {
+        if (!k.endsWith('.weight')) continue;
+        const base = inherited.get(k)!;
+        for (let i = 0; i < v.length; i++) sum += Math.abs(v[i]! - base[i]!);
+      }
+      return sum;
+    };
+    const plain = adaptSubnet(ir, inherited, batches, { steps: 2, lr: 2e-3 });
+    const ramped = adaptSubnet(ir, inherited, batches, { steps: 2, lr: 2e-3, warmup: 1 });
+    // Two ramped steps at a third and two thirds of the rate: about half the plain steps' drift.
+    expect(drift(ramped)).toBeLessThan(drift(plain) * 0.7);
+    expect(drift(ramped)).toBeGreaterThan(drift(plain) * 0.3);
+    // Four steps after a one-step warm-up: at 1/2, 1, 1, 1 of the rate, or 1/2, 1, 2/3, 1/3 decaying.
+    const held = adaptSubnet(ir, inherited, batches, { steps: 4, lr: 2e-3, warmup: 0.25 });
+    const decayed = adaptSubnet(ir, inherited, batches, { steps: 4, lr: 2e-3, warmup: 0.25, decay: true });
+    expect(drift(decayed)).toBeLessThan(drift(held) * 0.9);
+  }, 120_000);
+
   it('refuses batches of another image size than the network', () => {
     const other = buildIR(parseGenome({ ...ir.genome, imageSize: 96 }));
     expect(() => adaptSubnet(other, inherited, batches, { steps: 1 })).toThrow(/64 px for a 96 px/);

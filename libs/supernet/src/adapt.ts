@@ -14,11 +14,21 @@ import {
 export interface AdaptOptions {
   /** Optimizer steps, one batch each (batches are reused in order when there are fewer). */
   steps: number;
-  /** Constant AdamW learning rate (default 1e-3). */
+  /** AdamW learning rate (default 1e-3), constant after the warm-up unless `decay`. */
   lr?: number;
+  /**
+   * Fraction of the steps over which the rate ramps up linearly (default 0). Adam's first steps
+   * move every weight by about the rate whatever its gradient, which a trained network feels.
+   */
+  warmup?: number;
+  /**
+   * After the warm-up the rate falls linearly towards 0, the last of n steps at 1/n of it (default
+   * false). The last iterate of a constant rate is one noisy point of its trajectory.
+   */
+  decay?: boolean;
 }
 
-/** The trainer's AdamW settings for the few adaptation steps (no warm-up: the weights are trained). */
+/** The trainer's AdamW settings for the few adaptation steps. */
 const MOMENTUM = 0.937;
 const WEIGHT_DECAY = 0.0005;
 const MAX_GRAD_NORM = 10;
@@ -43,6 +53,13 @@ export function adaptSubnet(
   const size = ir.input.shape.height;
   const nc = ir.genome.numClasses;
   const lr = opts.lr ?? DEFAULT_ADAPT_LR;
+  const warmupSteps = Math.round((opts.warmup ?? 0) * opts.steps);
+  const lrAt = (step: number) =>
+    step < warmupSteps
+      ? (lr * (step + 1)) / (warmupSteps + 1)
+      : opts.decay
+        ? (lr * (opts.steps - step)) / (opts.steps - warmupSteps)
+        : lr;
   const lossHyp = scaledLossHyp(nc, size, 3, SCRATCH_LOW_LOSS);
   const model = TfjsDetector.build(ir, weights);
   const params = trainableParams(model.trainableVariables());
@@ -69,8 +86,8 @@ export function adaptSubnet(
       for (const [varName, g] of Object.entries(grads)) named[byVarName.get(varName)!] = g;
       const gradScale = clipScale(named, MAX_GRAD_NORM);
       optimizer.step(named, {
-        weightLr: lr,
-        biasLr: lr,
+        weightLr: lrAt(step),
+        biasLr: lrAt(step),
         momentum: MOMENTUM,
         weightDecay: WEIGHT_DECAY,
         gradScale,

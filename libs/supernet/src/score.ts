@@ -123,7 +123,12 @@ export async function scoreCandidateInProcess(opts: ScoreCandidateOptions): Prom
       batches = trainBatches(data, distinct * ADAPT_BATCH, size, 1, ADAPT_BATCH);
       cache.adaptBatches.set(adaptKey, batches);
     }
-    inherited = adaptSubnet(s.ir, inherited, await batches, { steps: adaptSteps, lr: opts.adaptLr });
+    inherited = adaptSubnet(s.ir, inherited, await batches, {
+      steps: adaptSteps,
+      lr: opts.adaptLr,
+      warmup: opts.adaptWarmup,
+      decay: opts.adaptDecay,
+    });
   }
   const tAdapt = performance.now();
   const weights = await recalibrateBatchNorm(inherited, s.genome, await bn);

@@ -152,6 +152,10 @@ export interface ScoreCandidateOptions {
   adaptSteps?: number;
   /** Learning rate of those steps (default 1e-3). */
   adaptLr?: number;
+  /** Fraction of those steps over which the rate ramps up linearly from near 0 (default 0). */
+  adaptWarmup?: number;
+  /** After the warm-up the rate falls linearly to 0 (default false: constant). */
+  adaptDecay?: boolean;
   signal?: AbortSignal;
   /** Run in this process instead of a child. */
   inProcess?: boolean;
