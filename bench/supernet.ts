@@ -224,7 +224,9 @@ async function scoreAll(
     }
     return out;
   };
-  const results = await Promise.all(shards.map((gs, p) => (gs.length === 0 ? Promise.resolve([]) : scoreShard(gs, p))));
+  const results = await Promise.all(
+    shards.map((gs, p) => (gs.length === 0 ? Promise.resolve([]) : scoreShard(gs, p))),
+  );
   const scores = genomes.map((_, i) => results[i % parallel]![Math.floor(i / parallel)]!);
   return { scores, seconds: (performance.now() - t0) / 1000 };
 }
@@ -507,7 +509,13 @@ async function main(): Promise<void> {
       `scoring ${genomes.length + extra.length} candidates on the supernet with ${parallel} processes` +
         (steps ? `, ${steps} adaptation steps each (lr ${adaptLr})` : ''),
     );
-    const scored = await scoreAll([...genomes, ...extra], supernetOf, dataYaml, join(root, `scores-adapt${steps}`), steps);
+    const scored = await scoreAll(
+      [...genomes, ...extra],
+      supernetOf,
+      dataYaml,
+      join(root, `scores-adapt${steps}`),
+      steps,
+    );
     const n = scored.scores.length;
     const pass = {
       steps,
@@ -544,10 +552,16 @@ async function main(): Promise<void> {
   const row = (name: string, g: Genome, est: CandidateScore[], alone: Standalone, each: Standalone[] = []) =>
     `| ${name} | ${shortGenome(g)} | ${est.map((e) => fmt(e.map50)).join(' | ')} | ${fmt(alone.map50)}${each.length ? ` (${each.map((t) => fmt(t.map50)).join(', ')})` : ''} | ${alone.epochs} |`;
   const variant = [
-    process.argv.includes('--dense-smallest') ? 'the smallest dense (`--dense-smallest`, the recipe before)' : '',
+    process.argv.includes('--dense-smallest')
+      ? 'the smallest dense (`--dense-smallest`, the recipe before)'
+      : '',
     randomSubnets !== 1 ? `\`--random-subnets ${randomSubnets}\`` : '',
-    depthFirst ? `random sub-networks at full width for the first ${depthFirst} of the sandwich stage (\`--depth-first\`)` : '',
-    perSizeSupernets ? `one supernet per image size (${sns.length}, each trained at its size only and scoring the genomes of that size; \`--per-size\`; the time and steps are the first one's)` : '',
+    depthFirst
+      ? `random sub-networks at full width for the first ${depthFirst} of the sandwich stage (\`--depth-first\`)`
+      : '',
+    perSizeSupernets
+      ? `one supernet per image size (${sns.length}, each trained at its size only and scoring the genomes of that size; \`--per-size\`; the time and steps are the first one's)`
+      : '',
   ].filter(Boolean);
   const recipe =
     'the largest network alone for the first quarter of training, then the sandwich rule, largest, smallest and ' +
