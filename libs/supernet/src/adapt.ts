@@ -53,7 +53,7 @@ export function adaptSubnet(
   const size = ir.input.shape.height;
   const nc = ir.genome.numClasses;
   const lr = opts.lr ?? DEFAULT_ADAPT_LR;
-  const warmupSteps = Math.round((opts.warmup ?? 0) * opts.steps);
+  const warmupSteps = Math.round(Math.min(1, Math.max(0, opts.warmup ?? 0)) * opts.steps);
   const lrAt = (step: number) =>
     step < warmupSteps
       ? (lr * (step + 1)) / (warmupSteps + 1)

@@ -154,7 +154,7 @@ export interface ScoreCandidateOptions {
   adaptLr?: number;
   /** Fraction of those steps over which the rate ramps up linearly from near 0 (default 0). */
   adaptWarmup?: number;
-  /** After the warm-up the rate falls linearly to 0 (default false: constant). */
+  /** After the warm-up the rate falls linearly towards 0 (default false: constant). See adaptSubnet. */
   adaptDecay?: boolean;
   signal?: AbortSignal;
   /** Run in this process instead of a child. */
