@@ -13,6 +13,7 @@ import {
   BUILT_IN_EVALUATORS,
   DEFAULT_EVALUATOR,
   DEFAULT_SUPERNET_ADAPT_STEPS,
+  DEFAULT_SUPERNET_MINUTES,
   MAX_NAME_LENGTH,
   MAX_SUPERNET_ADAPT_STEPS,
   MAX_TRIALS,
@@ -212,6 +213,7 @@ export class CreateSearchDto {
   @ApiPropertyOptional({
     minimum: 0.01,
     maximum: 10_080,
+    default: DEFAULT_SUPERNET_MINUTES,
     description: "evaluator 'supernet': training budget when a supernet must be trained first, minutes",
   })
   supernetMinutes?: number;

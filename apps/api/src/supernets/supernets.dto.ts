@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { DEFAULT_SUPERNET_MINUTES } from '@detsearch/orchestrator';
 import { Type } from 'class-transformer';
 import {
   IsEnum,
@@ -56,7 +57,12 @@ export class CreateSupernetDto {
   @Length(1, 1000)
   dataset?: string;
 
-  @ApiPropertyOptional({ description: 'Training time budget, minutes', minimum: 0.01, maximum: 10_080 })
+  @ApiPropertyOptional({
+    description: 'Training time budget, minutes',
+    minimum: 0.01,
+    maximum: 10_080,
+    default: DEFAULT_SUPERNET_MINUTES,
+  })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0.01)

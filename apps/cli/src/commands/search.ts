@@ -5,6 +5,7 @@ import { STRATEGY_NAMES } from '@detsearch/domain';
 import {
   DEFAULT_EVALUATOR,
   DEFAULT_SUPERNET_ADAPT_STEPS,
+  DEFAULT_SUPERNET_MINUTES,
   evaluatorInfos,
   formatDuration,
   MAX_SUPERNET_ADAPT_STEPS,
@@ -184,7 +185,7 @@ export function registerSearch(program: Command): void {
     )
     .option(
       '--supernet-minutes <m>',
-      'with --evaluator supernet: training budget when a supernet must be trained first',
+      `with --evaluator supernet: training budget when a supernet must be trained first (minutes, default ${DEFAULT_SUPERNET_MINUTES})`,
       parseFloatOption('supernet-minutes', 0.01, 7 * 24 * 60),
     )
     .option(

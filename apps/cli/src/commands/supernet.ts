@@ -1,7 +1,7 @@
 import { artifactOptionsFromConfig } from '@detsearch/artifacts';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { SearchOrchestrator, type SupernetView } from '@detsearch/orchestrator';
+import { DEFAULT_SUPERNET_MINUTES, SearchOrchestrator, type SupernetView } from '@detsearch/orchestrator';
 import {
   action,
   cliConfig,
@@ -74,7 +74,7 @@ export function registerSupernet(program: Command): void {
     .option('--data <data.yaml>', 'YOLO-format dataset (default: the generated synthetic one)')
     .option(
       '--minutes <m>',
-      'training time budget in minutes',
+      `training time budget in minutes (default ${DEFAULT_SUPERNET_MINUTES})`,
       parseFloatOption('minutes', 0.01, 7 * 24 * 60),
     )
     .option('--activation <name>', "the supernet's activation (default the space's first)")
