@@ -42,7 +42,7 @@ const VALIDATION_FRACTION = 1 / 3;
 export const SUPERNET_CANDIDATE_IMAGES = 33;
 /**
  * An adaptation step is a forward and backward pass of 8 images without augmentation or loader:
- * about half of 8 training images (0.49 s measured against 0.13 s per training image).
+ * about half of 8 training images (0.39-0.49 s measured against 0.13 s per training image).
  */
 export const ADAPT_STEP_IMAGES = 4;
 
