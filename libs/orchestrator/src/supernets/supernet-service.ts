@@ -389,7 +389,7 @@ export class SupernetService {
   ): Promise<Supernet> {
     const { supernets, runnerId, home } = this.o;
     const outDir = join(home, 'supernets', row.id);
-    const minutes = opts.minutes ?? row.budgetMinutes ?? this.o.defaultMinutes ?? DEFAULT_SUPERNET_MINUTES;
+    const minutes = this.trainingMinutes(opts.minutes ?? row.budgetMinutes ?? undefined);
     let last: SupernetProgress = row.progress ?? {
       fraction: 0,
       epoch: 0,
