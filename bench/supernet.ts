@@ -15,7 +15,7 @@
  *     [--fresh-standalone] [--train-seeds 0,1] [--standalone-only] [--dense-smallest]
  *     [--supernet-epochs E] [--work-dir DIR] [--supernet-seed S] [--adapt-steps 0,10,50] [--adapt-lr 0.001]
  *     [--adapt-warmup 0] [--adapt-decay]
- *     [--random-subnets 1] [--depth-first 0] [--per-size]
+ *     [--random-subnets 1] [--depth-first 0] [--shared-sizes]
  *
  * `--supernet-epochs` trains the supernet for E epochs instead of `--minutes` (a budget the load
  * does not change; the equal-wall-time standalone extremes are then skipped). `--work-dir` keeps
@@ -101,11 +101,11 @@ const randomSubnets = Number(arg('random-subnets', '1'));
 /** Fraction of the sandwich stage whose random sub-networks keep full width (trainSupernet's depthFirst). */
 const depthFirst = Number(arg('depth-first', '0'));
 /**
- * One supernet per image size of the space, each trained `--supernet-epochs` at its size only, and
- * every genome scored on the supernet of its size: whether sharing weights across input sizes is
- * what mis-ranks the sizes against standalone training (which trains at one size).
+ * One weight set shared by every image size (trainSupernet without perSize; the recipe before),
+ * instead of the product's one set per size, each trained at its size only and scoring the genomes
+ * of that size.
  */
-const perSizeSupernets = process.argv.includes('--per-size');
+const sharedSizes = process.argv.includes('--shared-sizes');
 const activation = arg('activation', 'silu') as Activation;
 const profile = arg('profile', 'x86-server');
 const spec = validateSearchSpaceSpec({
@@ -459,16 +459,16 @@ async function main(): Promise<void> {
   );
   const t1 = performance.now();
   let lastLog = 0;
-  const trainOne = (imageSizes?: number[]) =>
+  const [sn, sLargest, sSmallest] = await Promise.all([
     trainSupernet({
       space: spec,
       activation,
       dataset: { dataYaml, dataRoot },
-      outDir: join(root, imageSizes ? `supernet-${imageSizes.join('-')}px` : 'supernet'),
+      outDir: join(root, sharedSizes ? 'supernet' : 'supernet-per-size'),
       ...(supernetEpochs ? { epochs: supernetEpochs } : { minutes }),
       seed: supernetSeed,
       maxValImages: valImages,
-      ...(imageSizes ? { imageSizes } : {}),
+      perSize: !sharedSizes,
       ...(process.argv.includes('--dense-smallest') ? { separableSmallest: false } : {}),
       ...(randomSubnets !== 1 ? { randomSubnets } : {}),
       ...(depthFirst ? { depthFirst } : {}),
@@ -478,16 +478,11 @@ async function main(): Promise<void> {
           log(`supernet epoch ${p.epoch} step ${p.step}/${p.stepsPerEpoch} loss ${fmt(p.loss)} ${p.phase}`);
         }
       },
-    });
-  // --per-size: one supernet per image size, trained concurrently, each at its size only.
-  const sizes = (spec.imageSize as { values: number[] }).values;
-  const [sns, sLargest, sSmallest] = await Promise.all([
-    perSizeSupernets ? Promise.all(sizes.map((s) => trainOne([s]))) : trainOne().then((r) => [r]),
+    }),
     supernetEpochs ? undefined : standalone(largest, dataYaml, minutes, join(root, 'standalone-largest')),
     supernetEpochs ? undefined : standalone(smallest, dataYaml, minutes, join(root, 'standalone-smallest')),
   ]);
-  const sn = sns[0]!;
-  const supernetOf = (g: Genome) => (perSizeSupernets ? sns[sizes.indexOf(g.imageSize)]! : sn).weightsPath;
+  const supernetOf = () => sn.weightsPath;
   const phase1 = (performance.now() - t1) / 1000;
   log(`supernet: ${sn.epochs.toFixed(2)} epochs, ${fmt(sn.minutes, 1)} min, ${sn.metrics.steps} steps`);
 
@@ -559,9 +554,9 @@ async function main(): Promise<void> {
     depthFirst
       ? `random sub-networks at full width for the first ${depthFirst} of the sandwich stage (\`--depth-first\`)`
       : '',
-    perSizeSupernets
-      ? `one supernet per image size (${sns.length}, each trained at its size only and scoring the genomes of that size; \`--per-size\`; the time and steps are the first one's)`
-      : '',
+    sharedSizes
+      ? 'one weight set shared by every image size (`--shared-sizes`, the recipe before)'
+      : `one weight set per image size (${sn.metrics.imageSizes.join(', ')} px), each trained at its size only, concurrently, and scoring the genomes of that size (the time is the longest size's, epochs the fewest, steps the sum)`,
   ].filter(Boolean);
   const recipe =
     'the largest network alone for the first quarter of training, then the sandwich rule, largest, smallest and ' +

@@ -11,7 +11,7 @@ import { recalibrateBatchNorm } from './recalibrate';
 import { scoreCandidate } from './score';
 import { CandidateScorer } from './scorer';
 import { largestGenome } from './space';
-import { initSupernet, saveSupernet } from './supernet-file';
+import { initSupernet, saveSupernet, saveSupernetSets } from './supernet-file';
 import { pseudoImages, TINY_SPACE, tinySubnetGenome } from './test-helpers';
 
 const dirs: string[] = [];
@@ -125,4 +125,37 @@ describe('BatchNorm recalibration and candidate scoring', () => {
       /closed/,
     );
   }, 180_000);
+
+  it('scores each genome on the weight set of its own image size from a per-size file', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'supernet-score-sets-'));
+    dirs.push(outDir);
+    const largest = largestGenome(TINY_SPACE, { numClasses: 6 });
+    const at64 = initSupernet(largest, [3, 4, 18], { seed: 2 });
+    const at96 = initSupernet(largest, [3, 4, 18], { seed: 7 });
+    const path = join(outDir, 'sets.safetensors');
+    saveSupernetSets(path, [
+      { imageSize: 64, supernet: at64 },
+      { imageSize: 96, supernet: at96 },
+    ]);
+    const common = {
+      dataset: { synth: { images: 10, seed: 4, size: 64 } },
+      hardwareProfile: 'x86-server',
+      bnImages: 8,
+      latencyRuns: 1,
+      inProcess: true,
+    };
+    const g64 = tinySubnetGenome(largest);
+    const g96 = parseGenome({ ...g64, imageSize: 96 });
+    const stem = async (o: Partial<Parameters<typeof scoreCandidate>[0]>, name: string) => {
+      const r = await scoreCandidate({ ...common, genome: g64, ...o, outDir: join(outDir, name) });
+      return loadWeights(r.weightsPath).weights.get('model.0.conv.weight');
+    };
+    const fromFile64 = await stem({ supernetPath: path }, 'f64');
+    const fromFile96 = await stem({ supernetPath: path, genome: g96 }, 'f96');
+    expect(fromFile64).toEqual(await stem({ weights: at64 }, 'm64'));
+    expect(fromFile96).toEqual(await stem({ weights: at96, genome: g96 }, 'm96'));
+    expect(fromFile64).not.toEqual(fromFile96);
+    // The scoring size picks the set, not the genome's own size.
+    expect(await stem({ supernetPath: path, imageSize: 96 }, 's96')).toEqual(fromFile96);
+  }, 120_000);
 });

@@ -18,9 +18,9 @@ import { supernetChildEntry } from './child-entry-path';
 import { adaptSubnet } from './adapt';
 import { extractPlan, subnet } from './extract';
 import { recalibrateBatchNorm } from './recalibrate';
-import { loadSupernet } from './supernet-file';
+import { readSupernetFile, supernetForSize, type SupernetFile } from './supernet-file';
 import { trainBatches } from './train';
-import type { CandidateScore, ScoreCandidateOptions, SupernetWeights } from './types';
+import type { CandidateScore, ScoreCandidateOptions } from './types';
 
 /**
  * Scores one genome on a supernet, as deployed: extract its weights, recalibrate BatchNorm on
@@ -58,11 +58,12 @@ export async function scoreCandidatesInProcess(opts: ScoreCandidatesOptions): Pr
 }
 
 /**
- * What a process scoring many candidates keeps between them: the supernet, the dataset, the
+ * What a process scoring many candidates keeps between them: the supernet (every weight set of a
+ * per-size one; each candidate is scored on the set of its size), the dataset, the
  * recalibration batches per image size.
  */
 const cache = {
-  supernets: new Map<string, SupernetWeights>(),
+  supernets: new Map<string, SupernetFile>(),
   datasets: new Map<string, Promise<PreparedDataset>>(),
   bnBatches: new Map<string, Promise<Batch[]>>(),
   adaptBatches: new Map<string, Promise<Batch[]>>(),
@@ -83,25 +84,27 @@ function datasetOf(spec: DatasetSpec, outDir: string): Promise<PreparedDataset> 
   return p;
 }
 
+function supernetFile(path: string | undefined): SupernetFile {
+  if (!path) throw new Error('scoreCandidate: supernetPath or weights is required');
+  const key = resolve(path);
+  let file = cache.supernets.get(key);
+  if (!file) {
+    file = readSupernetFile(key);
+    cache.supernets.set(key, file);
+  }
+  return file;
+}
+
 export async function scoreCandidateInProcess(opts: ScoreCandidateOptions): Promise<CandidateScore> {
   const t0 = performance.now();
   const outDir = resolve(opts.outDir);
   await mkdir(outDir, { recursive: true });
   await initBackend('wasm', { log: () => undefined });
-  let sn = opts.weights;
-  if (!sn) {
-    if (!opts.supernetPath) throw new Error('scoreCandidate: supernetPath or weights is required');
-    const path = resolve(opts.supernetPath);
-    sn = cache.supernets.get(path);
-    if (!sn) {
-      sn = loadSupernet(path);
-      cache.supernets.set(path, sn);
-    }
-  }
-  const profile = getHardwareProfile(opts.hardwareProfile);
-  const data = await datasetOf(opts.dataset, outDir);
   const genome = parseGenome(opts.genome);
   const size = opts.imageSize ?? genome.imageSize;
+  const sn = opts.weights ?? supernetForSize(supernetFile(opts.supernetPath), size);
+  const profile = getHardwareProfile(opts.hardwareProfile);
+  const data = await datasetOf(opts.dataset, outDir);
   const s = subnet(sn, genome, size);
   const bnCount = opts.bnImages ?? 256;
   const bnKey = `${JSON.stringify(opts.dataset)}@${size}x${bnCount}`;

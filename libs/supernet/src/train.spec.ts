@@ -6,9 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { supernetChildEntry } from './child-entry-path';
 import { compileSearchSpace } from '@detsearch/search-space';
 import { largestGenome, spaceSeparableRows } from './space';
-import { initSupernet, loadSupernet } from './supernet-file';
+import { initSupernet, loadSupernet, readSupernetFile } from './supernet-file';
 import { TINY_SPACE_SPEC } from './test-helpers';
-import { trainSupernet } from './train';
+import { combineProgress, perSizeDir, trainSupernet } from './train';
 import type { SupernetProgress, TrainSupernetOptions } from './types';
 
 const dirs: string[] = [];
@@ -155,4 +155,99 @@ describe('supernet training', () => {
     expect(await trained(true)).toEqual(convSeparable);
     expect(await trained(false)).toEqual([]);
   }, 120_000);
+
+  it('trains one weight set per image size, each its own resumable run, merged into one file', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'supernet-per-size-'));
+    dirs.push(outDir);
+    const perSize = { ...job(outDir), epochs: 1, imageSizes: undefined, perSize: true };
+    // The 64 px run finished earlier (a kill after it, say): it is taken as it is, only 96 px trains.
+    const first = await trainSupernet({
+      ...perSize,
+      perSize: false,
+      imageSizes: [64],
+      outDir: perSizeDir(outDir, 64),
+      inProcess: true,
+    });
+    const progress: SupernetProgress[] = [];
+    const r = await trainSupernet({ ...perSize, onProgress: (p) => progress.push(p) });
+    expect(r.metrics.imageSizes).toEqual([64, 96]);
+    expect(r.metrics.perSize!.map((s) => [s.imageSize, s.steps, s.epochs])).toEqual([
+      [64, 2, 1],
+      [96, 2, 1],
+    ]);
+    expect(r.metrics.steps).toBe(4);
+    expect(r.epochs).toBe(1);
+    expect(r.metrics.largestMap50).toBe(r.metrics.perSize![1]!.largestMap50);
+    const trained = (size: number) =>
+      progress.filter(
+        (p) => p.phase === 'train' && p.sizes!.find((s) => s.imageSize === size)!.phase === 'train',
+      );
+    expect(trained(96).length).toBeGreaterThan(0);
+    expect(trained(64)).toEqual([]);
+    expect(progress.at(-1)!.phase).toBe('done');
+
+    // One file, a set per size: 64 px is the earlier run's, 96 px one trained at 96 px alone.
+    const file = readSupernetFile(r.weightsPath);
+    expect(file.sets.map((s) => s.imageSize)).toEqual([64, 96]);
+    const alone96 = mkdtempSync(join(tmpdir(), 'supernet-96-'));
+    dirs.push(alone96);
+    const single96 = await trainSupernet({
+      ...perSize,
+      perSize: false,
+      imageSizes: [96],
+      outDir: alone96,
+      inProcess: true,
+    });
+    const stem = 'model.0.conv.weight';
+    expect(file.sets[0]!.supernet.weights.get(stem)).toEqual(
+      loadSupernet(first.weightsPath).weights.get(stem),
+    );
+    expect(file.sets[1]!.supernet.weights.get(stem)).toEqual(
+      loadSupernet(single96.weightsPath).weights.get(stem),
+    );
+    expect(file.sets[0]!.supernet.weights.get(stem)).not.toEqual(file.sets[1]!.supernet.weights.get(stem));
+
+    // Finished: returned as it is; another seed in the same outDir is another run.
+    expect(await trainSupernet({ ...perSize, inProcess: true })).toEqual(r);
+    await expect(trainSupernet({ ...perSize, seed: 6, inProcess: true })).rejects.toThrow(
+      /result.json: from another run/,
+    );
+  }, 240_000);
+
+  it('reports concurrent per-size runs as the least advanced, with the longest times', () => {
+    const p = (
+      epoch: number,
+      step: number,
+      phase: SupernetProgress['phase'],
+      elapsedMs: number,
+      etaMs: number,
+      loss: number,
+    ): SupernetProgress => ({
+      epoch,
+      step,
+      stepsPerEpoch: 10,
+      elapsedMs,
+      etaMs,
+      loss,
+      phase,
+    });
+    const c = combineProgress(
+      [64, 96, 128],
+      new Map([
+        [64, p(2, 5, 'checkpoint', 1000, 500, 1)],
+        [96, p(1, 7, 'train', 1200, 900, 3)],
+      ]),
+    );
+    // 128 px has not reported yet: it is the least advanced, still preparing.
+    expect(c).toMatchObject({ epoch: 0, step: 0, phase: 'prepare', elapsedMs: 1200, etaMs: 900, loss: 2 });
+    expect(c.sizes!.map((s) => s.imageSize)).toEqual([64, 96, 128]);
+    const all = combineProgress(
+      [64, 96],
+      new Map([
+        [64, p(3, 0, 'done', 1000, 0, 1)],
+        [96, p(1, 7, 'train', 1200, 900, 3)],
+      ]),
+    );
+    expect(all).toMatchObject({ epoch: 1, step: 7, phase: 'train' });
+  });
 });

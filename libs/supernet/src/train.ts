@@ -28,7 +28,7 @@ import { extractPlan, subnet, type Subnet } from './extract';
 import { reorderByImportance } from './importance';
 import { recalibrateBatchNorm } from './recalibrate';
 import { largestGenome, sampleGenome, smallestGenome, spaceImageSizes, spaceSeparableRows } from './space';
-import { initSupernet, loadSupernet, saveSupernet } from './supernet-file';
+import { initSupernet, loadSupernet, saveSupernet, saveSupernetSets } from './supernet-file';
 import type {
   SupernetMetrics,
   SupernetProgress,
@@ -41,9 +41,10 @@ import type {
  * Version of the training recipe (stages, losses, defaults). Supernets trained with another one are
  * not reused: version 1 weighted distillation 20x over the labels and trained sub-networks poorly;
  * version 2's sandwich trained a dense smallest network, so separable weights learned only when a
- * random sub-network drew them.
+ * random sub-network drew them; version 3 shared one weight set across image sizes (the product now
+ * trains one per size, which ranks sizes like standalone training does).
  */
-export const SUPERNET_RECIPE = 3;
+export const SUPERNET_RECIPE = 4;
 
 /** What a checkpoint records besides the tensors: where training stands. */
 interface CheckpointState {
@@ -90,6 +91,8 @@ const DEFAULT_LARGEST_FIRST = 0.25;
  * result when the run had finished. Runs in a child process unless `inProcess`.
  */
 export async function trainSupernet(opts: TrainSupernetOptions): Promise<TrainSupernetResult> {
+  const sizes = opts.perSize ? supernetTrainingSizes(opts.space, opts.imageSizes) : [];
+  if (sizes.length > 1) return trainPerSize(opts, sizes);
   if (opts.inProcess) return trainSupernetInProcess(opts, opts.onProgress);
   const { signal, onProgress, ...payload } = opts;
   return runInChild<TrainSupernetResult>('supernet-train', payload, {
@@ -97,6 +100,158 @@ export async function trainSupernet(opts: TrainSupernetOptions): Promise<TrainSu
     signal,
     onProgress: (p) => onProgress?.(p as SupernetProgress),
   });
+}
+
+/** The image sizes a supernet trains at: the ones asked for, else the space's up to 160 px, else its smallest. */
+export function supernetTrainingSizes(spec: TrainSupernetOptions['space'], requested?: number[]): number[] {
+  if (requested?.length) return [...new Set(requested)].sort((a, b) => a - b);
+  const all = spaceImageSizes(compileSearchSpace(spec));
+  const small = all.filter((s) => s <= 160);
+  return small.length ? small : [all[0]!];
+}
+
+/** Folder of one size's run under a per-size supernet's outDir (its checkpoints and result). */
+export const perSizeDir = (outDir: string, imageSize: number) => join(outDir, `size-${imageSize}`);
+
+/**
+ * Per-size training: one ordinary run per size in its own outDir (so each resumes from its own
+ * checkpoints after a kill, and a finished size is not trained again), all at once (one process
+ * each; in this process one after another), then the sets merged into one file. The first failure
+ * stops the others.
+ */
+async function trainPerSize(opts: TrainSupernetOptions, sizes: number[]): Promise<TrainSupernetResult> {
+  const outDir = resolve(opts.outDir);
+  await mkdir(outDir, { recursive: true });
+  const fingerprint = JSON.stringify({
+    perSize: sizes,
+    run: fingerprintOf({ ...opts, imageSizes: undefined }),
+  });
+  const resultPath = join(outDir, RESULT);
+  const weightsPath = join(outDir, FINAL);
+  if (existsSync(resultPath) && existsSync(weightsPath)) {
+    const done = JSON.parse(readFileSync(resultPath, 'utf8')) as {
+      fingerprint: string;
+      result: TrainSupernetResult;
+    };
+    if (done.fingerprint !== fingerprint) throw anotherRun(resultPath);
+    return done.result;
+  }
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const latest = new Map<number, SupernetProgress>();
+  const report = (imageSize: number, p: SupernetProgress) => {
+    latest.set(imageSize, p);
+    opts.onProgress?.(combineProgress(sizes, latest));
+  };
+  const one = async (imageSize: number) => {
+    const r = await trainSupernet({
+      ...opts,
+      perSize: false,
+      imageSizes: [imageSize],
+      outDir: perSizeDir(outDir, imageSize),
+      signal: stop.signal,
+      onProgress: (p) => report(imageSize, p),
+    });
+    // A size finished before this call reports nothing while returning its stored result.
+    const p = latest.get(imageSize);
+    report(imageSize, {
+      epoch: Math.floor(r.epochs),
+      step: 0,
+      stepsPerEpoch: p?.stepsPerEpoch ?? 0,
+      elapsedMs: r.minutes * 60_000,
+      etaMs: 0,
+      loss: p?.loss ?? 0,
+      phase: 'done',
+    });
+    return r;
+  };
+  let results: TrainSupernetResult[];
+  try {
+    if (opts.inProcess) {
+      results = [];
+      for (const size of sizes) results.push(await one(size));
+    } else {
+      // The first failure is the cause; the others' are its consequence (they were stopped).
+      let cause: { error: unknown } | undefined;
+      const runs = sizes.map((size) =>
+        one(size).catch((e: unknown) => {
+          cause ??= { error: e };
+          stop.abort(e);
+          throw e;
+        }),
+      );
+      const settled = await Promise.allSettled(runs);
+      if (cause) throw cause.error;
+      results = settled.map((r) => (r as PromiseFulfilledResult<TrainSupernetResult>).value);
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  const sets = sizes.map((imageSize, i) => ({ imageSize, supernet: loadSupernet(results[i]!.weightsPath) }));
+  const last = results[results.length - 1]!;
+  const metrics: SupernetMetrics = {
+    ...last.metrics,
+    steps: results.reduce((n, r) => n + r.metrics.steps, 0),
+    imageSizes: sizes,
+    perSize: results.map((r, i) => ({
+      imageSize: sizes[i]!,
+      largestMap50: r.metrics.largestMap50,
+      largestMap50_95: r.metrics.largestMap50_95,
+      smallestMap50: r.metrics.smallestMap50,
+      smallestMap50_95: r.metrics.smallestMap50_95,
+      steps: r.metrics.steps,
+      epochs: r.epochs,
+      minutes: r.minutes,
+    })),
+  };
+  saveSupernetSets(weightsPath, sets, {
+    metrics: JSON.stringify(metrics),
+    space: JSON.stringify(opts.space),
+  });
+  const result: TrainSupernetResult = {
+    weightsPath,
+    epochs: Math.min(...results.map((r) => r.epochs)),
+    minutes: Math.max(...results.map((r) => r.minutes)),
+    metrics,
+    status: results.some((r) => r.status === 'budget') ? 'budget' : 'completed',
+    resumed: Math.max(...results.map((r) => r.resumed)),
+  };
+  await writeFile(resultPath, JSON.stringify({ fingerprint, result }, null, 2));
+  return result;
+}
+
+const PHASES: SupernetProgress['phase'][] = ['prepare', 'train', 'checkpoint', 'evaluate', 'done'];
+
+/** One progress line over concurrent per-size runs: the least advanced running one, the longest times. */
+export function combineProgress(sizes: number[], latest: Map<number, SupernetProgress>): SupernetProgress {
+  const runs = sizes.map((imageSize) => ({
+    imageSize,
+    ...(latest.get(imageSize) ?? {
+      epoch: 0,
+      step: 0,
+      stepsPerEpoch: 0,
+      elapsedMs: 0,
+      etaMs: 0,
+      loss: 0,
+      phase: 'prepare' as const,
+    }),
+  }));
+  const fraction = (p: SupernetProgress) => p.epoch + (p.stepsPerEpoch ? p.step / p.stepsPerEpoch : 0);
+  const running = runs.filter((r) => r.phase !== 'done');
+  const behind = (running.length ? running : runs).reduce((a, b) => (fraction(b) < fraction(a) ? b : a));
+  const training = runs.filter((r) => r.stepsPerEpoch > 0);
+  const rank = (phase: SupernetProgress['phase']) => PHASES.indexOf(phase === 'checkpoint' ? 'train' : phase);
+  return {
+    epoch: behind.epoch,
+    step: behind.step,
+    stepsPerEpoch: behind.stepsPerEpoch,
+    elapsedMs: Math.max(...runs.map((r) => r.elapsedMs)),
+    etaMs: Math.max(...runs.map((r) => r.etaMs)),
+    loss: training.length ? training.reduce((n, r) => n + r.loss, 0) / training.length : 0,
+    phase: runs.reduce((a, b) => (rank(b.phase) < rank(a.phase) ? b : a)).phase,
+    sizes: runs.map(({ sizes: _nested, ...r }) => r),
+  };
 }
 
 /** What makes two calls the same run: a checkpoint or result of another one is never taken over. */
@@ -126,6 +281,8 @@ export async function trainSupernetInProcess(
   opts: TrainSupernetOptions,
   onProgress: (p: SupernetProgress) => void = () => undefined,
 ): Promise<TrainSupernetResult> {
+  if (opts.perSize && supernetTrainingSizes(opts.space, opts.imageSizes).length > 1)
+    return trainSupernet({ ...opts, inProcess: true, onProgress });
   const outDir = resolve(opts.outDir);
   await mkdir(outDir, { recursive: true });
   const fingerprint = fingerprintOf(opts);
@@ -148,12 +305,7 @@ export async function trainSupernetInProcess(
   const smallest = smallestGenome(space, gOpts);
   const sandwichSmallest =
     (opts.separableSmallest ?? true) ? { ...smallest, separable: spaceSeparableRows(space) } : smallest;
-  const allSizes = spaceImageSizes(space);
-  const imageSizes = opts.imageSizes?.length
-    ? [...opts.imageSizes].sort((a, b) => a - b)
-    : allSizes.filter((s) => s <= 160).length
-      ? allSizes.filter((s) => s <= 160)
-      : [allSizes[0]!];
+  const imageSizes = supernetTrainingSizes(opts.space, opts.imageSizes);
   const maxSize = imageSizes[imageSizes.length - 1]!;
   const batchSize = opts.batchSize ?? 8;
   const epochs = opts.epochs ?? (opts.minutes !== undefined ? 1000 : 10);

@@ -40,6 +40,11 @@ export interface SupernetProgress {
   /** Loss of the largest sub-network at this step. */
   loss: number;
   phase: 'prepare' | 'train' | 'checkpoint' | 'evaluate' | 'done';
+  /**
+   * Per-size training (`perSize`): each size's own run. The fields above then summarize them: the
+   * least advanced epoch and phase, the longest elapsed and remaining times, the mean loss.
+   */
+  sizes?: Array<{ imageSize: number } & Omit<SupernetProgress, 'sizes'>>;
 }
 
 export interface TrainSupernetOptions {
@@ -56,6 +61,16 @@ export interface TrainSupernetOptions {
   seed: number;
   /** Training image sizes to sample from (default the space's sizes up to 160). */
   imageSizes?: number[];
+  /**
+   * One weight set per training image size, each trained at its size only (default false: one set
+   * shared by every size, trained multi-scale). Sharing weights across input sizes biases the
+   * ranking between sizes (the smaller size is over-estimated relative to standalone training,
+   * which trains at one size); separate sets remove that bias. The sizes train at once, each in its
+   * own process (one core each) under the same time budget, so on a machine with a core per size
+   * the wall time is that of one supernet; the file holds every set (saveSupernetSets) and scoring
+   * takes the set of the genome's size (supernetForSize).
+   */
+  perSize?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: SupernetProgress) => void;
   /** Images per step (default 8). */
@@ -110,23 +125,40 @@ export interface SupernetMetrics {
   largestMap50_95: number;
   smallestMap50: number;
   smallestMap50_95: number;
+  /** Sandwich steps (over every weight set when per size). */
   steps: number;
   imageSizes: number[];
+  /** Per-size training: each set's own numbers (the fields above are the largest size's, steps the sum). */
+  perSize?: Array<{
+    imageSize: number;
+    largestMap50: number;
+    largestMap50_95: number;
+    smallestMap50: number;
+    smallestMap50_95: number;
+    steps: number;
+    epochs: number;
+    minutes: number;
+  }>;
 }
 
 export interface TrainSupernetResult {
   weightsPath: string;
+  /** Epochs trained (per size: the fewest of any size; metrics.perSize has each). */
   epochs: number;
+  /** Training time over all resumed runs (per size: the longest of any size, the runs being concurrent). */
   minutes: number;
   metrics: SupernetMetrics;
-  /** 'budget' when the time budget ended training before the epochs did. */
+  /** 'budget' when the time budget ended training before the epochs did (per size: of any size). */
   status: 'completed' | 'budget';
-  /** Runs that resumed from a checkpoint (0 for a run that went through at once). */
+  /** Runs that resumed from a checkpoint (0 for a run that went through at once; per size: the most of any size). */
   resumed: number;
 }
 
 export interface ScoreCandidateOptions {
-  /** A supernet file (saveSupernet), or weights already in memory (in-process only). */
+  /**
+   * A supernet file (saveSupernet, or saveSupernetSets: the set of the scoring size), or weights
+   * already in memory (in-process only).
+   */
   supernetPath?: string;
   weights?: SupernetWeights;
   genome: Genome;
