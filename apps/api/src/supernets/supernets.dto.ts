@@ -103,7 +103,11 @@ export class SupernetViewDto {
   datasetFingerprint!: string;
   @ApiProperty({ description: 'Hash of the canonical resolved search space' }) spaceFingerprint!: string;
   @ApiProperty({ nullable: true, type: String }) dataset!: string | null;
-  @ApiProperty({ type: [Number], description: 'Training image sizes' }) imageSizes!: number[];
+  @ApiProperty({
+    type: [Number],
+    description: 'Training image sizes: one weight set each, scoring the genomes of the nearest size',
+  })
+  imageSizes!: number[];
   @ApiProperty({ nullable: true, type: Number }) budgetMinutes!: number | null;
   @ApiProperty() epochs!: number;
   @ApiProperty({ description: 'Training minutes so far' }) minutes!: number;
@@ -112,7 +116,8 @@ export class SupernetViewDto {
     type: 'object',
     additionalProperties: true,
     nullable: true,
-    description: 'Largest and smallest sub-networks’ mAP, steps, image sizes',
+    description:
+      'Largest and smallest sub-networks’ mAP (at the largest training size), steps, image sizes, and `perSize`: each weight set’s own',
   })
   metrics!: Record<string, unknown> | null;
   @ApiProperty({ nullable: true, type: Number }) sizeBytes!: number | null;

@@ -121,14 +121,22 @@ export function registerSupernet(program: Command): void {
           const ready = await orchestrator.waitForSupernet(started.id, show, abort.signal);
           if (o.progress !== false && process.stderr.isTTY) process.stderr.write('\n');
           const json = summary(ready);
-          const m = ready.metrics as Record<string, number> | null;
+          const m = ready.metrics as {
+            largestMap50?: number;
+            smallestMap50?: number;
+            perSize?: Array<{ imageSize: number; largestMap50: number; smallestMap50: number }>;
+          } | null;
+          const extremes = (at: { largestMap50?: number; smallestMap50?: number }) =>
+            `largest ${Number(at.largestMap50).toFixed(3)}, smallest ${Number(at.smallestMap50).toFixed(3)}`;
           const text = [
             `supernet ${ready.id} ${ready.status}: ${ready.epochs} epochs, ${ready.minutes.toFixed(1)} min, ` +
               `activation ${ready.activation}`,
             `path ${json.path ?? '-'}`,
-            m && typeof m.largestMap50 === 'number'
-              ? `mAP@0.5 largest ${m.largestMap50.toFixed(3)}, smallest ${Number(m.smallestMap50).toFixed(3)}`
-              : '',
+            m?.perSize?.length
+              ? `mAP@0.5 ${m.perSize.map((s) => `at ${s.imageSize} px: ${extremes(s)}`).join('; ')}`
+              : m && typeof m.largestMap50 === 'number'
+                ? `mAP@0.5 ${extremes(m)}`
+                : '',
           ]
             .filter(Boolean)
             .join('\n');

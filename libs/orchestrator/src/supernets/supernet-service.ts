@@ -100,6 +100,12 @@ export interface SupernetServiceOptions {
   /** The supernet library (lazily loaded: it brings tfjs). Replaceable for tests of this service. */
   loadLibrary?: () => Promise<Pick<SupernetLib, 'trainSupernet'>>;
   defaultMinutes?: number;
+  /**
+   * One weight set per training image size (default true; trainSupernet's perSize): measured to
+   * rank candidates across sizes like standalone training where one shared set did not. The sizes
+   * train at once, a process each, within the same time budget.
+   */
+  perSize?: boolean;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -429,14 +435,19 @@ export class SupernetService {
         minutes,
         seed: opts.seed ?? 0,
         imageSizes: r.imageSizes,
+        perSize: this.o.perSize ?? true,
         signal,
         onProgress: (p) => {
           const total = p.elapsedMs + p.etaMs;
+          const sizes =
+            p.sizes && p.sizes.length > 1
+              ? ` (${p.sizes.map((q) => `${q.imageSize} px: epoch ${q.epoch + 1} step ${q.step}/${q.stepsPerEpoch}`).join(', ')})`
+              : '';
           void publish({
             fraction: total > 0 ? Math.min(1, p.elapsedMs / total) : 0,
             epoch: p.epoch,
             etaSeconds: Math.round(p.etaMs / 1000),
-            message: `${p.phase} epoch ${p.epoch + 1} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(3)}`,
+            message: `${p.phase} epoch ${p.epoch + 1} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(3)}${sizes}`,
           });
         },
       });

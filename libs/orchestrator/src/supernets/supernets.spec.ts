@@ -230,9 +230,13 @@ describe('supernet reuse and launch checks', () => {
 });
 
 describe('supernet training on a named dataset', () => {
-  it('reads it below the DATA_ROOT the request was confined to, not the working directory', async () => {
+  it('reads it below the DATA_ROOT the request was confined to, one weight set per training size', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sn-root-'));
-    const seen: { dataset?: { dataYaml: string; dataRoot?: string } } = {};
+    const seen: {
+      dataset?: { dataYaml: string; dataRoot?: string };
+      perSize?: boolean;
+      imageSizes?: number[];
+    } = {};
     const o = await SearchOrchestrator.open({
       inMemory: true,
       home,
@@ -242,6 +246,8 @@ describe('supernet training on a named dataset', () => {
         loadLibrary: async () => ({
           trainSupernet: async (opts) => {
             seen.dataset = opts.dataset as typeof seen.dataset;
+            seen.perSize = opts.perSize;
+            seen.imageSizes = opts.imageSizes;
             throw new Error('stopped after the options were seen');
           },
         }),
@@ -253,6 +259,9 @@ describe('supernet training on a named dataset', () => {
       const row = await o.supernets.train(r);
       await expect(o.supernets.waitReady(row)).rejects.toThrow(/stopped after the options were seen/);
       expect(seen.dataset).toEqual({ dataYaml: yaml, dataRoot: home });
+      // The product trains one weight set per training size (quick-demo: 96, 128 and 160 px).
+      expect(seen.perSize).toBe(true);
+      expect(seen.imageSizes).toEqual([96, 128, 160]);
     } finally {
       await o.close();
       rmSync(home, { recursive: true, force: true });
