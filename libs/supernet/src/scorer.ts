@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { DomainError } from '@detsearch/common';
 import { ChildRunError } from '@detsearch/training';
 import { supernetChildEntry } from './child-entry-path';
@@ -62,6 +63,11 @@ export class CandidateScorer {
     return new CandidateScorer(options.signal);
   }
 
+  /** Its process has exited (closed, killed or crashed): it scores nothing more. */
+  get closed(): boolean {
+    return this.exited;
+  }
+
   score(options: Omit<ScoreCandidateOptions, 'signal' | 'inProcess'>): Promise<CandidateScore> {
     if (this.exited) return Promise.reject(new ChildRunError('supernet scorer is closed', 'CHILD_EXITED'));
     const id = this.nextId++;
@@ -77,5 +83,72 @@ export class CandidateScorer {
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.kill('SIGTERM');
     await exited;
+  }
+}
+
+/**
+ * Scoring processes for concurrent requests (a search evaluating N trials at once): a request goes
+ * to an idle process, else to a new one while there are fewer than `max`, else to the least busy.
+ * The wasm backend is single-threaded, so N processes are how N cores score; each keeps its own
+ * copy of the supernet and the data. A process that died (a crash, an OOM kill) is replaced by the
+ * next request instead of failing every later one.
+ */
+type Scorer = Pick<CandidateScorer, 'score' | 'close' | 'closed'>;
+
+export class CandidateScorerPool {
+  private readonly slots: Array<{ scorer: Scorer; busy: number }> = [];
+  private closing = false;
+
+  private constructor(
+    private readonly max: number,
+    private readonly openScorer: () => Scorer,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  /** `max` processes at most (default the machine's cores). */
+  static open(
+    options: {
+      max?: number;
+      signal?: AbortSignal;
+      /** Replaces the scoring process (tests of the pool). */
+      openScorer?: () => Scorer;
+    } = {},
+  ): CandidateScorerPool {
+    const max = Math.max(1, Math.floor(options.max ?? availableParallelism()));
+    return new CandidateScorerPool(
+      max,
+      options.openScorer ?? (() => CandidateScorer.open({ signal: options.signal })),
+      options.signal,
+    );
+  }
+
+  /** Processes open now. */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  async score(options: Omit<ScoreCandidateOptions, 'signal' | 'inProcess'>): Promise<CandidateScore> {
+    if (this.closing || this.signal?.aborted)
+      throw new ChildRunError('supernet scorer is closed', 'CHILD_EXITED');
+    for (let i = this.slots.length - 1; i >= 0; i--)
+      if (this.slots[i]!.scorer.closed) this.slots.splice(i, 1);
+    let slot = this.slots.find((s) => s.busy === 0);
+    if (!slot && this.slots.length < this.max) {
+      slot = { scorer: this.openScorer(), busy: 0 };
+      this.slots.push(slot);
+    }
+    slot ??= this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    slot.busy++;
+    try {
+      return await slot.scorer.score(options);
+    } finally {
+      slot.busy--;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.slots.map((s) => s.scorer.close()));
+    this.slots.length = 0;
   }
 }

@@ -29,7 +29,7 @@ function evaluatorFor(request: Record<string, unknown>) {
     service,
     searches,
     loadSupernet: async () => ({
-      CandidateScorer: undefined as never,
+      CandidateScorerPool: undefined as never,
       scoreCandidate: async (o: ScoreCandidateOptions): Promise<CandidateScore> => {
         const { signal: _signal, ...rest } = o;
         seen.push(rest);

@@ -24,7 +24,7 @@ export interface SupernetEvaluatorOptions {
   searches: SearchRepository;
   synthetic?: SyntheticDatasetOptions;
   /** Replaceable for tests of the evaluator's plumbing; default the real libraries, loaded lazily. */
-  loadSupernet?: () => Promise<Pick<SupernetLib, 'scoreCandidate' | 'CandidateScorer'>>;
+  loadSupernet?: () => Promise<Pick<SupernetLib, 'scoreCandidate' | 'CandidateScorerPool'>>;
   loadTraining?: () => Promise<Pick<Training, 'runTrial' | 'synthDataset'>>;
 }
 
@@ -43,8 +43,11 @@ export class SupernetEvaluator implements FineTuningEvaluator {
   /** An estimate is a function of the genome and the supernet: scoring one again repeats it. */
   readonly repeatable = true;
   private readonly prepared = new Map<string, { supernet: Supernet; adaptSteps: number }>();
-  /** One long-lived scoring process per search prepared here (the supernet and data stay loaded). */
-  private readonly scorers = new Map<string, ReturnType<SupernetLib['CandidateScorer']['open']>>();
+  /**
+   * Long-lived scoring processes per search prepared here (the supernet and data stay loaded in
+   * each): one per trial in flight, so a search evaluating two at once scores on two cores.
+   */
+  private readonly scorers = new Map<string, ReturnType<SupernetLib['CandidateScorerPool']['open']>>();
 
   constructor(private readonly o: SupernetEvaluatorOptions) {}
 
@@ -79,7 +82,7 @@ export class SupernetEvaluator implements FineTuningEvaluator {
     report(supernet);
     this.prepared.set(search.id, { supernet, adaptSteps: supernetAdaptSteps(search.request) });
     const lib = await this.lib();
-    this.scorers.set(search.id, lib.CandidateScorer.open());
+    this.scorers.set(search.id, lib.CandidateScorerPool.open());
   }
 
   async dispose(search: { searchId: string }): Promise<void> {
