@@ -46,7 +46,7 @@ describe('search duration estimate', () => {
     expect(e.basis).toMatch(/8 trials .* 192 training images.* 2 at a time/);
   });
 
-  it('a supernet search: its supernet, each candidate scored once in turn, then the final stage', () => {
+  it('a supernet search: its supernet, each candidate scored once (`parallel` at a time), then the final stage', () => {
     const supernet = { trainSeconds: 600, adaptSteps: 10, fineTune: { topK: 3, epochs: 5, seeds: 1 } };
     const input = {
       ...base,
@@ -55,20 +55,33 @@ describe('search duration estimate', () => {
       fidelity: { ...base.fidelity, epochs: 5 },
       supernet,
     };
+    expect(input.parallel).toBe(2);
     const e = estimateSearchDuration(input);
     const full = estimateSearchDuration({ ...input, evaluator: 'full' });
     const perImage = secondsPerImage(throughput, typicalGflops(quickDemo, 128));
     expect(e.perTrialSeconds).toBeCloseTo(perImage * (SUPERNET_CANDIDATE_IMAGES + 10 * ADAPT_STEP_IMAGES));
-    const fineTune = 3 * (FULL_TRIAL_OVERHEAD_SECONDS + 5 * full.perEpochSeconds);
-    expect(e.seconds).toBeCloseTo(600 + 60 * e.perTrialSeconds + fineTune);
+    const fineTune = FULL_TRIAL_OVERHEAD_SECONDS + 5 * full.perEpochSeconds;
+    // 60 candidates two at a time; 3 finalists two at a time: two rounds.
+    expect(e.seconds).toBeCloseTo(600 + 30 * e.perTrialSeconds + 2 * fineTune);
     expect(e.maxSeconds).toBe(e.seconds);
+    expect(e.parallel).toBe(2);
     expect(e.basis).toMatch(
-      /^supernet training 10 min \+ 60 candidates .* \(10 adaptation steps each\) \+ 3 fine-tunings x 5 epochs/,
+      /^supernet training 10 min \+ 60 candidates .* scored 2 at a time \(10 adaptation steps each\) \+ 3 fine-tunings x 5 epochs/,
     );
+    // One at a time: every candidate and fine-tuning in turn.
+    const serial = estimateSearchDuration({ ...input, parallel: 1 });
+    expect(serial.seconds).toBeCloseTo(600 + 60 * e.perTrialSeconds + 3 * fineTune);
+    expect(serial.basis).toMatch(/scored one at a time/);
+    // Two seeds: each finalist's seeds one after another.
+    const twoSeeds = estimateSearchDuration({
+      ...input,
+      supernet: { ...supernet, fineTune: { ...supernet.fineTune, seeds: 2 } },
+    });
+    expect(twoSeeds.seconds - e.seconds).toBeCloseTo(2 * fineTune);
     // A ready supernet costs no training; fewer candidates than finalists fine-tune only those.
     const ready = estimateSearchDuration({ ...input, trials: 2, supernet: { ...supernet, trainSeconds: 0 } });
     expect(ready.basis).toMatch(/^a ready supernet \(no training\) \+ 2 candidates .* 2 fine-tunings/);
-    expect(ready.seconds).toBeCloseTo(2 * ready.perTrialSeconds + (2 / 3) * fineTune);
+    expect(ready.seconds).toBeCloseTo(ready.perTrialSeconds + fineTune);
   });
 
   it('charges shared trainings once: the trials that reuse one cost their export and scoring only', () => {

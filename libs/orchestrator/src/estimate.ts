@@ -262,9 +262,10 @@ export function estimateSearchDuration(input: EstimateInput): DurationEstimate {
 }
 
 /**
- * A supernet search: its supernet's training (none when a ready one matches), every candidate
- * scored one after another (one scoring process per search), then the final stage's fine-tunings,
- * one after another. No ASHA: a candidate is scored once.
+ * A supernet search: its supernet's training (none when a ready one matches; the sizes' weight
+ * sets train at once within its budget), its candidates scored `parallel` at a time (a scoring
+ * process each), then the final stage's fine-tunings, `parallel` at a time. No ASHA: a candidate
+ * is scored once.
  */
 function supernetEstimate(
   input: EstimateInput,
@@ -275,16 +276,23 @@ function supernetEstimate(
   throughputText: string,
 ): DurationEstimate {
   const trials = input.trials;
+  const parallel = Math.max(1, input.parallel);
   const perTrialSeconds = perImage * (SUPERNET_CANDIDATE_IMAGES + plan.adaptSteps * ADAPT_STEP_IMAGES);
-  const fineTunes = Math.min(trials, plan.fineTune.topK) * plan.fineTune.seeds;
-  const fineTuneSeconds = fineTunes * (FULL_TRIAL_OVERHEAD_SECONDS + plan.fineTune.epochs * perEpochSeconds);
-  const seconds = plan.trainSeconds + trials * perTrialSeconds + fineTuneSeconds;
+  const finalists = Math.min(trials, plan.fineTune.topK);
+  const fineTunes = finalists * plan.fineTune.seeds;
+  // Finalists train at once, each its seeds one after another.
+  const fineTuneSeconds =
+    Math.ceil(finalists / parallel) *
+    plan.fineTune.seeds *
+    (FULL_TRIAL_OVERHEAD_SECONDS + plan.fineTune.epochs * perEpochSeconds);
+  const seconds = plan.trainSeconds + Math.ceil(trials / parallel) * perTrialSeconds + fineTuneSeconds;
+  const atOnce = parallel === 1 ? 'one at a time' : `${parallel} at a time`;
   const basis =
     (plan.trainSeconds > 0
       ? `supernet training ${(plan.trainSeconds / 60).toFixed(0)} min + `
       : 'a ready supernet (no training) + ') +
-    `${trials} candidates x ~${perTrialSeconds.toFixed(1)} s scored one at a time (${plan.adaptSteps} adaptation steps each) + ` +
-    `${fineTunes} fine-tunings x ${plan.fineTune.epochs} epochs of ${input.trainImages} training images; ` +
+    `${trials} candidates x ~${perTrialSeconds.toFixed(1)} s scored ${atOnce} (${plan.adaptSteps} adaptation steps each) + ` +
+    `${fineTunes} fine-tunings x ${plan.fineTune.epochs} epochs of ${input.trainImages} training images (${atOnce}); ` +
     `models of ~${gflops.toFixed(2)} GFLOPs, ${throughputText}`;
   return {
     seconds,
@@ -295,7 +303,7 @@ function supernetEstimate(
     perEpochSeconds: 0,
     maxSeconds: seconds,
     expectedEpochs: 0,
-    parallel: 1,
+    parallel,
     typicalGflops: gflops,
   };
 }

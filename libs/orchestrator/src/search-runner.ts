@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { buildIR, genomeKey, modelCost } from '@detsearch/genome';
 import { predictLatency, predictedProvenance, type HardwareProfile } from '@detsearch/latency';
 import {
@@ -200,6 +201,8 @@ export class SearchRunner {
       publish: (e) => this.sink.publish(e),
       ...(this.deps.artifacts ? { artifacts: this.deps.artifacts } : {}),
       log: this.deps.log,
+      // Fine-tunings train here (not on queue workers): as many at once as trials ran, up to the cores.
+      concurrency: Math.min(this.deps.concurrency, availableParallelism()),
     };
   }
 
