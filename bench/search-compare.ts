@@ -16,10 +16,15 @@
  *   node -r @swc-node/register bench/search-compare.ts [--minutes 60] [--supernet-minutes 25]
  *     [--finetune-minutes 15] [--finetune-top 3] [--finetune-epochs 5] [--epochs 5]
  *     [--strategy evolution] [--profile raspberry-pi-4] [--budget-ms auto] [--images 800]
- *     [--synth-size 160] [--seed 0] [--adapt-steps N] [--out FILE] [--no-write]
+ *     [--synth-size 160] [--seed 0] [--adapt-steps N] [--sequential] [--concurrency N] [--out FILE] [--no-write]
  *
  * `--budget-ms auto` is the median predicted latency of the space's genomes on the profile, so the
  * constraint removes half of the space. The space is bench:supernet's.
+ *
+ * `--sequential` runs the arms one after the other instead, each with the whole machine and
+ * `--concurrency` (default the cores) trials at once: the product as a user runs it (the supernet
+ * arm's per-size weight sets train at once, a process each; candidates are scored and finalists
+ * fine-tuned that many at a time). The default runs both at once, one trial at a time each.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -50,6 +55,8 @@ const images = Number(arg('images', '800'));
 const synthSize = Number(arg('synth-size', '160'));
 const seed = Number(arg('seed', '0'));
 const write = !process.argv.includes('--no-write');
+const sequential = process.argv.includes('--sequential');
+const concurrency = Number(arg('concurrency', String(sequential ? cpus().length : 1)));
 const outFile = arg('out', join(__dirname, 'results', 'search-compare.md'));
 
 const spec = {
@@ -100,7 +107,7 @@ async function arm(
   dataRoot: string,
   body: Record<string, unknown>,
 ): Promise<ArmResult> {
-  const o = await SearchOrchestrator.open({ inMemory: true, home, dataRoot, concurrency: 1 });
+  const o = await SearchOrchestrator.open({ inMemory: true, home, dataRoot, concurrency });
   const start = performance.now();
   try {
     const { id } = await o.createSearch({ ...body, dataset: dataYaml });
@@ -156,13 +163,14 @@ async function main() {
     `full: ${epochs}-epoch trials for ${minutes} min | supernet: ${supernetMinutes} min training, scoring until ` +
       `minute ${scoringClock}, then top ${finetuneTop} fine-tuned ${finetuneEpochs} epochs (~${finetuneMinutes} min)`,
   );
-  const [full, supernet] = await Promise.all([
+  const fullArm = () =>
     arm('full', join(root, 'home-full'), synth.yaml, root, {
       ...common,
       name: 'compare-full',
       evaluator: 'full',
       budget: { trials: 1000, wallClockMinutes: minutes },
-    }),
+    });
+  const supernetArm = () =>
     arm('supernet', join(root, 'home-supernet'), synth.yaml, root, {
       ...common,
       name: 'compare-supernet',
@@ -171,8 +179,15 @@ async function main() {
       ...(adaptSteps !== undefined ? { supernetAdaptSteps: adaptSteps } : {}),
       fineTune: { topK: finetuneTop, epochs: finetuneEpochs, seeds: 1 },
       budget: { trials: 1000, wallClockMinutes: scoringClock },
-    }),
-  ]);
+    });
+  const loads: string[] = [];
+  let full: ArmResult;
+  let supernet: ArmResult;
+  if (sequential) {
+    full = await fullArm();
+    loads.push(load());
+    supernet = await supernetArm();
+  } else [full, supernet] = await Promise.all([fullArm(), supernetArm()]);
   const loadEnd = load();
 
   const done = (a: ArmResult) => a.trials.filter((t) => t.status === 'completed');
@@ -185,7 +200,12 @@ async function main() {
   const lines = [
     '# Supernet search vs full search at equal wall clock',
     '',
-    `Run ${new Date().toISOString()}, ${cpus().length} cores, load average ${loadStart} at the start and ${loadEnd} at the end; both searches ran at the same time, one trial at a time each.`,
+    `Run ${new Date().toISOString()}, ${cpus().length} cores, load average ${loadStart} at the start` +
+      (sequential ? `, ${loads[0]} between the arms` : '') +
+      ` and ${loadEnd} at the end; ` +
+      (sequential
+        ? `the searches ran one after the other, each on the whole machine with ${concurrency} trials at once (the supernet arm's per-size weight sets trained at once, a process each; its candidates scored and its finalists fine-tuned ${concurrency} at a time).`
+        : `both searches ran at the same time, ${concurrency === 1 ? 'one trial' : `${concurrency} trials`} at a time each (the supernet arm's per-size weight sets trained at once, a process each, beside the full arm's trainings).`),
     '',
     `Command: \`npm run bench:search-compare -- ${process.argv.slice(2).join(' ')}\``.replace(' -- `', '`'),
     '',
