@@ -55,6 +55,8 @@ import { measuredThroughput } from './throughput';
 import { DEFAULT_SYNTHETIC, SYNTHETIC_VAL_FRACTION } from './evaluators/full';
 import type { SearchSpaceSpec } from '@detsearch/search-space';
 import { SupernetEvaluator } from './evaluators/supernet';
+import { SUPERNET_RECIPE } from '@detsearch/supernet';
+import { spaceFingerprint } from './supernets/fingerprint';
 import { SupernetService, type SupernetServiceOptions } from './supernets/supernet-service';
 import { toSupernetView, type SupernetView } from './supernets/view';
 import { channelFor, PgNotifier } from './queue/notifier';
@@ -556,12 +558,18 @@ export class SearchOrchestrator {
         'supernetId',
       );
     const r = this.supernets.resolveSpec(spec, dataset, sn.activation, 'supernetId');
+    const olderRecipe = Array.from({ length: SUPERNET_RECIPE - 1 }, (_, i) => i + 1).find(
+      (recipe) =>
+        spaceFingerprint(r.spec as unknown as Record<string, unknown>, recipe) === sn.spaceFingerprint,
+    );
     const why =
       r.datasetFingerprint !== sn.datasetFingerprint
         ? `was trained on another dataset (${sn.dataset ?? 'unknown'})`
-        : r.spaceFingerprint !== sn.spaceFingerprint
-          ? 'was trained on another search space'
-          : null;
+        : olderRecipe !== undefined
+          ? `was trained by an older training recipe (version ${olderRecipe}, now ${SUPERNET_RECIPE})`
+          : r.spaceFingerprint !== sn.spaceFingerprint
+            ? 'was trained on another search space'
+            : null;
     if (why)
       throw new DomainError(
         'SEARCH.SUPERNET_MISMATCH',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDomainError } from '@detsearch/common';
+import { SUPERNET_RECIPE } from '@detsearch/supernet';
 import { SearchOrchestrator } from '../orchestrator';
 import { recordTrialThroughput } from '../throughput';
 import { datasetFingerprint, spaceFingerprint, syntheticFingerprint } from './fingerprint';
@@ -90,12 +91,15 @@ describe('supernet reuse and launch checks', () => {
   });
 
   /** A ready supernet row for a resolved request, as a finished training run leaves it. */
-  async function readySupernet(body: Record<string, unknown>) {
+  async function readySupernet(body: Record<string, unknown>, recipe?: number) {
     const r = await o.supernets.resolveRequest(body);
     const row = await o.supernetRepository.create({
       activation: r.activation,
       datasetFingerprint: r.datasetFingerprint,
-      spaceFingerprint: r.spaceFingerprint,
+      spaceFingerprint:
+        recipe === undefined
+          ? r.spaceFingerprint
+          : spaceFingerprint(r.spec as unknown as Record<string, unknown>, recipe),
       dataset: r.datasetLabel,
       searchSpace: r.spec as unknown as Record<string, unknown>,
       imageSizes: r.imageSizes,
@@ -163,6 +167,13 @@ describe('supernet reuse and launch checks', () => {
     const e1 = await refused({ ...launch, supernetId: otherSpace.id });
     expect(e1).toMatchObject({ code: 'SEARCH.SUPERNET_MISMATCH', field: 'supernetId' });
     expect(e1.message).toMatch(/another search space/);
+    // The same space trained by an older recipe (one weight set shared by every size): named so.
+    const older = await readySupernet({ preset: 'quick-demo' }, SUPERNET_RECIPE - 1);
+    const e3 = await refused({ ...launch, supernetId: older.id });
+    expect(e3).toMatchObject({ code: 'SEARCH.SUPERNET_MISMATCH', field: 'supernetId' });
+    expect(e3.message).toMatch(
+      new RegExp(`older training recipe \\(version ${SUPERNET_RECIPE - 1}, now ${SUPERNET_RECIPE}\\)`),
+    );
 
     const d = mkdtempSync(join(home, 'data-'));
     const yaml = dataset(d, files);
