@@ -102,11 +102,17 @@ export async function trainSupernet(opts: TrainSupernetOptions): Promise<TrainSu
   });
 }
 
-/** The image sizes a supernet trains at: the ones asked for, else the space's up to 160 px, else its smallest. */
+/** The largest image size a supernet trains at by default: supernets train at the small end of a space. */
+export const SUPERNET_MAX_TRAIN_SIZE = 160;
+
+/**
+ * The image sizes a supernet trains at: the ones asked for, else the space's up to
+ * SUPERNET_MAX_TRAIN_SIZE, else its smallest. Larger sizes are scored on the nearest trained one.
+ */
 export function supernetTrainingSizes(spec: TrainSupernetOptions['space'], requested?: number[]): number[] {
   if (requested?.length) return [...new Set(requested)].sort((a, b) => a - b);
-  const all = spaceImageSizes(compileSearchSpace(spec));
-  const small = all.filter((s) => s <= 160);
+  const all = [...spaceImageSizes(compileSearchSpace(spec))].sort((a, b) => a - b);
+  const small = all.filter((s) => s <= SUPERNET_MAX_TRAIN_SIZE);
   return small.length ? small : [all[0]!];
 }
 

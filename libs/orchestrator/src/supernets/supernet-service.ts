@@ -28,6 +28,7 @@ import {
   SYNTHETIC_NUM_CLASSES,
   type SyntheticDatasetOptions,
 } from '../evaluators/full';
+import { supernetTrainingSizes } from '@detsearch/supernet';
 import { datasetFingerprint, spaceFingerprint, syntheticFingerprint } from './fingerprint';
 import { raceAbort } from '../abort';
 import { resolveDataset } from '../launch';
@@ -42,8 +43,6 @@ type Training = typeof import('@detsearch/training');
  * once per dataset and space and reused by every later search.
  */
 export const DEFAULT_SUPERNET_MINUTES = 20;
-/** The largest training image size by default: supernets train at the small end of a space. */
-export const SUPERNET_MAX_TRAIN_SIZE = 160;
 const ACTIVATIONS = ['silu', 'relu', 'hardswish', 'leakyrelu'] as const;
 
 /** POST /supernets and `detsearch supernet train`. */
@@ -118,16 +117,6 @@ export interface WaitOptions {
 export function specActivations(spec: SearchSpaceSpec): string[] {
   const a = spec.activation;
   return typeof a === 'string' ? [a] : [...a.choices];
-}
-
-/** Image sizes a spec allows, ascending. */
-function specImageSizes(spec: SearchSpaceSpec): number[] {
-  const img = spec.imageSize;
-  if (typeof img === 'number') return [img];
-  if (img.type === 'ordinal') return [...img.values].sort((a, b) => a - b);
-  const out: number[] = [];
-  for (let s = img.low; s <= img.high; s += img.step) out.push(s);
-  return out;
 }
 
 /**
@@ -211,8 +200,6 @@ export class SupernetService {
       );
     const pinned = { ...spec, activation: chosen } as SearchSpaceSpec;
     compileSearchSpace(pinned);
-    const sizes = specImageSizes(pinned);
-    const small = sizes.filter((s) => s <= SUPERNET_MAX_TRAIN_SIZE);
     return {
       spec: pinned,
       activation: chosen,
@@ -220,7 +207,7 @@ export class SupernetService {
       datasetFingerprint: dataYaml ? datasetFingerprint(dataYaml) : syntheticFingerprint(this.synthetic),
       dataYaml,
       datasetLabel: dataYaml ?? syntheticLabel(this.synthetic),
-      imageSizes: small.length > 0 ? small : [sizes[0]!],
+      imageSizes: supernetTrainingSizes(pinned),
     };
   }
 
