@@ -49,6 +49,9 @@ interface SearchOptions {
   yes?: boolean;
 }
 
+/** Without a terminal, the progress line is written at most this often between finished trials. */
+const LOG_EVERY_MS = 30_000;
+
 /**
  * One-line progress on stderr: bar, trials done, ETA, best mAP, Pareto size. Until the first epoch
  * has trained the ETA is the launch estimate; from then on it is refined by how long that epoch
@@ -58,6 +61,7 @@ class ProgressLine {
   private readonly started = Date.now();
   private last = '';
   private lastDone = -1;
+  private lastLogAt = 0;
   private firstDoneAt: number | null = null;
   private refined: { at: number; remaining: number } | null = null;
   private readonly trialStarts = new Map<number, number>();
@@ -111,7 +115,12 @@ class ProgressLine {
     if (line === this.last) return;
     this.last = line;
     if (process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K`);
-    else if (done !== this.lastDone) process.stderr.write(`${line}\n`); // logs: one line per finished trial
+    else if (done !== this.lastDone || Date.now() - this.lastLogAt >= LOG_EVERY_MS) {
+      // Logs: one line per finished trial, and one at most every LOG_EVERY_MS while something else
+      // moves (a supernet training for minutes before the first trial, a fine-tune).
+      process.stderr.write(`${line}\n`);
+      this.lastLogAt = Date.now();
+    }
     this.lastDone = done;
   }
 
