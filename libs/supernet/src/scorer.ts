@@ -86,6 +86,9 @@ export class CandidateScorer {
   }
 }
 
+/** What the pool needs of a scoring process. */
+type Scorer = Pick<CandidateScorer, 'score' | 'close' | 'closed'>;
+
 /**
  * Scoring processes for concurrent requests (a search evaluating N trials at once): a request goes
  * to an idle process, else to a new one while there are fewer than `max`, else to the least busy.
@@ -93,8 +96,6 @@ export class CandidateScorer {
  * copy of the supernet and the data. A process that died (a crash, an OOM kill) is replaced by the
  * next request instead of failing every later one.
  */
-type Scorer = Pick<CandidateScorer, 'score' | 'close' | 'closed'>;
-
 export class CandidateScorerPool {
   private readonly slots: Array<{ scorer: Scorer; busy: number }> = [];
   private closing = false;
