@@ -134,14 +134,8 @@ async function trainPerSize(opts: TrainSupernetOptions, sizes: number[]): Promis
   });
   const resultPath = join(outDir, RESULT);
   const weightsPath = join(outDir, FINAL);
-  if (existsSync(resultPath) && existsSync(weightsPath)) {
-    const done = JSON.parse(readFileSync(resultPath, 'utf8')) as {
-      fingerprint: string;
-      result: TrainSupernetResult;
-    };
-    if (done.fingerprint !== fingerprint) throw anotherRun(resultPath);
-    return done.result;
-  }
+  const stored = finishedRun(outDir, fingerprint);
+  if (stored) return stored;
   const stop = new AbortController();
   const onAbort = () => stop.abort(opts.signal?.reason);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -276,6 +270,18 @@ function fingerprintOf(opts: TrainSupernetOptions): string {
   });
 }
 
+/** The stored result of a run that finished in outDir, if any; one of another run is refused. */
+function finishedRun(outDir: string, fingerprint: string): TrainSupernetResult | null {
+  const resultPath = join(outDir, RESULT);
+  if (!existsSync(resultPath) || !existsSync(join(outDir, FINAL))) return null;
+  const done = JSON.parse(readFileSync(resultPath, 'utf8')) as {
+    fingerprint: string;
+    result: TrainSupernetResult;
+  };
+  if (done.fingerprint !== fingerprint) throw anotherRun(resultPath);
+  return done.result;
+}
+
 function anotherRun(path: string): Error {
   return new Error(
     `${path}: from another run (space, activation, dataset or settings differ); use another outDir`,
@@ -293,14 +299,8 @@ export async function trainSupernetInProcess(
   await mkdir(outDir, { recursive: true });
   const fingerprint = fingerprintOf(opts);
   const resultPath = join(outDir, RESULT);
-  if (existsSync(resultPath) && existsSync(join(outDir, FINAL))) {
-    const done = JSON.parse(readFileSync(resultPath, 'utf8')) as {
-      fingerprint: string;
-      result: TrainSupernetResult;
-    };
-    if (done.fingerprint !== fingerprint) throw anotherRun(resultPath);
-    return done.result;
-  }
+  const stored = finishedRun(outDir, fingerprint);
+  if (stored) return stored;
   const runStart = performance.now();
   await initBackend('wasm', { log: () => undefined });
   const data = await prepareDataset(opts.dataset, outDir);
