@@ -1,6 +1,12 @@
 import { putFile, trialArtifactKey, type ArtifactStore } from '@detsearch/artifacts';
 import type { Search, Trial, TrialRepository } from '@detsearch/persistence';
-import { canFineTune, type FineTuneMetrics, type SearchEvent, type TrialEvaluator } from './types';
+import {
+  canFineTune,
+  type FineTuneMetrics,
+  type FineTuningEvaluator,
+  type SearchEvent,
+  type TrialEvaluator,
+} from './types';
 
 export interface FinalStageDeps {
   search: Search;
@@ -50,13 +56,14 @@ export function finalists(front: Trial[], k: number): Trial[] {
  */
 export async function runFinalStage(d: FinalStageDeps): Promise<void> {
   const settings = d.search.fineTune;
-  if (!settings || settings.topK <= 0 || !canFineTune(d.evaluator)) return;
+  const evaluator = d.evaluator;
+  if (!settings || settings.topK <= 0 || !canFineTune(evaluator)) return;
   const chosen = finalists(await d.trials.pareto(d.search.id), settings.topK);
   let next = 0;
   const lane = async () => {
     while (next < chosen.length) {
       const i = next++;
-      await fineTuneOne(d, settings, chosen[i]!, i, chosen.length);
+      await fineTuneOne(d, evaluator, settings, chosen[i]!, i, chosen.length);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(d.concurrency ?? 1, chosen.length)) }, lane));
@@ -64,13 +71,12 @@ export async function runFinalStage(d: FinalStageDeps): Promise<void> {
 
 async function fineTuneOne(
   d: FinalStageDeps,
+  evaluator: FineTuningEvaluator,
   settings: NonNullable<Search['fineTune']>,
   t: Trial,
   i: number,
   of: number,
 ): Promise<void> {
-  const evaluator = d.evaluator;
-  if (!canFineTune(evaluator)) return;
   if (d.signal.aborted) return;
   if (t.finetuneSeeds === settings.seeds && t.finetuneEpochs === settings.epochs) return;
   const base = {
