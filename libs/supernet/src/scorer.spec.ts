@@ -33,18 +33,24 @@ const request = (outDir: string) =>
     CandidateScorerPool['score']
   >[0];
 
+/** A pool of stand-in processes, and what they were asked. */
+function poolOfFakes(max: number) {
+  const log: string[] = [];
+  const made: ReturnType<typeof fakeScorer>[] = [];
+  const pool = CandidateScorerPool.open({
+    max,
+    openScorer: () => {
+      const f = fakeScorer(made.length, log);
+      made.push(f);
+      return f.scorer;
+    },
+  });
+  return { pool, made, log };
+}
+
 describe('CandidateScorerPool', () => {
   it('opens a process per concurrent request up to max, then queues on the least busy', async () => {
-    const log: string[] = [];
-    const made: ReturnType<typeof fakeScorer>[] = [];
-    const pool = CandidateScorerPool.open({
-      max: 2,
-      openScorer: () => {
-        const f = fakeScorer(made.length, log);
-        made.push(f);
-        return f.scorer;
-      },
-    });
+    const { pool, made, log } = poolOfFakes(2);
     const a = pool.score(request('a'));
     const b = pool.score(request('b'));
     const c = pool.score(request('c'));
@@ -64,16 +70,7 @@ describe('CandidateScorerPool', () => {
   });
 
   it('replaces a process that died instead of failing every later request', async () => {
-    const log: string[] = [];
-    const made: ReturnType<typeof fakeScorer>[] = [];
-    const pool = CandidateScorerPool.open({
-      max: 1,
-      openScorer: () => {
-        const f = fakeScorer(made.length, log);
-        made.push(f);
-        return f.scorer;
-      },
-    });
+    const { pool, made, log } = poolOfFakes(1);
     const a = pool.score(request('a'));
     made[0]!.pending[0]!();
     await a;
